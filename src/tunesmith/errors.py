@@ -1,0 +1,126 @@
+"""Every error tunesmith raises. Catch :class:`TunesmithError` to catch them all.
+
+The tree::
+
+    TunesmithError
+    ├── RequestError (ValueError)           a bad argument to compose() or the CLI
+    │   ├── NoteNameError                    a note or pitch name that cannot be read
+    │   └── ConstraintError                  constraints that no tune can satisfy
+    ├── GrammarError (ValueError)           text that is not tunesmith notation (line, column, token)
+    ├── NotationError (ValueError)          a tune that the notation cannot write
+    ├── BackendError (RuntimeError)         the language model could not be asked or did not answer
+    │   └── DependencyError                  an optional dependency or model file is missing
+    ├── CompositionError (RuntimeError)     every attempt failed (attempts, last output, usage)
+    └── ExportError (OSError)               a file could not be written or rendered
+        └── SoundfontError                   no usable soundfont (names every place tried)
+
+Messages name what was wrong, what is allowed and what was received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "BackendError",
+    "CompositionError",
+    "ConstraintError",
+    "DependencyError",
+    "ExportError",
+    "GrammarError",
+    "NotationError",
+    "NoteNameError",
+    "RequestError",
+    "SoundfontError",
+    "TunesmithError",
+]
+
+
+class TunesmithError(Exception):
+    """The root of every error tunesmith raises."""
+
+
+class RequestError(TunesmithError, ValueError):
+    """A bad argument: the message names the parameter, what is allowed and what was given."""
+
+
+class NoteNameError(RequestError):
+    """A note or pitch name that cannot be read, such as ``"H#"`` or ``"C#x"``."""
+
+
+class ConstraintError(RequestError):
+    """Constraints that no tune can satisfy, e.g. a range that holds none of the notes."""
+
+
+class GrammarError(TunesmithError, ValueError):
+    """Text that is not valid tunesmith notation.
+
+    Attributes
+    ----------
+    line, column:
+        1-based position of the offending token.
+    token:
+        The offending token (empty at end of input).
+    """
+
+    def __init__(self, reason: str, *, line: int, column: int, token: str) -> None:
+        self.reason = reason
+        self.line = line
+        self.column = column
+        self.token = token
+        super().__init__(f"line {line}, column {column}: {reason} (at {token!r})")
+
+
+class NotationError(TunesmithError, ValueError):
+    """A tune that tunesmith notation cannot express (e.g. a quintuplet duration)."""
+
+
+class BackendError(TunesmithError, RuntimeError):
+    """The language model could not be asked, or its answer could not be used.
+
+    Attributes
+    ----------
+    retryable:
+        Whether asking again may help (a timeout may; a bad API key will not).
+    hint:
+        What the user can do about it.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, hint: str = "") -> None:
+        self.retryable = retryable
+        self.hint = hint
+        super().__init__(f"{message}. {hint}" if hint else message)
+
+
+class DependencyError(BackendError):
+    """An optional dependency or the embedded model is missing; the message says how to install it."""
+
+
+class CompositionError(TunesmithError, RuntimeError):
+    """No attempt produced a usable tune.
+
+    Attributes
+    ----------
+    attempts:
+        How many times the model was asked.
+    last_output:
+        The model's last raw answer.
+    problems:
+        What was wrong with the last answer.
+    """
+
+    def __init__(
+        self, message: str, *, attempts: int, last_output: str, problems: Sequence[str] = ()
+    ) -> None:
+        self.attempts = attempts
+        self.last_output = last_output
+        self.problems = list(problems)
+        super().__init__(message)
+
+
+class ExportError(TunesmithError, OSError):
+    """A file could not be written or rendered; nothing half-written is left behind."""
+
+
+class SoundfontError(ExportError):
+    """No usable General MIDI soundfont was found or the one given cannot be loaded."""

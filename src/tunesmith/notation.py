@@ -1,0 +1,291 @@
+"""tunesmith's text notation: one definition, read by :func:`parse`, written by :func:`format`
+and turned into a constrained decoding grammar (GBNF) by :func:`constrained_gbnf`.
+
+A tune is events separated by spaces and bars separated by ``|``::
+
+    A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. | r:q A4:e B4:q~ | B4:q. A4:q. |
+
+See ``docs/grammar.md`` for the EBNF. Parsing checks syntax only; whether a tune fits a
+request (scale, meter, range) is :mod:`tunesmith.validate`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from tunesmith.errors import GrammarError, NotationError
+from tunesmith.tune import ACCIDENTALS, Bar, Event, Pitch, Tune
+
+__all__ = ["DURATIONS", "constrained_gbnf", "duration_code", "extract", "format", "parse"]
+
+BASE_DURATIONS = {
+    "w": Fraction(4),
+    "h": Fraction(2),
+    "q": Fraction(1),
+    "e": Fraction(1, 2),
+    "s": Fraction(1, 4),
+    "t": Fraction(1, 8),
+}
+"""Duration letters: whole, half, quarter, eighth, sixteenth, thirty-second."""
+
+MODIFIERS = {"": Fraction(1), ".": Fraction(3, 2), "..": Fraction(7, 4), "3": Fraction(2, 3)}
+"""Suffixes: dotted, double-dotted, triplet (three in the time of two)."""
+
+DURATIONS: dict[str, Fraction] = {
+    letter + suffix: length * factor
+    for letter, length in BASE_DURATIONS.items()
+    for suffix, factor in MODIFIERS.items()
+}
+"""Every duration code and its length in quarter notes, e.g. ``"q." -> 3/2``."""
+
+_CODES_BY_LENGTH = {length: code for code, length in DURATIONS.items()}
+assert len(_CODES_BY_LENGTH) == len(DURATIONS), "duration codes must be unambiguous"
+
+BAR_LINE = "|"
+TIE = "~"
+REST = "r"
+BARS_PER_LINE = 4
+
+_ACCIDENTAL_RE = "|".join(sorted((re.escape(a) for a in ACCIDENTALS if a), key=len, reverse=True))
+_PITCH_PATTERN = rf"[A-G](?:{_ACCIDENTAL_RE})?[0-9]"
+_DURATION_PATTERN = "|".join(
+    re.escape(code) for code in sorted(DURATIONS, key=len, reverse=True)
+)
+_EVENT_RE = re.compile(
+    rf"(?:(?P<rest>{REST})|\[(?P<chord>\s*{_PITCH_PATTERN}(?:\s+{_PITCH_PATTERN})+\s*)\]"
+    rf"|(?P<pitch>{_PITCH_PATTERN})):(?P<duration>{_DURATION_PATTERN})(?P<tie>{TIE})?"
+)
+_TOKEN_RE = re.compile(r"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<bar>\|)|(?P<event>\[[^\]\n|]*\]\S*|[^\s|\[]+)|(?P<other>.)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+    line: int
+    column: int
+
+
+def _tokens(text: str) -> Iterator[_Token]:
+    line, line_start = 1, 0
+    for match in _TOKEN_RE.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind == "newline":
+            line, line_start = line + 1, match.end()
+        elif kind != "space":
+            yield _Token(kind, match.group(), line, match.start() - line_start + 1)
+
+
+def _event(token: _Token) -> Event:
+    match = _EVENT_RE.fullmatch(token.text)
+    if match is None:
+        raise GrammarError(_explain(token.text), line=token.line, column=token.column, token=token.text)
+    if match["rest"]:
+        if match["tie"]:
+            raise GrammarError(
+                "a rest cannot be tied", line=token.line, column=token.column, token=token.text
+            )
+        pitches: tuple[Pitch, ...] = ()
+    elif match["chord"]:
+        pitches = tuple(Pitch.parse(name) for name in match["chord"].split())
+    else:
+        pitches = (Pitch.parse(match["pitch"]),)
+    return Event(pitches, DURATIONS[match["duration"]], bool(match["tie"]))
+
+
+def _explain(text: str) -> str:
+    """Say which part of a bad event token is wrong."""
+    head, colon, duration = text.partition(":")
+    if not colon:
+        return "expected PITCH:DURATION such as 'C#5:q' or 'r:e', missing ':'"
+    duration = duration.removesuffix(TIE)
+    if duration not in DURATIONS:
+        return (
+            f"unknown duration {duration!r}: use w h q e s t, optionally followed by '.', '..' "
+            "or '3' (triplet), e.g. 'q.' or 'e3'"
+        )
+    return (
+        f"unknown pitch {head!r}: use a letter A-G, an optional accidental (# ## b bb) and an "
+        "octave 0-9 such as 'F#4', 'r' for a rest or '[D4 F#4 A4]' for a chord"
+    )
+
+
+def parse(text: str) -> Tune:
+    """Read tunesmith notation into a :class:`~tunesmith.tune.Tune`.
+
+    A leading and a trailing bar line are optional; line breaks count as spaces.
+
+    Raises
+    ------
+    GrammarError
+        With the 1-based line and column of the first token that is not valid notation.
+    """
+    bars: list[Bar] = []
+    current: list[Event] = []
+    last = _Token("bar", "", 1, 1)
+    for token in _tokens(text):
+        if token.kind == "bar":
+            if current:
+                bars.append(Bar(tuple(current)))
+                current = []
+            elif bars or last.text:
+                raise GrammarError("empty bar", line=token.line, column=token.column, token="|")
+        elif token.kind == "event":
+            current.append(_event(token))
+        else:
+            raise GrammarError(
+                "unexpected character", line=token.line, column=token.column, token=token.text
+            )
+        last = token
+    if current:
+        bars.append(Bar(tuple(current)))
+    if not bars:
+        raise GrammarError("no notes: a tune needs at least one bar", line=last.line, column=last.column, token="")
+    return Tune(tuple(bars))
+
+
+_FENCE_RE = re.compile(r"^```[\w-]*$", re.MULTILINE)
+
+
+def extract(text: str) -> str:
+    """The notation in a model's answer: drops markdown fences and lines of prose.
+
+    A line is kept when at least half of its words are events or bar lines.
+    """
+    kept = []
+    for line in _FENCE_RE.sub("", text).splitlines():
+        words = line.replace("|", " | ").split()
+        notation = sum(1 for w in words if w == BAR_LINE or _EVENT_RE.fullmatch(w))
+        if words and notation * 2 >= len(words):
+            kept.append(line.strip())
+    return "\n".join(kept)
+
+
+def duration_code(length: Fraction) -> str:
+    """The code for a duration in quarter notes, e.g. ``Fraction(3, 2) -> "q."``.
+
+    Raises :class:`NotationError` for a length no single code expresses.
+    """
+    try:
+        return _CODES_BY_LENGTH[length]
+    except KeyError:
+        raise NotationError(
+            f"a duration of {length} quarter notes has no code in tunesmith notation; "
+            "split it into tied notes"
+        ) from None
+
+
+def format_event(event: Event) -> str:
+    """One event as notation text, e.g. ``"C#5:q."``."""
+    if event.is_rest:
+        head = REST
+    elif event.is_chord:
+        head = "[" + " ".join(str(pitch) for pitch in event.pitches) + "]"
+    else:
+        head = str(event.pitches[0])
+    return f"{head}:{duration_code(event.duration)}{TIE if event.tie else ''}"
+
+
+def format(tune: Tune) -> str:  # noqa: A001 - the inverse of parse(), named as in the design
+    """Write a tune as notation text, four bars a line; ``parse(format(t)) == t``."""
+    lines = []
+    for start in range(0, len(tune.bars), BARS_PER_LINE):
+        bars = tune.bars[start : start + BARS_PER_LINE]
+        lines.append(" | ".join(" ".join(map(format_event, bar.events)) for bar in bars) + " |")
+    return "\n".join(lines)
+
+
+def _bar_separator(index: int, count: int) -> str:
+    """What follows bar ``index`` (0-based) of ``count`` in :func:`format`'s layout."""
+    if index == count - 1:
+        return " |"
+    return " |\n" if (index + 1) % BARS_PER_LINE == 0 else " | "
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _fill_rules(prefix: str, lengths: dict[str, int], bar_units: int, ending: str) -> list[str]:
+    """Rules ``{prefix}{k}`` for every remaining length k: events summing exactly to k units.
+
+    The last event of the bar uses the ``{ending}{units}`` rules, so a bar's final note can
+    be constrained separately (e.g. to the tonic).
+    """
+    reachable: set[int] = set()
+    rules: dict[int, list[str]] = {}
+    for remaining in range(1, bar_units + 1):
+        alternatives = []
+        for code, units in lengths.items():
+            if units < remaining and remaining - units in reachable:
+                alternatives.append(f'ev{code} " " {prefix}{remaining - units}')
+            elif units == remaining:
+                alternatives.append(f"{ending}{code}")
+        if alternatives:
+            reachable.add(remaining)
+            rules[remaining] = alternatives
+    return [f"{prefix}{k} ::= " + " | ".join(alts) for k, alts in rules.items()]
+
+
+def _code_name(code: str) -> str:
+    return code.replace(".", "d").replace("3", "t")
+
+
+def constrained_gbnf(
+    *,
+    pitches: Sequence[Pitch],
+    final_pitches: Sequence[Pitch],
+    durations: Sequence[str],
+    bar_length: Fraction,
+    bar_count: int,
+) -> str:
+    """A GBNF grammar (llama.cpp) whose every sentence is a tune that fits the constraints.
+
+    Every note is one of ``pitches``, every duration one of ``durations``, every bar sums
+    exactly to ``bar_length`` quarter notes, there are exactly ``bar_count`` bars and the
+    last note is one of ``final_pitches``. The text follows :func:`format`'s layout, so
+    what the model writes is already canonical.
+
+    Raises :class:`NotationError` when the durations cannot fill a bar exactly.
+    """
+    unit = Fraction(0)
+    for code in durations:
+        unit = _gcd(unit, DURATIONS[code])
+    unit = _gcd(unit, bar_length)
+    bar_units = int(bar_length / unit)
+    lengths = {
+        _code_name(code): int(DURATIONS[code] / unit)
+        for code in durations
+        if DURATIONS[code] <= bar_length
+    }
+    body = _fill_rules("l", lengths, bar_units, "ev")
+    final = _fill_rules("f", lengths, bar_units, "fin")
+    if not body or not body[-1].startswith(f"l{bar_units} "):
+        raise NotationError(
+            f"the durations {', '.join(durations)} cannot fill a bar of {bar_length} quarter notes"
+        )
+    sequence = []
+    for index in range(bar_count):
+        sequence.append(f"f{bar_units}" if index == bar_count - 1 else f"l{bar_units}")
+        sequence.append(_literal(_bar_separator(index, bar_count)))
+    code_by_name = {_code_name(code): code for code in durations}
+    events = [
+        f"{kind}{name} ::= {source} {_literal(':' + code_by_name[name])}"
+        for name in lengths
+        for kind, source in (("ev", "pitch"), ("fin", "final"))
+    ]
+    pitch_rule = "pitch ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(pitches))
+    final_rule = "final ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(final_pitches))
+    return "\n".join(
+        ["root ::= " + " ".join(sequence), *body, *final, *events, pitch_rule, final_rule]
+    )
+
+
+def _gcd(a: Fraction, b: Fraction) -> Fraction:
+    """Greatest common divisor of two non-negative fractions."""
+    while b:
+        a, b = b, a % b
+    return a

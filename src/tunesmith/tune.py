@@ -1,0 +1,203 @@
+"""The core data model: absolute pitches, events with exact durations, bars and tunes.
+
+Everything in tunesmith speaks these types. They are immutable and compare by value, so a
+tune parsed from text, read back from MIDI or repaired can be checked with ``==``.
+
+Durations are :class:`fractions.Fraction` counts of quarter notes (music21's
+*quarterLength*): a dotted quarter is ``Fraction(3, 2)``, an eighth-note triplet
+``Fraction(1, 3)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from tunesmith.errors import NoteNameError
+
+__all__ = ["Bar", "Event", "Pitch", "PitchClass", "Tune"]
+
+STEPS = "CDEFGAB"
+STEP_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+ACCIDENTALS = {"bb": -2, "b": -1, "": 0, "#": 1, "##": 2}
+ACCIDENTAL_TEXT = {alter: text for text, alter in ACCIDENTALS.items()}
+LOWEST_OCTAVE, HIGHEST_OCTAVE = 0, 9
+
+_PITCH_CLASS_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|-|x)?$")
+_PITCH_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|-|x)?(-?\d+)$")
+# music21 writes flats as "-" and a double sharp may be written "x"; we accept both on input.
+_ACCIDENTAL_ALIASES = {None: "", "-": "b", "x": "##"}
+
+
+def _accidental(text: str | None) -> int:
+    return ACCIDENTALS[_ACCIDENTAL_ALIASES.get(text, text or "")]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PitchClass:
+    """A spelled pitch class without octave, such as ``C#`` or ``Bb``."""
+
+    step: str
+    alter: int = 0
+
+    @classmethod
+    def parse(cls, name: str) -> PitchClass:
+        """Read a note name such as ``"F#"``, ``"Bb"`` or ``"E-"`` (music21's flat).
+
+        Raises :class:`NoteNameError` naming the bad name and the accepted forms.
+        """
+        match = _PITCH_CLASS_RE.match(name.strip()) if isinstance(name, str) else None
+        if match is None:
+            raise NoteNameError(
+                f"unknown note name {name!r}: use a letter A-G with an optional accidental "
+                "'#', '##', 'b' or 'bb', e.g. 'C#' or 'Bb'"
+            )
+        return cls(match.group(1).upper(), _accidental(match.group(2)))
+
+    @property
+    def semitone(self) -> int:
+        """Position in the octave, 0-11, with C = 0."""
+        return (STEP_SEMITONES[self.step] + self.alter) % 12
+
+    def __str__(self) -> str:
+        return self.step + ACCIDENTAL_TEXT[self.alter]
+
+
+@dataclass(frozen=True, slots=True)
+class Pitch:
+    """An absolute, spelled pitch in scientific notation: ``C#5`` is the C# above middle C4."""
+
+    step: str
+    alter: int
+    octave: int
+
+    def __post_init__(self) -> None:
+        if self.step not in STEP_SEMITONES or self.alter not in ACCIDENTAL_TEXT:
+            raise NoteNameError(f"invalid pitch {self.step!r} with alteration {self.alter}")
+        if not LOWEST_OCTAVE <= self.octave <= HIGHEST_OCTAVE:
+            raise NoteNameError(
+                f"octave {self.octave} of {self.step} is outside "
+                f"{LOWEST_OCTAVE}-{HIGHEST_OCTAVE}"
+            )
+
+    @classmethod
+    def parse(cls, name: str) -> Pitch:
+        """Read a pitch such as ``"A4"``, ``"C#5"`` or ``"Bb3"``.
+
+        Raises :class:`NoteNameError` naming the bad name and the accepted form.
+        """
+        match = _PITCH_RE.match(name.strip()) if isinstance(name, str) else None
+        if match is None:
+            raise NoteNameError(
+                f"unknown pitch {name!r}: use a letter A-G, an optional accidental "
+                "('#', '##', 'b', 'bb') and an octave number, e.g. 'A4' or 'C#5'"
+            )
+        return cls(match.group(1).upper(), _accidental(match.group(2)), int(match.group(3)))
+
+    @classmethod
+    def from_midi(cls, number: int, spelling: PitchClass | None = None) -> Pitch:
+        """The pitch with MIDI key ``number``, spelled as ``spelling`` if given.
+
+        Without a spelling, black keys are written as sharps.
+        """
+        semitone = number % 12
+        if spelling is None or spelling.semitone != semitone:
+            spelling = _SHARP_SPELLINGS[semitone]
+        octave = (number - STEP_SEMITONES[spelling.step] - spelling.alter) // 12 - 1
+        return cls(spelling.step, spelling.alter, octave)
+
+    @property
+    def pitch_class(self) -> PitchClass:
+        """The pitch without its octave."""
+        return PitchClass(self.step, self.alter)
+
+    @property
+    def midi(self) -> int:
+        """The MIDI key number (middle C, ``C4``, is 60)."""
+        return 12 * (self.octave + 1) + STEP_SEMITONES[self.step] + self.alter
+
+    def __str__(self) -> str:
+        return f"{self.step}{ACCIDENTAL_TEXT[self.alter]}{self.octave}"
+
+
+_SHARP_SPELLINGS = {
+    (STEP_SEMITONES[step] + alter) % 12: PitchClass(step, alter)
+    for step in STEPS
+    for alter in (1, 0)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One rhythmic event: a rest (no pitches), a note (one pitch) or a chord (several).
+
+    ``tie`` means the event's pitches carry on into the next event, as ``~`` in the text
+    grammar and one sustained note in MIDI.
+    """
+
+    pitches: tuple[Pitch, ...]
+    duration: Fraction
+    tie: bool = False
+
+    def __post_init__(self) -> None:
+        if self.duration <= 0:
+            raise ValueError(f"an event's duration must be positive (received {self.duration})")
+        if self.tie and not self.pitches:
+            raise ValueError("a rest cannot be tied")
+
+    @classmethod
+    def note(cls, pitch: Pitch | str, duration: Fraction | int, *, tie: bool = False) -> Event:
+        """A single note; ``pitch`` may be text such as ``"C#5"``."""
+        if isinstance(pitch, str):
+            pitch = Pitch.parse(pitch)
+        return cls((pitch,), Fraction(duration), tie)
+
+    @classmethod
+    def rest(cls, duration: Fraction | int) -> Event:
+        """A rest."""
+        return cls((), Fraction(duration))
+
+    @property
+    def is_rest(self) -> bool:
+        """True for a rest."""
+        return not self.pitches
+
+    @property
+    def is_chord(self) -> bool:
+        """True for two or more simultaneous pitches."""
+        return len(self.pitches) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """A bar: the events between two bar lines, in order."""
+
+    events: tuple[Event, ...]
+
+    @property
+    def duration(self) -> Fraction:
+        """Total length of the bar in quarter notes."""
+        return sum((event.duration for event in self.events), Fraction(0))
+
+
+@dataclass(frozen=True, slots=True)
+class Tune:
+    """A single-voice tune: a sequence of bars."""
+
+    bars: tuple[Bar, ...]
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event of every bar, in order."""
+        return tuple(event for bar in self.bars for event in bar.events)
+
+    @property
+    def duration(self) -> Fraction:
+        """Total length in quarter notes."""
+        return sum((bar.duration for bar in self.bars), Fraction(0))
+
+    @property
+    def notes(self) -> tuple[Event, ...]:
+        """The events that sound (notes and chords), in order."""
+        return tuple(event for event in self.events if not event.is_rest)
