@@ -19,7 +19,8 @@ from tunesmith.tune import Bar, Event, Pitch, Tune
 
 __all__ = ["Repair", "repair", "split_duration"]
 
-_LENGTHS_DESCENDING = sorted(set(DURATIONS.values()), reverse=True)
+_PLAIN_LENGTHS = sorted({v for k, v in DURATIONS.items() if not k.endswith("3")}, reverse=True)
+_ALL_LENGTHS = sorted(set(DURATIONS.values()), reverse=True)
 
 
 class Repair(BaseModel):
@@ -42,15 +43,16 @@ def split_duration(length: Fraction) -> list[Fraction]:
 
     Raises ValueError if no combination of notation durations adds up to ``length``.
     """
-    pieces: list[Fraction] = []
-    remaining = length
-    for piece in _LENGTHS_DESCENDING:
-        while piece <= remaining:
-            pieces.append(piece)
-            remaining -= piece
-    if remaining:
-        raise ValueError(f"{length} quarter notes cannot be written as notation durations")
-    return pieces
+    for lengths in (_PLAIN_LENGTHS, _ALL_LENGTHS):  # triplets only where nothing else fits
+        pieces: list[Fraction] = []
+        remaining = length
+        for piece in lengths:
+            while piece <= remaining:
+                pieces.append(piece)
+                remaining -= piece
+        if not remaining:
+            return pieces
+    raise ValueError(f"{length} quarter notes cannot be written as notation durations")
 
 
 class _Repairer:
@@ -151,8 +153,8 @@ class _Repairer:
             total += event.duration
         gap = target - sum((e.duration for e in events), Fraction(0))
         pieces = _split_or_none(gap)
-        if pieces is None:  # unreachable for meters tunesmith accepts; keep the bar whole
-            pitches = bar.events[0].pitches
+        if pieces is None:  # odd tuplets left a gap no duration fills: hold the bar's first note
+            pitches = next((e.pitches for e in bar.events if e.pitches), ())
             return Bar(tuple(_held(pitches, split_duration(target), tie_last=False)))
         if events and events[-1].pitches and _split_or_none(events[-1].duration + gap) is not None:
             last = events.pop()
@@ -227,11 +229,12 @@ def _untie_last(bar: Bar) -> Bar:
 def repair(tune: Tune, request: ComposeRequest) -> tuple[Tune, list[Repair]]:
     """Return a tune that satisfies every hard constraint of ``request``, and what was changed."""
     repairer = _Repairer(request.constraints)
-    if not tune.notes:
+    if tune.notes:
+        tune = repairer.pitches(tune)
+        tune = repairer.bar_lengths(tune)
+        tune = repairer.bar_count(tune, request.bars)
+    if not tune.notes:  # nothing sounds, before or after trimming
         return repairer.fill_empty(tune, request.bars), repairer.log
-    tune = repairer.pitches(tune)
-    tune = repairer.bar_lengths(tune)
-    tune = repairer.bar_count(tune, request.bars)
-    tune = repairer.ties(tune)
     tune = repairer.ending(tune)
+    tune = repairer.ties(tune)
     return tune, repairer.log

@@ -55,7 +55,7 @@ GM_INSTRUMENTS: tuple[str, ...] = (
 _INSTRUMENT_ALIASES = {
     "piano": 0, "guitar": 24, "bass": 32, "strings": 48, "harp": 46, "sax": 65,
     "saxophone": 65, "organ": 19, "tin whistle": 78, "whistle": 78, "bagpipe": 109,
-    "bagpipes": 109, "uilleann pipes": 109, "fiddle": 40, "voice": 53, "choir": 52,
+    "bagpipes": 109, "uilleann pipes": 109, "voice": 53, "choir": 52,
     "horn": 60, "mandolin": 105,
 }
 
@@ -68,6 +68,7 @@ MAX_BARS = 256
 DEFAULT_LOW, DEFAULT_HIGH = "C4", "C6"
 
 
+@functools.cache
 def _scale_classes() -> dict[str, type]:
     from music21 import scale  # noqa: PLC0415 - music21 takes a second to import
 
@@ -288,7 +289,7 @@ class Constraints:
     @classmethod
     def of(cls, request: ComposeRequest) -> Self:
         """Resolve a request; raises :class:`ConstraintError` if no tune can satisfy it."""
-        from music21 import key, meter  # noqa: PLC0415 - heavy import, only when composing
+        from music21 import key  # noqa: PLC0415 - heavy import, only when composing
 
         low = Pitch.parse(request.low or DEFAULT_LOW)
         high = Pitch.parse(request.high or DEFAULT_HIGH)
@@ -335,7 +336,7 @@ class Constraints:
                 f"the range {low}-{high} contains no {tonic}, the tonic the tune must end on; "
                 "widen low/high"
             )
-        time_signature = meter.TimeSignature(request.meter)
+        numerator, denominator, bar_length, beat_length = _meter_facts(request.meter)
         return cls(
             pitch_classes=pitch_classes,
             tonic=tonic,
@@ -343,16 +344,30 @@ class Constraints:
             tonic_pitches=tonic_pitches,
             low=low,
             high=high,
-            numerator=time_signature.numerator,
-            denominator=time_signature.denominator,
-            bar_length=Fraction(time_signature.barDuration.quarterLength),
-            beat_length=Fraction(time_signature.beatDuration.quarterLength),
+            numerator=numerator,
+            denominator=denominator,
+            bar_length=bar_length,
+            beat_length=beat_length,
             key_sharps=key_sharps,
             key_minor=key_minor,
             program=program_number(request.instrument),
-            durations=_rhythm_vocabulary(time_signature.numerator, time_signature.denominator),
+            durations=_rhythm_vocabulary(numerator, denominator),
             description=description,
         )
+
+
+@functools.cache
+def _meter_facts(meter_text: str) -> tuple[int, int, Fraction, Fraction]:
+    """Numerator, denominator, bar length and beat length (quarter notes), from music21."""
+    from music21 import meter  # noqa: PLC0415
+
+    time_signature = meter.TimeSignature(meter_text)
+    return (
+        time_signature.numerator,
+        time_signature.denominator,
+        Fraction(time_signature.barDuration.quarterLength),
+        Fraction(time_signature.beatDuration.quarterLength),
+    )
 
 
 def _rhythm_vocabulary(numerator: int, denominator: int) -> tuple[str, ...]:
@@ -383,6 +398,7 @@ def _rotate_to(pitch_classes: tuple[PitchClass, ...], tonic: PitchClass) -> tupl
     return pitch_classes[start:] + pitch_classes[:start]
 
 
+@functools.cache
 def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | None, bool]:
     """The key signature of the first diatonic mode on the tonic that holds every pitch class."""
     from music21 import key  # noqa: PLC0415

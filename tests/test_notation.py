@@ -1,0 +1,118 @@
+"""The text notation: parse, format, extract and the constrained grammar."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+
+from strategies import tunes
+from tunesmith.errors import GrammarError, NotationError
+from tunesmith.notation import DURATIONS, constrained_gbnf, extract, format, parse
+from tunesmith.tune import Bar, Event, Pitch, Tune
+
+JIG = "A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. | r:q A4:e B4:q.~ | B4:q. [D4 F#4 A4]:q. |"
+
+
+def test_parse_reads_notes_rests_ties_and_chords_with_exact_durations() -> None:
+    tune = parse(JIG)
+    assert len(tune.bars) == 4
+    assert tune.bars[0].events[0] == Event.note("A4", Fraction(1, 2))
+    assert tune.bars[0].events[3] == Event.note("F#5", Fraction(3, 2))
+    assert tune.bars[2].events[0] == Event.rest(1)
+    assert tune.bars[2].events[2] == Event.note("B4", Fraction(3, 2), tie=True)
+    chord = tune.bars[3].events[1]
+    assert chord.pitches == (Pitch.parse("D4"), Pitch.parse("F#4"), Pitch.parse("A4"))
+    assert all(bar.duration == Fraction(3) for bar in tune.bars)
+
+
+@pytest.mark.parametrize(
+    ("code", "length"),
+    [("w", 4), ("h.", 3), ("q", 1), ("q.", Fraction(3, 2)), ("e", Fraction(1, 2)),
+     ("s", Fraction(1, 4)), ("e3", Fraction(1, 3)), ("q..", Fraction(7, 4)), ("t", Fraction(1, 8))],
+)
+def test_duration_codes_have_their_musical_length(code: str, length: Fraction) -> None:
+    assert DURATIONS[code] == length
+    assert parse(f"C4:{code}").bars[0].events[0].duration == length
+
+
+def test_bar_lines_at_either_end_are_optional_and_newlines_are_spaces() -> None:
+    assert parse("| C4:h D4:h |\n E4:w |") == parse("C4:h D4:h | E4:w")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "token", "reason"),
+    [
+        ("C4:q D4:x", 1, 6, "D4:x", "unknown duration 'x'"),
+        ("C4:q\n  H4:q", 2, 3, "H4:q", "unknown pitch 'H4'"),
+        ("C4:q D4 E4:q", 1, 6, "D4", "missing ':'"),
+        ("C4:w | | D4:w", 1, 8, "|", "empty bar"),
+        ("r:q~", 1, 1, "r:q~", "a rest cannot be tied"),
+        ("", 1, 1, "", "no notes"),
+        ("C4:q [D4]:q", 1, 6, "[D4]:q", "unknown pitch"),
+    ],
+)
+def test_grammar_errors_carry_line_column_and_token(
+    text: str, line: int, column: int, token: str, reason: str
+) -> None:
+    with pytest.raises(GrammarError, match=reason) as caught:
+        parse(text)
+    assert (caught.value.line, caught.value.column, caught.value.token) == (line, column, token)
+
+
+def test_format_writes_four_bars_a_line_with_closing_bar_lines() -> None:
+    bar = Bar((Event.note("C4", 4),))
+    assert format(Tune((bar,) * 5)) == "C4:w | C4:w | C4:w | C4:w |\nC4:w |"
+
+
+def test_format_refuses_a_duration_the_notation_cannot_express() -> None:
+    quintuplet = Tune((Bar((Event.note("C4", Fraction(1, 5)),)),))
+    with pytest.raises(NotationError, match="1/5 quarter notes has no code"):
+        format(quintuplet)
+
+
+@given(tunes)
+def test_parse_is_the_inverse_of_format(tune: Tune) -> None:
+    assert parse(format(tune)) == tune
+
+
+def test_extract_keeps_notation_lines_and_drops_prose_and_fences() -> None:
+    answer = "Sure! Here is your jig:\n```\nA4:e B4:e C#5:e F#5:q. |\nG5:q. A5:q. |\n```\nEnjoy."
+    assert extract(answer) == "A4:e B4:e C#5:e F#5:q. |\nG5:q. A5:q. |"
+
+
+def _grammar(**overrides: object) -> str:
+    options: dict[str, object] = {
+        "pitches": [Pitch.parse(name) for name in ("A4", "B4", "C#5")],
+        "final_pitches": [Pitch.parse("A4")],
+        "durations": ["e", "q", "q."],
+        "bar_length": Fraction(3),
+        "bar_count": 5,
+    }
+    options.update(overrides)
+    return constrained_gbnf(**options)  # type: ignore[arg-type]
+
+
+def test_constrained_grammar_lists_exactly_the_allowed_pitches_and_final_notes() -> None:
+    rules = dict(line.split(" ::= ", 1) for line in _grammar().splitlines())
+    assert rules["pitch"] == '"A4" | "B4" | "C#5"'
+    assert rules["final"] == '"A4"'
+
+
+def test_constrained_grammar_fixes_the_bar_count_and_the_layout_of_format() -> None:
+    root = _grammar().splitlines()[0]
+    assert root == 'root ::= l6 " | " l6 " | " l6 " | " l6 " |\\n" f6 " |"'
+
+
+def test_constrained_grammar_has_a_rule_per_remaining_length_of_the_bar() -> None:
+    rules = dict(line.split(" ::= ", 1) for line in _grammar().splitlines())
+    # six eighths in a 6/8 bar: an eighth leaves five, a quarter four, a dotted quarter three
+    assert rules["l6"] == 'eve " " l5 | evq " " l4 | evqd " " l3'
+    assert rules["l1"] == "eve"
+    assert rules["f1"] == "fine"
+
+
+def test_constrained_grammar_refuses_durations_that_cannot_fill_the_bar() -> None:
+    with pytest.raises(NotationError, match="cannot fill a bar"):
+        _grammar(durations=["h"], bar_length=Fraction(3))

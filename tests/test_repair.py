@@ -1,0 +1,96 @@
+"""repair(): whatever comes in, what goes out satisfies the request; each change is logged."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strategies import tunes
+from tunesmith import ComposeRequest
+from tunesmith.notation import format, parse
+from tunesmith.repair import repair, split_duration
+from tunesmith.tune import Tune
+from tunesmith.validate import validate
+
+JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
+
+
+def repaired(text: str, request: ComposeRequest = JIG) -> tuple[str, list[str]]:
+    tune, log = repair(parse(text), request)
+    assert validate(tune, request).ok
+    return format(tune), [f"{change.kind}@{change.bar}" for change in log]
+
+
+def test_a_valid_tune_is_left_exactly_as_it_is() -> None:
+    text = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+    assert repaired(text) == (text, [])
+
+
+def test_a_wrong_note_snaps_to_the_nearest_allowed_pitch() -> None:
+    # D5 is a semitone from C#5 and three from B4
+    assert repaired("A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |") == (
+        "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |", ["pitch@1"],
+    )
+
+
+def test_between_two_equally_near_pitches_the_one_nearer_the_previous_note_wins() -> None:
+    # A#4 is one semitone from both A4 and B4
+    assert repaired("A4:e B4:e A#4:e F#5:q. | G5:q. A5:q. |")[0].startswith("A4:e B4:e B4:e")
+    assert repaired("A4:e A4:e A#4:e F#5:q. | G5:q. A5:q. |")[0].startswith("A4:e A4:e A4:e")
+
+
+def test_a_note_out_of_range_moves_by_octaves_when_its_pitch_class_is_allowed() -> None:
+    assert repaired("A4:e B4:e C#4:e F#5:q. | G5:q. A5:q. |") == (
+        "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |", ["octave@1"],
+    )
+
+
+def test_an_overfull_bar_is_trimmed_and_an_underfull_one_padded() -> None:
+    assert repaired("A4:q. B4:q. C#5:q | G5:q. A5:q |") == (
+        "A4:q. B4:q. | G5:q. A5:q. |", ["trim@1", "pad@2"],
+    )
+
+
+def test_missing_bars_repeat_the_tune_from_the_start_and_extra_bars_are_dropped() -> None:
+    assert repaired("A4:h. |", JIG) == ("A4:h. | A4:h. |", ["add bars@2"])
+    assert repaired("A4:h. | A5:h. | B4:h. |", JIG) == ("A4:h. | A5:h. |", ["drop bars@3"])
+
+
+def test_the_last_note_becomes_the_nearest_tonic() -> None:
+    assert repaired("A4:q. B4:q. | G5:q. F#5:q. |") == ("A4:q. B4:q. | G5:q. A5:q. |", ["final@2"])
+
+
+def test_a_tie_into_a_different_pitch_is_dropped() -> None:
+    assert repaired("A4:q. B4:q.~ | A4:h. |") == ("A4:q. B4:q. | A4:h. |", ["tie@1"])
+
+
+def test_a_tune_of_rests_becomes_the_tonic_held() -> None:
+    assert repaired("r:h. | r:h. |") == ("A4:h. | A4:h. |", ["fill@None"])
+
+
+def test_split_duration_writes_any_length_as_tied_notation_durations() -> None:
+    assert split_duration(Fraction(11, 4)) == [Fraction(2), Fraction(3, 4)]
+    assert split_duration(Fraction(4, 3)) == [Fraction(4, 3)]
+
+
+requests = st.builds(
+    ComposeRequest,
+    notes=st.lists(st.sampled_from(["C", "D", "Eb", "E", "F#", "G", "A", "Bb", "B"]), min_size=1, max_size=7, unique=True),
+    meter=st.sampled_from(["2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "7/8", "5/4", "2/2", "3/8"]),
+    bars=st.integers(1, 12),
+    low=st.just("C3"),
+    high=st.sampled_from(["C5", "G5", "C6"]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tunes, requests)
+def test_any_tune_repaired_for_any_request_satisfies_it_and_repair_is_idempotent(
+    tune: Tune, request: ComposeRequest
+) -> None:
+    fixed, _ = repair(tune, request)
+    assert validate(fixed, request).ok, validate(fixed, request)
+    assert repair(fixed, request) == (fixed, [])
+    assert parse(format(fixed)) == fixed

@@ -1,0 +1,74 @@
+"""validate(): every hard constraint checked, violations as data with bar and beat."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunesmith import ComposeRequest
+from tunesmith.notation import parse
+from tunesmith.validate import validate
+
+JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
+
+
+def kinds(text: str, request: ComposeRequest = JIG) -> list[tuple[str, int | None, float | None]]:
+    return [(v.kind, v.bar, v.beat) for v in validate(parse(text), request).violations]
+
+
+def test_a_tune_that_keeps_every_constraint_has_no_violations() -> None:
+    report = validate(parse("A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"), JIG)
+    assert report.ok
+    assert str(report) == "no violations"
+
+
+def test_a_note_outside_the_pitch_set_is_named_with_its_bar_and_beat() -> None:
+    report = validate(parse("A4:e B4:e C#5:e F#5:q. | G5:q. D5:e A5:q |"), JIG)
+    (violation,) = report.violations
+    assert (violation.kind, violation.bar, violation.beat, violation.found) == ("pitch", 2, 2.0, "D5")
+    assert str(violation) == "bar 2, beat 2: pitch D5 (expected one of A B C# F# G)"
+
+
+def test_enharmonic_spellings_of_allowed_notes_are_allowed() -> None:
+    assert kinds("A4:e B4:e Db5:e Gb5:q. | G5:q. A5:q. |") == []
+
+
+def test_notes_outside_the_range_are_violations() -> None:
+    assert kinds("A3:e B4:e C#5:e F#5:q. | G5:q. A5:q. |") == [("range", 1, 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A4:q. B4:q. | A4:q. A5:q |", [("bar_length", 2, None)]),
+        ("A4:q. B4:q. C#5:e | A4:h. |", [("bar_length", 1, None)]),
+    ],
+)
+def test_bars_must_last_exactly_one_bar_of_the_meter(text: str, expected: list[object]) -> None:
+    assert kinds(text) == expected
+
+
+def test_the_bar_count_must_match() -> None:
+    assert kinds("A4:q. B4:q. | A4:h. | A4:h. |") == [("bar_count", None, None)]
+
+
+def test_the_last_note_must_be_the_tonic_even_when_a_rest_follows() -> None:
+    assert kinds("A4:q. B4:q. | A4:q B4:q r:e r:e |") == [("final", 2, 1.667)]
+
+
+def test_a_tie_must_lead_into_the_same_pitch() -> None:
+    assert kinds("A4:q. B4:q.~ | A4:h. |") == [("tie", 1, 2.0)]
+
+
+def test_a_tune_of_rests_is_empty() -> None:
+    assert kinds("r:h. | r:h. |") == [("empty", None, None)]
+
+
+@pytest.mark.parametrize(
+    ("meter", "bar"),
+    [("6/8", "A4:q. A4:q."), ("9/8", "A4:q. A4:q. A4:q."), ("12/8", "A4:h. A4:h."),
+     ("7/8", "A4:q A4:q A4:q."), ("5/4", "A4:h. A4:h"), ("2/2", "A4:h A4:h"), ("3/4", "A4:h.")],
+)
+def test_bar_lengths_follow_the_meter(meter: str, bar: str) -> None:
+    request = ComposeRequest(notes=["A"], meter=meter, bars=1)
+    assert validate(parse(bar), request).ok
+    assert not validate(parse(bar + " A4:e"), request).ok
