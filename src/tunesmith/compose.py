@@ -270,8 +270,8 @@ def compose(
     if violations and strict:
         listed = "; ".join(str(v) for v in violations)
         raise CompositionError(
-            f"strict: the best of {len(attempts)} answers breaks {len(violations)} constraints: "
-            f"{listed}",
+            f"strict: after {len(attempts)} attempt(s) the best answer breaks "
+            f"{len(violations)} constraint(s): {listed}",
             attempts=len(attempts), last_output=attempts[-1].text,
             problems=[str(v) for v in violations],
         )

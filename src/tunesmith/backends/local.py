@@ -155,6 +155,9 @@ class LocalBackend:
             )
         started = time.perf_counter()
         with _lock:  # one llama.cpp context is not safe to share between threads
+            # Evaluate the whole prompt every time: reusing a cached prefix changes the logits
+            # slightly, and the same seed would no longer give the same tune.
+            llm.reset()
             output = llm.create_completion(
                 prompt.document,
                 max_tokens=min(max_tokens, room),

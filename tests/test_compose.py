@@ -1,0 +1,142 @@
+"""compose() end to end on the real embedded model: every constraint holds in the MIDI file."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mido
+import pytest
+
+from conftest import JIG_NOTES
+from tunesmith import ComposeRequest, Composition, CompositionError, RequestError, compose
+from tunesmith.backends import Completion, Prompt
+from tunesmith.notation import parse
+from tunesmith.validate import validate
+
+pytestmark = pytest.mark.model
+
+SEMITONES = {"A": 9, "B": 11, "C#": 1, "F#": 6, "G": 7}
+
+
+def midi_notes(data: bytes) -> tuple[mido.MidiFile, list[tuple[int, Fraction, Fraction]]]:
+    """(key, onset, duration) in quarter notes of every note, as a DAW would read them."""
+    midi = mido.MidiFile(file=io.BytesIO(data))
+    notes, sounding, now = [], {}, 0
+    for message in mido.merge_tracks(midi.tracks):
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            sounding[message.note] = now
+        elif message.type in {"note_off", "note_on"} and message.note in sounding:
+            start = sounding.pop(message.note)
+            notes.append(
+                (message.note, Fraction(start, midi.ticks_per_beat), Fraction(now - start, midi.ticks_per_beat))
+            )
+    return midi, sorted(notes, key=lambda n: (n[1], n[0]))
+
+
+def test_the_embedded_model_writes_a_tune_that_keeps_every_constraint(jig: Composition) -> None:
+    assert validate(jig.tune, jig.request).ok
+    assert parse(jig.text) == jig.tune
+    assert len(jig.tune.bars) == 4
+    assert all(bar.duration == Fraction(3) for bar in jig.tune.bars)
+    assert jig.tune.notes[-1].pitches[0].pitch_class.semitone == SEMITONES["A"]
+
+
+def test_every_constraint_holds_in_the_midi_file_read_back_with_mido(jig: Composition) -> None:
+    midi, notes = midi_notes(jig.to_midi_bytes())
+    assert notes, "the MIDI file has notes"
+    assert {key % 12 for key, _, _ in notes} <= set(SEMITONES.values())
+    assert all(57 <= key <= 69 for key, _, _ in notes)  # A4-A5
+    end = max(onset + length for _, onset, length in notes)
+    assert end == 4 * Fraction(3)  # four bars of 6/8, three quarter notes each
+    assert notes[-1][0] % 12 == SEMITONES["A"]
+    meta = {m.type: m for m in mido.merge_tracks(midi.tracks) if m.is_meta or m.type == "program_change"}
+    assert (meta["time_signature"].numerator, meta["time_signature"].denominator) == (6, 8)
+    assert round(mido.tempo2bpm(meta["set_tempo"].tempo)) == 168  # 112 dotted quarters
+    assert meta["program_change"].program == 73  # flute
+    assert meta["key_signature"].key == "D"  # A mixolydian: two sharps
+
+
+def test_the_report_says_what_was_asked_and_what_the_model_did(jig: Composition) -> None:
+    report = jig.report
+    assert report.backend == "local"
+    assert report.model == "gemma-3-270m-q4_k_m"
+    assert report.constrained
+    assert report.attempts[0].completion_tokens > 0
+    assert report.attempts[-1].problems == ()
+    assert report.violations == ()
+    assert report.repairs == ()
+    assert "4 bars of 6/8 on local:gemma-3-270m-q4_k_m (grammar-constrained)" in report.summary
+    assert "only the notes A B C# F# G" in str(report)
+    dumped = json.loads(report.model_dump_json())
+    assert dumped["request"]["notes"] == JIG_NOTES
+    assert dumped["attempts"][0]["text"].strip() == jig.text
+
+
+def test_the_same_seed_gives_the_same_tune(jig: Composition) -> None:
+    again = compose(jig.request)
+    assert again.text == jig.text
+
+
+@pytest.mark.parametrize(
+    ("meter", "key", "mode"),
+    [("3/4", "G", "major"), ("4/4", "D", "dorian"), ("2/2", "E", "minor"), ("7/8", "A", "mixolydian"),
+     ("9/8", "Bb", "lydian")],
+)
+def test_the_grammar_holds_the_model_to_any_meter_and_mode(meter: str, key: str, mode: str) -> None:
+    request = ComposeRequest(key=key, mode=mode, meter=meter, bars=2, seed=3)
+    composition = compose(request)
+    assert validate(composition.tune, request).ok
+    assert composition.report.violations == ()
+
+
+def test_a_request_and_keyword_options_together_are_refused() -> None:
+    with pytest.raises(RequestError, match="either a ComposeRequest or keyword options"):
+        compose(ComposeRequest(), bars=4)
+
+
+def test_bad_options_are_refused_before_the_model_runs() -> None:
+    with pytest.raises(RequestError, match="meter must be N/D"):
+        compose(meter="7/0")
+
+
+@dataclass
+class Scripted:
+    """A backend that answers from a script: for model outputs a grammar-bound model cannot give."""
+
+    answers: list[str]
+    name: str = "scripted"
+    model: str = "script"
+    supports_grammar: bool = False
+
+    def complete(self, prompt: Prompt, **_: object) -> Completion:
+        return Completion(self.answers.pop(0), self.model, 10, 10, "stop", 0.0)
+
+
+def test_a_wrong_answer_is_repaired_and_the_report_names_each_change() -> None:
+    wrong = "Here you go:\nA4:e B4:e D5:e F#5:q. | G5:q. F#5:q. |"
+    composition = compose(
+        notes=JIG_NOTES, meter="6/8", bars=2, low="A4", high="A5", max_attempts=1,
+        backend=Scripted([wrong]),
+    )
+    assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+    assert [v.kind for v in composition.report.violations] == ["pitch", "final"]
+    assert [r.kind for r in composition.report.repairs] == ["pitch", "final"]
+
+
+def test_strict_mode_refuses_to_repair_and_lists_the_violations() -> None:
+    wrong = "A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |"
+    with pytest.raises(CompositionError, match=r"strict: .*bar 1, beat 1.667: pitch D5") as caught:
+        compose(notes=JIG_NOTES, meter="6/8", bars=2, low="A4", high="A5", max_attempts=1,
+                strict=True, backend=Scripted([wrong]))
+    assert caught.value.attempts == 1
+
+
+def test_an_answer_that_is_not_notation_is_retried_then_reported() -> None:
+    backend = Scripted(["I cannot write music.", "X:1\nK:D\nabc|"])
+    with pytest.raises(CompositionError, match="none of 2 answers") as caught:
+        compose(notes=JIG_NOTES, bars=2, max_attempts=2, backend=backend)
+    assert caught.value.last_output == "X:1\nK:D\nabc|"
