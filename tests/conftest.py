@@ -13,6 +13,13 @@ JIG_NOTES = ["A", "B", "C#", "F#", "G"]
 def jig() -> Composition:
     """A short jig restricted to A B C# F# G, composed by the embedded model."""
     return compose(
-        notes=JIG_NOTES, meter="6/8", bars=4, tempo=112, instrument="flute",
-        low="A4", high="A5", title="Test Jig", seed=7,
+        notes=JIG_NOTES,
+        meter="6/8",
+        bars=4,
+        tempo=112,
+        instrument="flute",
+        low="A4",
+        high="A5",
+        title="Test Jig",
+        seed=7,
     )

@@ -32,7 +32,11 @@ def midi_notes(data: bytes) -> tuple[mido.MidiFile, list[tuple[int, Fraction, Fr
         elif message.type in {"note_off", "note_on"} and message.note in sounding:
             start = sounding.pop(message.note)
             notes.append(
-                (message.note, Fraction(start, midi.ticks_per_beat), Fraction(now - start, midi.ticks_per_beat))
+                (
+                    message.note,
+                    Fraction(start, midi.ticks_per_beat),
+                    Fraction(now - start, midi.ticks_per_beat),
+                )
             )
     return midi, sorted(notes, key=lambda n: (n[1], n[0]))
 
@@ -53,7 +57,9 @@ def test_every_constraint_holds_in_the_midi_file_read_back_with_mido(jig: Compos
     end = max(onset + length for _, onset, length in notes)
     assert end == 4 * Fraction(3)  # four bars of 6/8, three quarter notes each
     assert notes[-1][0] % 12 == SEMITONES["A"]
-    meta = {m.type: m for m in mido.merge_tracks(midi.tracks) if m.is_meta or m.type == "program_change"}
+    meta = {
+        m.type: m for m in mido.merge_tracks(midi.tracks) if m.is_meta or m.type == "program_change"
+    }
     assert (meta["time_signature"].numerator, meta["time_signature"].denominator) == (6, 8)
     assert round(mido.tempo2bpm(meta["set_tempo"].tempo)) == 168  # 112 dotted quarters
     assert meta["program_change"].program == 73  # flute
@@ -83,8 +89,13 @@ def test_the_same_seed_gives_the_same_tune(jig: Composition) -> None:
 
 @pytest.mark.parametrize(
     ("meter", "key", "mode"),
-    [("3/4", "G", "major"), ("4/4", "D", "dorian"), ("2/2", "E", "minor"), ("7/8", "A", "mixolydian"),
-     ("9/8", "Bb", "lydian")],
+    [
+        ("3/4", "G", "major"),
+        ("4/4", "D", "dorian"),
+        ("2/2", "E", "minor"),
+        ("7/8", "A", "mixolydian"),
+        ("9/8", "Bb", "lydian"),
+    ],
 )
 def test_the_grammar_holds_the_model_to_any_meter_and_mode(meter: str, key: str, mode: str) -> None:
     request = ComposeRequest(key=key, mode=mode, meter=meter, bars=2, seed=3)
@@ -119,7 +130,12 @@ class Scripted:
 def test_a_wrong_answer_is_repaired_and_the_report_names_each_change() -> None:
     wrong = "Here you go:\nA4:e B4:e D5:e F#5:q. | G5:q. F#5:q. |"
     composition = compose(
-        notes=JIG_NOTES, meter="6/8", bars=2, low="A4", high="A5", max_attempts=1,
+        notes=JIG_NOTES,
+        meter="6/8",
+        bars=2,
+        low="A4",
+        high="A5",
+        max_attempts=1,
         backend=Scripted([wrong]),
     )
     assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
@@ -130,8 +146,16 @@ def test_a_wrong_answer_is_repaired_and_the_report_names_each_change() -> None:
 def test_strict_mode_refuses_to_repair_and_lists_the_violations() -> None:
     wrong = "A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |"
     with pytest.raises(CompositionError, match=r"strict: .*bar 1, beat 1.667: pitch D5") as caught:
-        compose(notes=JIG_NOTES, meter="6/8", bars=2, low="A4", high="A5", max_attempts=1,
-                strict=True, backend=Scripted([wrong]))
+        compose(
+            notes=JIG_NOTES,
+            meter="6/8",
+            bars=2,
+            low="A4",
+            high="A5",
+            max_attempts=1,
+            strict=True,
+            backend=Scripted([wrong]),
+        )
     assert caught.value.attempts == 1
 
 

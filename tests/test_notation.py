@@ -29,8 +29,17 @@ def test_parse_reads_notes_rests_ties_and_chords_with_exact_durations() -> None:
 
 @pytest.mark.parametrize(
     ("code", "length"),
-    [("w", 4), ("h.", 3), ("q", 1), ("q.", Fraction(3, 2)), ("e", Fraction(1, 2)),
-     ("s", Fraction(1, 4)), ("e3", Fraction(1, 3)), ("q..", Fraction(7, 4)), ("t", Fraction(1, 8))],
+    [
+        ("w", 4),
+        ("h.", 3),
+        ("q", 1),
+        ("q.", Fraction(3, 2)),
+        ("e", Fraction(1, 2)),
+        ("s", Fraction(1, 4)),
+        ("e3", Fraction(1, 3)),
+        ("q..", Fraction(7, 4)),
+        ("t", Fraction(1, 8)),
+    ],
 )
 def test_duration_codes_have_their_musical_length(code: str, length: Fraction) -> None:
     assert DURATIONS[code] == length

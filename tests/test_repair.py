@@ -31,7 +31,8 @@ def test_a_valid_tune_is_left_exactly_as_it_is() -> None:
 def test_a_wrong_note_snaps_to_the_nearest_allowed_pitch() -> None:
     # D5 is a semitone from C#5 and three from B4
     assert repaired("A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |") == (
-        "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |", ["pitch@1"],
+        "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |",
+        ["pitch@1"],
     )
 
 
@@ -43,13 +44,15 @@ def test_between_two_equally_near_pitches_the_one_nearer_the_previous_note_wins(
 
 def test_a_note_out_of_range_moves_by_octaves_when_its_pitch_class_is_allowed() -> None:
     assert repaired("A4:e B4:e C#4:e F#5:q. | G5:q. A5:q. |") == (
-        "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |", ["octave@1"],
+        "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |",
+        ["octave@1"],
     )
 
 
 def test_an_overfull_bar_is_trimmed_and_an_underfull_one_padded() -> None:
     assert repaired("A4:q. B4:q. C#5:q | G5:q. A5:q |") == (
-        "A4:q. B4:q. | G5:q. A5:q. |", ["trim@1", "pad@2"],
+        "A4:q. B4:q. | G5:q. A5:q. |",
+        ["trim@1", "pad@2"],
     )
 
 
@@ -77,7 +80,12 @@ def test_split_duration_writes_any_length_as_tied_notation_durations() -> None:
 
 requests = st.builds(
     ComposeRequest,
-    notes=st.lists(st.sampled_from(["C", "D", "Eb", "E", "F#", "G", "A", "Bb", "B"]), min_size=1, max_size=7, unique=True),
+    notes=st.lists(
+        st.sampled_from(["C", "D", "Eb", "E", "F#", "G", "A", "Bb", "B"]),
+        min_size=1,
+        max_size=7,
+        unique=True,
+    ),
     meter=st.sampled_from(["2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "7/8", "5/4", "2/2", "3/8"]),
     bars=st.integers(1, 12),
     low=st.just("C3"),

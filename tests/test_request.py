@@ -55,8 +55,15 @@ def test_enharmonic_spellings_are_the_same_pitch_class() -> None:
 
 @pytest.mark.parametrize(
     ("name", "program"),
-    [("flute", 73), ("Acoustic Grand Piano", 0), ("fiddle", 110), ("violin", 40), (73, 73),
-     ("tin whistle", 78), ("guitar", 24)],
+    [
+        ("flute", 73),
+        ("Acoustic Grand Piano", 0),
+        ("fiddle", 110),
+        ("violin", 40),
+        (73, 73),
+        ("tin whistle", 78),
+        ("guitar", 24),
+    ],
 )
 def test_instruments_are_general_midi_names_aliases_or_program_numbers(
     name: str | int, program: int

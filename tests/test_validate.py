@@ -24,7 +24,12 @@ def test_a_tune_that_keeps_every_constraint_has_no_violations() -> None:
 def test_a_note_outside_the_pitch_set_is_named_with_its_bar_and_beat() -> None:
     report = validate(parse("A4:e B4:e C#5:e F#5:q. | G5:q. D5:e A5:q |"), JIG)
     (violation,) = report.violations
-    assert (violation.kind, violation.bar, violation.beat, violation.found) == ("pitch", 2, 2.0, "D5")
+    assert (violation.kind, violation.bar, violation.beat, violation.found) == (
+        "pitch",
+        2,
+        2.0,
+        "D5",
+    )
     assert str(violation) == "bar 2, beat 2: pitch D5 (expected one of A B C# F# G)"
 
 
@@ -65,8 +70,15 @@ def test_a_tune_of_rests_is_empty() -> None:
 
 @pytest.mark.parametrize(
     ("meter", "bar"),
-    [("6/8", "A4:q. A4:q."), ("9/8", "A4:q. A4:q. A4:q."), ("12/8", "A4:h. A4:h."),
-     ("7/8", "A4:q A4:q A4:q."), ("5/4", "A4:h. A4:h"), ("2/2", "A4:h A4:h"), ("3/4", "A4:h.")],
+    [
+        ("6/8", "A4:q. A4:q."),
+        ("9/8", "A4:q. A4:q. A4:q."),
+        ("12/8", "A4:h. A4:h."),
+        ("7/8", "A4:q A4:q A4:q."),
+        ("5/4", "A4:h. A4:h"),
+        ("2/2", "A4:h A4:h"),
+        ("3/4", "A4:h."),
+    ],
 )
 def test_bar_lengths_follow_the_meter(meter: str, bar: str) -> None:
     request = ComposeRequest(notes=["A"], meter=meter, bars=1)

@@ -1,4 +1,4 @@
-"""The ``tunesmith`` command.
+r"""The ``tunesmith`` command.
 
 ::
 
@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     compose.add_argument("--meter", default="4/4", help="time signature (default 4/4)")
     compose.add_argument("--bars", type=int, default=8, help="number of bars (default 8)")
     compose.add_argument("--tempo", type=float, default=100, help="beats per minute (default 100)")
-    compose.add_argument("--instrument", default="Acoustic Grand Piano", help="General MIDI name or program")
+    compose.add_argument(
+        "--instrument", default="Acoustic Grand Piano", help="General MIDI name or program"
+    )
     compose.add_argument("--style", default="folk", help="style text, e.g. 'folk jig'")
     compose.add_argument("--title", help="title for the MIDI track")
     compose.add_argument("--seed", type=int, help="random seed for repeatable output")
@@ -80,15 +82,22 @@ def _compose(args: argparse.Namespace) -> None:
     }
     instrument: str | int = int(args.instrument) if args.instrument.isdigit() else args.instrument
     composition = compose(
-        meter=args.meter, bars=args.bars, tempo=args.tempo, instrument=instrument,
-        style=args.style, strict=args.strict, **options,
+        meter=args.meter,
+        bars=args.bars,
+        tempo=args.tempo,
+        instrument=instrument,
+        style=args.style,
+        strict=args.strict,
+        **options,
     )
     print(composition.text)
     print(composition.report if args.report else composition.report.summary, file=sys.stderr)
     if args.output is not None:
         print(f"wrote {composition.save_midi(args.output)}", file=sys.stderr)
     if args.audio is not None:
-        print(f"wrote {composition.save_audio(args.audio, soundfont=args.soundfont)}", file=sys.stderr)
+        print(
+            f"wrote {composition.save_audio(args.audio, soundfont=args.soundfont)}", file=sys.stderr
+        )
     if args.text is not None:
         args.text.write_text(composition.text + "\n", encoding="utf-8")
         print(f"wrote {args.text}", file=sys.stderr)

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from tunesmith.backends.base import Backend, Completion, Prompt
 from tunesmith.errors import CompositionError, GrammarError, RequestError
-from tunesmith.notation import DURATIONS, constrained_gbnf, extract, format, parse
+from tunesmith.notation import DURATIONS, constrained_gbnf, extract, parse
+from tunesmith.notation import format as format_tune
 from tunesmith.prompts import render_feedback, render_prompt
 from tunesmith.repair import Repair, repair
 from tunesmith.request import ComposeRequest
@@ -119,7 +120,7 @@ class Composition:
     @property
     def text(self) -> str:
         """The tune in tunesmith notation."""
-        return format(self.tune)
+        return format_tune(self.tune)
 
     @cached_property
     def midi_settings(self) -> MidiSettings:
@@ -249,8 +250,11 @@ def compose(
     for number in range(1, max_attempts + 1):
         seed = None if request.seed is None else request.seed + number - 1
         completion = backend.complete(
-            prompt, grammar=grammar, max_tokens=_max_tokens(request),
-            temperature=temperature, seed=seed,
+            prompt,
+            grammar=grammar,
+            max_tokens=_max_tokens(request),
+            temperature=temperature,
+            seed=seed,
         )
         problems = _problems(completion, request)
         tune = problems.tune
@@ -259,12 +263,16 @@ def compose(
             best = (tune, problems.violations)
         if best is not None and not best[1]:
             break
-        prompt = _with_feedback(prompt, completion.text, render_feedback(request, problems.messages))
+        prompt = _with_feedback(
+            prompt, completion.text, render_feedback(request, problems.messages)
+        )
     if best is None:
         raise CompositionError(
             f"none of {len(attempts)} answers from {backend.name}:{backend.model} was "
             f"tunesmith notation; last problem: {attempts[-1].problems[0]}",
-            attempts=len(attempts), last_output=attempts[-1].text, problems=attempts[-1].problems,
+            attempts=len(attempts),
+            last_output=attempts[-1].text,
+            problems=attempts[-1].problems,
         )
     tune, violations = best
     if violations and strict:
@@ -272,7 +280,8 @@ def compose(
         raise CompositionError(
             f"strict: after {len(attempts)} attempt(s) the best answer breaks "
             f"{len(violations)} constraint(s): {listed}",
-            attempts=len(attempts), last_output=attempts[-1].text,
+            attempts=len(attempts),
+            last_output=attempts[-1].text,
             problems=[str(v) for v in violations],
         )
     repaired, repairs = repair(tune, request)
@@ -280,7 +289,8 @@ def compose(
     if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
         raise CompositionError(
             f"repair left violations (please report this): {left}",
-            attempts=len(attempts), last_output=attempts[-1].text,
+            attempts=len(attempts),
+            last_output=attempts[-1].text,
         )
     report = Report(
         request=request,

@@ -6,7 +6,7 @@ The tree::
     ├── RequestError (ValueError)           a bad argument to compose() or the CLI
     │   ├── NoteNameError                    a note or pitch name that cannot be read
     │   └── ConstraintError                  constraints that no tune can satisfy
-    ├── GrammarError (ValueError)           text that is not tunesmith notation (line, column, token)
+    ├── GrammarError (ValueError)           text that is not tunesmith notation (line, column)
     ├── NotationError (ValueError)          a tune that the notation cannot write
     ├── BackendError (RuntimeError)         the language model could not be asked or did not answer
     │   └── DependencyError                  an optional dependency or model file is missing
@@ -93,7 +93,7 @@ class BackendError(TunesmithError, RuntimeError):
 
 
 class DependencyError(BackendError):
-    """An optional dependency or the embedded model is missing; the message says how to install it."""
+    """An optional dependency or the embedded model is missing; the message says what to install."""
 
 
 class CompositionError(TunesmithError, RuntimeError):

@@ -1,5 +1,7 @@
-"""tunesmith's text notation: one definition, read by :func:`parse`, written by :func:`format`
-and turned into a constrained decoding grammar (GBNF) by :func:`constrained_gbnf`.
+"""tunesmith's text notation, defined once and used three ways.
+
+It is read by :func:`parse`, written by :func:`format` and turned into a constrained
+decoding grammar (GBNF) by :func:`constrained_gbnf`.
 
 A tune is events separated by spaces and bars separated by ``|``::
 
@@ -51,14 +53,15 @@ BARS_PER_LINE = 4
 
 _ACCIDENTAL_RE = "|".join(sorted((re.escape(a) for a in ACCIDENTALS if a), key=len, reverse=True))
 _PITCH_PATTERN = rf"[A-G](?:{_ACCIDENTAL_RE})?[0-9]"
-_DURATION_PATTERN = "|".join(
-    re.escape(code) for code in sorted(DURATIONS, key=len, reverse=True)
-)
+_DURATION_PATTERN = "|".join(re.escape(code) for code in sorted(DURATIONS, key=len, reverse=True))
 _EVENT_RE = re.compile(
     rf"(?:(?P<rest>{REST})|\[(?P<chord>\s*{_PITCH_PATTERN}(?:\s+{_PITCH_PATTERN})+\s*)\]"
     rf"|(?P<pitch>{_PITCH_PATTERN})):(?P<duration>{_DURATION_PATTERN})(?P<tie>{TIE})?"
 )
-_TOKEN_RE = re.compile(r"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<bar>\|)|(?P<event>\[[^\]\n|]*\]\S*|[^\s|\[]+)|(?P<other>.)")
+_TOKEN_RE = re.compile(
+    r"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<bar>\|)"
+    r"|(?P<event>\[[^\]\n|]*\]\S*|[^\s|\[]+)|(?P<other>.)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,9 @@ def _tokens(text: str) -> Iterator[_Token]:
 def _event(token: _Token) -> Event:
     match = _EVENT_RE.fullmatch(token.text)
     if match is None:
-        raise GrammarError(_explain(token.text), line=token.line, column=token.column, token=token.text)
+        raise GrammarError(
+            _explain(token.text), line=token.line, column=token.column, token=token.text
+        )
     if match["rest"]:
         if match["tie"]:
             raise GrammarError(
@@ -143,7 +148,9 @@ def parse(text: str) -> Tune:
     if current:
         bars.append(Bar(tuple(current)))
     if not bars:
-        raise GrammarError("no notes: a tune needs at least one bar", line=last.line, column=last.column, token="")
+        raise GrammarError(
+            "no notes: a tune needs at least one bar", line=last.line, column=last.column, token=""
+        )
     return Tune(tuple(bars))
 
 

@@ -58,7 +58,9 @@ def _choose_examples(meter: str) -> list[Example]:
     return examples[:MAX_EXAMPLES]
 
 
-def _fields(request: ComposeRequest, constraints: Constraints, durations: list[str]) -> dict[str, str]:
+def _fields(
+    request: ComposeRequest, constraints: Constraints, durations: list[str]
+) -> dict[str, str]:
     bar_length = constraints.bar_length
     return {
         "title": request.title or f"A {request.style} tune",

@@ -69,7 +69,11 @@ class _Repairer:
         """The candidate closest to ``midi``; among equals, the one closest to ``previous``."""
         return min(
             candidates,
-            key=lambda p: (abs(p.midi - midi), abs(p.midi - (previous if previous is not None else midi)), p.midi),
+            key=lambda p: (
+                abs(p.midi - midi),
+                abs(p.midi - (previous if previous is not None else midi)),
+                p.midi,
+            ),
         )
 
     def fix_pitch(self, pitch: Pitch, previous: int | None) -> Pitch:
@@ -96,7 +100,14 @@ class _Repairer:
                 fixed = tuple(self.fix_pitch(pitch, previous) for pitch in event.pitches)
                 if fixed != event.pitches:
                     changed = Event(fixed, event.duration, event.tie)
-                    kind = "pitch" if any(p.midi % 12 != q.midi % 12 for p, q in zip(fixed, event.pitches, strict=True)) else "octave"
+                    kind = (
+                        "pitch"
+                        if any(
+                            p.midi % 12 != q.midi % 12
+                            for p, q in zip(fixed, event.pitches, strict=True)
+                        )
+                        else "octave"
+                    )
                     self.note(kind, index, format_event(event), format_event(changed))
                     event = changed  # noqa: PLW2901 - the repaired event replaces the original
                 if event.pitches:
@@ -130,8 +141,10 @@ class _Repairer:
                 continue
             fixed = self.fit(bar, target)
             self.note(
-                "trim" if bar.duration > target else "pad", index,
-                f"{bar.duration} quarter notes", f"{fixed.duration} quarter notes",
+                "trim" if bar.duration > target else "pad",
+                index,
+                f"{bar.duration} quarter notes",
+                f"{fixed.duration} quarter notes",
             )
             bars.append(fixed)
         return Tune(tuple(bars))
@@ -170,7 +183,12 @@ class _Repairer:
             self.note("drop bars", wanted + 1, f"{len(bars)} bars", f"{wanted} bars")
             bars = bars[:wanted]
         elif len(bars) < wanted:
-            self.note("add bars", len(bars) + 1, f"{len(bars)} bars", f"{wanted} bars (repeating from bar 1)")
+            self.note(
+                "add bars",
+                len(bars) + 1,
+                f"{len(bars)} bars",
+                f"{wanted} bars (repeating from bar 1)",
+            )
             source = list(bars)
             while len(bars) < wanted:
                 bars.append(source[len(bars) % len(source)])
@@ -199,7 +217,9 @@ class _Repairer:
 
     def fill_empty(self, tune: Tune, wanted: int) -> Tune:
         tonic = self.constraints.tonic_pitches[0]
-        bar = Bar(tuple(_held((tonic,), split_duration(self.constraints.bar_length), tie_last=False)))
+        bar = Bar(
+            tuple(_held((tonic,), split_duration(self.constraints.bar_length), tie_last=False))
+        )
         self.note("fill", None, "no notes", f"{wanted} bars holding the tonic {tonic}")
         return Tune((bar,) * wanted)
 

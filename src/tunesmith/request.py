@@ -21,46 +21,165 @@ from tunesmith.errors import ConstraintError, NoteNameError, RequestError
 from tunesmith.notation import DURATIONS
 from tunesmith.tune import Pitch, PitchClass
 
-__all__ = ["ComposeRequest", "Constraints", "GM_INSTRUMENTS", "program_number"]
+__all__ = ["GM_INSTRUMENTS", "ComposeRequest", "Constraints", "program_number"]
 
 GM_INSTRUMENTS: tuple[str, ...] = (
-    "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",
-    "Electric Piano 1", "Electric Piano 2", "Harpsichord", "Clavinet", "Celesta", "Glockenspiel",
-    "Music Box", "Vibraphone", "Marimba", "Xylophone", "Tubular Bells", "Dulcimer",
-    "Drawbar Organ", "Percussive Organ", "Rock Organ", "Church Organ", "Reed Organ", "Accordion",
-    "Harmonica", "Tango Accordion", "Acoustic Guitar (nylon)", "Acoustic Guitar (steel)",
-    "Electric Guitar (jazz)", "Electric Guitar (clean)", "Electric Guitar (muted)",
-    "Overdriven Guitar", "Distortion Guitar", "Guitar Harmonics", "Acoustic Bass",
-    "Electric Bass (finger)", "Electric Bass (pick)", "Fretless Bass", "Slap Bass 1",
-    "Slap Bass 2", "Synth Bass 1", "Synth Bass 2", "Violin", "Viola", "Cello", "Contrabass",
-    "Tremolo Strings", "Pizzicato Strings", "Orchestral Harp", "Timpani", "String Ensemble 1",
-    "String Ensemble 2", "Synth Strings 1", "Synth Strings 2", "Choir Aahs", "Voice Oohs",
-    "Synth Choir", "Orchestra Hit", "Trumpet", "Trombone", "Tuba", "Muted Trumpet",
-    "French Horn", "Brass Section", "Synth Brass 1", "Synth Brass 2", "Soprano Sax", "Alto Sax",
-    "Tenor Sax", "Baritone Sax", "Oboe", "English Horn", "Bassoon", "Clarinet", "Piccolo",
-    "Flute", "Recorder", "Pan Flute", "Blown Bottle", "Shakuhachi", "Whistle", "Ocarina",
-    "Lead 1 (square)", "Lead 2 (sawtooth)", "Lead 3 (calliope)", "Lead 4 (chiff)",
-    "Lead 5 (charang)", "Lead 6 (voice)", "Lead 7 (fifths)", "Lead 8 (bass + lead)",
-    "Pad 1 (new age)", "Pad 2 (warm)", "Pad 3 (polysynth)", "Pad 4 (choir)", "Pad 5 (bowed)",
-    "Pad 6 (metallic)", "Pad 7 (halo)", "Pad 8 (sweep)", "FX 1 (rain)", "FX 2 (soundtrack)",
-    "FX 3 (crystal)", "FX 4 (atmosphere)", "FX 5 (brightness)", "FX 6 (goblin)",
-    "FX 7 (echoes)", "FX 8 (sci-fi)", "Sitar", "Banjo", "Shamisen", "Koto", "Kalimba",
-    "Bag pipe", "Fiddle", "Shanai", "Tinkle Bell", "Agogo", "Steel Drums", "Woodblock",
-    "Taiko Drum", "Melodic Tom", "Synth Drum", "Reverse Cymbal", "Guitar Fret Noise",
-    "Breath Noise", "Seashore", "Bird Tweet", "Telephone Ring", "Helicopter", "Applause",
+    "Acoustic Grand Piano",
+    "Bright Acoustic Piano",
+    "Electric Grand Piano",
+    "Honky-tonk Piano",
+    "Electric Piano 1",
+    "Electric Piano 2",
+    "Harpsichord",
+    "Clavinet",
+    "Celesta",
+    "Glockenspiel",
+    "Music Box",
+    "Vibraphone",
+    "Marimba",
+    "Xylophone",
+    "Tubular Bells",
+    "Dulcimer",
+    "Drawbar Organ",
+    "Percussive Organ",
+    "Rock Organ",
+    "Church Organ",
+    "Reed Organ",
+    "Accordion",
+    "Harmonica",
+    "Tango Accordion",
+    "Acoustic Guitar (nylon)",
+    "Acoustic Guitar (steel)",
+    "Electric Guitar (jazz)",
+    "Electric Guitar (clean)",
+    "Electric Guitar (muted)",
+    "Overdriven Guitar",
+    "Distortion Guitar",
+    "Guitar Harmonics",
+    "Acoustic Bass",
+    "Electric Bass (finger)",
+    "Electric Bass (pick)",
+    "Fretless Bass",
+    "Slap Bass 1",
+    "Slap Bass 2",
+    "Synth Bass 1",
+    "Synth Bass 2",
+    "Violin",
+    "Viola",
+    "Cello",
+    "Contrabass",
+    "Tremolo Strings",
+    "Pizzicato Strings",
+    "Orchestral Harp",
+    "Timpani",
+    "String Ensemble 1",
+    "String Ensemble 2",
+    "Synth Strings 1",
+    "Synth Strings 2",
+    "Choir Aahs",
+    "Voice Oohs",
+    "Synth Choir",
+    "Orchestra Hit",
+    "Trumpet",
+    "Trombone",
+    "Tuba",
+    "Muted Trumpet",
+    "French Horn",
+    "Brass Section",
+    "Synth Brass 1",
+    "Synth Brass 2",
+    "Soprano Sax",
+    "Alto Sax",
+    "Tenor Sax",
+    "Baritone Sax",
+    "Oboe",
+    "English Horn",
+    "Bassoon",
+    "Clarinet",
+    "Piccolo",
+    "Flute",
+    "Recorder",
+    "Pan Flute",
+    "Blown Bottle",
+    "Shakuhachi",
+    "Whistle",
+    "Ocarina",
+    "Lead 1 (square)",
+    "Lead 2 (sawtooth)",
+    "Lead 3 (calliope)",
+    "Lead 4 (chiff)",
+    "Lead 5 (charang)",
+    "Lead 6 (voice)",
+    "Lead 7 (fifths)",
+    "Lead 8 (bass + lead)",
+    "Pad 1 (new age)",
+    "Pad 2 (warm)",
+    "Pad 3 (polysynth)",
+    "Pad 4 (choir)",
+    "Pad 5 (bowed)",
+    "Pad 6 (metallic)",
+    "Pad 7 (halo)",
+    "Pad 8 (sweep)",
+    "FX 1 (rain)",
+    "FX 2 (soundtrack)",
+    "FX 3 (crystal)",
+    "FX 4 (atmosphere)",
+    "FX 5 (brightness)",
+    "FX 6 (goblin)",
+    "FX 7 (echoes)",
+    "FX 8 (sci-fi)",
+    "Sitar",
+    "Banjo",
+    "Shamisen",
+    "Koto",
+    "Kalimba",
+    "Bag pipe",
+    "Fiddle",
+    "Shanai",
+    "Tinkle Bell",
+    "Agogo",
+    "Steel Drums",
+    "Woodblock",
+    "Taiko Drum",
+    "Melodic Tom",
+    "Synth Drum",
+    "Reverse Cymbal",
+    "Guitar Fret Noise",
+    "Breath Noise",
+    "Seashore",
+    "Bird Tweet",
+    "Telephone Ring",
+    "Helicopter",
+    "Applause",
     "Gunshot",
 )
 """The 128 General MIDI melodic instruments; the index is the program number (0-based)."""
 
 _INSTRUMENT_ALIASES = {
-    "piano": 0, "guitar": 24, "bass": 32, "strings": 48, "harp": 46, "sax": 65,
-    "saxophone": 65, "organ": 19, "tin whistle": 78, "whistle": 78, "bagpipe": 109,
-    "bagpipes": 109, "uilleann pipes": 109, "voice": 53, "choir": 52,
-    "horn": 60, "mandolin": 105,
+    "piano": 0,
+    "guitar": 24,
+    "bass": 32,
+    "strings": 48,
+    "harp": 46,
+    "sax": 65,
+    "saxophone": 65,
+    "organ": 19,
+    "tin whistle": 78,
+    "whistle": 78,
+    "bagpipe": 109,
+    "bagpipes": 109,
+    "uilleann pipes": 109,
+    "voice": 53,
+    "choir": 52,
+    "horn": 60,
+    "mandolin": 105,
 }
 
 _MODE_ALIASES = {
-    "ionian": "major", "aeolian": "minor", "naturalminor": "minor", "harmonic": "harmonicminor",
+    "ionian": "major",
+    "aeolian": "minor",
+    "naturalminor": "minor",
+    "harmonic": "harmonicminor",
     "melodic": "melodicminor",
 }
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
@@ -93,11 +212,13 @@ def program_number(instrument: str | int) -> int:
     """The General MIDI program (0-127) for an instrument name or number.
 
     Names are matched case-insensitively against the General MIDI names and a few common
-    aliases ("fiddle", "tin whistle"); a word such as "guitar" picks the first General MIDI
+    aliases ("tin whistle", "bagpipes"); a word such as "guitar" picks the first General MIDI
     instrument containing it.
     """
-    if isinstance(instrument, bool):
-        raise RequestError(f"instrument must be a General MIDI name or program 0-127 (received {instrument!r})")
+    if isinstance(instrument, bool) or not isinstance(instrument, str | int):
+        raise RequestError(
+            f"instrument must be a General MIDI name or program 0-127 (received {instrument!r})"
+        )
     if isinstance(instrument, int):
         if not 0 <= instrument <= 127:
             raise RequestError(
@@ -135,7 +256,9 @@ class ComposeRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    notes: tuple[str, ...] | None = Field(None, description="explicit pitch-class set; the first is the tonic")
+    notes: tuple[str, ...] | None = Field(
+        None, description="explicit pitch-class set; the first is the tonic"
+    )
     key: str | None = Field(None, description="tonic of a scale, e.g. 'D' or 'F#'")
     mode: str | None = Field(None, description="music21 scale name, e.g. 'dorian'; default major")
     meter: str = Field("4/4", description="time signature N/D")
@@ -143,7 +266,9 @@ class ComposeRequest(BaseModel):
     tempo: float = Field(100, description="beats per minute (the meter's beat)")
     low: str | None = Field(None, description=f"lowest pitch allowed (default {DEFAULT_LOW})")
     high: str | None = Field(None, description=f"highest pitch allowed (default {DEFAULT_HIGH})")
-    instrument: str | int = Field("Acoustic Grand Piano", description="General MIDI name or program")
+    instrument: str = Field(
+        "Acoustic Grand Piano", description="General MIDI name or program"
+    )
     style: str = Field("folk", description="free text describing the style, e.g. 'folk jig'")
     title: str | None = Field(None, description="title written into the MIDI file")
     seed: int | None = Field(None, description="random seed for repeatable output")
@@ -161,7 +286,9 @@ class ComposeRequest(BaseModel):
         if isinstance(value, str):
             value = value.replace(",", " ").split()
         if value is not None and len(value) == 0:
-            raise ValueError("notes must name at least one note, e.g. ['A', 'B', 'C#'] (received none)")
+            raise ValueError(
+                "notes must name at least one note, e.g. ['A', 'B', 'C#'] (received none)"
+            )
         return value
 
     @field_validator("notes")
@@ -211,7 +338,9 @@ class ComposeRequest(BaseModel):
     @classmethod
     def _check_tempo(cls, value: float) -> float:
         if not 10 <= value <= 400:
-            raise ValueError(f"tempo must be between 10 and 400 beats per minute (received {value})")
+            raise ValueError(
+                f"tempo must be between 10 and 400 beats per minute (received {value})"
+            )
         return value
 
     @field_validator("low", "high")
@@ -219,9 +348,9 @@ class ComposeRequest(BaseModel):
     def _check_pitch(cls, value: str | None) -> str | None:
         return None if value is None else str(Pitch.parse(value))
 
-    @field_validator("instrument")
+    @field_validator("instrument", mode="before")
     @classmethod
-    def _check_instrument(cls, value: str | int) -> str:
+    def _check_instrument(cls, value: Any) -> str:
         return GM_INSTRUMENTS[program_number(value)]
 
     @functools.cached_property

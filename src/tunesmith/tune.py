@@ -77,8 +77,7 @@ class Pitch:
             raise NoteNameError(f"invalid pitch {self.step!r} with alteration {self.alter}")
         if not LOWEST_OCTAVE <= self.octave <= HIGHEST_OCTAVE:
             raise NoteNameError(
-                f"octave {self.octave} of {self.step} is outside "
-                f"{LOWEST_OCTAVE}-{HIGHEST_OCTAVE}"
+                f"octave {self.octave} of {self.step} is outside {LOWEST_OCTAVE}-{HIGHEST_OCTAVE}"
             )
 
     @classmethod

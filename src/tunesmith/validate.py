@@ -1,5 +1,7 @@
-"""Checks a tune against a request: pitch set or scale, range, bar lengths, bar count, ties,
-final note. Violations are data with bar and beat positions, not strings to parse.
+"""Checks a tune against a request.
+
+Covered: pitch set or scale, range, bar lengths, bar count, ties and the final note.
+Violations are data with bar and beat positions, not strings to parse.
 
 The pitch set, range, tonic and bar length come from music21 (scales, keys, time
 signatures) through :class:`~tunesmith.request.Constraints`; the checks themselves compare
@@ -79,7 +81,9 @@ def validate(tune: Tune, request: ComposeRequest) -> ValidationReport:
     notes_text = " ".join(map(str, constraints.pitch_classes))
     found: list[Violation] = []
 
-    def add(kind: ViolationKind, bar: int | None, offset: Fraction | None, got: str, want: str) -> None:
+    def add(
+        kind: ViolationKind, bar: int | None, offset: Fraction | None, got: str, want: str
+    ) -> None:
         beat = None if offset is None else _beat(offset, constraints)
         found.append(Violation(kind=kind, bar=bar, beat=beat, found=got, expected=want))
 
@@ -101,12 +105,15 @@ def validate(tune: Tune, request: ComposeRequest) -> ValidationReport:
     for index, bar in enumerate(tune.bars):
         if bar.duration != constraints.bar_length:
             add(
-                "bar_length", index + 1, None,
-                f"{bar.duration} quarter notes", f"{constraints.bar_length} for {request.meter}",
+                "bar_length",
+                index + 1,
+                None,
+                f"{bar.duration} quarter notes",
+                f"{constraints.bar_length} for {request.meter}",
             )
     if len(tune.bars) != request.bars:
         add("bar_count", None, None, f"{len(tune.bars)} bars", f"{request.bars} bars")
-    index, offset, last = next((item for item in reversed(events) if not item[2].is_rest))
+    index, offset, last = next(item for item in reversed(events) if not item[2].is_rest)
     if last.pitches[-1].midi % 12 != constraints.tonic.semitone:
         add("final", index + 1, offset, str(last.pitches[-1]), f"the tonic {constraints.tonic}")
     return ValidationReport(violations=tuple(found))

