@@ -6,7 +6,7 @@
 """
 
 from tunesmith.backends import Backend, LocalBackend
-from tunesmith.compose import Composition, Report, compose
+from tunesmith.compose import Composition, Report, compose, compose_async, compose_many
 from tunesmith.errors import (
     BackendError,
     CompositionError,
@@ -40,4 +40,6 @@ __all__ = [
     "SoundfontError",
     "TunesmithError",
     "compose",
+    "compose_async",
+    "compose_many",
 ]

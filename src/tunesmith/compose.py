@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from tunesmith.backends.base import Backend, Completion, Prompt
-from tunesmith.errors import CompositionError, GrammarError, RequestError
+from tunesmith.errors import CompositionError, GrammarError, RequestError, TunesmithError
 from tunesmith.notation import DURATIONS, constrained_gbnf, extract, parse
 from tunesmith.notation import format as format_tune
 from tunesmith.prompts import render_feedback, render_prompt
@@ -31,7 +33,15 @@ if TYPE_CHECKING:
 
     from tunesmith.export.midi import MidiSettings
 
-__all__ = ["Attempt", "Composition", "Report", "compose", "default_backend"]
+__all__ = [
+    "Attempt",
+    "Composition",
+    "Report",
+    "compose",
+    "compose_async",
+    "compose_many",
+    "default_backend",
+]
 
 TOKENS_PER_EVENT = 6
 """Generous upper bound on tokens per event ('C#5:q. ' is about 4), for max_tokens."""
@@ -194,6 +204,116 @@ def _max_tokens(request: ComposeRequest) -> int:
     return request.bars * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
 
 
+def _request(request: ComposeRequest | None, options: dict[str, Any]) -> ComposeRequest:
+    if request is None:
+        return ComposeRequest(**options)
+    if options:
+        raise RequestError(
+            f"pass either a ComposeRequest or keyword options, not both (got {sorted(options)})"
+        )
+    if not isinstance(request, ComposeRequest):
+        raise RequestError(f"request must be a ComposeRequest (received {type(request).__name__})")
+    return request
+
+
+class _Session:
+    """One composition in progress: which call to make next, and what the answers gave."""
+
+    def __init__(
+        self,
+        request: ComposeRequest,
+        backend: Backend,
+        *,
+        strict: bool,
+        max_attempts: int,
+        temperature: float,
+    ) -> None:
+        if max_attempts < 1:
+            raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
+        self.request, self.backend, self.strict = request, backend, strict
+        self.max_attempts, self.temperature = max_attempts, temperature
+        constraints = request.constraints
+        self.grammar = None
+        if backend.supports_grammar:
+            self.grammar = constrained_gbnf(
+                pitches=constraints.pitches,
+                final_pitches=constraints.tonic_pitches,
+                durations=constraints.durations,
+                bar_length=constraints.bar_length,
+                bar_count=request.bars,
+            )
+        self.prompt = render_prompt(request, list(constraints.durations))
+        self.started = time.perf_counter()
+        self.attempts: list[Attempt] = []
+        self.best: tuple[Tune, tuple[Violation, ...]] | None = None
+
+    def next_call(self) -> dict[str, Any] | None:
+        """Keyword arguments for the next ``backend.complete``, or None when done."""
+        done = self.best is not None and not self.best[1]
+        if done or len(self.attempts) >= self.max_attempts:
+            return None
+        seed = self.request.seed
+        return {
+            "grammar": self.grammar,
+            "max_tokens": _max_tokens(self.request),
+            "temperature": self.temperature,
+            "seed": None if seed is None else seed + len(self.attempts),
+        }
+
+    def take(self, completion: Completion) -> None:
+        """Judge one answer; keep it if it is the best so far; prepare feedback if not perfect."""
+        problems = _problems(completion, self.request)
+        self.attempts.append(_attempt(len(self.attempts) + 1, completion, problems.messages))
+        if problems.tune is not None and (
+            self.best is None or len(problems.violations) < len(self.best[1])
+        ):
+            self.best = (problems.tune, problems.violations)
+        if problems.messages:
+            feedback = render_feedback(self.request, problems.messages)
+            self.prompt = _with_feedback(self.prompt, completion.text, feedback)
+
+    def finish(self) -> Composition:
+        """Repair the best answer (or refuse, when strict) and build the composition."""
+        attempts, request = self.attempts, self.request
+        if self.best is None:
+            raise CompositionError(
+                f"none of {len(attempts)} answers from {self.backend.name}:{self.backend.model} "
+                f"was tunesmith notation; last problem: {attempts[-1].problems[0]}",
+                attempts=len(attempts),
+                last_output=attempts[-1].text,
+                problems=attempts[-1].problems,
+            )
+        tune, violations = self.best
+        if violations and self.strict:
+            listed = "; ".join(str(v) for v in violations)
+            raise CompositionError(
+                f"strict: after {len(attempts)} attempt(s) the best answer breaks "
+                f"{len(violations)} constraint(s): {listed}",
+                attempts=len(attempts),
+                last_output=attempts[-1].text,
+                problems=[str(v) for v in violations],
+            )
+        repaired, repairs = repair(tune, request)
+        left = validate(repaired, request)
+        if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
+            raise CompositionError(
+                f"repair left violations (please report this): {left}",
+                attempts=len(attempts),
+                last_output=attempts[-1].text,
+            )
+        report = Report(
+            request=request,
+            backend=self.backend.name,
+            model=self.backend.model,
+            constrained=self.grammar is not None,
+            attempts=tuple(attempts),
+            violations=violations,
+            repairs=tuple(repairs),
+            seconds=time.perf_counter() - self.started,
+        )
+        return Composition(request=request, tune=repaired, report=report)
+
+
 def compose(
     request: ComposeRequest | None = None,
     /,
@@ -224,85 +344,88 @@ def compose(
     CompositionError
         No answer could be parsed, or ``strict`` and the answer broke a constraint.
     """
-    if request is None:
-        request = ComposeRequest(**options)
-    elif options:
-        raise RequestError(
-            f"pass either a ComposeRequest or keyword options, not both (got {sorted(options)})"
-        )
-    if max_attempts < 1:
-        raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
     backend = backend or default_backend()
-    constraints = request.constraints
-    grammar = None
-    if backend.supports_grammar:
-        grammar = constrained_gbnf(
-            pitches=constraints.pitches,
-            final_pitches=constraints.tonic_pitches,
-            durations=constraints.durations,
-            bar_length=constraints.bar_length,
-            bar_count=request.bars,
-        )
-    prompt = render_prompt(request, list(constraints.durations))
-    started = time.perf_counter()
-    attempts: list[Attempt] = []
-    best: tuple[Tune, tuple[Violation, ...]] | None = None
-    for number in range(1, max_attempts + 1):
-        seed = None if request.seed is None else request.seed + number - 1
-        completion = backend.complete(
-            prompt,
-            grammar=grammar,
-            max_tokens=_max_tokens(request),
-            temperature=temperature,
-            seed=seed,
-        )
-        problems = _problems(completion, request)
-        tune = problems.tune
-        attempts.append(_attempt(number, completion, problems.messages))
-        if tune is not None and (best is None or len(problems.violations) < len(best[1])):
-            best = (tune, problems.violations)
-        if best is not None and not best[1]:
-            break
-        prompt = _with_feedback(
-            prompt, completion.text, render_feedback(request, problems.messages)
-        )
-    if best is None:
-        raise CompositionError(
-            f"none of {len(attempts)} answers from {backend.name}:{backend.model} was "
-            f"tunesmith notation; last problem: {attempts[-1].problems[0]}",
-            attempts=len(attempts),
-            last_output=attempts[-1].text,
-            problems=attempts[-1].problems,
-        )
-    tune, violations = best
-    if violations and strict:
-        listed = "; ".join(str(v) for v in violations)
-        raise CompositionError(
-            f"strict: after {len(attempts)} attempt(s) the best answer breaks "
-            f"{len(violations)} constraint(s): {listed}",
-            attempts=len(attempts),
-            last_output=attempts[-1].text,
-            problems=[str(v) for v in violations],
-        )
-    repaired, repairs = repair(tune, request)
-    left = validate(repaired, request)
-    if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
-        raise CompositionError(
-            f"repair left violations (please report this): {left}",
-            attempts=len(attempts),
-            last_output=attempts[-1].text,
-        )
-    report = Report(
-        request=request,
-        backend=backend.name,
-        model=backend.model,
-        constrained=grammar is not None,
-        attempts=tuple(attempts),
-        violations=violations,
-        repairs=tuple(repairs),
-        seconds=time.perf_counter() - started,
+    session = _Session(
+        _request(request, options),
+        backend,
+        strict=strict,
+        max_attempts=max_attempts,
+        temperature=temperature,
     )
-    return Composition(request=request, tune=repaired, report=report)
+    while (call := session.next_call()) is not None:
+        session.take(backend.complete(session.prompt, **call))
+    return session.finish()
+
+
+async def compose_async(
+    request: ComposeRequest | None = None,
+    /,
+    *,
+    backend: Backend | None = None,
+    strict: bool = False,
+    max_attempts: int = 3,
+    temperature: float = 0.8,
+    **options: Any,
+) -> Composition:
+    """:func:`compose` for asyncio: awaits the backend's ``acomplete`` when it has one.
+
+    A backend without ``acomplete`` (the embedded model) runs in a worker thread.
+    """
+    backend = backend or default_backend()
+    session = _Session(
+        _request(request, options),
+        backend,
+        strict=strict,
+        max_attempts=max_attempts,
+        temperature=temperature,
+    )
+    acomplete = getattr(backend, "acomplete", None)
+    while (call := session.next_call()) is not None:
+        if acomplete is not None:
+            completion = await acomplete(session.prompt, **call)
+        else:
+            completion = await asyncio.to_thread(backend.complete, session.prompt, **call)
+        session.take(completion)
+    return session.finish()
+
+
+def compose_many(
+    requests: Iterable[ComposeRequest],
+    *,
+    backend: Backend | None = None,
+    concurrency: int = 4,
+    on_result: Callable[[int, Composition | TunesmithError], None] | None = None,
+    **settings: Any,
+) -> list[Composition | TunesmithError]:
+    """Compose many requests concurrently; results come back in the order of ``requests``.
+
+    At most ``concurrency`` requests are in flight at once. One failing request does not
+    lose the others: its place in the result holds the :class:`TunesmithError` it raised.
+    ``on_result(index, result)`` is called as each one finishes (for progress bars).
+    ``settings`` (strict, max_attempts, temperature) apply to every request.
+    """
+    if concurrency < 1:
+        raise RequestError(f"concurrency must be at least 1 (received {concurrency})")
+    requests = list(requests)
+    backend = backend or default_backend()
+
+    async def run_all() -> list[Composition | TunesmithError]:
+        slots = asyncio.Semaphore(concurrency)
+
+        async def one(index: int, request: ComposeRequest) -> Composition | TunesmithError:
+            async with slots:
+                result: Composition | TunesmithError
+                try:
+                    result = await compose_async(request, backend=backend, **settings)
+                except TunesmithError as error:
+                    result = error
+            if on_result is not None:
+                on_result(index, result)
+            return result
+
+        return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
+
+    return asyncio.run(run_all())
 
 
 @dataclass(frozen=True)
