@@ -30,6 +30,8 @@ def test_the_package_exports_exactly_the_public_api() -> None:
         "SoundfontError",
         "TunesmithError",
         "compose",
+        "compose_async",
+        "compose_many",
     }
 
 
