@@ -111,15 +111,23 @@ def test_constrained_grammar_lists_exactly_the_allowed_pitches_and_final_notes()
 
 def test_constrained_grammar_fixes_the_bar_count_and_the_layout_of_format() -> None:
     root = _grammar().splitlines()[0]
-    assert root == 'root ::= l6 " | " l6 " | " l6 " | " l6 " |\\n" f6 " |"'
+    assert root == 'root ::= l1 " | " l1 " | " l1 " | " l1 " |\\n" f1 " |"'
 
 
 def test_constrained_grammar_has_a_rule_per_remaining_length_of_the_bar() -> None:
     rules = dict(line.split(" ::= ", 1) for line in _grammar().splitlines())
     # six eighths in a 6/8 bar: an eighth leaves five, a quarter four, a dotted quarter three
-    assert rules["l6"] == 'eve " " l5 | evq " " l4 | evqd " " l3'
-    assert rules["l1"] == "eve"
-    assert rules["f1"] == "fine"
+    assert rules["c6"] == 'eve " " c5 | evq " " c4 | evqd " " c3'
+    assert rules["c1"] == "eve"
+    assert rules["g1"] == "fine"  # the last event of the tune is a final (tonic) pitch
+
+
+def test_rhythm_cells_keep_notes_inside_the_beat_or_spanning_whole_beats() -> None:
+    grammar = _grammar(durations=["e", "q", "q.", "h."], cell_length=Fraction(3, 2))
+    rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines())
+    assert rules["c3"] == 'eve " " c2 | evq " " c1 | evqd'  # e e e, e q, q e, q.
+    assert rules["l2"] == 'c3 " " l1 | evhd'  # two beats, or one note over both
+    assert rules["f2"] == 'c3 " " f1 | finhd'
 
 
 def test_constrained_grammar_refuses_durations_that_cannot_fill_the_bar() -> None:

@@ -241,6 +241,7 @@ class _Session:
                 durations=constraints.durations,
                 bar_length=constraints.bar_length,
                 bar_count=request.bars,
+                cell_length=constraints.cell_length,
             )
         self.prompt = render_prompt(request, list(constraints.durations))
         self.started = time.perf_counter()

@@ -216,25 +216,26 @@ def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _fill_rules(prefix: str, lengths: dict[str, int], bar_units: int, ending: str) -> list[str]:
-    """Rules ``{prefix}{k}`` for every remaining length k: events summing exactly to k units.
+def _sequence_rules(
+    prefix: str, parts: dict[str, int], last_parts: dict[str, int], total: int
+) -> dict[int, str]:
+    """Rules ``{prefix}{k}``: a sequence of ``parts`` (rule name -> size) summing to exactly k.
 
-    The last event of the bar uses the ``{ending}{units}`` rules, so a bar's final note can
-    be constrained separately (e.g. to the tonic).
+    The sequence ends with one of ``last_parts``, so the last event of a bar or of the tune
+    can be constrained separately (e.g. to the tonic). Only lengths that can be filled get
+    a rule, so the grammar has no dead ends. Returns {k: rule text} for k = 1..total.
     """
-    reachable: set[int] = set()
-    rules: dict[int, list[str]] = {}
-    for remaining in range(1, bar_units + 1):
-        alternatives = []
-        for code, units in lengths.items():
-            if units < remaining and remaining - units in reachable:
-                alternatives.append(f'ev{code} " " {prefix}{remaining - units}')
-            elif units == remaining:
-                alternatives.append(f"{ending}{code}")
+    rules: dict[int, str] = {}
+    for remaining in range(1, total + 1):
+        alternatives = [
+            f'{name} " " {prefix}{remaining - size}'
+            for name, size in parts.items()
+            if size < remaining and remaining - size in rules
+        ]
+        alternatives += [name for name, size in last_parts.items() if size == remaining]
         if alternatives:
-            reachable.add(remaining)
-            rules[remaining] = alternatives
-    return [f"{prefix}{k} ::= " + " | ".join(alts) for k, alts in rules.items()]
+            rules[remaining] = f"{prefix}{remaining} ::= " + " | ".join(alternatives)
+    return rules
 
 
 def _code_name(code: str) -> str:
@@ -248,6 +249,7 @@ def constrained_gbnf(
     durations: Sequence[str],
     bar_length: Fraction,
     bar_count: int,
+    cell_length: Fraction | None = None,
 ) -> str:
     """A GBNF grammar (llama.cpp) whose every sentence is a tune that fits the constraints.
 
@@ -256,39 +258,55 @@ def constrained_gbnf(
     last note is one of ``final_pitches``. The text follows :func:`format`'s layout, so
     what the model writes is already canonical.
 
+    With ``cell_length`` (e.g. a dotted quarter in 6/8), a bar is a sequence of rhythm
+    cells: each cell is filled exactly by shorter notes, or a note spans whole cells, so
+    notes never straddle the beat (``e q``, ``q e``, ``e e e``, ``q.`` in a jig).
+
     Raises :class:`NotationError` when the durations cannot fill a bar exactly.
     """
-    unit = Fraction(0)
+    cell_length = cell_length or bar_length
+    if bar_length % cell_length:
+        cell_length = bar_length
+    unit = _gcd(bar_length, cell_length)
     for code in durations:
         unit = _gcd(unit, DURATIONS[code])
-    unit = _gcd(unit, bar_length)
-    bar_units = int(bar_length / unit)
-    lengths = {
-        _code_name(code): int(DURATIONS[code] / unit)
-        for code in durations
-        if DURATIONS[code] <= bar_length
+    cell_units, cells = int(cell_length / unit), int(bar_length / cell_length)
+    units = {_code_name(code): int(DURATIONS[code] / unit) for code in durations}
+    inner = {name: size for name, size in units.items() if size <= cell_units}
+    spanning = {
+        name: size // cell_units
+        for name, size in units.items()
+        if size > cell_units and size % cell_units == 0 and size <= cell_units * cells
     }
-    body = _fill_rules("l", lengths, bar_units, "ev")
-    final = _fill_rules("f", lengths, bar_units, "fin")
-    if not body or not body[-1].startswith(f"l{bar_units} "):
+    cell = _sequence_rules("c", _prefixed("ev", inner), _prefixed("ev", inner), cell_units)
+    last_cell = _sequence_rules("g", _prefixed("ev", inner), _prefixed("fin", inner), cell_units)
+    if cell_units not in cell:
         raise NotationError(
             f"the durations {', '.join(durations)} cannot fill a bar of {bar_length} quarter notes"
         )
+    bar_parts = {f"c{cell_units}": 1, **_prefixed("ev", spanning)}
+    body = _sequence_rules("l", bar_parts, bar_parts, cells)
+    final = _sequence_rules(
+        "f", bar_parts, {f"g{cell_units}": 1, **_prefixed("fin", spanning)}, cells
+    )
     sequence = []
     for index in range(bar_count):
-        sequence.append(f"f{bar_units}" if index == bar_count - 1 else f"l{bar_units}")
+        sequence.append(f"f{cells}" if index == bar_count - 1 else f"l{cells}")
         sequence.append(_literal(_bar_separator(index, bar_count)))
     code_by_name = {_code_name(code): code for code in durations}
     events = [
         f"{kind}{name} ::= {source} {_literal(':' + code_by_name[name])}"
-        for name in lengths
+        for name in {**inner, **spanning}
         for kind, source in (("ev", "pitch"), ("fin", "final"))
     ]
     pitch_rule = "pitch ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(pitches))
     final_rule = "final ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(final_pitches))
-    return "\n".join(
-        ["root ::= " + " ".join(sequence), *body, *final, *events, pitch_rule, final_rule]
-    )
+    rules = [*cell.values(), *last_cell.values(), *body.values(), *final.values()]
+    return "\n".join(["root ::= " + " ".join(sequence), *rules, *events, pitch_rule, final_rule])
+
+
+def _prefixed(prefix: str, sizes: dict[str, int]) -> dict[str, int]:
+    return {prefix + name: size for name, size in sizes.items()}
 
 
 def _gcd(a: Fraction, b: Fraction) -> Fraction:

@@ -266,9 +266,7 @@ class ComposeRequest(BaseModel):
     tempo: float = Field(100, description="beats per minute (the meter's beat)")
     low: str | None = Field(None, description=f"lowest pitch allowed (default {DEFAULT_LOW})")
     high: str | None = Field(None, description=f"highest pitch allowed (default {DEFAULT_HIGH})")
-    instrument: str = Field(
-        "Acoustic Grand Piano", description="General MIDI name or program"
-    )
+    instrument: str = Field("Acoustic Grand Piano", description="General MIDI name or program")
     style: str = Field("folk", description="free text describing the style, e.g. 'folk jig'")
     title: str | None = Field(None, description="title written into the MIDI file")
     seed: int | None = Field(None, description="random seed for repeatable output")
@@ -402,6 +400,8 @@ class Constraints:
     program: int
     durations: tuple[str, ...]
     """The rhythm vocabulary: notation duration codes that suit the meter."""
+    cell_length: Fraction
+    """Quarter notes per rhythm cell: notes stay inside a cell or span whole cells."""
     description: str
     """The pitch constraint in words, e.g. 'D dorian' or 'only the notes A B C# F# G'."""
 
@@ -481,6 +481,7 @@ class Constraints:
             key_minor=key_minor,
             program=program_number(request.instrument),
             durations=_rhythm_vocabulary(numerator, denominator),
+            cell_length=_cell_length(numerator, denominator, beat_length),
             description=description,
         )
 
@@ -497,6 +498,19 @@ def _meter_facts(meter_text: str) -> tuple[int, int, Fraction, Fraction]:
         Fraction(time_signature.barDuration.quarterLength),
         Fraction(time_signature.beatDuration.quarterLength),
     )
+
+
+def _cell_length(numerator: int, denominator: int, beat_length: Fraction) -> Fraction:
+    """The rhythm cell: the beat in compound meters (6/8, 9/8, 12/8), half a bar in 4/4.
+
+    Other meters (2/4, 3/4, 7/8...) are filled freely, one cell a bar.
+    """
+    bar_length = Fraction(4 * numerator, denominator)
+    if denominator >= 8 and numerator % 3 == 0 and numerator > 3:
+        return beat_length
+    if (numerator, denominator) == (4, 4):
+        return bar_length / 2
+    return bar_length
 
 
 def _rhythm_vocabulary(numerator: int, denominator: int) -> tuple[str, ...]:
