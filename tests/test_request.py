@@ -111,3 +111,45 @@ def test_bad_values_raise_typed_errors_naming_the_field_and_what_is_allowed(
 ) -> None:
     with pytest.raises(error, match=message):
         ComposeRequest(**options)
+
+
+def test_a_style_preset_fills_in_what_the_user_left_out() -> None:
+    request = ComposeRequest(style="folk jig", notes=["A", "B", "C#", "F#", "G"])
+    assert (request.meter, request.bars, request.tempo, request.instrument) == (
+        "6/8",
+        16,
+        112,
+        "Flute",
+    )
+
+
+def test_what_the_user_sets_wins_over_the_style_preset() -> None:
+    request = ComposeRequest(style="reel", meter="2/2", bars=8, instrument="flute", key="G")
+    assert (request.meter, request.bars, request.instrument) == ("2/2", 8, "Flute")
+    assert request.constraints.description == "G major"
+
+
+def test_the_longest_preset_name_in_the_style_text_wins() -> None:
+    assert ComposeRequest(style="a slip jig for dancers").meter == "9/8"
+
+
+def test_a_preset_may_bring_its_own_scale_unless_the_user_gives_pitches() -> None:
+    assert ComposeRequest(style="modal chant").constraints.description == "D dorian"
+    assert ComposeRequest(style="modal chant", key="E").constraints.description == "E major"
+
+
+@pytest.mark.parametrize(
+    ("instrument", "low", "high"),
+    [
+        ("tin whistle", "D5", "B6"),
+        ("flute", "C4", "C7"),
+        ("violin", "G3", "E6"),
+        ("piano", "C4", "C6"),
+    ],
+)
+def test_the_instrument_sets_the_default_range_so_the_tune_is_playable(
+    instrument: str, low: str, high: str
+) -> None:
+    constraints = ComposeRequest(instrument=instrument).constraints
+    assert (str(constraints.low), str(constraints.high)) == (low, high)
+    assert str(ComposeRequest(instrument=instrument, low="A4").constraints.low) == "A4"

@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
+from importlib import resources
 from typing import Any, Self
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tunesmith.errors import ConstraintError, NoteNameError, RequestError
 from tunesmith.notation import DURATIONS
@@ -208,6 +210,34 @@ def _mode_key(mode: str) -> str:
     return _MODE_ALIASES.get(key, key)
 
 
+@functools.cache
+def style_presets() -> dict[str, dict[str, Any]]:
+    """The style presets in ``styles/*.toml``, by name (e.g. "jig", "slip jig")."""
+    folder = resources.files("tunesmith").joinpath("styles")
+    presets = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".toml") and entry.name != "instruments.toml":
+            preset = tomllib.loads(entry.read_text("utf-8"))
+            presets[preset["name"]] = preset
+    return presets
+
+
+@functools.cache
+def instrument_ranges() -> dict[str, tuple[str, str]]:
+    """Playable (low, high) of General MIDI instruments, from ``styles/instruments.toml``."""
+    text = resources.files("tunesmith").joinpath("styles", "instruments.toml").read_text("utf-8")
+    return {name: (low, high) for name, (low, high) in tomllib.loads(text).items()}
+
+
+def style_preset(style: str) -> dict[str, Any] | None:
+    """The preset named in a style text: "folk jig" -> the jig preset; longest name first."""
+    text = style.lower()
+    for name in sorted(style_presets(), key=len, reverse=True):
+        if re.search(rf"\b{re.escape(name)}\b", text):
+            return style_presets()[name]
+    return None
+
+
 def program_number(instrument: str | int) -> int:
     """The General MIDI program (0-127) for an instrument name or number.
 
@@ -264,12 +294,33 @@ class ComposeRequest(BaseModel):
     meter: str = Field("4/4", description="time signature N/D")
     bars: int = Field(8, description=f"number of bars, 1-{MAX_BARS}")
     tempo: float = Field(100, description="beats per minute (the meter's beat)")
-    low: str | None = Field(None, description=f"lowest pitch allowed (default {DEFAULT_LOW})")
-    high: str | None = Field(None, description=f"highest pitch allowed (default {DEFAULT_HIGH})")
+    low: str | None = Field(None, description="lowest pitch (default: the instrument's range)")
+    high: str | None = Field(None, description="highest pitch (default: the instrument's range)")
     instrument: str = Field("Acoustic Grand Piano", description="General MIDI name or program")
     style: str = Field("folk", description="free text describing the style, e.g. 'folk jig'")
     title: str | None = Field(None, description="title written into the MIDI file")
     seed: int | None = Field(None, description="random seed for repeatable output")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_style_preset(cls, data: Any) -> Any:
+        """Fill what the user left out from the style's preset; what the user set wins."""
+        if not isinstance(data, dict):
+            return data
+        preset = style_preset(str(data.get("style") or "folk"))
+        if preset is None:
+            return data
+        given = {name: value for name, value in data.items() if value is not None}
+        defaults = {
+            name: preset[name]
+            for name in ("meter", "tempo", "bars", "instrument")
+            if name in preset
+        }
+        if not any(name in given for name in ("notes", "key", "mode")):
+            defaults.update(
+                {name: preset[name] for name in ("notes", "key", "mode") if name in preset}
+            )
+        return {**defaults, **given}
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -420,8 +471,9 @@ class Constraints:
         """Resolve a request; raises :class:`ConstraintError` if no tune can satisfy it."""
         from music21 import key  # noqa: PLC0415 - heavy import, only when composing
 
-        low = Pitch.parse(request.low or DEFAULT_LOW)
-        high = Pitch.parse(request.high or DEFAULT_HIGH)
+        playable = instrument_ranges().get(request.instrument, (DEFAULT_LOW, DEFAULT_HIGH))
+        low = Pitch.parse(request.low or playable[0])
+        high = Pitch.parse(request.high or playable[1])
         if low.midi > high.midi:
             raise ConstraintError(
                 f"the range is inverted: low={low} is above high={high}; swap them"
