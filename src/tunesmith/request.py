@@ -311,15 +311,10 @@ class ComposeRequest(BaseModel):
         if preset is None:
             return data
         given = {name: value for name, value in data.items() if value is not None}
-        defaults = {
-            name: preset[name]
-            for name in ("meter", "tempo", "bars", "instrument")
-            if name in preset
-        }
+        fields = ["meter", "tempo", "bars", "instrument"]
         if not any(name in given for name in ("notes", "key", "mode")):
-            defaults.update(
-                {name: preset[name] for name in ("notes", "key", "mode") if name in preset}
-            )
+            fields += ["notes", "key", "mode"]
+        defaults = {name: preset[name] for name in fields if name in preset}
         return {**defaults, **given}
 
     def __init__(self, **data: Any) -> None:
