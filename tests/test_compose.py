@@ -53,7 +53,7 @@ def test_every_constraint_holds_in_the_midi_file_read_back_with_mido(jig: Compos
     midi, notes = midi_notes(jig.to_midi_bytes())
     assert notes, "the MIDI file has notes"
     assert {key % 12 for key, _, _ in notes} <= set(SEMITONES.values())
-    assert all(57 <= key <= 69 for key, _, _ in notes)  # A4-A5
+    assert all(69 <= key <= 81 for key, _, _ in notes)  # A4-A5
     end = max(onset + length for _, onset, length in notes)
     assert end == 4 * Fraction(3)  # four bars of 6/8, three quarter notes each
     assert notes[-1][0] % 12 == SEMITONES["A"]

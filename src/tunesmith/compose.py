@@ -144,8 +144,10 @@ class Composition:
             denominator=constraints.denominator,
             program=constraints.program,
             track_name=self.request.title or f"tunesmith {self.request.style}",
+            instrument_name=self.request.instrument,
             key_sharps=constraints.key_sharps,
             key_minor=constraints.key_minor,
+            beat_length=constraints.beat_length,
         )
 
     def to_midi_bytes(self) -> bytes:
@@ -166,7 +168,7 @@ class Composition:
         """The tune rendered by FluidSynth: a (samples, 2) array."""
         from tunesmith.export.audio import find_soundfont, render_audio  # noqa: PLC0415
 
-        return render_audio(  # type: ignore[no-any-return]
+        return render_audio(
             self.to_midi_bytes(), soundfont=find_soundfont(soundfont), sample_rate=sample_rate
         )
 
@@ -181,7 +183,7 @@ class Composition:
         from tunesmith.export.audio import write_audio  # noqa: PLC0415
 
         samples = self.to_audio(soundfont=soundfont, sample_rate=sample_rate)
-        return write_audio(samples, Path(path), sample_rate)  # type: ignore[no-any-return]
+        return write_audio(samples, Path(path), sample_rate)
 
 
 _default_backend: Backend | None = None

@@ -8,6 +8,7 @@ write notes that fit the request.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import logging
@@ -84,11 +85,15 @@ def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
     if not model_path.is_file():
         raise DependencyError(f"model file {model_path} does not exist", hint=_INSTALL_HINT)
     try:
-        return llama_cpp.Llama(
+        llm = llama_cpp.Llama(
             model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
         )
     except (ValueError, RuntimeError) as error:
         raise BackendError(f"llama.cpp could not load {model_path}: {error}") from None
+    # Free the model before interpreter shutdown tears down llama_cpp's globals; freeing it
+    # from __del__ at exit prints a TypeError traceback.
+    atexit.register(llm.close)
+    return llm
 
 
 @functools.lru_cache(maxsize=16)

@@ -1,0 +1,1 @@
+"""Writing compositions out: MIDI, audio."""
