@@ -26,7 +26,9 @@ def events(draw: st.DrawFn, duration: st.SearchStrategy[Fraction] = durations) -
     if kind == "rest":
         return Event.rest(length)
     count = 1 if kind == "note" else draw(st.integers(2, 4))
-    chord = tuple(draw(st.lists(pitches, min_size=count, max_size=count, unique=True)))
+    chord = tuple(
+        draw(st.lists(pitches, min_size=count, max_size=count, unique_by=lambda p: p.midi))
+    )
     return Event(chord, length, draw(st.booleans()))
 
 
