@@ -33,8 +33,8 @@ SYSTEM_SOUNDFONTS = (
     Path("/usr/share/soundfonts/default.sf2"),
 )
 SYSTEM_SOUNDFONT_FOLDERS = (Path("/usr/share/soundfonts"), Path("/usr/share/sounds/sf3"))
-SILENCE = 1e-4
-"""Samples below this (full scale 1.0) count as silence when trimming the end."""
+SILENCE = 1e-3
+"""Samples below this (-60 dBFS) count as silence when trimming the end (above the dither)."""
 _FIX = (
     "install a General MIDI soundfont with `apt-get install fluid-soundfont-gm`, put a .sf2 "
     "or .sf3 in ./soundfonts/, set TUNESMITH_SOUNDFONT, or pass soundfont="
