@@ -164,3 +164,50 @@ def test_an_answer_that_is_not_notation_is_retried_then_reported() -> None:
     with pytest.raises(CompositionError, match="none of 2 answers") as caught:
         compose(notes=JIG_NOTES, bars=2, max_attempts=2, backend=backend)
     assert caught.value.last_output == "X:1\nK:D\nabc|"
+
+
+ADVERSARIAL = {
+    "wrong notes": ("A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |", {"pitch"}),
+    "wrong bar sums": ("A4:e B4:e C#5:e F#5:q. G5:e | G5:q. A5:q |", {"bar_length"}),
+    "missing bars": ("A4:e B4:e C#5:e F#5:q. |", {"bar_count", "final"}),
+    "extra bars": ("A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. | B4:q. A4:q. |", {"bar_count"}),
+    "prose around the notes": (
+        "Here is a jig!\nA4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |\nEnjoy.",
+        set(),
+    ),
+    "markdown fences": ("```text\nA4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |\n```", set()),
+}
+
+
+@pytest.mark.parametrize(("answer", "kinds"), list(ADVERSARIAL.values()), ids=list(ADVERSARIAL))
+def test_whatever_the_model_writes_compose_returns_a_tune_that_keeps_every_constraint(
+    answer: str, kinds: set[str]
+) -> None:
+    composition = compose(
+        notes=JIG_NOTES,
+        meter="6/8",
+        bars=2,
+        low="A4",
+        high="A5",
+        max_attempts=1,
+        backend=Scripted([answer]),
+    )
+    report = composition.report
+    assert validate(composition.tune, composition.request).ok
+    assert report.attempts[0].text == answer
+    assert {violation.kind for violation in report.violations} == kinds
+    assert bool(report.repairs) == bool(kinds)
+    assert f"{len(kinds) and len(report.violations)} violation" in report.summary
+
+
+def test_abc_instead_of_tunesmith_notation_is_retried_with_feedback_then_accepted() -> None:
+    backend = Scripted(
+        ["X:1\nM:6/8\nK:D\n|:ABc f3|g3 a3:|", "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"]
+    )
+    composition = compose(
+        notes=JIG_NOTES, meter="6/8", bars=2, low="A4", high="A5", backend=backend
+    )
+    first, second = composition.report.attempts
+    assert "not tunesmith notation" in first.problems[0]
+    assert second.problems == ()
+    assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"

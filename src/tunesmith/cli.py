@@ -99,8 +99,10 @@ def _compose(args: argparse.Namespace) -> None:
             f"wrote {composition.save_audio(args.audio, soundfont=args.soundfont)}", file=sys.stderr
         )
     if args.text is not None:
-        args.text.write_text(composition.text + "\n", encoding="utf-8")
-        print(f"wrote {args.text}", file=sys.stderr)
+        from tunesmith.export.midi import write_atomically  # noqa: PLC0415
+
+        written = write_atomically(args.text, (composition.text + "\n").encode("utf-8"))
+        print(f"wrote {written}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
