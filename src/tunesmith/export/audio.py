@@ -24,7 +24,7 @@ import numpy.typing as npt
 from tunesmith.errors import DependencyError, ExportError, SoundfontError
 from tunesmith.export.midi import write_atomically
 
-__all__ = ["find_soundfont", "render_audio", "soundfont_candidates", "write_audio"]
+__all__ = ["find_soundfont", "render_audio", "soundfont_candidates", "wav_bytes", "write_audio"]
 
 SYSTEM_SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
@@ -199,25 +199,38 @@ def render_audio(
     return _synth(soundfont.resolve(), sample_rate, effects).render(parsed, tail_seconds)
 
 
-def write_audio(samples: npt.NDArray[np.float32], path: Path, sample_rate: int) -> Path:
-    """Write stereo samples as 16-bit WAV (``.wav``) or FLAC (``.flac``, needs soundfile)."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-    suffix = path.suffix.lower()
+def _pcm(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+
+
+def wav_bytes(samples: npt.NDArray[np.float32], sample_rate: int) -> bytes:
+    """Stereo samples as a 16-bit WAV file."""
     buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(_pcm(samples).tobytes())
+    return buffer.getvalue()
+
+
+AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
+
+
+def write_audio(samples: npt.NDArray[np.float32], path: Path, sample_rate: int) -> Path:
+    """Write stereo samples as 16-bit WAV, or FLAC or Ogg Vorbis (through soundfile)."""
+    suffix = path.suffix.lower()
+    if suffix not in AUDIO_FORMATS:
+        raise ExportError(f"cannot write {path}: audio files must end in .wav, .flac or .ogg")
     if suffix == ".wav":
-        with wave.open(buffer, "wb") as out:
-            out.setnchannels(2)
-            out.setsampwidth(2)
-            out.setframerate(sample_rate)
-            out.writeframes(pcm.tobytes())
-    elif suffix == ".flac":
-        try:
-            import soundfile  # noqa: PLC0415 - optional
-        except (ImportError, OSError):
-            raise ExportError(
-                f"cannot write {path}: FLAC needs the soundfile package (pip install soundfile)"
-            ) from None
-        soundfile.write(buffer, pcm, sample_rate, format="FLAC")
-    else:
-        raise ExportError(f"cannot write {path}: audio files must end in .wav or .flac")
+        return write_atomically(path, wav_bytes(samples, sample_rate))
+    try:
+        import soundfile  # noqa: PLC0415 - optional, for compressed formats
+    except (ImportError, OSError):
+        raise ExportError(
+            f"cannot write {path}: {AUDIO_FORMATS[suffix]} needs soundfile (pip install soundfile)"
+        ) from None
+    buffer = io.BytesIO()
+    data = _pcm(samples) if suffix == ".flac" else np.clip(samples, -1.0, 1.0)
+    soundfile.write(buffer, data, sample_rate, format=AUDIO_FORMATS[suffix])
     return write_atomically(path, buffer.getvalue())

@@ -22,6 +22,7 @@ from tunesmith.tune import Tune
 __all__ = [
     "MidiMeta",
     "MidiSettings",
+    "key_name",
     "midi_bytes",
     "read_midi_meta",
     "read_midi_notes",
@@ -114,7 +115,8 @@ def _notes(tune: Tune, settings: MidiSettings) -> list[tuple[int, int, int, int]
     return sorted(notes)
 
 
-def _key_name(settings: MidiSettings) -> str | None:
+def key_name(settings: MidiSettings) -> str | None:
+    """The key signature's name as MIDI files spell it: 'D', 'Bb', 'F#m'."""
     if settings.key_sharps is None or not -7 <= settings.key_sharps <= 7:
         return None
     names = _MINOR_KEYS if settings.key_minor else _MAJOR_KEYS
@@ -133,7 +135,7 @@ def midi_bytes(tune: Tune, settings: MidiSettings) -> bytes:
             ),
         ]
     )
-    if (key := _key_name(settings)) is not None:
+    if (key := key_name(settings)) is not None:
         conductor.append(mido.MetaMessage("key_signature", key=key, time=0))
     conductor.append(mido.MetaMessage("end_of_track", time=0))
     events: list[tuple[int, int, mido.Message]] = []
