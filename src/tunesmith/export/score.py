@@ -64,7 +64,9 @@ def to_music21(tune: Tune, settings: MidiSettings) -> Any:
             measure.append(element)
         part.append(measure)
     score = stream.Score([part])
-    score.insert(0, metadata.Metadata(title=settings.track_name))
+    score.metadata = metadata.Metadata()
+    score.metadata.title = settings.track_name
+    score.metadata.composer = "tunesmith"
     return score
 
 
