@@ -1,4 +1,4 @@
-"""Writes tests/data/corpus_sample.json: a fixed sample of corpus tunes in tunesmith notation.
+"""Writes src/tunesmith/data/corpus_sample.json: 60 corpus tunes in tunesmith notation.
 
 The default test suite reads this file instead of parsing ABC (music21 parses a few tunes a
 second). Run again after changing the converter: `python bench/make_corpus_sample.py`.
@@ -16,7 +16,7 @@ from tunesmith.errors import NotationError
 from tunesmith.notation import format
 
 PER_COLLECTION = 20
-OUT = Path(__file__).parent.parent / "tests" / "data" / "corpus_sample.json"
+OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "corpus_sample.json"
 
 
 def describe(tune_id: str, score: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Writes prompts/examples/: real folk tunes from the corpus sample, in prompt form.
 
-For each meter tunesmith's styles use, the first tunes of tests/data/corpus_sample.json
+For each meter tunesmith's styles use, the first tunes of the corpus sample
 whose opening 8 bars are all full bars (no pickup) become examples: a header like the
 one the prompt ends with (meter, tempo, style, notes used, range, final note) and the
 8 bars in tunesmith notation. Run again after changing the sample.
@@ -8,11 +8,11 @@ one the prompt ends with (meter, tempo, style, notes used, range, final note) an
 
 from __future__ import annotations
 
-import json
 import re
 from fractions import Fraction
 from pathlib import Path
 
+from tunesmith.corpus import load_sample
 from tunesmith.notation import format, parse
 from tunesmith.tune import Tune
 
@@ -47,7 +47,7 @@ def header(title: str, meter: str, tune: Tune) -> str:
 
 
 def main() -> None:
-    sample = json.loads((ROOT / "tests" / "data" / "corpus_sample.json").read_text("utf-8"))
+    sample = load_sample()
     folder = ROOT / "prompts" / "examples"
     for old in folder.glob("*.txt"):
         old.unlink()

@@ -1,27 +1,23 @@
 """Real folk tunes from music21's corpus: expressible in tunesmith notation, exactly.
 
-A fixed sample (tests/data/corpus_sample.json, written by bench/make_corpus_sample.py) is
+A fixed sample (src/tunesmith/data/corpus_sample.json, written by bench/make_corpus_sample.py) is
 checked on every run; a few tunes are parsed live from ABC with music21; the whole corpus
 runs in bench/corpus_roundtrip.py.
 """
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from test_export_midi import expected_notes
-from tunesmith.corpus import GAPS, corpus_tunes, tune_from_music21
+from tunesmith.corpus import GAPS, corpus_tunes, load_sample, tune_from_music21
 from tunesmith.export.midi import MidiSettings, midi_bytes, read_midi_notes
 from tunesmith.notation import format, parse
 
-SAMPLE: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "data" / "corpus_sample.json").read_text(encoding="utf-8")
-)
+SAMPLE = load_sample()
 EXPRESSIBLE = [record for record in SAMPLE if "text" in record]
 SETTINGS = MidiSettings(tempo_qpm=120, numerator=4, denominator=4, program=0, track_name="t")
 

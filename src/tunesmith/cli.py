@@ -2,8 +2,12 @@ r"""The ``tunesmith`` command.
 
 ::
 
-    tunesmith compose --notes "A B C# F# G" --meter 6/8 --bars 16 --tempo 112 \\
+    tunesmith compose --notes "A B C# F# G" --meter 6/8 --bars 16 --tempo 112 \
         --instrument flute --seed 7 -o jig.mid --audio jig.wav
+    tunesmith show tune.txt --meter 6/8 -o tune.mid --svg tune.svg
+    tunesmith render tune.mid --audio tune.wav
+    tunesmith evaluate tune.mid
+    tunesmith soundfonts
 
 Errors are one line on stderr and exit status 2; no traceback.
 """
@@ -13,14 +17,52 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tunesmith.errors import ExportError, TunesmithError
+from tunesmith.errors import ExportError, RequestError, TunesmithError
+
+if TYPE_CHECKING:
+    from tunesmith.export.midi import MidiSettings
+    from tunesmith.tune import Tune
 
 __all__ = ["main"]
 
 EXIT_ERROR = 2
+OUTPUTS = (
+    ("output", "-o", "MIDI file"),
+    ("audio", "--audio", "audio file (.wav, .flac, .ogg) rendered by FluidSynth"),
+    ("musicxml", "--musicxml", "MusicXML sheet music"),
+    ("abc", "--abc", "ABC notation"),
+    ("svg", "--svg", "SVG sheet music (verovio)"),
+    ("text", "--text", "the tune in tunesmith notation"),
+)
+
+
+def _add_request_options(parser: argparse.ArgumentParser, *, pitches: bool) -> None:
+    if pitches:
+        group = parser.add_argument_group("pitches (give --notes, or --key with --mode)")
+        group.add_argument("--notes", help='allowed notes, the tonic first, e.g. "A B C# F# G"')
+        group.add_argument("--key", help="tonic of a scale, e.g. D")
+        group.add_argument("--mode", help="music21 scale name, e.g. dorian (default major)")
+        group.add_argument("--low", help="lowest pitch, e.g. A3 (default: the instrument's)")
+        group.add_argument("--high", help="highest pitch, e.g. A5 (default: the instrument's)")
+        parser.add_argument("--bars", type=int, help="number of bars (default 8, or the style's)")
+        parser.add_argument("--seed", type=int, help="random seed for repeatable output")
+        parser.add_argument("--strict", action="store_true", help="fail instead of repairing")
+    parser.add_argument("--meter", help="time signature (default 4/4, or the style's)")
+    parser.add_argument("--tempo", type=float, help="beats per minute (default 100)")
+    parser.add_argument("--instrument", help="General MIDI name or program number 0-127")
+    parser.add_argument("--style", default="folk", help="e.g. 'folk jig', 'reel', 'waltz'")
+    parser.add_argument("--title", help="title for the MIDI file and the score")
+
+
+def _add_outputs(parser: argparse.ArgumentParser) -> None:
+    for name, flag, what in OUTPUTS:
+        flags = [flag, "--output"] if name == "output" else [flag]
+        parser.add_argument(*flags, dest=name, type=Path, help=f"write the {what} here")
+    parser.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,28 +70,22 @@ def _parser() -> argparse.ArgumentParser:
         prog="tunesmith", description="Compose music with language models, one note at a time."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    compose = commands.add_parser("compose", help="compose a tune and write MIDI/audio/text")
-    pitch = compose.add_argument_group("pitches (give --notes, or --key with --mode)")
-    pitch.add_argument("--notes", help='allowed notes, the tonic first, e.g. "A B C# F# G"')
-    pitch.add_argument("--key", help="tonic of a scale, e.g. D")
-    pitch.add_argument("--mode", help="music21 scale name, e.g. dorian (default major)")
-    pitch.add_argument("--low", help="lowest pitch, e.g. A3")
-    pitch.add_argument("--high", help="highest pitch, e.g. A5")
-    compose.add_argument("--meter", default="4/4", help="time signature (default 4/4)")
-    compose.add_argument("--bars", type=int, default=8, help="number of bars (default 8)")
-    compose.add_argument("--tempo", type=float, default=100, help="beats per minute (default 100)")
-    compose.add_argument(
-        "--instrument", default="Acoustic Grand Piano", help="General MIDI name or program"
-    )
-    compose.add_argument("--style", default="folk", help="style text, e.g. 'folk jig'")
-    compose.add_argument("--title", help="title for the MIDI track")
-    compose.add_argument("--seed", type=int, help="random seed for repeatable output")
-    compose.add_argument("--strict", action="store_true", help="fail instead of repairing")
-    compose.add_argument("-o", "--output", type=Path, help="MIDI file to write")
-    compose.add_argument("--audio", type=Path, help="WAV file to render with FluidSynth")
-    compose.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3)")
-    compose.add_argument("--text", type=Path, help="write the tune in tunesmith notation here")
+    compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
+    _add_request_options(compose, pitches=True)
+    _add_outputs(compose)
     compose.add_argument("--report", action="store_true", help="print the full report")
+    show = commands.add_parser("show", help="turn tunesmith notation into MIDI, audio, score")
+    show.add_argument("tune", type=Path, help="a text file in tunesmith notation ('-': stdin)")
+    _add_request_options(show, pitches=False)
+    _add_outputs(show)
+    render = commands.add_parser("render", help="render any MIDI file to audio with FluidSynth")
+    render.add_argument("midi", type=Path)
+    render.add_argument("--audio", type=Path, required=True, help="audio file to write")
+    render.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3)")
+    render.add_argument("--sample-rate", type=int, default=44100)
+    evaluate = commands.add_parser("evaluate", help="musical metrics of a MIDI or notation file")
+    evaluate.add_argument("tune", type=Path, help="a .mid file or a tunesmith notation file")
+    commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
     return parser
 
 
@@ -57,7 +93,7 @@ def _check_writable(path: Path | None, option: str) -> None:
     """Fail before composing if an output file could not be written."""
     if path is None:
         return
-    folder = path.parent if str(path.parent) else Path()
+    folder = path.parent
     if not folder.is_dir():
         raise ExportError(f"{option} {path}: the folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK):
@@ -66,50 +102,126 @@ def _check_writable(path: Path | None, option: str) -> None:
         raise ExportError(f"{option} {path} is a folder; give a file name")
 
 
-def _compose(args: argparse.Namespace) -> None:
-    from tunesmith.compose import compose  # noqa: PLC0415 - keep --help fast
-
-    for path, option in ((args.output, "-o"), (args.audio, "--audio"), (args.text, "--text")):
-        _check_writable(path, option)
+def _check_outputs(args: argparse.Namespace) -> None:
+    for name, flag, _ in OUTPUTS:
+        _check_writable(getattr(args, name), flag)
     if args.audio is not None:
         from tunesmith.export.audio import find_soundfont  # noqa: PLC0415
 
         find_soundfont(args.soundfont)
-    options = {
-        name: value
-        for name in ("notes", "key", "mode", "low", "high", "title", "seed")
-        if (value := getattr(args, name)) is not None
+
+
+def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
+    options = {name: value for name in names if (value := getattr(args, name, None)) is not None}
+    instrument = options.get("instrument")
+    if isinstance(instrument, str) and instrument.isdigit():
+        options["instrument"] = int(instrument)
+    return options
+
+
+def _write_outputs(tune: Tune, settings: MidiSettings, args: argparse.Namespace) -> None:
+    from tunesmith.export import audio, midi, score  # noqa: PLC0415
+    from tunesmith.notation import format as format_tune  # noqa: PLC0415
+
+    writers: dict[str, Callable[[Path], Path]] = {
+        "output": lambda path: midi.write_midi(tune, path, settings),
+        "audio": lambda path: audio.write_audio(
+            audio.render_audio(
+                midi.midi_bytes(tune, settings), soundfont=audio.find_soundfont(args.soundfont)
+            ),
+            path,
+            44100,
+        ),
+        "musicxml": lambda path: midi.write_atomically(path, score.musicxml_bytes(tune, settings)),
+        "abc": lambda path: midi.write_atomically(
+            path, score.abc_text(tune, settings).encode("utf-8")
+        ),
+        "svg": lambda path: midi.write_atomically(
+            path, score.svg_pages(tune, settings)[0].encode("utf-8")
+        ),
+        "text": lambda path: midi.write_atomically(path, (format_tune(tune) + "\n").encode()),
     }
-    instrument: str | int = int(args.instrument) if args.instrument.isdigit() else args.instrument
-    composition = compose(
-        meter=args.meter,
-        bars=args.bars,
-        tempo=args.tempo,
-        instrument=instrument,
-        style=args.style,
-        strict=args.strict,
-        **options,
-    )
+    for name, write in writers.items():
+        if (path := getattr(args, name)) is not None:
+            print(f"wrote {write(path)}", file=sys.stderr)
+
+
+def _compose(args: argparse.Namespace) -> None:
+    from tunesmith.compose import compose  # noqa: PLC0415 - keep --help fast
+
+    _check_outputs(args)
+    names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
+    options = _request_options(args, (*names, "style", "title", "seed"))
+    composition = compose(strict=args.strict, **options)
     print(composition.text)
     print(composition.report if args.report else composition.report.summary, file=sys.stderr)
-    if args.output is not None:
-        print(f"wrote {composition.save_midi(args.output)}", file=sys.stderr)
-    if args.audio is not None:
-        print(
-            f"wrote {composition.save_audio(args.audio, soundfont=args.soundfont)}", file=sys.stderr
-        )
-    if args.text is not None:
-        from tunesmith.export.midi import write_atomically  # noqa: PLC0415
+    _write_outputs(composition.tune, composition.midi_settings, args)
 
-        written = write_atomically(args.text, (composition.text + "\n").encode("utf-8"))
-        print(f"wrote {written}", file=sys.stderr)
+
+def _show(args: argparse.Namespace) -> None:
+    from tunesmith.compose import midi_settings  # noqa: PLC0415
+    from tunesmith.notation import parse  # noqa: PLC0415
+    from tunesmith.request import ComposeRequest  # noqa: PLC0415
+    from tunesmith.validate import validate  # noqa: PLC0415
+
+    _check_outputs(args)
+    try:
+        text = sys.stdin.read() if str(args.tune) == "-" else args.tune.read_text("utf-8")
+    except OSError as error:
+        raise RequestError(f"cannot read {args.tune}: {error.strerror}") from None
+    tune = parse(text)
+    options = _request_options(args, ("meter", "tempo", "instrument", "style", "title"))
+    request = ComposeRequest(bars=len(tune.bars), **options)
+    for problem in validate(tune, request).violations:
+        if problem.kind == "bar_length":
+            print(f"warning: {problem}", file=sys.stderr)
+    _write_outputs(tune, midi_settings(request), args)
+
+
+def _render(args: argparse.Namespace) -> None:
+    from tunesmith.export.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
+
+    _check_writable(args.audio, "--audio")
+    try:
+        data = args.midi.read_bytes()
+    except OSError as error:
+        raise RequestError(f"cannot read {args.midi}: {error.strerror}") from None
+    samples = render_audio(
+        data, soundfont=find_soundfont(args.soundfont), sample_rate=args.sample_rate
+    )
+    print(f"wrote {write_audio(samples, args.audio, args.sample_rate)}", file=sys.stderr)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from tunesmith.metrics import evaluate_file  # noqa: PLC0415
+
+    print(evaluate_file(args.tune))
+
+
+def _soundfonts(_: argparse.Namespace) -> None:
+    from tunesmith.export.audio import soundfont_candidates  # noqa: PLC0415
+
+    found = soundfont_candidates()
+    for origin, path in found:
+        print(f"{path}  ({origin})")
+    if not found:
+        print("no soundfonts found: apt-get install fluid-soundfont-gm", file=sys.stderr)
+
+
+COMMANDS = {
+    "compose": _compose,
+    "show": _show,
+    "render": _render,
+    "evaluate": _evaluate,
+    "soundfonts": _soundfonts,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        _compose(args)
+        COMMANDS[args.command](args)
     except TunesmithError as error:
         print(f"tunesmith: error: {error}", file=sys.stderr)
         return EXIT_ERROR

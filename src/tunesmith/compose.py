@@ -47,6 +47,7 @@ __all__ = [
     "compose_async",
     "compose_many",
     "default_backend",
+    "midi_settings",
 ]
 
 TOKENS_PER_EVENT = 6
@@ -140,21 +141,8 @@ class Composition:
 
     @cached_property
     def midi_settings(self) -> MidiSettings:
-        """Tempo, meter, key, instrument and name for the MIDI file."""
-        from tunesmith.export.midi import MidiSettings  # noqa: PLC0415 - keep import light
-
-        constraints = self.request.constraints
-        return MidiSettings(
-            tempo_qpm=float(self.request.tempo * constraints.beat_length),
-            numerator=constraints.numerator,
-            denominator=constraints.denominator,
-            program=constraints.program,
-            track_name=self.request.title or f"tunesmith {self.request.style}",
-            instrument_name=self.request.instrument,
-            key_sharps=constraints.key_sharps,
-            key_minor=constraints.key_minor,
-            beat_length=constraints.beat_length,
-        )
+        """Tempo, meter, key, instrument and title for the MIDI file and the score."""
+        return midi_settings(self.request)
 
     def to_midi_bytes(self) -> bytes:
         """The tune as a Standard MIDI File (type 1)."""
@@ -238,6 +226,24 @@ class Composition:
 
         samples = self.to_audio(soundfont=soundfont, sample_rate=sample_rate)
         return write_audio(samples, Path(path), sample_rate)
+
+
+def midi_settings(request: ComposeRequest) -> MidiSettings:
+    """Tempo, meter, key, instrument and title of a request, for MIDI and score export."""
+    from tunesmith.export.midi import MidiSettings  # noqa: PLC0415 - keep import light
+
+    constraints = request.constraints
+    return MidiSettings(
+        tempo_qpm=float(request.tempo * constraints.beat_length),
+        numerator=constraints.numerator,
+        denominator=constraints.denominator,
+        program=constraints.program,
+        track_name=request.title or f"tunesmith {request.style}",
+        instrument_name=request.instrument,
+        key_sharps=constraints.key_sharps,
+        key_minor=constraints.key_minor,
+        beat_length=constraints.beat_length,
+    )
 
 
 _default_backend: Backend | None = None

@@ -8,15 +8,18 @@ pickup or a short last bar stays a short bar.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
+from importlib import resources
 from typing import Any
 
 from tunesmith.errors import NotationError
 from tunesmith.notation import DURATIONS
 from tunesmith.tune import HIGHEST_OCTAVE, LOWEST_OCTAVE, Bar, Event, Pitch, Tune
 
-__all__ = ["COLLECTIONS", "corpus_tunes", "tune_from_music21"]
+__all__ = ["COLLECTIONS", "corpus_tunes", "load_sample", "tune_from_music21"]
 
 COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth")
 _LENGTHS = frozenset(DURATIONS.values())
@@ -94,3 +97,15 @@ def corpus_tunes(
                 count += 1
                 if limit is not None and count >= limit:
                     return
+
+
+@functools.cache
+def load_sample() -> tuple[dict[str, Any], ...]:
+    """A fixed sample of 60 corpus tunes (``data/corpus_sample.json``, shipped with tunesmith).
+
+    Each record has ``id``, ``title``, ``meter``, ``key`` and either ``text`` (the tune in
+    tunesmith notation) or ``gap`` (why the notation cannot express it). Written by
+    ``bench/make_corpus_sample.py``.
+    """
+    text = resources.files("tunesmith").joinpath("data", "corpus_sample.json").read_text("utf-8")
+    return tuple(json.loads(text))

@@ -17,12 +17,14 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.errors import NotationError, RequestError
 from tunesmith.tune import Tune
 
-__all__ = ["TuneMetrics", "distance", "measure"]
+__all__ = ["TuneMetrics", "distance", "evaluate_file", "measure", "reference_metrics"]
 
 
 class TuneMetrics(BaseModel):
@@ -47,7 +49,8 @@ class TuneMetrics(BaseModel):
     """Shannon entropy (bits) of the bars' rhythm patterns."""
     bar_repetition: float
     """Share of bars (pitches and rhythm) that repeat an earlier bar exactly."""
-    ends_on_tonic: bool
+    ends_on_tonic: bool | None
+    """Whether the last note is the tonic; None when the tonic is not known."""
     interval_histogram: dict[int, int]
     """How often each melodic interval (semitones, signed) occurs."""
 
@@ -118,3 +121,54 @@ def distance(metrics: TuneMetrics, reference: Sequence[TuneMetrics]) -> float:
         spread = statistics.stdev(values) or 1.0
         scores.append(abs(float(getattr(metrics, name)) - statistics.fmean(values)) / spread)
     return statistics.fmean(scores)
+
+
+def reference_metrics(meter: str | None = None) -> list[TuneMetrics]:
+    """Metrics of the corpus sample's tunes, of one meter if given (and at least 3 have it)."""
+    from tunesmith.corpus import load_sample  # noqa: PLC0415
+    from tunesmith.notation import parse  # noqa: PLC0415
+
+    records = [r for r in load_sample() if "text" in r]
+    same = [r for r in records if r.get("meter") == meter]
+    chosen = same if len(same) >= 3 else records
+    return [measure(parse(r["text"])) for r in chosen]
+
+
+def _read_tune(path: Path) -> tuple[Tune, str | None]:
+    """A tune and its meter from a MIDI file (through music21) or a notation file."""
+    from tunesmith.corpus import tune_from_music21  # noqa: PLC0415
+    from tunesmith.notation import parse  # noqa: PLC0415
+
+    if not path.is_file():
+        raise RequestError(f"cannot read {path}: no such file")
+    if path.suffix.lower() in {".mid", ".midi"}:
+        from music21 import converter  # noqa: PLC0415
+
+        try:
+            score = converter.parse(str(path), format="midi")
+        except Exception as error:  # music21 raises many kinds for a broken file
+            raise RequestError(f"cannot read {path} as MIDI: {error}") from None
+        signature = next(iter(score.recurse().getElementsByClass("TimeSignature")), None)
+        try:
+            return tune_from_music21(score), signature.ratioString if signature else None
+        except NotationError as error:
+            raise RequestError(f"cannot evaluate {path}: {error}") from None
+    return parse(path.read_text("utf-8")), None
+
+
+def evaluate_file(path: str | Path) -> str:
+    """A readable report of a tune file's metrics and its distance from the folk corpus."""
+    tune, meter = _read_tune(Path(path))
+    metrics = measure(tune)
+    reference = reference_metrics(meter)
+    lines = [
+        f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}"
+        for name, value in metrics.model_dump().items()
+        if name != "interval_histogram"
+    ]
+    lines.append(f"intervals: {metrics.interval_histogram}")
+    lines.append(
+        f"distance from {len(reference)} corpus tunes{f' in {meter}' if meter else ''}: "
+        f"{distance(metrics, reference):.2f} (mean |z| over {', '.join(COMPARED)})"
+    )
+    return "\n".join(lines)
