@@ -104,9 +104,9 @@ def measure(tune: Tune, tonic_semitone: int | None = None) -> TuneMetrics:
         contour_changes=changes / max(len(melody), 1),
         rhythm_entropy=_entropy(Counter(patterns).values()),
         bar_repetition=repeats / max(len(tune.bars), 1),
-        ends_on_tonic=bool(melody)
-        and tonic_semitone is not None
-        and melody[-1] % 12 == tonic_semitone,
+        ends_on_tonic=None
+        if tonic_semitone is None
+        else bool(melody) and melody[-1] % 12 == tonic_semitone,
         interval_histogram=dict(sorted(Counter(intervals).items())),
     )
 
@@ -134,8 +134,11 @@ def reference_metrics(meter: str | None = None) -> list[TuneMetrics]:
     return [measure(parse(r["text"])) for r in chosen]
 
 
-def _read_tune(path: Path) -> tuple[Tune, str | None]:
-    """A tune and its meter from a MIDI file (through music21) or a notation file."""
+def _read_tune(path: Path) -> tuple[Tune, str | None, int | None]:
+    """A tune, its meter and its tonic (0-11) from a MIDI file or a notation file.
+
+    MIDI files are read by music21, which also estimates the key (Krumhansl-Schmuckler).
+    """
     from tunesmith.corpus import tune_from_music21  # noqa: PLC0415
     from tunesmith.notation import parse  # noqa: PLC0415
 
@@ -149,17 +152,19 @@ def _read_tune(path: Path) -> tuple[Tune, str | None]:
         except Exception as error:  # music21 raises many kinds for a broken file
             raise RequestError(f"cannot read {path} as MIDI: {error}") from None
         signature = next(iter(score.recurse().getElementsByClass("TimeSignature")), None)
+        tonic = score.analyze("key").tonic.pitchClass
         try:
-            return tune_from_music21(score), signature.ratioString if signature else None
+            tune = tune_from_music21(score)
         except NotationError as error:
             raise RequestError(f"cannot evaluate {path}: {error}") from None
-    return parse(path.read_text("utf-8")), None
+        return tune, signature.ratioString if signature else None, tonic
+    return parse(path.read_text("utf-8")), None, None
 
 
 def evaluate_file(path: str | Path) -> str:
     """A readable report of a tune file's metrics and its distance from the folk corpus."""
-    tune, meter = _read_tune(Path(path))
-    metrics = measure(tune)
+    tune, meter, tonic = _read_tune(Path(path))
+    metrics = measure(tune, tonic)
     reference = reference_metrics(meter)
     lines = [
         f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}"
