@@ -73,3 +73,73 @@ def test_compose_writes_midi_audio_and_text(tmp_path: Path) -> None:
     midi = mido.MidiFile(tmp_path / "jig.mid")
     assert any(m.type == "program_change" and m.program == 73 for m in midi.tracks[1])
     assert (tmp_path / "jig.wav").read_bytes()[:4] == b"RIFF"
+
+
+def test_show_turns_notation_into_midi_abc_musicxml_and_audio(tmp_path: Path) -> None:
+    (tmp_path / "tune.txt").write_text("A4:q B4:q | C#5:h |\n")
+    result = tunesmith(
+        "show",
+        "tune.txt",
+        "--meter",
+        "2/4",
+        "--instrument",
+        "violin",
+        "-o",
+        "tune.mid",
+        "--abc",
+        "tune.abc",
+        "--musicxml",
+        "tune.musicxml",
+        "--audio",
+        "tune.wav",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    midi = mido.MidiFile(tmp_path / "tune.mid")
+    assert [m.note for m in midi.tracks[1] if m.type == "note_on"] == [69, 71, 73]
+    assert "A2 B2 | ^c4 |]" in (tmp_path / "tune.abc").read_text()
+    assert b"<score-partwise" in (tmp_path / "tune.musicxml").read_bytes()
+    assert (tmp_path / "tune.wav").stat().st_size > 44
+
+
+def test_show_reports_a_notation_error_with_its_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "tune.txt").write_text("A4:q B4:q |\nC#5:x |\n")
+    result = tunesmith("show", "tune.txt", "-o", "tune.mid", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "line 2, column 1: unknown duration 'x'" in result.stderr
+    assert not (tmp_path / "tune.mid").exists()
+
+
+def test_render_turns_any_midi_file_into_audio(tmp_path: Path) -> None:
+    midi = mido.MidiFile()
+    midi.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("note_on", note=60, velocity=90, time=0),
+                mido.Message("note_off", note=60, velocity=0, time=480),
+            ]
+        )
+    )
+    midi.save(tmp_path / "c.mid")
+    result = tunesmith("render", "c.mid", "--audio", "c.flac", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "c.flac").read_bytes()[:4] == b"fLaC"
+
+
+def test_render_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    result = tunesmith("render", "nope.mid", "--audio", "x.wav", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "tunesmith: error: cannot read nope.mid: No such file or directory\n"
+
+
+def test_evaluate_prints_metrics_and_the_distance_from_the_corpus(tmp_path: Path) -> None:
+    (tmp_path / "tune.txt").write_text("D4:e E4:e F#4:e G4:q A4:e | B4:q. A4:q. |\n")
+    result = tunesmith("evaluate", "tune.txt", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "stepwise_share: 1.000" in result.stdout  # D E F# G A B A moves by step
+    assert "distance from" in result.stdout
+
+
+def test_soundfonts_lists_what_the_search_finds() -> None:
+    result = tunesmith("soundfonts")
+    assert "/usr/share/sounds/sf2/FluidR3_GM.sf2  (system)" in result.stdout
