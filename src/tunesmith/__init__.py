@@ -5,6 +5,8 @@
 >>> tune.save_midi("jig.mid")  # doctest: +SKIP
 """
 
+import typing
+
 from tunesmith.backends import Backend, LocalBackend
 from tunesmith.compose import Composition, Report, compose, compose_async, compose_many
 from tunesmith.errors import (
@@ -22,6 +24,9 @@ from tunesmith.errors import (
 )
 from tunesmith.request import ComposeRequest
 
+if typing.TYPE_CHECKING:
+    from tunesmith.backends.openai import OpenAIBackend
+
 __all__ = [
     "Backend",
     "BackendError",
@@ -35,6 +40,7 @@ __all__ = [
     "LocalBackend",
     "NotationError",
     "NoteNameError",
+    "OpenAIBackend",
     "Report",
     "RequestError",
     "SoundfontError",
@@ -43,3 +49,12 @@ __all__ = [
     "compose_async",
     "compose_many",
 ]
+
+
+def __getattr__(name: str) -> typing.Any:
+    """``OpenAIBackend`` on first use: ``import tunesmith`` does not import the openai SDK."""
+    if name == "OpenAIBackend":
+        from tunesmith.backends.openai import OpenAIBackend  # noqa: PLC0415
+
+        return OpenAIBackend
+    raise AttributeError(f"module 'tunesmith' has no attribute {name!r}")

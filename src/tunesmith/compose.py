@@ -43,6 +43,7 @@ __all__ = [
     "Attempt",
     "Composition",
     "Report",
+    "backend_from_options",
     "compose",
     "compose_async",
     "compose_many",
@@ -249,13 +250,32 @@ def midi_settings(request: ComposeRequest) -> MidiSettings:
 _default_backend: Backend | None = None
 
 
-def default_backend() -> Backend:
-    """The embedded offline model, created once per process."""
-    global _default_backend  # noqa: PLW0603 - one model per process, loaded on first use
-    if _default_backend is None:
+def backend_from_options(
+    backend: str | None = None, *, base_url: str | None = None, model: str | None = None
+) -> Backend:
+    """A backend by name: ``"local"`` (the embedded model) or ``"openai"`` (any
+    OpenAI-compatible server); unset options come from ``TUNESMITH_BACKEND``,
+    ``TUNESMITH_BASE_URL`` and ``TUNESMITH_MODEL``.
+    """  # noqa: D205 - the options read best as one sentence
+    name = (backend or os.environ.get("TUNESMITH_BACKEND") or "local").strip().lower()
+    if name == "openai":
+        from tunesmith.backends.openai import OpenAIBackend  # noqa: PLC0415
+
+        return OpenAIBackend(model, base_url=base_url)
+    if name == "local":
+        if base_url is not None:
+            raise RequestError("base_url is for the openai backend; add --backend openai")
         from tunesmith.backends.local import LocalBackend  # noqa: PLC0415
 
-        _default_backend = LocalBackend()
+        return LocalBackend(model) if model else LocalBackend()
+    raise RequestError(f"unknown backend {name!r}: use 'local' or 'openai'")
+
+
+def default_backend() -> Backend:
+    """The backend ``TUNESMITH_BACKEND`` names (default: the embedded model), made once."""
+    global _default_backend  # noqa: PLW0603 - one model per process, loaded on first use
+    if _default_backend is None:
+        _default_backend = backend_from_options()
     return _default_backend
 
 
