@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import openai
 import pytest
@@ -227,3 +232,135 @@ def test_compose_many_keeps_order_isolates_failures_and_bounds_concurrency() -> 
             assert not isinstance(result, Exception)
             assert result.request.title == f"tune {index}"
             assert result.text == (GOOD if index % 2 else "A4:h. | A5:h. |")
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tunesmith.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_the_cli_composes_through_an_openai_compatible_server(tmp_path: Path) -> None:
+    with ScriptedServer(default=answer(GOOD)) as server:
+        result = run_cli(
+            "compose",
+            "--backend",
+            "openai",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "scripted",
+            "--notes",
+            "A B C# F# G",
+            "--meter",
+            "6/8",
+            "--bars",
+            "2",
+            "--low",
+            "A4",
+            "--high",
+            "A5",
+            "-o",
+            "tune.mid",
+            cwd=tmp_path,
+            env={"OPENAI_API_KEY": "sk-cli-secret"},
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == GOOD
+    assert "on openai:scripted" in result.stderr
+    assert "sk-cli-secret" not in result.stdout + result.stderr
+
+
+def test_the_environment_selects_the_openai_backend(tmp_path: Path) -> None:
+    with ScriptedServer(default=answer(GOOD)) as server:
+        result = run_cli(
+            "compose",
+            "--notes",
+            "A B C# F# G",
+            "--meter",
+            "6/8",
+            "--bars",
+            "2",
+            "--low",
+            "A4",
+            "--high",
+            "A5",
+            cwd=tmp_path,
+            env={
+                "TUNESMITH_BACKEND": "openai",
+                "TUNESMITH_BASE_URL": server.base_url,
+                "TUNESMITH_MODEL": "scripted",
+            },
+        )
+    assert result.returncode == 0, result.stderr
+    assert "on openai:scripted" in result.stderr
+    assert len(server.requests) == 1
+
+
+def test_batch_composes_each_line_and_reports_the_failures(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {
+                "notes": NOTES,
+                "meter": "6/8",
+                "bars": 2,
+                "low": "A4",
+                "high": "A5",
+                "title": "fail" if i == 2 else f"tune {i}",
+            }
+        )
+        for i in range(5)
+    ]
+    (tmp_path / "requests.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "out").mkdir()
+
+    def step(body: dict[str, object]) -> tuple[object, ...]:
+        task = str(body["messages"][-1]["content"])  # type: ignore[index]
+        return ("status", 400, {}, "refused") if '"fail"' in task else answer(GOOD)
+
+    with ScriptedServer(default=step) as server:
+        result = run_cli(
+            "batch",
+            "requests.jsonl",
+            "--out",
+            "out",
+            "--backend",
+            "openai",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "scripted",
+            "--concurrency",
+            "2",
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "001.mid",
+        "001.txt",
+        "002.mid",
+        "002.txt",
+        "004.mid",
+        "004.txt",
+        "005.mid",
+        "005.txt",
+    ]
+    assert "5/5" in result.stderr
+    assert "request 3: HTTP 400" in result.stderr
+    assert "4 of 5 composed" in result.stderr
+
+
+def test_batch_names_the_line_of_a_bad_request(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_text('{"bars": 4}\n{"meter": "7/0"}\n')
+    (tmp_path / "out").mkdir()
+    result = run_cli("batch", "requests.jsonl", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "requests.jsonl, line 2: meter: meter must be N/D" in result.stderr

@@ -7,6 +7,7 @@ r"""The ``tunesmith`` command.
     tunesmith show tune.txt --meter 6/8 -o tune.mid --svg tune.svg
     tunesmith render tune.mid --audio tune.wav
     tunesmith evaluate tune.mid
+    tunesmith batch requests.jsonl --out tunes/ --backend openai --concurrency 8
     tunesmith soundfonts
 
 Errors are one line on stderr and exit status 2; no traceback.
@@ -15,6 +16,7 @@ Errors are one line on stderr and exit status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -58,6 +60,13 @@ def _add_request_options(parser: argparse.ArgumentParser, *, pitches: bool) -> N
     parser.add_argument("--title", help="title for the MIDI file and the score")
 
 
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (default: the embedded offline model)")
+    group.add_argument("--backend", choices=["local", "openai"], help="default $TUNESMITH_BACKEND")
+    group.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    group.add_argument("--model", help="model name (openai) or GGUF path (local)")
+
+
 def _add_outputs(parser: argparse.ArgumentParser) -> None:
     for name, flag, what in OUTPUTS:
         flags = [flag, "--output"] if name == "output" else [flag]
@@ -72,8 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
     _add_request_options(compose, pitches=True)
+    _add_backend_options(compose)
     _add_outputs(compose)
     compose.add_argument("--report", action="store_true", help="print the full report")
+    batch = commands.add_parser("batch", help="compose every request of a JSON-lines file")
+    batch.add_argument("requests", type=Path, help="one ComposeRequest as JSON per line")
+    batch.add_argument("--out", type=Path, required=True, help="folder for NNN.mid and NNN.txt")
+    batch.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
+    _add_backend_options(batch)
     show = commands.add_parser("show", help="turn tunesmith notation into MIDI, audio, score")
     show.add_argument("tune", type=Path, help="a text file in tunesmith notation ('-': stdin)")
     _add_request_options(show, pitches=False)
@@ -152,10 +167,71 @@ def _compose(args: argparse.Namespace) -> None:
     _check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed"))
-    composition = compose(strict=args.strict, **options)
+    composition = compose(strict=args.strict, backend=_backend(args), **options)
     print(composition.text)
     print(composition.report if args.report else composition.report.summary, file=sys.stderr)
     _write_outputs(composition.tune, composition.midi_settings, args)
+
+
+def _backend(args: argparse.Namespace) -> Any:
+    from tunesmith.compose import backend_from_options  # noqa: PLC0415
+
+    return backend_from_options(args.backend, base_url=args.base_url, model=args.model)
+
+
+def _read_requests(path: Path) -> list[Any]:
+    from tunesmith.request import ComposeRequest  # noqa: PLC0415
+
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as error:
+        raise RequestError(f"cannot read {path}: {error.strerror}") from None
+    requests = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            requests.append(ComposeRequest(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError) as error:
+            raise RequestError(f"{path}, line {number}: not a JSON object ({error})") from None
+        except RequestError as error:
+            raise RequestError(f"{path}, line {number}: {error}") from None
+    return requests
+
+
+def _batch(args: argparse.Namespace) -> None:
+    from tunesmith.compose import Composition, compose_many  # noqa: PLC0415
+    from tunesmith.export.midi import write_atomically  # noqa: PLC0415
+
+    requests = _read_requests(args.requests)
+    if not args.out.is_dir():
+        raise ExportError(f"--out {args.out}: the folder does not exist; create it first")
+    done = 0
+
+    def progress(index: int, result: object) -> None:
+        nonlocal done
+        done += 1
+        filled = 30 * done // max(len(requests), 1)
+        status = "ok" if isinstance(result, Composition) else "failed"
+        bar = "#" * filled + "." * (30 - filled)
+        print(f"\r[{bar}] {done}/{len(requests)} (#{index + 1} {status})", end="", file=sys.stderr)
+
+    results = compose_many(
+        requests, backend=_backend(args), concurrency=args.concurrency, on_result=progress
+    )
+    print(file=sys.stderr)
+    failures = 0
+    for index, result in enumerate(results, 1):
+        stem = args.out / f"{index:03d}"
+        if isinstance(result, Composition):
+            result.save_midi(stem.with_suffix(".mid"))
+            write_atomically(stem.with_suffix(".txt"), (result.text + "\n").encode("utf-8"))
+        else:
+            failures += 1
+            print(f"request {index}: {result}", file=sys.stderr)
+    print(f"{len(results) - failures} of {len(results)} composed into {args.out}", file=sys.stderr)
+    if failures:
+        raise ExportError(f"{failures} of {len(results)} requests failed (see above)")
 
 
 def _show(args: argparse.Namespace) -> None:
@@ -214,6 +290,7 @@ COMMANDS = {
     "render": _render,
     "evaluate": _evaluate,
     "soundfonts": _soundfonts,
+    "batch": _batch,
 }
 
 
