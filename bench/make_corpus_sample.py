@@ -37,7 +37,7 @@ def describe(tune_id: str, score: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    from music21 import corpus  # noqa: PLC0415
+    from music21 import corpus
 
     records = []
     for collection in COLLECTIONS:

@@ -155,7 +155,8 @@ def main() -> str:
         + "; ".join(name for name, _ in REQUESTS)
         + ".",
         "",
-        "| way | parses | keeps every constraint | median distance to corpus | tokens/note | median s/tune |",
+        "| way | parses | keeps every constraint | median distance to corpus | tokens/note "
+        "| median s/tune |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for way, stats in results.items():
