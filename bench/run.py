@@ -10,12 +10,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import audio_speed
 import compose_speed
+import quality
 import validate_repair
 
 SECTIONS = [
     ("Validation and repair", validate_repair),
     ("Composing on the embedded model", compose_speed),
+    ("Musical quality: naive prompt vs tunesmith", quality),
+    ("Audio rendering", audio_speed),
 ]
 
 
