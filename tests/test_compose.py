@@ -211,3 +211,15 @@ def test_abc_instead_of_tunesmith_notation_is_retried_with_feedback_then_accepte
     assert "not tunesmith notation" in first.problems[0]
     assert second.problems == ()
     assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+
+
+def test_a_form_is_written_once_per_part_then_laid_out_with_an_open_half_cadence() -> None:
+    request = ComposeRequest(key="D", meter="6/8", bars=8, form="AABB", low="D4", high="D5", seed=2)
+    composition = compose(request)
+    bars = composition.tune.bars
+    assert len(bars) == 8
+    assert bars[0:2] == bars[2:4]  # A A
+    assert bars[4:6] == bars[6:8]  # B B
+    assert composition.report.attempts[0].text.count("|") == 4  # the model wrote A and B once
+    assert bars[1].events[-1].pitches[0].pitch_class.semitone in {4, 9, 1}  # E, A or C#: V
+    assert validate(composition.tune, request).ok

@@ -133,3 +133,11 @@ def test_rhythm_cells_keep_notes_inside_the_beat_or_spanning_whole_beats() -> No
 def test_constrained_grammar_refuses_durations_that_cannot_fill_the_bar() -> None:
     with pytest.raises(NotationError, match="cannot fill a bar"):
         _grammar(durations=["h"], bar_length=Fraction(3))
+
+
+def test_a_cadence_constrains_the_last_note_of_its_bar() -> None:
+    grammar = _grammar(bar_count=4, cadences={1: [Pitch.parse("B4")]})
+    rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines())
+    assert rules["root"] == 'l1 " | " f1-1 " | " l1 " | " f1 " |"'
+    assert rules["final1"] == '"B4"'
+    assert rules["final"] == '"A4"'

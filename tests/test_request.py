@@ -153,3 +153,25 @@ def test_the_instrument_sets_the_default_range_so_the_tune_is_playable(
     constraints = ComposeRequest(instrument=instrument).constraints
     assert (str(constraints.low), str(constraints.high)) == (low, high)
     assert str(ComposeRequest(instrument=instrument, low="A4").constraints.low) == "A4"
+
+
+def test_a_style_brings_its_form_when_the_bars_split_into_phrases() -> None:
+    constraints = ComposeRequest(style="jig", key="D").constraints
+    assert (constraints.form, constraints.section_bars) == ("AABB", 4)
+    assert ComposeRequest(style="jig", key="D", bars=8).constraints.form == "A"
+    assert ComposeRequest(style="jig", key="D", bars=12, form="ABA").constraints.section_bars == 4
+
+
+def test_a_form_must_share_the_bars_equally() -> None:
+    with pytest.raises(ConstraintError, match=r"form 'AAB' has 3 sections.*multiple of 3"):
+        ComposeRequest(form="AAB", bars=8)
+    with pytest.raises(RequestError, match=r"form must be letters"):
+        ComposeRequest(form="A-B", bars=8)
+
+
+def test_a_half_cadence_ends_on_a_note_of_the_dominant_chord() -> None:
+    constraints = ComposeRequest(key="D", low="D4", high="D5").constraints
+    assert [str(p) for p in constraints.half_cadence_pitches] == ["E4", "A4", "C#5"]
+    # in A B C# F# G the dominant chord E G# B has only B
+    pitch_set = ComposeRequest(notes="A B C# F# G", low="A4", high="A5").constraints
+    assert [str(p) for p in pitch_set.half_cadence_pitches] == ["B4"]

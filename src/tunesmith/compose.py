@@ -48,7 +48,9 @@ __all__ = [
     "compose_async",
     "compose_many",
     "default_backend",
+    "expand_form",
     "midi_settings",
+    "written_sections",
 ]
 
 TOKENS_PER_EVENT = 6
@@ -279,11 +281,36 @@ def default_backend() -> Backend:
     return _default_backend
 
 
+def written_sections(form: str) -> str:
+    """The sections the model writes, each once, in order of appearance: "AABA" -> "AB"."""
+    return "".join(dict.fromkeys(form))
+
+
+def expand_form(tune: Tune, form: str, section_bars: int) -> Tune:
+    """The written sections (A, then B...) laid out in the form's order (A A B B).
+
+    A tune with another number of bars than the written sections need is returned as it
+    is, for validation to flag and repair to fix.
+    """
+    sections = written_sections(form)
+    if len(sections) == len(form) or len(tune.bars) != len(sections) * section_bars:
+        return tune
+    start = {letter: index * section_bars for index, letter in enumerate(sections)}
+    return Tune(
+        tuple(
+            bar
+            for letter in form
+            for bar in tune.bars[start[letter] : start[letter] + section_bars]
+        )
+    )
+
+
 def _max_tokens(request: ComposeRequest) -> int:
     constraints = request.constraints
     shortest = min(DURATIONS[code] for code in constraints.durations)
     events_per_bar = int(constraints.bar_length / shortest)
-    return request.bars * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
+    bars = len(written_sections(constraints.form)) * constraints.section_bars
+    return bars * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
 
 
 def _request(request: ComposeRequest | None, options: dict[str, Any]) -> ComposeRequest:
@@ -315,6 +342,7 @@ class _Session:
         self.request, self.backend, self.strict = request, backend, strict
         self.max_attempts, self.temperature = max_attempts, temperature
         constraints = request.constraints
+        parts = len(written_sections(constraints.form))
         self.grammar = None
         if backend.supports_grammar:
             self.grammar = constrained_gbnf(
@@ -322,8 +350,13 @@ class _Session:
                 final_pitches=constraints.tonic_pitches,
                 durations=constraints.durations,
                 bar_length=constraints.bar_length,
-                bar_count=request.bars,
+                bar_count=parts * constraints.section_bars,
                 cell_length=constraints.cell_length,
+                # every part but the last ends open, on a note of the dominant chord
+                cadences={
+                    (part + 1) * constraints.section_bars - 1: constraints.half_cadence_pitches
+                    for part in range(parts - 1)
+                },
             )
         self.prompt = render_prompt(request, list(constraints.durations))
         self.started = time.perf_counter()
@@ -522,8 +555,9 @@ def _problems(completion: Completion, request: ComposeRequest) -> _Problems:
     """Parse and validate one answer."""
     text = extract(completion.text)
     truncated = completion.finish_reason == "length"
+    constraints = request.constraints
     try:
-        tune = parse(text)
+        tune = expand_form(parse(text), constraints.form, constraints.section_bars)
     except GrammarError as error:
         message = f"not tunesmith notation: {error}"
         if truncated:

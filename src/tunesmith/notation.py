@@ -14,7 +14,7 @@ request (scale, meter, range) is :mod:`tunesmith.validate`'s job.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -250,13 +250,15 @@ def constrained_gbnf(
     bar_length: Fraction,
     bar_count: int,
     cell_length: Fraction | None = None,
+    cadences: Mapping[int, Sequence[Pitch]] | None = None,
 ) -> str:
     """A GBNF grammar (llama.cpp) whose every sentence is a tune that fits the constraints.
 
     Every note is one of ``pitches``, every duration one of ``durations``, every bar sums
     exactly to ``bar_length`` quarter notes, there are exactly ``bar_count`` bars and the
-    last note is one of ``final_pitches``. The text follows :func:`format`'s layout, so
-    what the model writes is already canonical.
+    last note is one of ``final_pitches``. ``cadences`` maps a bar (0-based) to the pitches
+    its last note must be one of (phrase endings). The text follows :func:`format`'s
+    layout, so what the model writes is already canonical.
 
     With ``cell_length`` (e.g. a dotted quarter in 6/8), a bar is a sequence of rhythm
     cells: each cell is filled exactly by shorter notes, or a note spans whole cells, so
@@ -279,30 +281,42 @@ def constrained_gbnf(
         if size > cell_units and size % cell_units == 0 and size <= cell_units * cells
     }
     cell = _sequence_rules("c", _prefixed("ev", inner), _prefixed("ev", inner), cell_units)
-    last_cell = _sequence_rules("g", _prefixed("ev", inner), _prefixed("fin", inner), cell_units)
     if cell_units not in cell:
         raise NotationError(
             f"the durations {', '.join(durations)} cannot fill a bar of {bar_length} quarter notes"
         )
     bar_parts = {f"c{cell_units}": 1, **_prefixed("ev", spanning)}
-    body = _sequence_rules("l", bar_parts, bar_parts, cells)
-    final = _sequence_rules(
-        "f", bar_parts, {f"g{cell_units}": 1, **_prefixed("fin", spanning)}, cells
-    )
+    rules = [*cell.values(), *_sequence_rules("l", bar_parts, bar_parts, cells).values()]
+    code_by_name = {_code_name(code): code for code in durations}
+    events = [f"ev{name} ::= pitch {_literal(':' + code_by_name[name])}" for name in units]
+    endings = {**(cadences or {}), bar_count - 1: final_pitches}
+    names: dict[tuple[str, ...], str] = {}  # ending pitch set -> suffix ("" for the final)
+    pitch_rules = ["pitch ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(pitches))]
+    for index in sorted(endings, key=lambda bar: bar != bar_count - 1):
+        key = tuple(dict.fromkeys(str(p) for p in endings[index]))
+        if key in names:
+            continue
+        suffix = names[key] = "" if not names else f"{len(names)}-"
+        fin = f"fin{suffix}"
+        rules += _sequence_rules(
+            f"g{suffix}", _prefixed("ev", inner), _prefixed(fin, inner), cell_units
+        ).values()
+        last = {f"g{suffix}{cell_units}": 1, **_prefixed(fin, spanning)}
+        rules += _sequence_rules(f"f{suffix}", bar_parts, last, cells).values()
+        target = f"final{suffix.rstrip('-')}"
+        events += [
+            f"{fin}{name} ::= {target} {_literal(':' + code_by_name[name])}" for name in units
+        ]
+        pitch_rules.append(f"{target} ::= " + " | ".join(_literal(p) for p in key))
     sequence = []
     for index in range(bar_count):
-        sequence.append(f"f{cells}" if index == bar_count - 1 else f"l{cells}")
+        if index in endings:
+            suffix = names[tuple(dict.fromkeys(str(p) for p in endings[index]))]
+            sequence.append(f"f{suffix}{cells}")
+        else:
+            sequence.append(f"l{cells}")
         sequence.append(_literal(_bar_separator(index, bar_count)))
-    code_by_name = {_code_name(code): code for code in durations}
-    events = [
-        f"{kind}{name} ::= {source} {_literal(':' + code_by_name[name])}"
-        for name in {**inner, **spanning}
-        for kind, source in (("ev", "pitch"), ("fin", "final"))
-    ]
-    pitch_rule = "pitch ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(pitches))
-    final_rule = "final ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(final_pitches))
-    rules = [*cell.values(), *last_cell.values(), *body.values(), *final.values()]
-    return "\n".join(["root ::= " + " ".join(sequence), *rules, *events, pitch_rule, final_rule])
+    return "\n".join(["root ::= " + " ".join(sequence), *rules, *events, *pitch_rules])
 
 
 def _prefixed(prefix: str, sizes: dict[str, int]) -> dict[str, int]:

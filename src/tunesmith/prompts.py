@@ -77,7 +77,22 @@ def _fields(
         "pitch_rule": constraints.description,
         "durations": " ".join(durations),
         "format_example": "A4:e B4:e C#5:q | D5:h |",
+        "length_rule": _length_rule(request, constraints),
     }
+
+
+def _length_rule(request: ComposeRequest, constraints: Constraints) -> str:
+    from tunesmith.compose import written_sections  # noqa: PLC0415 - avoid an import cycle
+
+    sections = written_sections(constraints.form)
+    if len(sections) == len(constraints.form):
+        return f"Write exactly {request.bars} bars."
+    bars = constraints.section_bars
+    return (
+        f"The form is {constraints.form}: write each part once, {' then '.join(sections)}, "
+        f"{bars} bars each ({bars * len(sections)} bars in all); they will be played "
+        f"{constraints.form}. End every part but the last on a note of the dominant chord."
+    )
 
 
 def render_prompt(request: ComposeRequest, durations: list[str]) -> Prompt:
@@ -101,4 +116,6 @@ def render_prompt(request: ComposeRequest, durations: list[str]) -> Prompt:
 def render_feedback(request: ComposeRequest, problems: list[str]) -> str:
     """A follow-up message listing what was wrong with the model's last answer."""
     listed = "\n".join(f"- {problem}" for problem in problems)
-    return load_template("feedback").substitute(problems=listed, bars=request.bars)
+    return load_template("feedback").substitute(
+        problems=listed, length_rule=_length_rule(request, request.constraints)
+    )

@@ -186,6 +186,8 @@ _MODE_ALIASES = {
 }
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
 MAX_BARS = 256
+MIN_SECTION_BARS = 4
+"""A style's form applies only when each section gets at least this many bars."""
 DEFAULT_LOW, DEFAULT_HIGH = "C4", "C6"
 
 
@@ -300,6 +302,9 @@ class ComposeRequest(BaseModel):
     style: str = Field("folk", description="free text describing the style, e.g. 'folk jig'")
     title: str | None = Field(None, description="title written into the MIDI file")
     seed: int | None = Field(None, description="random seed for repeatable output")
+    form: str | None = Field(
+        None, description="sections, e.g. 'AABB': each letter a part of bars/len(form) bars"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -315,7 +320,18 @@ class ComposeRequest(BaseModel):
         if not any(name in given for name in ("notes", "key", "mode")):
             fields += ["notes", "key", "mode"]
         defaults = {name: preset[name] for name in fields if name in preset}
-        return {**defaults, **given}
+        merged = {**defaults, **given}
+        form = preset.get("form")
+        bars = merged.get("bars")
+        if (
+            "form" not in given
+            and form
+            and isinstance(bars, int)
+            and bars % len(form) == 0
+            and bars // len(form) >= MIN_SECTION_BARS
+        ):
+            merged["form"] = form  # only where it splits the bars into real phrases
+        return merged
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -378,6 +394,18 @@ class ComposeRequest(BaseModel):
             raise ValueError(f"bars must be between 1 and {MAX_BARS} (received {value})")
         return value
 
+    @field_validator("form")
+    @classmethod
+    def _check_form(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        form = value.replace(" ", "").upper()
+        if not form.isalpha() or not form.isascii():
+            raise ValueError(
+                f"form must be letters naming sections, e.g. 'AABB' (received {value!r})"
+            )
+        return form
+
     @field_validator("tempo")
     @classmethod
     def _check_tempo(cls, value: float) -> float:
@@ -431,6 +459,12 @@ class Constraints:
     pitches: tuple[Pitch, ...]
     """Every allowed pitch within the range, low to high."""
     tonic_pitches: tuple[Pitch, ...]
+    half_cadence_pitches: tuple[Pitch, ...]
+    """Allowed pitches of the dominant chord (a phrase that ends open), or the tonic's."""
+    form: str
+    """The sections in order, e.g. "AABB"; "A" for a tune without sections."""
+    section_bars: int
+    """Bars per section."""
     """The allowed tonic pitches within the range (a tune ends on one)."""
     low: Pitch
     high: Pitch
@@ -513,11 +547,22 @@ class Constraints:
                 "widen low/high"
             )
         numerator, denominator, bar_length, beat_length = _meter_facts(request.meter)
+        form = request.form or "A"
+        if request.bars % len(form):
+            raise ConstraintError(
+                f"form {form!r} has {len(form)} sections, which cannot share {request.bars} bars "
+                f"equally; ask for a multiple of {len(form)} bars"
+            )
+        dominant = {(tonic.semitone + step) % 12 for step in (7, 11, 2)}  # V: 5th, 7th, 2nd
+        half_cadence = tuple(p for p in pitches if p.pitch_class.semitone in dominant)
         return cls(
             pitch_classes=pitch_classes,
             tonic=tonic,
             pitches=pitches,
             tonic_pitches=tonic_pitches,
+            half_cadence_pitches=half_cadence or tonic_pitches,
+            form=form,
+            section_bars=request.bars // len(form),
             low=low,
             high=high,
             numerator=numerator,
