@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+import re
 from fractions import Fraction
 
 import pytest
 from hypothesis import given
 
 from strategies import tunes
+from tunesmith import ComposeRequest
 from tunesmith.errors import GrammarError, NotationError
-from tunesmith.notation import DURATIONS, constrained_gbnf, extract, format, parse
+from tunesmith.notation import DURATIONS, constrained_gbnf, extract, format, melodic_gbnf, parse
 from tunesmith.tune import Bar, Event, Pitch, Tune
+from tunesmith.validate import validate
 
 JIG = "A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. | r:q A4:e B4:q.~ | B4:q. [D4 F#4 A4]:q. |"
 
@@ -141,3 +146,48 @@ def test_a_cadence_constrains_the_last_note_of_its_bar() -> None:
     assert rules["root"] == 'l1 " | " f1-1 " | " l1 " | " f1 " |"'
     assert rules["final1"] == '"B4"'
     assert rules["final"] == '"A4"'
+
+
+def walk(grammar: str, rng: random.Random) -> str:
+    """A random sentence of the melodic grammar: each alternative is a literal and a rule."""
+    lines = grammar.splitlines()
+    rules = {
+        head: re.findall(r'"((?:[^"\\]|\\.)*)"(?: ([\w-]+))?', body)
+        for head, body in (line.split(" ::= ", 1) for line in lines[1:])
+    }
+    text, current = [], lines[0].split(" ::= ")[1]
+    while current:
+        literal, current = rng.choice(rules[current])
+        text.append(literal.replace("\\n", "\n"))
+    return "".join(text)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_sentence_of_the_melodic_grammar_keeps_every_constraint(seed: int) -> None:
+    request = ComposeRequest(notes="A B C# F# G", meter="6/8", bars=4, low="A3", high="A5")
+    constraints = request.constraints
+    grammar = melodic_gbnf(
+        pitches=constraints.pitches,
+        final_pitches=constraints.tonic_pitches,
+        durations=constraints.durations,
+        bar_length=constraints.bar_length,
+        bar_count=4,
+        max_leap=5,
+        cell_length=constraints.cell_length,
+        cadences={1: constraints.half_cadence_pitches},
+    )
+    text = walk(grammar, random.Random(seed))
+    tune = parse(text)
+    assert format(tune) == text
+    assert validate(tune, request).ok
+    melody = [event.pitches[0].midi for event in tune.events]
+    assert all(abs(b - a) <= 5 or abs(b - a) == 12 for a, b in itertools.pairwise(melody))
+    assert tune.bars[1].events[-1].pitches[0].pitch_class.semitone in {11, 4, 8}  # V of A
+    cell = Fraction(3, 2)  # rhythm cells: a note stays in its beat or spans whole beats
+    for bar in tune.bars:
+        start = Fraction(0)
+        for event in bar.events:
+            end = start + event.duration
+            inside = start // cell == (end - Fraction(1, 96)) // cell
+            assert inside or (start % cell == 0 and event.duration % cell == 0)
+            start = end

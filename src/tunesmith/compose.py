@@ -25,7 +25,7 @@ from tunesmith.errors import (
     RequestError,
     TunesmithError,
 )
-from tunesmith.notation import DURATIONS, constrained_gbnf, extract, parse
+from tunesmith.notation import DURATIONS, constrained_gbnf, extract, melodic_gbnf, parse
 from tunesmith.notation import format as format_tune
 from tunesmith.prompts import render_feedback, render_prompt
 from tunesmith.repair import Repair, repair
@@ -49,6 +49,7 @@ __all__ = [
     "compose_many",
     "default_backend",
     "expand_form",
+    "grammar_for",
     "midi_settings",
     "written_sections",
 ]
@@ -281,6 +282,37 @@ def default_backend() -> Backend:
     return _default_backend
 
 
+MAX_MELODIC_STATES = 20_000
+"""Above this many (bar, position, pitch) states the grammar drops the leap limit."""
+
+
+def grammar_for(request: ComposeRequest) -> str:
+    """The GBNF grammar for a request: every hard constraint, the form's cadences, and
+    melodic steps of at most ``constraints.max_leap`` semitones where the grammar stays small.
+    """  # noqa: D205 - the summary needs two lines
+    constraints = request.constraints
+    parts = len(written_sections(constraints.form))
+    bars = parts * constraints.section_bars
+    options: dict[str, Any] = {
+        "pitches": constraints.pitches,
+        "final_pitches": constraints.tonic_pitches,
+        "durations": constraints.durations,
+        "bar_length": constraints.bar_length,
+        "bar_count": bars,
+        "cell_length": constraints.cell_length,
+        # every part but the last ends open, on a note of the dominant chord
+        "cadences": {
+            (part + 1) * constraints.section_bars - 1: constraints.half_cadence_pitches
+            for part in range(parts - 1)
+        },
+    }
+    shortest = min(DURATIONS[code] for code in constraints.durations)
+    states = bars * int(constraints.bar_length / shortest) * len(constraints.pitches)
+    if states <= MAX_MELODIC_STATES:
+        return melodic_gbnf(max_leap=constraints.max_leap, **options)
+    return constrained_gbnf(**options)
+
+
 def written_sections(form: str) -> str:
     """The sections the model writes, each once, in order of appearance: "AABA" -> "AB"."""
     return "".join(dict.fromkeys(form))
@@ -342,22 +374,7 @@ class _Session:
         self.request, self.backend, self.strict = request, backend, strict
         self.max_attempts, self.temperature = max_attempts, temperature
         constraints = request.constraints
-        parts = len(written_sections(constraints.form))
-        self.grammar = None
-        if backend.supports_grammar:
-            self.grammar = constrained_gbnf(
-                pitches=constraints.pitches,
-                final_pitches=constraints.tonic_pitches,
-                durations=constraints.durations,
-                bar_length=constraints.bar_length,
-                bar_count=parts * constraints.section_bars,
-                cell_length=constraints.cell_length,
-                # every part but the last ends open, on a note of the dominant chord
-                cadences={
-                    (part + 1) * constraints.section_bars - 1: constraints.half_cadence_pitches
-                    for part in range(parts - 1)
-                },
-            )
+        self.grammar = grammar_for(request) if backend.supports_grammar else None
         self.prompt = render_prompt(request, list(constraints.durations))
         self.started = time.perf_counter()
         self.attempts: list[Attempt] = []

@@ -21,7 +21,15 @@ from fractions import Fraction
 from tunesmith.errors import GrammarError, NotationError
 from tunesmith.tune import ACCIDENTALS, Bar, Event, Pitch, Tune
 
-__all__ = ["DURATIONS", "constrained_gbnf", "duration_code", "extract", "format", "parse"]
+__all__ = [
+    "DURATIONS",
+    "constrained_gbnf",
+    "duration_code",
+    "extract",
+    "format",
+    "melodic_gbnf",
+    "parse",
+]
 
 BASE_DURATIONS = {
     "w": Fraction(4),
@@ -317,6 +325,109 @@ def constrained_gbnf(
             sequence.append(f"l{cells}")
         sequence.append(_literal(_bar_separator(index, bar_count)))
     return "\n".join(["root ::= " + " ".join(sequence), *rules, *events, *pitch_rules])
+
+
+def melodic_gbnf(
+    *,
+    pitches: Sequence[Pitch],
+    final_pitches: Sequence[Pitch],
+    durations: Sequence[str],
+    bar_length: Fraction,
+    bar_count: int,
+    max_leap: int,
+    cell_length: Fraction | None = None,
+    cadences: Mapping[int, Sequence[Pitch]] | None = None,
+) -> str:
+    """Like :func:`constrained_gbnf`, and every melodic step is at most ``max_leap``
+    semitones (or exactly an octave), as in folk tunes, which mostly move by step.
+
+    The grammar carries the previous pitch from note to note, across bar lines too: one
+    rule per (bar, position in the bar, previous pitch), so it is larger; only states from
+    which the tune can still be finished get a rule.
+    """  # noqa: D205 - the summary needs two lines
+    cell_length = cell_length or bar_length
+    if bar_length % cell_length:
+        cell_length = bar_length
+    unit = _gcd(bar_length, cell_length)
+    for code in durations:
+        unit = _gcd(unit, DURATIONS[code])
+    bar_units, cell_units = int(bar_length / unit), int(cell_length / unit)
+    lengths = {code: int(DURATIONS[code] / unit) for code in durations}
+
+    def fits(position: int, size: int) -> bool:
+        """Inside one rhythm cell, or whole cells from a cell boundary, within the bar."""
+        if position + size > bar_units:
+            return False
+        if size <= cell_units:
+            return position // cell_units == (position + size - 1) // cell_units
+        return position % cell_units == 0 and size % cell_units == 0
+
+    notes = list(dict.fromkeys(pitches))
+    index = {pitch: number for number, pitch in enumerate(notes)}
+    endings = {**(cadences or {}), bar_count - 1: final_pitches}
+    allowed_end = {bar: {index[p] for p in group if p in index} for bar, group in endings.items()}
+
+    def near(previous: int | None) -> list[int]:
+        if previous is None:
+            return list(range(len(notes)))
+        step = notes[previous].midi
+        return [
+            n
+            for n, pitch in enumerate(notes)
+            if abs(pitch.midi - step) <= max_leap or abs(pitch.midi - step) == 12
+        ]
+
+    # alive[(bar, position, previous)]: alternatives (text, next state or None at the end)
+    alive: dict[tuple[int, int, int | None], list[tuple[str, tuple[int, int, int] | None]]] = {}
+
+    def step(bar: int, reached: int, pitch: int) -> tuple[str, tuple[int, int, int] | None]:
+        """What follows a note ending at ``reached``: ("", None) where the tune cannot go on."""
+        if reached < bar_units:
+            following = (bar, reached, pitch)
+            return (" ", following) if following in alive else ("", None)
+        if bar in allowed_end and pitch not in allowed_end[bar]:
+            return "", None
+        separator = _bar_separator(bar, bar_count)
+        if bar == bar_count - 1:
+            return separator, None
+        following = (bar + 1, 0, pitch)
+        return (separator, following) if following in alive else ("", None)
+
+    for bar in range(bar_count - 1, -1, -1):
+        for position in range(bar_units - 1, -1, -1):
+            previous_options: list[int | None] = (
+                [None] if bar == 0 and position == 0 else list(range(len(notes)))
+            )
+            for previous in previous_options:
+                alternatives = [
+                    (f"{notes[pitch]}:{code}{separator}", following)
+                    for code, size in lengths.items()
+                    if fits(position, size)
+                    for pitch in near(previous)
+                    for separator, following in [step(bar, position + size, pitch)]
+                    if following is not None or separator.endswith("|")
+                ]
+                if alternatives:
+                    alive[(bar, position, previous)] = alternatives
+    start = (0, 0, None)
+    if start not in alive:
+        raise NotationError(
+            f"no tune of {bar_count} bars fits these pitches, durations and leaps of at most "
+            f"{max_leap} semitones"
+        )
+
+    def name(state: tuple[int, int, int | None]) -> str:
+        bar, position, previous = state
+        return f"s{bar}-{position}-{'x' if previous is None else previous}"
+
+    rules = [f"root ::= {name(start)}"]
+    for state in sorted(alive, key=lambda st: (st[0], st[1], -1 if st[2] is None else st[2])):
+        options = [
+            _literal(text) + (f" {name(following)}" if following else "")
+            for text, following in alive[state]
+        ]
+        rules.append(f"{name(state)} ::= " + " | ".join(options))
+    return "\n".join(rules)
 
 
 def _prefixed(prefix: str, sizes: dict[str, int]) -> dict[str, int]:

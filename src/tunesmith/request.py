@@ -186,6 +186,8 @@ _MODE_ALIASES = {
 }
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
 MAX_BARS = 256
+MAX_LEAP = 7
+"""A perfect fifth: the largest melodic step the grammar allows, besides the octave."""
 MIN_SECTION_BARS = 4
 """A style's form applies only when each section gets at least this many bars."""
 DEFAULT_LOW, DEFAULT_HIGH = "C4", "C6"
@@ -465,6 +467,11 @@ class Constraints:
     """The sections in order, e.g. "AABB"; "A" for a tune without sections."""
     section_bars: int
     """Bars per section."""
+    max_leap: int
+    """Largest melodic step (semitones, besides the octave) the grammar lets the model take.
+
+    Guidance for generation, not a checked constraint: folk tunes move mostly by step.
+    """
     """The allowed tonic pitches within the range (a tune ends on one)."""
     low: Pitch
     high: Pitch
@@ -563,6 +570,7 @@ class Constraints:
             half_cadence_pitches=half_cadence or tonic_pitches,
             form=form,
             section_bars=request.bars // len(form),
+            max_leap=MAX_LEAP,
             low=low,
             high=high,
             numerator=numerator,

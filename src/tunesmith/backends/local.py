@@ -124,8 +124,10 @@ class LocalBackend:
         *,
         n_ctx: int = 4096,
         n_threads: int | None = None,
+        repeat_penalty: float = 1.0,
     ) -> None:
         self._model_path = Path(model_path) if model_path is not None else None
+        self._repeat_penalty = repeat_penalty
         self._n_ctx = n_ctx
         self._n_threads = n_threads or os.cpu_count() or 1
 
@@ -177,6 +179,7 @@ class LocalBackend:
                 max_tokens=min(max_tokens, room),
                 temperature=temperature,
                 seed=seed,
+                repeat_penalty=self._repeat_penalty,
                 grammar=_grammar(grammar) if grammar else None,
                 stop=None if grammar else ["\n\n", "X:"],
             )
