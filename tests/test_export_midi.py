@@ -136,3 +136,19 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path: Path) -> None:
         write_midi(parse("A4:w"), target, JIG)
     assert list(tmp_path.iterdir()) == [target]
     assert list(target.iterdir()) == []
+
+
+def test_humanize_nudges_timing_and_velocity_repeatably_and_is_off_by_default() -> None:
+    from dataclasses import replace
+
+    tune = parse("A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. |")
+    exact = read_midi_notes(midi_bytes(tune, JIG))
+    human = replace(JIG, humanize=1.0, humanize_seed=3)
+    nudged = read_midi_notes(midi_bytes(tune, human))
+    assert nudged != exact
+    assert nudged == read_midi_notes(midi_bytes(tune, human))  # the same seed, the same file
+    assert [key for key, _, _ in sorted(nudged, key=lambda n: n[1])] == [k for k, _, _ in exact]
+    assert all(
+        abs(a[1] - b[1]) <= Fraction(1, 8)
+        for a, b in zip(sorted(nudged, key=lambda n: n[1]), exact, strict=True)
+    )

@@ -148,17 +148,24 @@ class Composition:
         """Tempo, meter, key, instrument and title for the MIDI file and the score."""
         return midi_settings(self.request)
 
-    def to_midi_bytes(self) -> bytes:
-        """The tune as a Standard MIDI File (type 1)."""
+    def to_midi_bytes(self, *, humanize: float = 0.0) -> bytes:
+        """The tune as a Standard MIDI File (type 1); see :meth:`save_midi` for ``humanize``."""
         from tunesmith.export.midi import midi_bytes  # noqa: PLC0415
 
-        return midi_bytes(self.tune, self.midi_settings)
+        settings = replace(
+            self.midi_settings, humanize=humanize, humanize_seed=self.request.seed or 0
+        )
+        return midi_bytes(self.tune, settings)
 
-    def save_midi(self, path: str | os.PathLike[str]) -> Path:
-        """Write the MIDI file for a DAW: tempo, meter, key and instrument set."""
-        from tunesmith.export.midi import write_midi  # noqa: PLC0415
+    def save_midi(self, path: str | os.PathLike[str], *, humanize: float = 0.0) -> Path:
+        """Write the MIDI file for a DAW: tempo, meter, key and instrument set.
 
-        return write_midi(self.tune, Path(path), self.midi_settings)
+        ``humanize`` (0 to 1, default 0: exact) adds a player's timing and velocity jitter,
+        seeded by the request's seed.
+        """
+        from tunesmith.export.midi import write_atomically  # noqa: PLC0415
+
+        return write_atomically(Path(path), self.to_midi_bytes(humanize=humanize))
 
     def to_musicxml(self) -> bytes:
         """The tune as MusicXML (for MuseScore, Finale, Sibelius, Dorico)."""

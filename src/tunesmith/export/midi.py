@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
@@ -72,6 +73,11 @@ class MidiSettings:
     beat_length: Fraction = Fraction(1)
     """Quarter notes per beat (a dotted quarter in 6/8), for accents."""
     ticks_per_beat: int = 480
+    humanize: float = 0.0
+    """0 (exact, the default) to 1: random timing (up to a 32nd note early or late) and
+    velocity (up to 12 softer or louder) jitter, as a player's, scaled by this amount."""
+    humanize_seed: int = 0
+    """Seed of the jitter: the same seed gives the same file."""
 
 
 def _velocity(offset: Fraction, settings: MidiSettings) -> int:
@@ -112,7 +118,27 @@ def _notes(tune: Tune, settings: MidiSettings) -> list[tuple[int, int, int, int]
             now += event.duration
     end = _ticks(now, settings)
     notes += [(start, end, key, velocity) for key, (start, velocity) in sounding.items()]
+    if settings.humanize:
+        notes = _humanized(notes, settings)
     return sorted(notes)
+
+
+def _humanized(
+    notes: list[tuple[int, int, int, int]], settings: MidiSettings
+) -> list[tuple[int, int, int, int]]:
+    """Notes nudged in time and velocity, seeded; no note gets shorter than half its length."""
+    if not 0 <= settings.humanize <= 1:
+        raise ExportError(f"humanize must be between 0 and 1 (received {settings.humanize})")
+    rng = random.Random(settings.humanize_seed)
+    shift = round(settings.ticks_per_beat / 8 * settings.humanize)  # up to a 32nd note
+    spread = round(12 * settings.humanize)
+    nudged = []
+    for start, end, key, velocity in notes:
+        new_start = max(0, start + rng.randint(-shift, shift))
+        new_end = max(new_start + (end - start) // 2, end + rng.randint(-shift, shift))
+        loudness = min(127, max(1, velocity + rng.randint(-spread, spread)))
+        nudged.append((new_start, new_end, key, loudness))
+    return nudged
 
 
 def key_name(settings: MidiSettings) -> str | None:
