@@ -13,12 +13,11 @@ import datetime
 import sys
 import time
 from collections import Counter
-from fractions import Fraction
 from pathlib import Path
 
 from tunesmith.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
-from tunesmith.export.midi import MidiSettings, midi_bytes, read_midi_notes
+from tunesmith.export.midi import MidiSettings, midi_bytes, read_midi_notes, sounding_notes
 from tunesmith.notation import format, parse
 from tunesmith.tune import Tune
 
@@ -27,18 +26,7 @@ SETTINGS = MidiSettings(tempo_qpm=120, numerator=4, denominator=4, program=0, tr
 
 def midi_matches(tune: Tune) -> bool:
     """Whether the MIDI file holds exactly the tune's notes (ties merged, rests skipped)."""
-    notes, held, now = [], {}, Fraction(0)
-    for event in tune.events:
-        for pitch in event.pitches:
-            start = held.pop(pitch.midi, now)
-            if event.tie:
-                held[pitch.midi] = start
-            else:
-                notes.append((pitch.midi, start, now + event.duration - start))
-        now += event.duration
-    notes += [(key, start, now - start) for key, start in held.items()]
-    expected = sorted(notes, key=lambda note: (note[1], note[0]))
-    return read_midi_notes(midi_bytes(tune, SETTINGS)) == expected
+    return read_midi_notes(midi_bytes(tune, SETTINGS)) == sounding_notes(tune)
 
 
 def main(limit: int | None = None) -> str:

@@ -27,7 +27,8 @@ def describe(tune_id: str, score: Any) -> dict[str, Any]:
         "id": tune_id,
         "title": score.metadata.title if score.metadata else None,
         "meter": signature.ratioString if signature else None,
-        "key": str(key.asKey()) if key is not None else None,
+        # a Key keeps the ABC mode ("g minor"); asKey() would call that "B- major"
+        "key": str(key if "Key" in key.classes else key.asKey()) if key is not None else None,
     }
     try:
         record["text"] = format(tune_from_music21(score))

@@ -17,6 +17,7 @@ from tunesmith.export.midi import (
     midi_bytes,
     read_midi_meta,
     read_midi_notes,
+    sounding_notes,
     write_midi,
 )
 from tunesmith.notation import parse
@@ -32,21 +33,6 @@ JIG = MidiSettings(
     key_sharps=2,
     beat_length=Fraction(3, 2),
 )
-
-
-def expected_notes(tune: Tune) -> list[tuple[int, Fraction, Fraction]]:
-    """(key, onset, duration) straight from the tune, ties merged, rests skipped."""
-    notes, held, now = [], {}, Fraction(0)
-    for event in tune.events:
-        for pitch in event.pitches:
-            start = held.pop(pitch.midi, now)
-            if event.tie:
-                held[pitch.midi] = start
-            else:
-                notes.append((pitch.midi, start, now + event.duration - start))
-        now += event.duration
-    notes += [(key, start, now - start) for key, start in held.items()]
-    return sorted(notes, key=lambda note: (note[1], note[0]))
 
 
 def test_a_tiny_tune_is_pinned_byte_for_byte() -> None:
@@ -106,7 +92,7 @@ def test_downbeats_are_accented_over_beats_and_offbeats() -> None:
 @given(tunes)
 def test_reading_the_file_back_gives_exactly_the_tunes_notes(tune: Tune) -> None:
     data = midi_bytes(tune, JIG)
-    assert read_midi_notes(data) == expected_notes(tune)
+    assert read_midi_notes(data) == sounding_notes(tune)
 
 
 def test_pretty_midi_reads_the_same_notes() -> None:

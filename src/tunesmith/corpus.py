@@ -81,7 +81,8 @@ def corpus_tunes(
 ) -> Iterator[tuple[str, Any]]:
     """``(id, score)`` for the tunes of music21's corpus, e.g. ``"ryansMammoth/AcaciaReel.abc#1"``.
 
-    A file holding several tunes (an Opus) yields each; ``limit`` stops after that many.
+    The number after ``#`` is the tune's ``X:`` number in its ABC file (as in the sample's
+    ids). A file holding several tunes (an Opus) yields each; ``limit`` stops after that many.
     """
     from music21 import corpus, stream  # noqa: PLC0415 - music21 takes seconds to import
 
@@ -92,7 +93,8 @@ def corpus_tunes(
                 continue
             parsed = corpus.parse(path)
             scores = parsed.scores if isinstance(parsed, stream.Opus) else [parsed]
-            for number, score in enumerate(scores, 1):
+            for position, score in enumerate(scores, 1):
+                number = (score.metadata and score.metadata.number) or position
                 yield f"{collection}/{path.name}#{number}", score
                 count += 1
                 if limit is not None and count >= limit:

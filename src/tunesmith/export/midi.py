@@ -27,6 +27,7 @@ __all__ = [
     "midi_bytes",
     "read_midi_meta",
     "read_midi_notes",
+    "sounding_notes",
     "write_atomically",
     "write_midi",
 ]
@@ -216,6 +217,26 @@ def write_atomically(path: Path, data: bytes) -> Path:
 def write_midi(tune: Tune, path: Path, settings: MidiSettings) -> Path:
     """Write the tune as a MIDI file at ``path`` (atomically)."""
     return write_atomically(Path(path), midi_bytes(tune, settings))
+
+
+def sounding_notes(tune: Tune) -> list[tuple[int, Fraction, Fraction]]:
+    """(key, onset, duration) in quarter notes of each note the tune sounds, ties merged.
+
+    The same form as :func:`read_midi_notes`, so a file can be checked against its tune.
+    """
+    notes: list[tuple[int, Fraction, Fraction]] = []
+    held: dict[int, Fraction] = {}
+    now = Fraction(0)
+    for event in tune.events:
+        for pitch in event.pitches:
+            start = held.pop(pitch.midi, now)
+            if event.tie:
+                held[pitch.midi] = start
+            else:
+                notes.append((pitch.midi, start, now + event.duration - start))
+        now += event.duration
+    notes += [(key, start, now - start) for key, start in held.items()]
+    return sorted(notes, key=lambda note: (note[1], note[0]))
 
 
 def _open(data: bytes | str | Path) -> mido.MidiFile:
