@@ -15,11 +15,11 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any
 
-from tunesmith.errors import NotationError
+from tunesmith.errors import NotationError, RequestError
 from tunesmith.notation import DURATIONS
 from tunesmith.tune import HIGHEST_OCTAVE, LOWEST_OCTAVE, Bar, Event, Pitch, Tune
 
-__all__ = ["COLLECTIONS", "corpus_tunes", "load_sample", "tune_from_music21"]
+__all__ = ["COLLECTIONS", "corpus_tune", "corpus_tunes", "load_sample", "tune_from_music21"]
 
 COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth")
 _LENGTHS = frozenset(DURATIONS.values())
@@ -99,6 +99,28 @@ def corpus_tunes(
                 count += 1
                 if limit is not None and count >= limit:
                     return
+
+
+def corpus_tune(tune_id: str) -> Any:
+    """The music21 score of one corpus tune, by its id as :func:`corpus_tunes` gives it.
+
+    Parses only that tune of its ABC file (a fraction of a second). Raises
+    :class:`RequestError` for an id that names no tune of the corpus.
+    """
+    from music21 import corpus  # noqa: PLC0415 - music21 takes seconds to import
+
+    location, _, number = tune_id.rpartition("#")
+    collection, _, name = location.partition("/")
+    paths = [path for path in corpus.getComposer(collection) if path.name == name]
+    if not paths or not number.isdigit():
+        raise RequestError(
+            "tune_id must be COLLECTION/FILE.abc#X with a file of music21's corpus, e.g. "
+            f"'oneills1850/0001-0050.abc#7' (received {tune_id!r})"
+        )
+    score = corpus.parse(paths[0], number=int(number))
+    if score is None:
+        raise RequestError(f"tune_id: {name} has no tune X:{number} (received {tune_id!r})")
+    return score
 
 
 @functools.cache
