@@ -6,12 +6,20 @@ import io
 import json
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 import mido
 import pytest
 
 from conftest import JIG_NOTES
-from tunesmith import ComposeRequest, Composition, CompositionError, RequestError, compose
+from tunesmith import (
+    ComposeRequest,
+    Composition,
+    CompositionError,
+    ExportError,
+    RequestError,
+    compose,
+)
 from tunesmith.backends import Completion, Prompt
 from tunesmith.notation import parse
 from tunesmith.validate import validate
@@ -223,3 +231,33 @@ def test_a_form_is_written_once_per_part_then_laid_out_with_an_open_half_cadence
     assert composition.report.attempts[0].text.count("|") == 4  # the model wrote A and B once
     assert bars[1].events[-1].pitches[0].pitch_class.semitone in {4, 9, 1}  # E, A or C#: V
     assert validate(composition.tune, request).ok
+
+
+def test_in_a_notebook_a_composition_shows_its_score_and_an_audio_player() -> None:
+    composition = compose(
+        notes=JIG_NOTES,
+        meter="6/8",
+        bars=2,
+        low="A4",
+        high="A5",
+        backend=Scripted(["A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"]),
+    )
+    html = composition._repr_html_()
+    assert "<svg" in html
+    assert '<audio controls src="data:audio/wav;base64,' in html
+    assert composition.report.summary in html
+
+
+def test_sheet_music_files_are_chosen_by_suffix(tmp_path: Path) -> None:
+    composition = compose(
+        notes=JIG_NOTES,
+        meter="6/8",
+        bars=2,
+        low="A4",
+        high="A5",
+        backend=Scripted(["A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"]),
+    )
+    assert composition.save_score(tmp_path / "t.abc").read_text().startswith("X:1")
+    assert b"<score-partwise" in composition.save_score(tmp_path / "t.musicxml").read_bytes()
+    with pytest.raises(ExportError, match=r"end in .musicxml, .xml, .abc or .svg"):
+        composition.save_score(tmp_path / "t.pdf")
