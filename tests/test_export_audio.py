@@ -129,3 +129,9 @@ def test_tempo_changes_the_rendered_length() -> None:
     fast = MidiSettings(tempo_qpm=240, numerator=4, denominator=4, program=73, track_name="t")
     samples = render_audio(midi_bytes(TUNE, fast), soundfont=find_soundfont(), tail_seconds=0.0)
     assert len(samples) / RATE == pytest.approx(float(Fraction(8) / 4), abs=0.01)
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".flac", b"fLaC"), (".ogg", b"OggS")])
+def test_compressed_audio_goes_through_soundfile(tmp_path: Path, suffix: str, magic: bytes) -> None:
+    path = write_audio(render(), tmp_path / f"tune{suffix}", RATE)
+    assert path.read_bytes()[:4] == magic
