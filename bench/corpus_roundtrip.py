@@ -13,7 +13,9 @@ import datetime
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tunesmith.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
@@ -29,29 +31,51 @@ def midi_matches(tune: Tune) -> bool:
     return read_midi_notes(midi_bytes(tune, SETTINGS)) == sounding_notes(tune)
 
 
+Check = tuple[str, Callable[[Tune], bool]]
+"""A named check of an expressible tune, counted under its name when it holds."""
+
+
+def roundtrip_counts(
+    tunes: Iterable[tuple[str, Any]], extra_checks: Sequence[Check] = ()
+) -> Counter[str]:
+    """Counts over ``(id, music21 score)`` pairs such as `corpus_tunes` yields.
+
+    Keys: "tunes", "expressible", "notation round trip" (`parse(format(t)) == t`), the name
+    of each extra check that holds, "gap: KIND" per NotationError kind and "music21 error:
+    TYPE" where music21 itself fails. Tunes failing a check are named on stderr.
+    """
+    counts: Counter[str] = Counter()
+    for tune_id, score in tunes:
+        counts["tunes"] += 1
+        try:
+            tune = tune_from_music21(score)
+        except NotationError as error:
+            counts["gap: " + str(error).split(":")[0]] += 1
+            continue
+        except Exception as error:  # music21 itself fails on some tunes
+            counts[f"music21 error: {type(error).__name__}"] += 1
+            continue
+        counts["expressible"] += 1
+        checks: list[Check] = [("notation round trip", lambda t: parse(format(t)) == t)]
+        for name, check in [*checks, *extra_checks]:
+            if check(tune):
+                counts[name] += 1
+            else:
+                print(f"{tune_id}: {name} fails", file=sys.stderr)
+    return counts
+
+
 def main(limit: int | None = None) -> str:
     rows = []
     totals: Counter[str] = Counter()
     started = time.perf_counter()
+    extra = [("MIDI round trip", midi_matches)]
     for collection in COLLECTIONS:
-        counts: Counter[str] = Counter()
-        for _, score in corpus_tunes([collection], limit=limit):
-            counts["tunes"] += 1
-            try:
-                tune = tune_from_music21(score)
-            except NotationError as error:
-                counts["gap: " + str(error).split(":")[0]] += 1
-                continue
-            except Exception as error:  # music21 itself fails on some tunes
-                counts[f"music21 error: {type(error).__name__}"] += 1
-                continue
-            counts["expressible"] += 1
-            counts["notation round trip"] += parse(format(tune)) == tune
-            counts["MIDI round trip"] += midi_matches(tune)
+        counts = roundtrip_counts(corpus_tunes([collection], limit=limit), extra_checks=extra)
         rows.append((collection, counts))
         totals.update(counts)
     rows.append(("all", totals))
-    kinds = ["tunes", "expressible", "notation round trip", "MIDI round trip"]
+    kinds = ["tunes", "expressible", "notation round trip", *(name for name, _ in extra)]
     kinds += sorted(k for k in totals if k not in kinds)
     lines = ["| collection | " + " | ".join(kinds) + " |", "| --- |" + " ---: |" * len(kinds)]
     lines += [f"| {name} | " + " | ".join(str(c[k]) for k in kinds) + " |" for name, c in rows]

@@ -26,7 +26,8 @@ from tunesmith.errors import GrammarError
 from tunesmith.export.midi import MidiSettings
 from tunesmith.export.score import abc_text
 from tunesmith.metrics import distance, measure, reference_metrics
-from tunesmith.notation import extract, parse
+from tunesmith.notation import extract, format_event, parse
+from tunesmith.prompts import render_prompt
 from tunesmith.tune import Bar, Event, Pitch, Tune
 from tunesmith.validate import validate
 
@@ -43,6 +44,10 @@ SEEDS = (1, 2)
 BARS = 8
 NOTE_RE = re.compile(r"\b([A-G])([#b]?)(\d?)\b")
 PLOT = Path(__file__).parent.parent / "docs" / "quality.png"
+
+
+def format_event_bar(bar: Bar) -> str:
+    return " ".join(format_event(event) for event in bar.events)
 
 
 def naive_prompt(request: ComposeRequest) -> str:
@@ -64,7 +69,14 @@ def lenient_tune(text: str) -> Tune | None:
 
 def run(backend: LocalBackend) -> dict[str, dict[str, list[float]]]:
     results: dict[str, dict[str, list[float]]] = {
-        way: {"parses": [], "valid": [], "distance": [], "tokens_per_note": [], "seconds": []}
+        way: {
+            "parses": [],
+            "valid": [],
+            "distance": [],
+            "tokens_per_note": [],
+            "seconds": [],
+            "copied": [],
+        }
         for way in ("naive", "tunesmith")
     }
     for _, options in REQUESTS:
@@ -101,6 +113,9 @@ def run(backend: LocalBackend) -> dict[str, dict[str, list[float]]]:
             stats["distance"].append(distance(measure(composition.tune, tonic), reference))
             tokens = composition.report.attempts[-1].completion_tokens
             stats["tokens_per_note"].append(tokens / len(composition.tune.events))
+            document = render_prompt(request, list(request.constraints.durations)).document
+            bars = [format_event_bar(bar) for bar in composition.tune.bars]
+            stats["copied"].append(sum(bar in document for bar in bars) / len(bars))
     return results
 
 
@@ -165,6 +180,11 @@ def main() -> str:
             f"{statistics.fmean(stats['valid']):.0%} | {cell(stats['distance'], '.2f')} | "
             f"{cell(stats['tokens_per_note'], '.2f')} | {cell(stats['seconds'], '.1f')} |"
         )
+    copied = statistics.fmean(results["tunesmith"]["copied"])
+    lines += [
+        "",
+        f"Bars of tunesmith's tunes copied from the prompt's example tunes: {copied:.0%}.",
+    ]
     naive_d, ours_d = results["naive"]["distance"], results["tunesmith"]["distance"]
     if naive_d:
         ratio = statistics.median(naive_d) / statistics.median(ours_d)

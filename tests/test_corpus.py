@@ -16,6 +16,7 @@ from tunesmith.corpus import GAPS, corpus_tune, load_sample, tune_from_music21
 from tunesmith.errors import NotationError, RequestError
 from tunesmith.export.midi import MidiSettings, midi_bytes, read_midi_notes, sounding_notes
 from tunesmith.notation import format, parse
+from tunesmith.tune import Tune
 
 SAMPLE = load_sample()
 EXPRESSIBLE = [record for record in SAMPLE if "text" in record]
@@ -79,3 +80,9 @@ def test_a_corpus_tune_id_names_a_file_of_the_corpus() -> None:
         RequestError, match=r"tune_id must be COLLECTION/FILE\.abc#X.*/nope\.abc#1'"
     ):
         corpus_tune("oneills1850/nope.abc#1")
+
+
+def test_a_chord_naming_a_pitch_twice_keeps_it_once_as_midi_does() -> None:
+    tune = tune_from_music21(corpus_tune("ryansMammoth/MyLadysGoonHasGairsOntStrathspey.abc#1"))
+    assert format(Tune((tune.bars[-1],))) == "[B4 D5 C5]:s |"
+    assert read_midi_notes(midi_bytes(tune, SETTINGS)) == sounding_notes(tune)

@@ -8,7 +8,7 @@ import pytest
 
 from tunesmith import ComposeRequest
 from tunesmith.notation import parse
-from tunesmith.prompts import adapt_example, load_examples, render_feedback, render_prompt
+from tunesmith.prompts import load_examples, render_feedback, render_prompt
 from tunesmith.validate import validate
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=8, style="folk jig")
@@ -57,15 +57,3 @@ def test_every_example_is_a_real_tune_that_keeps_its_header(example: object) -> 
     low, high = fields["Range"].split("-")
     request = ComposeRequest(notes=fields["Notes"].split(), meter=meter, bars=8, low=low, high=high)
     assert validate(parse(text.split("\n", 3)[3]), request).ok
-
-
-@pytest.mark.parametrize("example", load_examples(), ids=lambda example: example.name)
-def test_examples_are_moved_onto_the_requested_pitches(example: object) -> None:
-    text = adapt_example(example, JIG)  # type: ignore[arg-type]
-    lines = text.splitlines()
-    assert lines[2] == "Notes: A B C# F# G  Range: C4-C7  Ends on: A"
-    tune = parse("\n".join(lines[3:]))
-    request = ComposeRequest(
-        notes=JIG.notes, meter=lines[1].split()[1], bars=len(tune.bars), low="C4", high="C7"
-    )
-    assert validate(tune, request).ok

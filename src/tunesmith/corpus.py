@@ -43,7 +43,8 @@ def _event(element: Any) -> Event:
         raise NotationError(f"duration: {length} quarter notes ({element.duration.fullName})")
     if element.isRest:
         return Event.rest(length)
-    pitches = tuple(_pitch(p) for p in element.pitches)
+    # a chord may name a pitch twice ([CcC] in ABC); it sounds once, as in MIDI
+    pitches = tuple(dict.fromkeys(_pitch(p) for p in element.pitches))
     tie = element.tie is not None and element.tie.type in {"start", "continue"}
     return Event(pitches, length, tie)
 
@@ -51,8 +52,12 @@ def _event(element: Any) -> Event:
 def tune_from_music21(score: Any) -> Tune:
     """The first part of a music21 score as a :class:`Tune`, one bar per measure.
 
-    Grace notes and chord symbols are dropped. Raises :class:`NotationError` whose message
-    starts with one of :data:`GAPS` for music the notation cannot express.
+    Measures are kept as written, in order: repeats are not expanded, a pickup or short last
+    bar stays short, and a tie out of the last note is dropped (it leads nowhere in the
+    written order). Grace notes and chord symbols are dropped.
+
+    Raises :class:`NotationError` whose message starts with one of :data:`GAPS` for music
+    the notation cannot express.
     """
     parts = getattr(score, "parts", None)
     part = parts[0] if parts else score
@@ -108,6 +113,7 @@ def corpus_tune(tune_id: str) -> Any:
     :class:`RequestError` for an id that names no tune of the corpus.
     """
     from music21 import corpus  # noqa: PLC0415 - music21 takes seconds to import
+    from music21.abcFormat import ABCFileException  # noqa: PLC0415
 
     location, _, number = tune_id.rpartition("#")
     collection, _, name = location.partition("/")
@@ -117,10 +123,12 @@ def corpus_tune(tune_id: str) -> Any:
             "tune_id must be COLLECTION/FILE.abc#X with a file of music21's corpus, e.g. "
             f"'oneills1850/0001-0050.abc#7' (received {tune_id!r})"
         )
-    score = corpus.parse(paths[0], number=int(number))
-    if score is None:
-        raise RequestError(f"tune_id: {name} has no tune X:{number} (received {tune_id!r})")
-    return score
+    try:
+        return corpus.parse(paths[0], number=int(number))
+    except ABCFileException:
+        raise RequestError(
+            f"tune_id: {name} has no tune X:{number} (received {tune_id!r})"
+        ) from None
 
 
 @functools.cache
