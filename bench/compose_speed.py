@@ -41,7 +41,8 @@ def main() -> str:
             seconds.append(time.perf_counter() - started)
             attempt = tune.report.attempts[-1]
             rates.append(attempt.completion_tokens / attempt.seconds)
-            per_note.append(attempt.completion_tokens / len(tune.tune.events))
+            # the notes the model wrote: with a form (AABB) it writes each part once
+            per_note.append(attempt.completion_tokens / len(parse(attempt.text).events))
         lines.append(
             f"| {bars} | grammar | {statistics.median(seconds):.1f} | "
             f"{statistics.median(rates):.1f} | {statistics.median(per_note):.2f} | "

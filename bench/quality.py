@@ -111,8 +111,9 @@ def run(backend: LocalBackend) -> dict[str, dict[str, list[float]]]:
             stats["parses"].append(float(not composition.report.attempts[-1].problems))
             stats["valid"].append(float(validate(composition.tune, request).ok))
             stats["distance"].append(distance(measure(composition.tune, tonic), reference))
-            tokens = composition.report.attempts[-1].completion_tokens
-            stats["tokens_per_note"].append(tokens / len(composition.tune.events))
+            attempt = composition.report.attempts[-1]
+            written = len(parse(attempt.text).events)  # each part of a form is written once
+            stats["tokens_per_note"].append(attempt.completion_tokens / written)
             document = render_prompt(request, list(request.constraints.durations)).document
             bars = [format_event_bar(bar) for bar in composition.tune.bars]
             stats["copied"].append(sum(bar in document for bar in bars) / len(bars))
