@@ -98,7 +98,9 @@ def find_soundfont(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def _import_fluidsynth() -> Any:
     try:
-        import fluidsynth  # noqa: PLC0415 - optional native library, loaded on first render
+        # pyfluidsynth prints where it found the library when $CI is set; keep stdout clean
+        with contextlib.redirect_stdout(io.StringIO()):
+            import fluidsynth  # noqa: PLC0415 - optional native library, loaded on first render
     except (ImportError, OSError) as error:
         raise DependencyError(
             f"FluidSynth is not available ({error})",
