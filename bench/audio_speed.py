@@ -44,7 +44,7 @@ def main() -> str:
     lines = [
         f"Rendered audio: {length:.1f} s.",
         "",
-        "| renderer | median wall s | s per rendered s | vs fluidsynth -F |",
+        "| renderer | median wall s | s per rendered s | speed vs fluidsynth -F |",
         "| --- | ---: | ---: | ---: |",
     ]
     cli = []
@@ -76,7 +76,7 @@ def main() -> str:
     base = statistics.median(cli) / cli_length if cli else None
     for name, seconds in (("tunesmith, warm", statistics.median(warm)), ("tunesmith, cold", cold)):
         per = seconds / length
-        ratio = f"{base / per:.2f}x faster" if base else "n/a"
+        ratio = f"{base / per:.2f}x" if base else "n/a"
         lines.append(f"| {name} | {seconds:.3f} | {per:.4f} | {ratio} |")
     shutil.rmtree(folder)
     return "\n".join(lines)
