@@ -40,3 +40,14 @@ def test_a_tied_note_is_one_melodic_note() -> None:
 def test_distance_is_zero_for_the_reference_mean_and_grows_with_difference() -> None:
     reference = [measure(SCALE), measure(parse("C4:q E4:q D4:q F4:q | E4:q G4:q F4:q C4:q |"))]
     assert distance(measure(SCALE), reference) < distance(measure(DRONE), reference)
+
+
+def test_the_reference_is_the_corpus_tunes_of_the_meter_or_all_of_them() -> None:
+    from tunesmith.corpus import load_sample
+    from tunesmith.metrics import reference_metrics
+
+    expressible = [r for r in load_sample() if "text" in r]
+    jigs = [r for r in expressible if r["meter"] == "6/8"]
+    assert len(reference_metrics("6/8")) == len(jigs)
+    assert len(reference_metrics(None)) == len(expressible)
+    assert len(reference_metrics("11/16")) == len(expressible)  # too few of that meter

@@ -130,7 +130,7 @@ def reference_metrics(meter: str | None = None) -> list[TuneMetrics]:
 
     records = [r for r in load_sample() if "text" in r]
     same = [r for r in records if r.get("meter") == meter]
-    chosen = same if len(same) >= 3 else records
+    chosen = same if meter is not None and len(same) >= 3 else records
     return [measure(parse(r["text"])) for r in chosen]
 
 
