@@ -1,1 +1,1 @@
-"""Writing compositions out: MIDI, audio."""
+"""Writing compositions out: MIDI files, audio and sheet music."""
