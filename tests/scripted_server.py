@@ -1,9 +1,17 @@
-"""A scripted OpenAI-compatible server on 127.0.0.1 for fault cases a real server won't produce.
+"""A scripted OpenAI-compatible server on 127.0.0.1, for the faults a real server rarely shows.
 
-Each chat request takes the next step of the script (or the default step when the script
-is used up). Steps: ``("answer", text, finish_reason)``, ``("status", code, headers,
-body)``, ``("hang", seconds)``, ``("no_choices",)``. The server records every request body
-and the most requests it had in flight at once.
+Each chat request takes the next step of the script, or the default step when the script
+is used up (the default may be a function of the request body). Steps:
+
+- ``answer(text, finish_reason)``: a chat completion with that text;
+- ``tool_call(text)``: a chat completion calling the ``write_tune`` custom tool;
+- ``status(code, message, headers, code_name=, param=)``: an OpenAI-style error;
+- ``("hang", seconds)``: no answer for that long, then the connection is dropped;
+- ``("garbage", text)``: HTTP 200 with a body that is not JSON;
+- ``("no_choices",)``: a completion with an empty choice list.
+
+It speaks HTTP/1.1 with keep-alive, as real servers do, records every chat request body,
+and counts the most requests it had in flight at once.
 """
 
 from __future__ import annotations
@@ -16,28 +24,51 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Step = tuple[Any, ...]
+USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
 
 
 def answer(text: str, finish_reason: str = "stop") -> Step:
     return ("answer", text, finish_reason)
 
 
+def tool_call(text: str) -> Step:
+    return ("tool_call", text)
+
+
+def status(
+    code: int,
+    message: str = "scripted failure",
+    headers: dict[str, str] | None = None,
+    *,
+    code_name: str | None = None,
+    param: str | None = None,
+) -> Step:
+    error = {"message": message, "type": "scripted", "code": code_name, "param": param}
+    return ("status", code, headers or {}, error)
+
+
+NO_SCRIPT_LEFT = status(500, "no script left")
+
+
 class ScriptedServer:
-    """Serves /v1/models and /v1/chat/completions from a script."""
+    """Serves ``/v1/models``, ``/version`` and ``/v1/chat/completions`` from a script."""
 
     def __init__(
         self,
         script: list[Step] | None = None,
         *,
-        default: Step | Callable[[dict[str, Any]], Step] = ("status", 500, {}, "no script left"),
+        default: Step | Callable[[dict[str, Any]], Step] = NO_SCRIPT_LEFT,
         owned_by: str = "scripted",
-        delay: float = 0.0,
+        version: str | None = None,
+        delay: float | Callable[[dict[str, Any]], float] = 0.0,
     ) -> None:
         self.script = list(script or [])
         self.default = default
         self.owned_by = owned_by
+        self.version = version
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
@@ -68,17 +99,12 @@ class ScriptedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like uvicorn, vLLM and llama.cpp
+
             def log_message(self, *_: object) -> None:  # keep test output clean
                 pass
 
-            def _send(
-                self, code: int, payload: object, headers: dict[str, str] | None = None
-            ) -> None:
-                data = (
-                    json.dumps(payload).encode()
-                    if not isinstance(payload, str)
-                    else payload.encode()
-                )
+            def _send(self, code: int, data: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -88,18 +114,25 @@ class ScriptedServer:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
-                models = [
-                    {"id": "scripted", "object": "model", "created": 0, "owned_by": server.owned_by}
-                ]
-                self._send(200, {"object": "list", "data": models})
+                server.paths.append(self.path)
+                if self.path == "/version" and server.version is not None:
+                    self._send(200, json.dumps({"version": server.version}).encode())
+                elif self.path == "/v1/models":
+                    model = {"id": "scripted", "object": "model", "created": 0}
+                    listing = {"object": "list", "data": [{**model, "owned_by": server.owned_by}]}
+                    self._send(200, json.dumps(listing).encode())
+                else:
+                    self._send(404, b'{"detail": "Not Found"}')
 
             def do_POST(self) -> None:
+                server.paths.append(self.path)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server._lock:
                     server.in_flight += 1
                     server.most_in_flight = max(server.most_in_flight, server.in_flight)
                 try:
-                    time.sleep(server.delay)
+                    delay = server.delay(body) if callable(server.delay) else server.delay
+                    time.sleep(delay)
                     self._respond(server._next_step(body))
                 finally:
                     with server._lock:
@@ -109,30 +142,31 @@ class ScriptedServer:
                 kind = step[0]
                 if kind == "hang":
                     time.sleep(step[1])
+                    self.close_connection = True
                     return
                 if kind == "status":
-                    _, code, headers, message = step
-                    self._send(code, {"error": {"message": message, "type": "scripted"}}, headers)
+                    _, code, headers, error = step
+                    self._send(code, json.dumps({"error": error}).encode(), headers)
                     return
-                choices = []
+                if kind == "garbage":
+                    self._send(200, step[1].encode())
+                    return
+                message: dict[str, Any] = {"role": "assistant", "content": None}
+                finish_reason = "tool_calls"
                 if kind == "answer":
-                    choices = [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": step[1]},
-                            "finish_reason": step[2],
-                        }
-                    ]
-                self._send(
-                    200,
-                    {
-                        "id": "scripted",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": "scripted",
-                        "choices": choices,
-                        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-                    },
-                )
+                    message["content"], finish_reason = step[1], step[2]
+                elif kind == "tool_call":
+                    call = {"name": "write_tune", "input": step[1]}
+                    message["tool_calls"] = [{"id": "call_1", "type": "custom", "custom": call}]
+                choice = {"index": 0, "message": message, "finish_reason": finish_reason}
+                completion = {
+                    "id": "scripted",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "scripted",
+                    "choices": [] if kind == "no_choices" else [choice],
+                    "usage": USAGE,
+                }
+                self._send(200, json.dumps(completion).encode())
 
         return Handler

@@ -1,10 +1,17 @@
-"""OpenAIBackend against real HTTP with the real openai SDK: a scripted server for faults."""
+"""OpenAIBackend over real HTTP with the real openai SDK, against a scripted server.
+
+The scripted server plays the faults real servers show now and then (rate limits, errors,
+hangs, garbage, truncation, empty answers, refused keys); each test says what tunesmith
+does about one of them. The real server (llama-cpp-python's) is in
+``test_backend_llama_server.py``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,101 +20,218 @@ from pathlib import Path
 import openai
 import pytest
 
-from scripted_server import ScriptedServer, answer
+from scripted_server import ScriptedServer, Step, answer, status, tool_call
 from tunesmith import (
     BackendError,
     ComposeRequest,
+    Composition,
     CompositionError,
     OpenAIBackend,
+    RequestError,
     compose,
     compose_async,
-    compose_many,
 )
+from tunesmith.backends.openai import gbnf_to_lark
+from tunesmith.compose import backend_from_options, grammar_for
 from tunesmith.validate import validate
 
 NOTES = ["A", "B", "C#", "F#", "G"]
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
 REQUEST = ComposeRequest(notes=NOTES, meter="6/8", bars=2, low="A4", high="A5", seed=1)
+KEY = "sk-test-secret-0123456789"
 
 
 def backend(server: ScriptedServer, **options: object) -> OpenAIBackend:
     settings: dict[str, object] = {"timeout": 0.5, "deadline": 5.0, "grammar": "none"}
     settings.update(options)
-    return OpenAIBackend("scripted", base_url=server.base_url, api_key="sk-test-secret", **settings)  # type: ignore[arg-type]
+    return OpenAIBackend("scripted", base_url=server.base_url, api_key=KEY, **settings)  # type: ignore[arg-type]
 
 
-def chat_requests(server: ScriptedServer) -> int:
-    return len(server.requests)
+# Transient failures: retried, and the tune arrives
 
 
 @pytest.mark.parametrize(
-    ("first", "why"),
+    "first",
     [
-        (("status", 429, {"Retry-After": "0"}, "slow down"), "429 with Retry-After"),
-        (("status", 500, {}, "boom"), "a server error"),
-        (("status", 503, {}, "overloaded"), "an overloaded server"),
-        (("hang", 1.5), "a hang past the client timeout"),
-        (("no_choices",), "an empty choice list"),
+        status(429, "slow down", {"Retry-After": "0"}),
+        status(500, "boom"),
+        status(503, "overloaded"),
+        ("hang", 1.5),
+        ("no_choices",),
+        ("garbage", "<html>502 Bad Gateway</html>"),
     ],
-    ids=["429", "500", "503", "hang", "no-choices"],
+    ids=["429", "500", "503", "hang-past-timeout", "no-choices", "non-json-body"],
 )
-def test_transient_failures_are_retried_and_the_tune_arrives(
-    first: tuple[object, ...], why: str
-) -> None:
+def test_a_transient_failure_is_retried_and_the_tune_arrives(first: Step) -> None:
     with ScriptedServer([first, answer(GOOD)]) as server:
         composition = compose(REQUEST, backend=backend(server))
-    assert composition.text == GOOD, why
-    assert chat_requests(server) == 2
-    assert composition.report.attempts[0].completion_tokens == 7
+    assert composition.text == GOOD
+    assert len(server.requests) == 2
+    assert composition.report.attempts[0].completion_tokens == 7  # usage from the response
+    assert composition.report.prompt_tokens == 11
 
 
-def test_retry_after_is_honoured() -> None:
-    with ScriptedServer(
-        [("status", 429, {"Retry-After": "1"}, "slow down"), answer(GOOD)]
-    ) as server:
+def test_every_fault_in_turn_still_gives_a_valid_tune_then_a_typed_error() -> None:
+    script = [
+        status(429, "slow down", {"Retry-After": "0"}),
+        status(500, "boom"),
+        ("hang", 1.0),
+        answer("Here is a lovely jig for you!"),  # attempt 1: not notation
+        answer("A4:e D5:e C#5:e F#5:q. E5:e | G5:q. C5:q |"),  # 2: wrong pitches and meter
+        answer("A4:e B4:e C#5:e F#5:q. | G5:e", "length"),  # 3: cut off
+        ("no_choices",),
+        status(401, f"bad key {KEY}"),
+    ]
+    with ScriptedServer(script) as server:
+        chosen = backend(server)
+        composition = compose(REQUEST, backend=chosen, max_attempts=3)
+        assert len(server.requests) == 6
+        assert validate(composition.tune, REQUEST).ok
+        assert [a.finish_reason for a in composition.report.attempts] == ["stop", "stop", "length"]
+        started = time.perf_counter()
+        with pytest.raises(BackendError, match=r"refused the API key \(HTTP 401\)") as caught:
+            compose(REQUEST, backend=chosen)
+    assert time.perf_counter() - started < 5.0
+    assert len(server.requests) == 8
+    assert not caught.value.retryable
+    assert KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "header", [{"Retry-After": "1"}, {"retry-after-ms": "1000"}], ids=["seconds", "milliseconds"]
+)
+def test_retry_after_is_honoured(header: dict[str, str]) -> None:
+    with ScriptedServer([status(429, "slow down", header), answer(GOOD)]) as server:
         started = time.perf_counter()
         compose(REQUEST, backend=backend(server))
     assert time.perf_counter() - started >= 1.0
 
 
-def test_a_server_that_keeps_failing_is_given_up_within_the_deadline() -> None:
-    with ScriptedServer(default=("status", 500, {}, "down")) as server:
+def test_a_retry_after_past_the_deadline_gives_up_at_once() -> None:
+    with ScriptedServer(default=status(429, "slow down", {"Retry-After": "30"})) as server:
         started = time.perf_counter()
-        with pytest.raises(BackendError, match=r"gave up after .* HTTP 500") as caught:
+        with pytest.raises(BackendError, match=r"asked to wait 30 s, past the deadline"):
+            compose(REQUEST, backend=backend(server, deadline=5.0))
+    assert time.perf_counter() - started < 1.0
+    assert len(server.requests) == 1
+
+
+def test_a_server_that_keeps_failing_is_given_up_within_the_deadline() -> None:
+    with ScriptedServer(default=status(500, "down")) as server:
+        started = time.perf_counter()
+        with pytest.raises(BackendError, match=r"gave up after \d+ attempts in .* HTTP 500") as e:
             compose(REQUEST, backend=backend(server, deadline=1.5, max_attempts=50))
-    assert time.perf_counter() - started < 1.5 + 8 + 1  # deadline + one backoff + slack
-    assert caught.value.retryable
-    assert chat_requests(server) >= 2
+    assert time.perf_counter() - started < 1.5 + 0.5
+    assert e.value.retryable
+    assert len(server.requests) >= 2
+
+
+def test_a_hang_longer_than_the_deadline_is_cut_at_the_deadline() -> None:
+    with ScriptedServer(default=("hang", 5.0)) as server:
+        started = time.perf_counter()
+        with pytest.raises(BackendError, match="did not answer in time"):
+            compose(REQUEST, backend=backend(server, timeout=60.0, deadline=1.0))
+    assert time.perf_counter() - started < 1.0 + 0.5
+
+
+def test_attempts_are_bounded() -> None:
+    with (
+        ScriptedServer(default=status(503, "busy")) as server,
+        pytest.raises(BackendError, match=r"gave up after 3 attempts"),
+    ):
+        compose(REQUEST, backend=backend(server, max_attempts=3))
+    assert len(server.requests) == 3
+
+
+def test_an_unreachable_server_is_a_backend_error_naming_it() -> None:
+    with ScriptedServer() as server:
+        url = server.base_url
+    with pytest.raises(BackendError, match=r"cannot reach the server at http://127.0.0.1"):
+        compose(
+            REQUEST,
+            backend=OpenAIBackend("m", base_url=url, timeout=0.5, deadline=1.0, grammar="none"),
+        )
+
+
+# Permanent failures: at once, typed, saying what to fix
 
 
 @pytest.mark.parametrize(
-    ("status", "message"),
+    ("code", "message"),
     [
-        (401, r"refused the API key \(HTTP 401\)"),
-        (404, r"HTTP 404 .*model 'scripted'"),
-        (400, r"HTTP 400 .*bad request"),
+        (400, r"HTTP 400 .*bad request.*check model="),
+        (401, r"refused the API key \(HTTP 401\)\. check OPENAI_API_KEY"),
+        (403, r"HTTP 403 .*may not use this model"),
+        (404, r"HTTP 404 .*model 'scripted'.*base_url ends in /v1"),
+        (422, r"HTTP 422 .*bad request"),
     ],
 )
-def test_permanent_failures_fail_at_once_with_what_to_fix(status: int, message: str) -> None:
-    body = "bad request from sk-test-secret"
+def test_a_permanent_failure_fails_at_once_saying_what_to_fix(code: int, message: str) -> None:
     with (
-        ScriptedServer(default=("status", status, {}, body)) as server,
+        ScriptedServer(default=status(code, f"bad request from {KEY}")) as server,
         pytest.raises(BackendError, match=message) as caught,
     ):
         compose(REQUEST, backend=backend(server))
-    assert chat_requests(server) == 1
+    assert len(server.requests) == 1
     assert not caught.value.retryable
-    assert "sk-test-secret" not in str(caught.value)
+    assert KEY not in str(caught.value)
 
 
-def test_the_api_key_never_appears_in_errors_reports_or_logs(
+def test_a_refused_grammar_suggests_sending_none() -> None:
+    with (
+        ScriptedServer(default=status(400, "grammar parse error"), owned_by="llamacpp") as server,
+        pytest.raises(BackendError, match=r"may not take the grammar .*try grammar='none'"),
+    ):
+        compose(REQUEST, backend=backend(server, grammar="auto"))
+
+
+@pytest.mark.parametrize(
+    ("param", "code_name", "missing", "present"),
+    [
+        ("temperature", "unsupported_value", "temperature", "max_tokens"),
+        ("max_tokens", "unsupported_parameter", "max_tokens", "max_completion_tokens"),
+        ("seed", "unsupported_parameter", "seed", "temperature"),
+    ],
+)
+def test_a_parameter_the_model_refuses_is_dropped_once_and_remembered(
+    param: str, code_name: str, missing: str, present: str
+) -> None:
+    refusal = status(400, f"Unsupported: '{param}'", code_name=code_name, param=param)
+    with ScriptedServer([refusal], default=answer(GOOD)) as server:
+        chosen = backend(server)
+        compose(REQUEST, backend=chosen)
+        compose(REQUEST, backend=chosen)
+    assert param in server.requests[0]
+    assert [missing in body for body in server.requests[1:]] == [False, False]
+    assert all(present in body for body in server.requests[1:])
+
+
+def test_a_refused_parameter_that_cannot_be_dropped_is_a_permanent_error() -> None:
+    refusal = status(400, "Unsupported: 'messages'", code_name="unsupported_value", param="x")
+    with ScriptedServer(default=refusal) as server, pytest.raises(BackendError, match="HTTP 400"):
+        compose(REQUEST, backend=backend(server))
+    assert len(server.requests) == 1
+
+
+# The API key
+
+
+def test_the_api_key_never_appears_in_errors_reports_logs_or_repr(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
-    with ScriptedServer([("status", 500, {}, "key sk-test-secret leaked"), answer(GOOD)]) as server:
-        composition = compose(REQUEST, backend=backend(server))
-    assert "sk-test-secret" not in composition.report.model_dump_json()
-    assert "sk-test-secret" not in caplog.text
+    script = [status(500, f"key {KEY} leaked"), status(502, f"again {KEY}"), answer(GOOD)]
+    with ScriptedServer(script) as server:
+        chosen = backend(server)
+        composition = compose(REQUEST, backend=chosen)
+    assert "retrying" in caplog.text
+    assert KEY not in caplog.text
+    assert KEY not in composition.report.model_dump_json()
+    assert KEY not in str(composition.report)
+    assert KEY not in repr(chosen)
+
+
+# Self-correction: what the model wrote goes back with feedback, then repair
 
 
 def test_garbage_is_sent_back_with_feedback_and_the_second_answer_is_taken() -> None:
@@ -120,11 +244,19 @@ def test_garbage_is_sent_back_with_feedback_and_the_second_answer_is_taken() -> 
     assert "not tunesmith notation" in retry[-1]["content"]
 
 
+def test_an_empty_answer_is_an_answer_with_no_notes_and_gets_feedback() -> None:
+    with ScriptedServer([answer(""), answer(GOOD)]) as server:
+        composition = compose(REQUEST, backend=backend(server))
+    assert composition.report.attempts[0].text == ""
+    assert "not tunesmith notation" in composition.report.attempts[0].problems[0]
+    assert composition.text == GOOD
+
+
 def test_notes_that_break_the_pitch_set_and_the_meter_are_repaired_after_feedback() -> None:
     bad = "A4:e D5:e C#5:e F#5:q. E5:e | G5:q. C5:q |"
     with ScriptedServer(default=answer(bad)) as server:
         composition = compose(REQUEST, backend=backend(server), max_attempts=2)
-    assert chat_requests(server) == 2
+    assert len(server.requests) == 2
     assert validate(composition.tune, REQUEST).ok
     assert {"pitch", "bar_length"} <= {v.kind for v in composition.report.violations}
     assert "bar 1, beat 1.333: pitch D5" in server.requests[1]["messages"][-1]["content"]
@@ -141,97 +273,157 @@ def test_truncated_output_is_reported_and_retried() -> None:
 
 def test_strict_mode_raises_when_every_answer_breaks_a_constraint() -> None:
     wrong = answer("A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |")
-    with (
-        ScriptedServer(default=wrong) as server,
-        pytest.raises(CompositionError, match="strict"),
-    ):
+    with ScriptedServer(default=wrong) as server, pytest.raises(CompositionError, match="strict"):
         compose(REQUEST, backend=backend(server), strict=True, max_attempts=2)
+    assert len(server.requests) == 2
+
+
+# Grammar modes
 
 
 @pytest.mark.parametrize(
-    ("owned_by", "mode", "field"),
+    ("owned_by", "version", "mode", "field"),
     [
-        ("vllm", "vllm", "structured_outputs"),
-        ("llamacpp", "llama.cpp", "grammar"),
-        ("me", "llama.cpp", "grammar"),
-        ("openai", "none", None),
+        ("vllm", "0.12.1", "vllm", "structured_outputs"),
+        ("vllm", None, "vllm", "structured_outputs"),
+        ("vllm", "0.8.5", "vllm-legacy", "guided_grammar"),
+        ("sglang", None, "sglang", "ebnf"),
+        ("llamacpp", None, "llama.cpp", "grammar"),
+        ("me", None, "llama.cpp", "grammar"),
+        ("openai", None, "none", None),
+    ],
+    ids=[
+        "vllm",
+        "vllm-unknown-version",
+        "vllm-0.8",
+        "sglang",
+        "llama.cpp",
+        "llama-cpp-python",
+        "other",
     ],
 )
 def test_auto_grammar_mode_follows_the_server_and_sends_the_grammar(
-    owned_by: str, mode: str, field: str | None
+    owned_by: str, version: str | None, mode: str, field: str | None
 ) -> None:
-    with ScriptedServer(default=answer(GOOD), owned_by=owned_by) as server:
+    with ScriptedServer(default=answer(GOOD), owned_by=owned_by, version=version) as server:
         chosen = backend(server, grammar="auto")
-        compose(REQUEST, backend=chosen)
+        composition = compose(REQUEST, backend=chosen)
     assert chosen.grammar_mode == mode
+    assert composition.report.constrained == (field is not None)
     body = server.requests[0]
-    if field is None:
-        assert "grammar" not in body
-        assert "structured_outputs" not in body
-    else:
+    fields = {"grammar", "structured_outputs", "guided_grammar", "ebnf", "tools"}
+    assert fields & set(body) == ({field} if field else set())
+    if field is not None:
         grammar = body[field]["grammar"] if field == "structured_outputs" else body[field]
-        assert grammar.startswith("root ::= ")
-        assert '"C#5:e ' in grammar  # an allowed pitch, as the melodic grammar writes it
+        assert grammar == grammar_for(REQUEST)
 
 
-def test_an_unreachable_server_is_a_backend_error_naming_it() -> None:
-    with ScriptedServer() as server:
-        url = server.base_url
-    with pytest.raises(BackendError, match=r"cannot reach the server at http://127.0.0.1"):
-        compose(
-            REQUEST,
-            backend=OpenAIBackend("m", base_url=url, timeout=0.5, deadline=1.0, grammar="none"),
-        )
+def test_the_openai_mode_sends_a_lark_grammar_tool_and_reads_the_tool_call() -> None:
+    with ScriptedServer(default=tool_call(GOOD)) as server:
+        composition = compose(REQUEST, backend=backend(server, grammar="openai"))
+    assert composition.text == GOOD
+    assert composition.report.constrained
+    body = server.requests[0]
+    tool = body["tools"][0]
+    assert tool["type"] == "custom"
+    assert tool["custom"]["format"]["grammar"]["syntax"] == "lark"
+    assert tool["custom"]["format"]["grammar"]["definition"].startswith("start: ")
+    assert body["tool_choice"] == {"type": "custom", "custom": {"name": "write_tune"}}
+
+
+def test_gbnf_becomes_lark_with_start_and_lower_case_rule_names() -> None:
+    gbnf = 'root ::= bar-1 " | " bar-1\nbar-1 ::= ("A4:q " | "B4:q ")+ "C#5:h"'
+    assert gbnf_to_lark(gbnf) == ('start: bar_1 " | " bar_1\nbar_1: ("A4:q " | "B4:q ")+ "C#5:h"')
+    with pytest.raises(BackendError, match=r"cannot translate '\[a-z\]"):
+        gbnf_to_lark("root ::= [a-z]")
+    rules = gbnf_to_lark(grammar_for(REQUEST)).splitlines()
+    assert rules[0].startswith("start: ")
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", rule.split(":")[0]) for rule in rules)
+
+
+def test_extra_body_fields_go_with_every_request() -> None:
+    with ScriptedServer(default=answer(GOOD), owned_by="vllm") as server:
+        compose(REQUEST, backend=backend(server, grammar="auto", extra_body={"top_k": 40}))
+    assert server.requests[0]["top_k"] == 40
+    assert "structured_outputs" in server.requests[0]
+
+
+def test_an_unknown_grammar_mode_names_the_allowed_ones() -> None:
+    with pytest.raises(
+        RequestError, match=r"grammar must be one of auto, none, .* \(received 'gbnf'\)"
+    ):
+        OpenAIBackend("m", grammar="gbnf")  # type: ignore[arg-type]
+
+
+# Clients: ours, the user's, sync and async
 
 
 def test_a_users_own_async_client_works_with_compose_async() -> None:
+    async def compose_with_my_client(base_url: str) -> Composition:
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="x") as client:
+            chosen = OpenAIBackend.from_client(client, model="scripted")
+            return await compose_async(REQUEST, backend=chosen)
+
     with ScriptedServer(default=answer(GOOD)) as server:
-        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", max_retries=0)
-        chosen = OpenAIBackend.from_client(client, model="scripted")
-        composition = asyncio.run(compose_async(REQUEST, backend=chosen))
+        composition = asyncio.run(compose_with_my_client(server.base_url))
     assert composition.text == GOOD
     assert composition.report.backend == "openai"
 
 
-def test_compose_many_keeps_order_isolates_failures_and_bounds_concurrency() -> None:
-    requests = [
-        ComposeRequest(
-            notes=NOTES,
-            meter="6/8",
-            bars=2,
-            low="A4",
-            high="A5",
-            title=f"{'fail' if i % 5 == 3 else 'tune'} {i}",
-        )
-        for i in range(20)
-    ]
+def test_a_users_sync_client_keeps_its_server_but_not_its_own_retries() -> None:
+    with (
+        ScriptedServer(default=status(500, "down")) as server,
+        openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=3) as client,
+        pytest.raises(BackendError, match="gave up after 2 attempts"),
+    ):
+        compose(REQUEST, backend=OpenAIBackend.from_client(client, model="s", max_attempts=2))
+    assert len(server.requests) == 2  # tunesmith's two attempts, none by the SDK
 
-    def step(body: dict[str, object]) -> tuple[object, ...]:
-        task = str(body["messages"][-1]["content"])  # type: ignore[index]
-        if '"fail' in task:
-            return ("status", 400, {}, "refused")
-        number = int(task.split('titled "tune ')[1].split('"', maxsplit=1)[0])
-        return answer(GOOD if number % 2 else "A4:h. | A5:h. |")
 
-    finished: list[int] = []
-    with ScriptedServer(default=step, delay=0.1) as server:
-        results = compose_many(
-            requests,
-            backend=backend(server),
-            concurrency=4,
-            on_result=lambda i, _: finished.append(i),
-        )
-    assert len(results) == 20
-    assert sorted(finished) == list(range(20))
-    assert server.most_in_flight <= 4
-    assert server.most_in_flight >= 2
-    for index, result in enumerate(results):
-        if index % 5 == 3:
-            assert isinstance(result, BackendError)
-        else:
-            assert not isinstance(result, Exception)
-            assert result.request.title == f"tune {index}"
-            assert result.text == (GOOD if index % 2 else "A4:h. | A5:h. |")
+def test_a_users_async_client_keeps_its_server_but_not_its_own_retries() -> None:
+    async def compose_with_my_client(base_url: str) -> Composition:
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=3) as client:
+            chosen = OpenAIBackend.from_client(client, model="s", max_attempts=2)
+            return await compose_async(REQUEST, backend=chosen)
+
+    with (
+        ScriptedServer(default=status(500, "down")) as server,
+        pytest.raises(BackendError, match="gave up after 2 attempts"),
+    ):
+        asyncio.run(compose_with_my_client(server.base_url))
+    assert len(server.requests) == 2
+
+
+def test_an_async_client_cannot_be_used_synchronously() -> None:
+    chosen = OpenAIBackend.from_client(openai.AsyncOpenAI(api_key="x"), model="m")
+    with pytest.raises(RequestError, match="call compose_async, or give from_client"):
+        compose(REQUEST, backend=chosen)
+
+
+def test_from_client_takes_only_openai_clients() -> None:
+    with pytest.raises(RequestError, match=r"openai.OpenAI or openai.AsyncOpenAI \(received str\)"):
+        OpenAIBackend.from_client("sk-not-a-client", model="m")
+
+
+def test_the_environment_chooses_the_server_and_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    with ScriptedServer(default=answer(GOOD)) as server:
+        monkeypatch.setenv("TUNESMITH_BASE_URL", server.base_url)
+        monkeypatch.setenv("TUNESMITH_MODEL", "from-env")
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        chosen = backend_from_options("openai")
+        compose(REQUEST, backend=chosen)
+    assert isinstance(chosen, OpenAIBackend)
+    assert server.requests[0]["model"] == "from-env"
+
+
+def test_a_backend_closes_its_connections_as_a_context_manager() -> None:
+    with ScriptedServer(default=answer(GOOD)) as server, backend(server) as chosen:
+        compose(REQUEST, backend=chosen)
+        client = chosen.client
+    assert client.is_closed()
+
+
+# The command line
 
 
 def run_cli(
@@ -248,28 +440,16 @@ def run_cli(
     )
 
 
+SMALL = ["--notes", "A B C# F# G", "--meter", "6/8", "--bars", "2", "--low", "A4", "--high", "A5"]
+
+
 def test_the_cli_composes_through_an_openai_compatible_server(tmp_path: Path) -> None:
     with ScriptedServer(default=answer(GOOD)) as server:
         result = run_cli(
             "compose",
-            "--backend",
-            "openai",
-            "--base-url",
-            server.base_url,
-            "--model",
-            "scripted",
-            "--notes",
-            "A B C# F# G",
-            "--meter",
-            "6/8",
-            "--bars",
-            "2",
-            "--low",
-            "A4",
-            "--high",
-            "A5",
-            "-o",
-            "tune.mid",
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
+            *SMALL,
+            *("-o", "tune.mid"),
             cwd=tmp_path,
             env={"OPENAI_API_KEY": "sk-cli-secret"},
         )
@@ -279,20 +459,11 @@ def test_the_cli_composes_through_an_openai_compatible_server(tmp_path: Path) ->
     assert "sk-cli-secret" not in result.stdout + result.stderr
 
 
-def test_the_environment_selects_the_openai_backend(tmp_path: Path) -> None:
+def test_the_environment_selects_the_openai_backend_for_the_cli(tmp_path: Path) -> None:
     with ScriptedServer(default=answer(GOOD)) as server:
         result = run_cli(
             "compose",
-            "--notes",
-            "A B C# F# G",
-            "--meter",
-            "6/8",
-            "--bars",
-            "2",
-            "--low",
-            "A4",
-            "--high",
-            "A5",
+            *SMALL,
             cwd=tmp_path,
             env={
                 "TUNESMITH_BACKEND": "openai",
@@ -322,24 +493,15 @@ def test_batch_composes_each_line_and_reports_the_failures(tmp_path: Path) -> No
     (tmp_path / "requests.jsonl").write_text("\n".join(lines) + "\n")
     (tmp_path / "out").mkdir()
 
-    def step(body: dict[str, object]) -> tuple[object, ...]:
+    def step(body: dict[str, object]) -> Step:
         task = str(body["messages"][-1]["content"])  # type: ignore[index]
-        return ("status", 400, {}, "refused") if '"fail"' in task else answer(GOOD)
+        return status(400, "refused") if '"fail"' in task else answer(GOOD)
 
     with ScriptedServer(default=step) as server:
         result = run_cli(
             "batch",
-            "requests.jsonl",
-            "--out",
-            "out",
-            "--backend",
-            "openai",
-            "--base-url",
-            server.base_url,
-            "--model",
-            "scripted",
-            "--concurrency",
-            "2",
+            *("requests.jsonl", "--out", "out", "--concurrency", "2"),
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
             cwd=tmp_path,
         )
     assert result.returncode == 2

@@ -1,43 +1,68 @@
-"""OpenAI and every OpenAI-compatible server (vLLM, llama.cpp, Ollama), through the openai SDK.
+"""OpenAI and every OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama), via the openai SDK.
 
-Chat completions, sync and async. Transient failures (timeouts, lost connections, 429,
-5xx, an answer with no choices) are retried with tenacity: exponential backoff with jitter,
-``Retry-After`` honoured, a bounded number of attempts and a total deadline. Permanent ones
-(401, 403, 404, 400) fail at once with a :class:`~tunesmith.errors.BackendError` that says
-what to fix. The API key never appears in an error, a log line or a report.
+Chat completions, sync and async. Transient failures (timeouts, lost connections, 408, 409,
+429, 5xx, an answer with no choices) are retried with tenacity: exponential backoff with
+jitter, ``Retry-After`` honoured, a bounded number of attempts and a total deadline that
+also bounds each request's timeout. Permanent ones (400, 401, 403, 404, 422) fail at once
+with a :class:`~tunesmith.errors.BackendError` that says what to fix. A 400 that names a
+parameter the model does not take (``temperature``, ``seed``, ``max_tokens`` on OpenAI's
+reasoning models) is answered once by dropping or renaming that parameter. No exception of
+the SDK or its HTTP client escapes, and the API key never appears in an error, a log line
+or a report.
 
-Grammar modes (how the constrained grammar travels, see ``docs/backends.md``):
+Grammar modes (how the constrained grammar travels; see ``docs/backends.md``):
 
 ``"none"``
-    validate and repair only (OpenAI itself, Ollama, unknown servers);
+    no grammar: validate, feed back, repair (OpenAI's older models, Ollama, unknown servers);
 ``"llama.cpp"``
-    the GBNF in the request's ``grammar`` field (llama.cpp's server, llama-cpp-python's);
+    GBNF in the request's ``grammar`` field (llama.cpp's ``llama-server``, llama-cpp-python);
 ``"vllm"``
-    ``structured_outputs={"grammar": ...}`` (vLLM 0.12 and later);
+    ``structured_outputs={"grammar": GBNF}`` (vLLM 0.12 and later);
 ``"vllm-legacy"``
-    ``guided_grammar`` (vLLM before 0.12);
+    ``guided_grammar`` (vLLM before 0.12, which removed it);
+``"sglang"``
+    ``ebnf`` (SGLang; its xgrammar backend reads GBNF);
+``"openai"``
+    a custom tool whose input is constrained by the grammar in Lark syntax (OpenAI's GPT-5
+    models); never chosen by ``"auto"``;
 ``"auto"``
-    asks the server's ``/v1/models`` once: ``owned_by`` "vllm" → vllm, "llamacpp" or
-    "me" (llama-cpp-python) → llama.cpp, anything else → none.
+    asks the server's ``GET /v1/models`` once: ``owned_by`` "vllm" (then ``GET /version``:
+    before 0.12 → vllm-legacy), "sglang", "llamacpp" or "me" (llama-cpp-python) picks that
+    server's mode; anything else, or no answer, sends no grammar.
 """
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
+import json
 import logging
 import os
 import random
+import re
+import threading
 import time
+import weakref
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 from tunesmith.backends.base import Completion, Prompt
 from tunesmith.errors import BackendError, DependencyError, RequestError
 
-__all__ = ["GrammarMode", "OpenAIBackend"]
+__all__ = ["GrammarMode", "OpenAIBackend", "gbnf_to_lark"]
 
 logger = logging.getLogger(__name__)
-GrammarMode = Literal["auto", "none", "llama.cpp", "vllm", "vllm-legacy"]
+GrammarMode = Literal["auto", "none", "llama.cpp", "vllm", "vllm-legacy", "sglang", "openai"]
 DEFAULT_MODEL = "gpt-4.1-mini"
-_OWNERS = {"vllm": "vllm", "llamacpp": "llama.cpp", "me": "llama.cpp"}
+TOOL_NAME = "write_tune"
+_OWNERS: dict[str, GrammarMode] = {
+    "vllm": "vllm",
+    "sglang": "sglang",
+    "llamacpp": "llama.cpp",
+    "me": "llama.cpp",  # llama-cpp-python's server
+}
+_ADJUSTABLE = {"temperature", "seed", "max_tokens"}
+"""Parameters some models refuse (OpenAI's reasoning models): dropped, or renamed, on a 400."""
 
 
 def _openai() -> Any:
@@ -69,15 +94,21 @@ class OpenAIBackend:
         The server, e.g. ``http://127.0.0.1:8000/v1``; default ``$TUNESMITH_BASE_URL``, then
         the SDK's own ``$OPENAI_BASE_URL``, then OpenAI.
     api_key:
-        Default: the SDK's ``$OPENAI_API_KEY``; local servers that need none get a placeholder.
+        Default: the SDK's ``$OPENAI_API_KEY``; a server given by URL that needs no key gets
+        a placeholder.
     grammar:
-        How to send the constrained grammar (see the module docstring).
+        How to send the constrained grammar (see the module docstring); default ``"auto"``.
     timeout:
-        Seconds for one HTTP request.
+        Seconds for one HTTP request (never more than what is left of ``deadline``).
     max_attempts:
         HTTP attempts per completion, retries included.
     deadline:
         Seconds for one completion, retries and waits included.
+    extra_body:
+        Extra JSON fields for every request, e.g. ``{"top_k": 40}`` for vLLM or
+        ``{"reasoning_effort": "minimal"}`` for OpenAI's reasoning models.
+
+    Use it as a context manager, or call :meth:`close`, to close its connections.
     """
 
     def __init__(
@@ -90,35 +121,95 @@ class OpenAIBackend:
         timeout: float = 120.0,
         max_attempts: int = 5,
         deadline: float = 600.0,
-        client: Any = None,
-        async_client: Any = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
         if grammar not in get_args(GrammarMode):
             raise RequestError(
                 f"grammar must be one of {', '.join(get_args(GrammarMode))} (received {grammar!r})"
             )
-        if max_attempts < 1 or timeout <= 0 or deadline <= 0:
-            raise RequestError("max_attempts, timeout and deadline must be positive")
+        if max_attempts < 1:
+            raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
+        if not timeout > 0 or not deadline > 0:
+            raise RequestError(
+                f"timeout and deadline must be positive seconds (received {timeout}, {deadline})"
+            )
         self._model = model or os.environ.get("TUNESMITH_MODEL") or DEFAULT_MODEL
         self._base_url = base_url or os.environ.get("TUNESMITH_BASE_URL") or None
         self._api_key = api_key
         self._grammar_mode: GrammarMode = grammar
         self._timeout, self._max_attempts, self._deadline = timeout, max_attempts, deadline
-        self._client, self._async_client = client, async_client
+        self._extra_body = dict(extra_body or {})
+        self._owns_clients = True
+        self._client: Any = None  # the sync client: ours, or the user's
+        self._user_async: Any = None  # the user's AsyncOpenAI, if given one
+        self._user_async_loop: asyncio.AbstractEventLoop | None = None  # its first loop
+        self._loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._refused: set[str] = set()  # parameters the model refused (see _ADJUSTABLE)
+        self._lock = threading.Lock()
         self._secret = api_key or os.environ.get("OPENAI_API_KEY") or ""
 
     @classmethod
     def from_client(
-        cls, client: Any, *, model: str, grammar: GrammarMode = "none"
+        cls,
+        client: Any,
+        *,
+        model: str,
+        grammar: GrammarMode = "none",
+        timeout: float = 120.0,
+        max_attempts: int = 5,
+        deadline: float = 600.0,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> OpenAIBackend:
-        """A backend on a client the user already has (``openai.OpenAI`` or ``AsyncOpenAI``)."""
+        """A backend on a client the user already has: ``openai.OpenAI`` or ``AsyncOpenAI``.
+
+        The client keeps its base URL, key, headers and HTTP settings; its own retries are
+        turned off (tunesmith retries). An ``AsyncOpenAI`` belongs to the event loop it is
+        first used in: use it with :func:`~tunesmith.compose_async` in that loop. A sync
+        ``OpenAI`` works everywhere (:func:`~tunesmith.compose_many` runs it in threads).
+        """
         openai = _openai()
+        if not isinstance(client, openai.OpenAI | openai.AsyncOpenAI):
+            raise RequestError(
+                "from_client takes an openai.OpenAI or openai.AsyncOpenAI "
+                f"(received {type(client).__name__})"
+            )
+        backend = cls(
+            model,
+            grammar=grammar,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            deadline=deadline,
+            extra_body=extra_body,
+        )
+        backend._owns_clients = False
+        backend._base_url = str(getattr(client, "base_url", "") or "") or None
+        quiet = client.with_options(max_retries=0)
         if isinstance(client, openai.AsyncOpenAI):
-            backend = cls(model, grammar=grammar, async_client=client)
+            backend._user_async = quiet
         else:
-            backend = cls(model, grammar=grammar, client=client)
+            backend._client = quiet
         backend._secret = str(getattr(client, "api_key", "") or "")
         return backend
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenAIBackend(model={self._model!r}, base_url={self._base_url!r}, "
+            f"grammar={self._grammar_mode!r})"
+        )
+
+    def __enter__(self) -> OpenAIBackend:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections of the clients this backend made (not a client it was given)."""
+        if self._owns_clients and self._client is not None:
+            self._client.close()
+            self._client = None
 
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"timeout": self._timeout, "max_retries": 0}
@@ -140,15 +231,44 @@ class OpenAIBackend:
     def client(self) -> Any:
         """The synchronous ``openai.OpenAI`` client (made on first use)."""
         if self._client is None:
+            if not self._owns_clients:
+                raise RequestError(
+                    "this OpenAIBackend wraps an openai.AsyncOpenAI client, so it can only be "
+                    "used from asyncio: call compose_async, or give from_client an openai.OpenAI"
+                )
             self._client = _openai().OpenAI(**self._options())
         return self._client
 
-    @property
-    def async_client(self) -> Any:
-        """The ``openai.AsyncOpenAI`` client (made on first use)."""
-        if self._async_client is None:
-            self._async_client = _openai().AsyncOpenAI(**self._options())
-        return self._async_client
+    def _async_client(self) -> Any:
+        """The async client for the running event loop.
+
+        httpx connections belong to the loop that opened them, and compose_many runs a new
+        loop per call, so tunesmith makes one client per loop, without keep-alive: nothing is
+        left open when a loop ends.
+        """
+        loop = asyncio.get_running_loop()
+        if self._user_async is not None:
+            first = self._user_async_loop
+            if first is not None and first is not loop and first.is_closed():
+                raise RequestError(
+                    "the openai.AsyncOpenAI given to from_client was first used in an event "
+                    "loop that has ended (compose_many runs a new loop per call): give "
+                    "from_client an openai.OpenAI, or let OpenAIBackend(base_url=...) make "
+                    "its own clients"
+                )
+            self._user_async_loop = loop
+            return self._user_async
+        client = self._loop_clients.get(loop)
+        if client is None:
+            openai = _openai()
+            limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
+                max_connections=1000, max_keepalive_connections=0
+            )
+            client = openai.AsyncOpenAI(
+                **self._options(), http_client=openai.DefaultAsyncHttpxClient(limits=limits)
+            )
+            self._loop_clients[loop] = client
+        return client
 
     @property
     def name(self) -> str:
@@ -162,10 +282,11 @@ class OpenAIBackend:
 
     @property
     def grammar_mode(self) -> GrammarMode:
-        """The grammar mode in use; ``"auto"`` is resolved on first use."""
-        if self._grammar_mode == "auto":
-            self._grammar_mode = self._detect_grammar_mode()
-        return self._grammar_mode
+        """The grammar mode in use; ``"auto"`` is resolved on first use (one HTTP request)."""
+        with self._lock:
+            if self._grammar_mode == "auto":
+                self._grammar_mode = self._detect_grammar_mode()
+            return self._grammar_mode
 
     @property
     def supports_grammar(self) -> bool:
@@ -173,20 +294,34 @@ class OpenAIBackend:
         return self.grammar_mode != "none"
 
     def _detect_grammar_mode(self) -> GrammarMode:
-        if self._client is None and self._async_client is not None:
-            return "none"  # an async-only client cannot be asked synchronously
+        if self._client is None and not self._owns_clients:
+            logger.info("grammar auto-detection needs a sync client; sending no grammar")
+            return "none"
+        wait = min(self._timeout, 10.0)
         try:
-            models = self.client.models.list(timeout=min(self._timeout, 10.0))
+            models = self.client.models.list(timeout=wait)
             owners = {str(getattr(m, "owned_by", "")).lower() for m in models.data}
         except Exception as error:  # any failure: stay safe and send no grammar
             logger.info(
                 "grammar auto-detection failed (%s); sending no grammar", type(error).__name__
             )
             return "none"
-        modes = {_OWNERS[o] for o in owners if o in _OWNERS}
-        mode: GrammarMode = modes.pop() if len(modes) == 1 else "none"  # type: ignore[assignment]
+        modes = {_OWNERS[owner] for owner in owners if owner in _OWNERS}
+        mode: GrammarMode = modes.pop() if len(modes) == 1 else "none"
+        if mode == "vllm" and _version(self._vllm_version(wait)) < (0, 12):
+            mode = "vllm-legacy"
         logger.info("server models owned by %s: grammar mode %s", sorted(owners), mode)
         return mode
+
+    def _vllm_version(self, wait: float) -> str:
+        """The version from vLLM's ``GET /version`` (next to ``/v1``), or empty."""
+        root = str(self.client.base_url).rstrip("/").removesuffix("/v1")
+        try:
+            answer = self.client.get(f"{root}/version", cast_to=object, options={"timeout": wait})
+        except Exception as error:  # an unknown version is read as a current one
+            logger.info("vLLM version unknown (%s)", type(error).__name__)
+            return ""
+        return str(answer.get("version", "")) if isinstance(answer, dict) else ""
 
     def _request(
         self,
@@ -196,43 +331,63 @@ class OpenAIBackend:
         temperature: float,
         seed: int | None,
     ) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "model": self._model,
-            "messages": list(prompt.messages),
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-        }
-        if seed is not None:
+        request: dict[str, Any] = {"model": self._model, "messages": list(prompt.messages)}
+        refused = self._refused
+        request["max_completion_tokens" if "max_tokens" in refused else "max_tokens"] = max_tokens
+        if "temperature" not in refused:
+            request["temperature"] = temperature
+        if seed is not None and "seed" not in refused:
             request["seed"] = seed
+        extra = dict(self._extra_body)
         mode = self.grammar_mode
         if grammar and mode == "llama.cpp":
-            request["extra_body"] = {"grammar": grammar}
+            extra["grammar"] = grammar
         elif grammar and mode == "vllm":
-            request["extra_body"] = {"structured_outputs": {"grammar": grammar}}
+            extra["structured_outputs"] = {"grammar": grammar}
         elif grammar and mode == "vllm-legacy":
-            request["extra_body"] = {"guided_grammar": grammar}
+            extra["guided_grammar"] = grammar
+        elif grammar and mode == "sglang":
+            extra["ebnf"] = grammar
+        elif grammar and mode == "openai":
+            lark = gbnf_to_lark(grammar)
+            request["tools"] = [
+                {
+                    "type": "custom",
+                    "custom": {
+                        "name": TOOL_NAME,
+                        "description": "Writes the melody, in tunesmith notation.",
+                        "format": {
+                            "type": "grammar",
+                            "grammar": {"syntax": "lark", "definition": lark},
+                        },
+                    },
+                }
+            ]
+            request["tool_choice"] = {"type": "custom", "custom": {"name": TOOL_NAME}}
+        if extra:
+            request["extra_body"] = extra
         return request
+
+    def _sends(self, grammar: str | None) -> bool:
+        return bool(grammar) and self.grammar_mode != "none"
 
     def _redact(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
 
-    def _classify(self, error: Exception) -> Exception:  # noqa: PLR0911 - one case per kind
+    def _classify(self, error: Exception, *, constrained: bool) -> Exception:  # noqa: PLR0911 - one case per kind
         """A transient marker to retry, or the BackendError to raise."""
         openai = _openai()
         message = self._redact(str(error))
         where = f" at {self._base_url}" if self._base_url else ""
         if isinstance(error, openai.APITimeoutError):
-            return _TransientError(f"the server{where} did not answer within {self._timeout:g} s")
+            return _TransientError(f"the server{where} did not answer in time")
         if isinstance(error, openai.APIConnectionError):
             return _TransientError(f"cannot reach the server{where}: {message}")
-        if isinstance(error, openai.RateLimitError | openai.InternalServerError) or (
-            isinstance(error, openai.APIStatusError)
-            and error.status_code in {408, 409} | set(range(500, 600))
+        if isinstance(error, openai.APIStatusError) and (
+            error.status_code in {408, 409, 429} or error.status_code >= 500
         ):
-            header = (
-                error.response.headers.get("retry-after") if error.response is not None else None
-            )
-            return _TransientError(f"HTTP {error.status_code}{where}: {message}", _seconds(header))
+            wait = _retry_after(error.response.headers if error.response is not None else {})
+            return _TransientError(f"HTTP {error.status_code}{where}: {message}", wait)
         if isinstance(error, openai.AuthenticationError):
             return BackendError(
                 f"the server{where} refused the API key (HTTP 401)",
@@ -240,55 +395,94 @@ class OpenAIBackend:
             )
         if isinstance(error, openai.PermissionDeniedError):
             return BackendError(
-                f"HTTP 403{where}: {message}", hint="the key may not use this model"
+                f"HTTP 403{where}: {message}", hint="the key may not use this model or endpoint"
             )
         if isinstance(error, openai.NotFoundError):
             return BackendError(
                 f"HTTP 404{where}: model {self._model!r} or the endpoint was not found",
                 hint="check model= and that base_url ends in /v1",
             )
+        if isinstance(error, openai.BadRequestError) and self._adjusted(error):
+            return _TransientError(f"the model refused {error.param!r}; asking without it", 0.0)
         if isinstance(error, openai.APIStatusError):
-            return BackendError(
-                f"HTTP {error.status_code}{where}: {message}", hint="check the request options"
+            hint = (
+                f"the server may not take the grammar (grammar mode {self._grammar_mode!r}): "
+                "try grammar='none'"
+                if constrained
+                else "check model=, extra_body= and the server's documentation"
             )
-        if isinstance(error, openai.OpenAIError):
-            return BackendError(f"the openai SDK failed: {message}")
-        return error
+            return BackendError(f"HTTP {error.status_code}{where}: {message}", hint=hint)
+        if isinstance(error, openai.OpenAIError | json.JSONDecodeError):  # a body not JSON
+            return _TransientError(f"unreadable answer from the server{where}: {message}")
+        return BackendError(f"unexpected {type(error).__name__} from the openai SDK: {message}")
+
+    def _adjusted(self, error: Any) -> bool:
+        """Drop or rename a parameter the model refused; False if there is none to adjust."""
+        param = str(getattr(error, "param", "") or "")
+        code = str(getattr(error, "code", "") or "")
+        if code not in {"unsupported_parameter", "unsupported_value"}:
+            return False
+        if param not in _ADJUSTABLE or param in self._refused:
+            return False
+        logger.info("model %s refuses %s (%s); adjusting", self._model, param, code)
+        self._refused.add(param)
+        return True
 
     def _completion(self, response: Any, started: float) -> Completion:
         choices = getattr(response, "choices", None) or []
         if not choices:
             raise _TransientError("the server answered with no choices")
         choice = choices[0]
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None) or ""
+        for call in getattr(message, "tool_calls", None) or []:
+            custom = getattr(call, "custom", None)
+            if custom is not None and getattr(custom, "name", "") == TOOL_NAME:
+                text = str(custom.input)
         usage = getattr(response, "usage", None)
         return Completion(
-            text=(choice.message.content if choice.message else None) or "",
+            text=text,
             model=str(getattr(response, "model", None) or self._model),
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            finish_reason=str(choice.finish_reason or "stop"),
+            finish_reason=str(getattr(choice, "finish_reason", None) or "stop"),
             seconds=time.perf_counter() - started,
         )
 
-    def _retrying(self) -> Any:
+    def _retrying(self) -> dict[str, Any]:
         import tenacity  # noqa: PLC0415
 
         return {
             "retry": tenacity.retry_if_exception_type(_TransientError),
+            # stop_before_delay: never start a wait that would end past the deadline
             "stop": tenacity.stop_after_attempt(self._max_attempts)
-            | tenacity.stop_after_delay(self._deadline),
+            | tenacity.stop_before_delay(self._deadline),
             "wait": _wait,
             "reraise": True,
             "before_sleep": lambda state: logger.info(
-                "attempt %d failed (%s); retrying", state.attempt_number, state.outcome.exception()
+                "attempt %d failed (%s); retrying in %.2f s",
+                state.attempt_number,
+                state.outcome.exception(),
+                state.upcoming_sleep,
             ),
         }
 
-    def _give_up(self, error: _TransientError, started: float) -> BackendError:
+    def _attempt_timeout(self, started: float) -> float:
+        """The request timeout, cut to what is left of the deadline."""
+        left = self._deadline - (time.perf_counter() - started)
+        return max(0.05, min(self._timeout, left))
+
+    def _give_up(self, error: _TransientError, attempts: int, started: float) -> BackendError:
+        elapsed = time.perf_counter() - started
+        reason = str(error)
+        if error.retry_after and elapsed + error.retry_after >= self._deadline:
+            reason += f" (asked to wait {error.retry_after:g} s, past the deadline)"
         return BackendError(
-            f"gave up after {time.perf_counter() - started:.1f} s: {error}",
+            f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} "
+            f"in {elapsed:.1f} s: {reason}",
             retryable=True,
-            hint="the server may be overloaded or down; try again later or raise deadline=",
+            hint="the server may be overloaded or down; try again later, or raise deadline= "
+            "or max_attempts=",
         )
 
     def complete(
@@ -303,19 +497,23 @@ class OpenAIBackend:
         """One chat completion, retried on transient failures."""
         import tenacity  # noqa: PLC0415
 
-        request = self._request(prompt, grammar, max_tokens, temperature, seed)
-        started = time.perf_counter()
+        client = self.client
+        started, attempts = time.perf_counter(), 0
         try:
             for attempt in tenacity.Retrying(**self._retrying()):
                 with attempt:
+                    attempts += 1
+                    request = self._request(prompt, grammar, max_tokens, temperature, seed)
                     attempt_started = time.perf_counter()
                     try:
-                        response = self.client.chat.completions.create(**request)
+                        response = client.chat.completions.create(
+                            **request, timeout=self._attempt_timeout(started)
+                        )
                     except Exception as error:
-                        raise self._classify(error) from None
+                        raise self._classify(error, constrained=self._sends(grammar)) from None
                     return self._completion(response, attempt_started)
         except _TransientError as error:
-            raise self._give_up(error, started) from None
+            raise self._give_up(error, attempts, started) from None
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
     async def acomplete(
@@ -327,38 +525,114 @@ class OpenAIBackend:
         temperature: float,
         seed: int | None,
     ) -> Completion:
-        """:meth:`complete` on the async client."""
+        """:meth:`complete` for asyncio; a sync client given to ``from_client`` runs in a thread."""
         import tenacity  # noqa: PLC0415
 
-        if self._grammar_mode == "auto" and self._client is None and self._async_client is None:
-            self._grammar_mode = self._detect_grammar_mode()
-        request = self._request(prompt, grammar, max_tokens, temperature, seed)
-        started = time.perf_counter()
+        if not self._owns_clients and self._user_async is None:
+            return await asyncio.to_thread(
+                self.complete,
+                prompt,
+                grammar=grammar,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                seed=seed,
+            )
+        client = self._async_client()
+        started, attempts = time.perf_counter(), 0
         try:
             async for attempt in tenacity.AsyncRetrying(**self._retrying()):
                 with attempt:
+                    attempts += 1
+                    request = self._request(prompt, grammar, max_tokens, temperature, seed)
                     attempt_started = time.perf_counter()
                     try:
-                        response = await self.async_client.chat.completions.create(**request)
+                        response = await client.chat.completions.create(
+                            **request, timeout=self._attempt_timeout(started)
+                        )
                     except Exception as error:
-                        raise self._classify(error) from None
+                        raise self._classify(error, constrained=self._sends(grammar)) from None
                     return self._completion(response, attempt_started)
         except _TransientError as error:
-            raise self._give_up(error, started) from None
+            raise self._give_up(error, attempts, started) from None
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
 
-def _seconds(header: str | None) -> float | None:
-    try:
-        return max(0.0, float(header)) if header is not None else None
-    except ValueError:
-        return None
+_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_RULE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*::=\s*(.*)$")
+
+
+def gbnf_to_lark(gbnf: str) -> str:
+    """The GBNF grammar in Lark syntax, for OpenAI's grammar-constrained custom tools.
+
+    Covers what tunesmith's grammars use: rules, string literals, sequences, ``|``,
+    parentheses and ``* + ?``. Rule names become lower case with ``_`` for ``-``; ``root``
+    becomes Lark's ``start``.
+    """
+
+    def name(text: str) -> str:
+        return "start" if text == "root" else text.lower().replace("-", "_")
+
+    rules = []
+    for number, line in enumerate(gbnf.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _RULE.match(line)
+        if match is None:
+            raise BackendError(
+                f"grammar line {number} is not 'name ::= ...' (received {line[:40]!r})",
+                hint="use grammar='none' with this request",
+            )
+        body, position, parts = match.group(2), 0, []
+        while position < len(body):
+            char = body[position]
+            if char.isspace() or char in "|()*+?":
+                parts.append(char)
+                position += 1
+            elif char == '"' and (literal := _LITERAL.match(body, position)):
+                parts.append(literal.group())
+                position = literal.end()
+            elif identifier := _NAME.match(body, position):
+                parts.append(name(identifier.group()))
+                position = identifier.end()
+            else:
+                raise BackendError(
+                    f"grammar line {number}: the openai grammar mode cannot translate "
+                    f"{body[position : position + 20]!r} to Lark",
+                    hint="use grammar='none' with this request",
+                )
+        rules.append(f"{name(match.group(1))}: {''.join(parts)}")
+    return "\n".join(rules)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    for header, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) / scale)
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``"0.11.2"`` → (0, 11); an unreadable version reads as the newest."""
+    numbers = re.findall(r"\d+", text)[:2]
+    return tuple(int(n) for n in numbers) if len(numbers) == 2 else (10**6,)
 
 
 def _wait(state: Any) -> float:
-    """Retry-After when the server gave one (capped at 30 s), else backoff with jitter."""
+    """Retry-After when the server gave one, else exponential backoff with jitter."""
     error = state.outcome.exception() if state.outcome else None
     if isinstance(error, _TransientError) and error.retry_after is not None:
-        return min(error.retry_after, 30.0)
+        return error.retry_after
     backoff = min(8.0, 0.25 * 2 ** (state.attempt_number - 1))
     return float(backoff + random.uniform(0, backoff / 2))
