@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import get_args
 
 import openai
 import pytest
@@ -31,7 +32,7 @@ from tunesmith import (
     compose,
     compose_async,
 )
-from tunesmith.backends.openai import gbnf_to_lark
+from tunesmith.backends.openai import GrammarMode, gbnf_to_lark
 from tunesmith.compose import backend_from_options, grammar_for
 from tunesmith.validate import validate
 
@@ -347,6 +348,13 @@ def test_extra_body_fields_go_with_every_request() -> None:
         compose(REQUEST, backend=backend(server, grammar="auto", extra_body={"top_k": 40}))
     assert server.requests[0]["top_k"] == 40
     assert "structured_outputs" in server.requests[0]
+
+
+def test_the_backends_doc_describes_every_grammar_mode() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "backends.md").read_text(encoding="utf-8")
+    table = doc.split("## Grammar modes", 1)[1].split("\n\n")[2]
+    documented = set(re.findall(r'^\| `"([^"]+)"`', table, re.MULTILINE))
+    assert documented == set(get_args(GrammarMode))
 
 
 def test_an_unknown_grammar_mode_names_the_allowed_ones() -> None:

@@ -216,15 +216,16 @@ class OpenAIBackend:
         if self._base_url:
             options["base_url"] = self._base_url
         key = self._api_key or os.environ.get("OPENAI_API_KEY")
-        if key is None and (self._base_url or os.environ.get("OPENAI_BASE_URL")):
+        if key:
+            self._secret = key
+        elif self._base_url or os.environ.get("OPENAI_BASE_URL"):
             key = "not-needed"  # local servers take any key; the SDK insists on one
-        if key is None:
+        else:
             raise BackendError(
                 "no API key for OpenAI",
                 hint="set OPENAI_API_KEY, pass api_key=, or give base_url= for a local server",
             )
         options["api_key"] = key
-        self._secret = key
         return options
 
     @property
