@@ -17,8 +17,8 @@ import time
 import wave
 from pathlib import Path
 
-import tunesmith.export.audio as audio
-from tunesmith.export.midi import MidiSettings, midi_bytes
+import tunesmith.io.audio as audio
+from tunesmith.io.midi import MidiSettings, midi_bytes
 from tunesmith.notation import parse
 
 REPEATS = 7

@@ -19,9 +19,9 @@ from typing import Any
 
 from tunesmith.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
-from tunesmith.export.midi import MidiSettings, midi_bytes, read_midi_notes, sounding_notes
+from tunesmith.io.midi import MidiSettings, midi_bytes, read_midi_notes, sounding_notes
 from tunesmith.notation import format, parse
-from tunesmith.tune import Tune
+from tunesmith.score import Tune
 
 SETTINGS = MidiSettings(tempo_qpm=120, numerator=4, denominator=4, program=0, track_name="t")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tunesmith.corpus import load_sample
 from tunesmith.notation import format, parse
-from tunesmith.tune import Tune
+from tunesmith.score import Tune
 
 ROOT = Path(__file__).parent.parent
 METERS = {"6/8": 2, "4/4": 2, "2/2": 1, "3/4": 2, "2/4": 2, "9/8": 1}

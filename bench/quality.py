@@ -23,12 +23,12 @@ from tunesmith.backends.base import Prompt
 from tunesmith.backends.local import LocalBackend, _load
 from tunesmith.corpus import load_sample
 from tunesmith.errors import GrammarError
-from tunesmith.export.midi import MidiSettings
-from tunesmith.export.score import abc_text
+from tunesmith.io.midi import MidiSettings
+from tunesmith.io.score import abc_text
 from tunesmith.metrics import distance, measure, reference_metrics
 from tunesmith.notation import extract, format_event, parse
 from tunesmith.prompts import render_prompt
-from tunesmith.tune import Bar, Event, Pitch, Tune
+from tunesmith.score import Bar, Event, Pitch, Tune
 from tunesmith.validate import validate
 
 REQUESTS = [

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from tunesmith import ComposeRequest
 from tunesmith.repair import repair
-from tunesmith.tune import Bar, Event, Pitch, Tune
+from tunesmith.score import Bar, Event, Pitch, Tune
 from tunesmith.validate import validate
 
 SIZES = (16, 64, 256)

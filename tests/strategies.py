@@ -6,8 +6,7 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from tunesmith.notation import DURATIONS
-from tunesmith.tune import ACCIDENTALS, STEPS, Bar, Event, Pitch, Tune
+from tunesmith.score import ACCIDENTALS, DURATIONS, STEPS, Bar, Event, Pitch, Tune
 
 pitches = st.builds(
     Pitch,

@@ -15,7 +15,7 @@ import pytest
 
 from tunesmith import ComposeRequest, CompositionError, OpenAIBackend, compose
 from tunesmith.backends.local import embedded_model_path
-from tunesmith.export.midi import read_midi_notes
+from tunesmith.io.midi import read_midi_notes
 from tunesmith.validate import validate
 
 pytestmark = [pytest.mark.server, pytest.mark.model]

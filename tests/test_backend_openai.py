@@ -32,8 +32,9 @@ from tunesmith import (
     compose,
     compose_async,
 )
-from tunesmith.backends.openai import GrammarMode, gbnf_to_lark
-from tunesmith.compose import backend_from_options, grammar_for
+from tunesmith.backends.openai import GrammarMode
+from tunesmith.compose import backend_from_options
+from tunesmith.grammar import gbnf_to_lark, grammar_for
 from tunesmith.validate import validate
 
 NOTES = ["A", "B", "C#", "F#", "G"]

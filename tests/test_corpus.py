@@ -14,9 +14,9 @@ import pytest
 
 from tunesmith.corpus import GAPS, corpus_tune, load_sample, tune_from_music21
 from tunesmith.errors import NotationError, RequestError
-from tunesmith.export.midi import MidiSettings, midi_bytes, read_midi_notes, sounding_notes
+from tunesmith.io.midi import MidiSettings, midi_bytes, read_midi_notes, sounding_notes
 from tunesmith.notation import format, parse
-from tunesmith.tune import Tune
+from tunesmith.score import Tune
 
 SAMPLE = load_sample()
 EXPRESSIBLE = [record for record in SAMPLE if "text" in record]

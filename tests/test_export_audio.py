@@ -19,8 +19,8 @@ import numpy.typing as npt
 import pytest
 
 from tunesmith import DependencyError, ExportError, RequestError, SoundfontError
-from tunesmith.export.audio import find_soundfont, render_audio, soundfont_candidates, write_audio
-from tunesmith.export.midi import MidiSettings, midi_bytes
+from tunesmith.io.audio import find_soundfont, render_audio, soundfont_candidates, write_audio
+from tunesmith.io.midi import MidiSettings, midi_bytes
 from tunesmith.notation import parse
 
 RATE = 44100
@@ -153,7 +153,7 @@ def test_fluidsynths_complaints_go_to_the_logger_not_the_terminal(
     midi.tracks.append(mido.MidiTrack(drums))
     buffer = io.BytesIO()
     midi.save(file=buffer)
-    with caplog.at_level(logging.DEBUG, logger="tunesmith.export.audio"):
+    with caplog.at_level(logging.DEBUG, logger="tunesmith.io.audio"):
         samples = render_audio(buffer.getvalue(), soundfont=FLUIDR3, tail_seconds=0.0)
     assert np.abs(samples).max() > 0.01  # the snare of the kit kept from before
     assert "no preset with bank number 128 and preset number 20" in caplog.text

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 
 from strategies import tunes
 from tunesmith import ExportError, RequestError
-from tunesmith.export.midi import (
+from tunesmith.io.midi import (
     MidiSettings,
     meter_beat,
     midi_bytes,
@@ -26,7 +26,7 @@ from tunesmith.export.midi import (
     write_midi,
 )
 from tunesmith.notation import parse
-from tunesmith.tune import Tune
+from tunesmith.score import Tune
 
 JIG = MidiSettings(
     tempo_qpm=168,

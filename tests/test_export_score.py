@@ -6,10 +6,10 @@ from fractions import Fraction
 
 import pytest
 
-from tunesmith.export.midi import MidiSettings
-from tunesmith.export.score import abc_text, musicxml_bytes, svg_pages
+from tunesmith.io.midi import MidiSettings
+from tunesmith.io.score import abc_text, musicxml_bytes, svg_pages
 from tunesmith.notation import parse
-from tunesmith.tune import Tune
+from tunesmith.score import Tune
 
 JIG = MidiSettings(
     tempo_qpm=168,

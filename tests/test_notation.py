@@ -13,8 +13,9 @@ from hypothesis import given
 from strategies import tunes
 from tunesmith import ComposeRequest
 from tunesmith.errors import GrammarError, NotationError
-from tunesmith.notation import DURATIONS, constrained_gbnf, extract, format, melodic_gbnf, parse
-from tunesmith.tune import Bar, Event, Pitch, Tune
+from tunesmith.grammar import constrained_gbnf, melodic_gbnf
+from tunesmith.notation import extract, format, parse
+from tunesmith.score import DURATIONS, Bar, Event, Pitch, Tune
 from tunesmith.validate import validate
 
 JIG = "A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. | r:q A4:e B4:q.~ | B4:q. [D4 F#4 A4]:q. |"

@@ -11,7 +11,7 @@ from strategies import tunes
 from tunesmith import ComposeRequest
 from tunesmith.notation import format, parse
 from tunesmith.repair import repair, split_duration
-from tunesmith.tune import Tune
+from tunesmith.score import Tune
 from tunesmith.validate import validate
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")

@@ -8,7 +8,8 @@
 import typing
 
 from tunesmith.backends import Backend, LocalBackend
-from tunesmith.compose import Composition, Report, compose, compose_async, compose_many
+from tunesmith.compose import compose, compose_async, compose_many
+from tunesmith.composition import Composition, Report
 from tunesmith.errors import (
     BackendError,
     CompositionError,

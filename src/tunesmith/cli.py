@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from tunesmith.errors import ExportError, RequestError, TunesmithError
 
 if TYPE_CHECKING:
-    from tunesmith.export.midi import MidiSettings
-    from tunesmith.tune import Tune
+    from tunesmith.io.midi import MidiSettings
+    from tunesmith.score import Tune
 
 __all__ = ["main"]
 
@@ -121,7 +121,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     for name, flag, _ in OUTPUTS:
         _check_writable(getattr(args, name), flag)
     if args.audio is not None:
-        from tunesmith.export.audio import find_soundfont  # noqa: PLC0415
+        from tunesmith.io.audio import find_soundfont  # noqa: PLC0415
 
         find_soundfont(args.soundfont)
 
@@ -135,7 +135,7 @@ def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str
 
 
 def _write_outputs(tune: Tune, settings: MidiSettings, args: argparse.Namespace) -> None:
-    from tunesmith.export import audio, midi, score  # noqa: PLC0415
+    from tunesmith.io import audio, files, midi, score  # noqa: PLC0415
     from tunesmith.notation import format as format_tune  # noqa: PLC0415
 
     writers: dict[str, Callable[[Path], Path]] = {
@@ -147,14 +147,14 @@ def _write_outputs(tune: Tune, settings: MidiSettings, args: argparse.Namespace)
             path,
             44100,
         ),
-        "musicxml": lambda path: midi.write_atomically(path, score.musicxml_bytes(tune, settings)),
-        "abc": lambda path: midi.write_atomically(
+        "musicxml": lambda path: files.write_atomically(path, score.musicxml_bytes(tune, settings)),
+        "abc": lambda path: files.write_atomically(
             path, score.abc_text(tune, settings).encode("utf-8")
         ),
-        "svg": lambda path: midi.write_atomically(
+        "svg": lambda path: files.write_atomically(
             path, score.svg_pages(tune, settings)[0].encode("utf-8")
         ),
-        "text": lambda path: midi.write_atomically(path, (format_tune(tune) + "\n").encode()),
+        "text": lambda path: files.write_atomically(path, (format_tune(tune) + "\n").encode()),
     }
     for name, write in writers.items():
         if (path := getattr(args, name)) is not None:
@@ -200,8 +200,9 @@ def _read_requests(path: Path) -> list[Any]:
 
 
 def _batch(args: argparse.Namespace) -> None:
-    from tunesmith.compose import Composition, compose_many  # noqa: PLC0415
-    from tunesmith.export.midi import write_atomically  # noqa: PLC0415
+    from tunesmith.compose import compose_many  # noqa: PLC0415
+    from tunesmith.composition import Composition  # noqa: PLC0415
+    from tunesmith.io.files import write_atomically  # noqa: PLC0415
 
     requests = _read_requests(args.requests)
     if not args.out.is_dir():
@@ -235,7 +236,7 @@ def _batch(args: argparse.Namespace) -> None:
 
 
 def _show(args: argparse.Namespace) -> None:
-    from tunesmith.compose import midi_settings  # noqa: PLC0415
+    from tunesmith.composition import midi_settings  # noqa: PLC0415
     from tunesmith.notation import parse  # noqa: PLC0415
     from tunesmith.request import ComposeRequest  # noqa: PLC0415
     from tunesmith.validate import validate  # noqa: PLC0415
@@ -255,7 +256,7 @@ def _show(args: argparse.Namespace) -> None:
 
 
 def _render(args: argparse.Namespace) -> None:
-    from tunesmith.export.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
+    from tunesmith.io.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
 
     _check_writable(args.audio, "--audio")
     try:
@@ -275,7 +276,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _soundfonts(_: argparse.Namespace) -> None:
-    from tunesmith.export.audio import soundfont_candidates  # noqa: PLC0415
+    from tunesmith.io.audio import soundfont_candidates  # noqa: PLC0415
 
     found = soundfont_candidates()
     for origin, path in found:

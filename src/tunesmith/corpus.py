@@ -16,8 +16,7 @@ from importlib import resources
 from typing import Any
 
 from tunesmith.errors import NotationError, RequestError
-from tunesmith.notation import DURATIONS
-from tunesmith.tune import HIGHEST_OCTAVE, LOWEST_OCTAVE, Bar, Event, Pitch, Tune
+from tunesmith.score import DURATIONS, HIGHEST_OCTAVE, LOWEST_OCTAVE, Bar, Event, Pitch, Tune
 
 __all__ = ["COLLECTIONS", "corpus_tune", "corpus_tunes", "load_sample", "tune_from_music21"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from tunesmith.errors import NotationError, RequestError
-from tunesmith.tune import Tune
+from tunesmith.score import Tune
 
 __all__ = ["TuneMetrics", "distance", "evaluate_file", "measure", "reference_metrics"]
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 from tunesmith.backends.base import Prompt
-from tunesmith.request import ComposeRequest, Constraints
+from tunesmith.request import ComposeRequest
+from tunesmith.theory import Constraints
 
 __all__ = ["Example", "load_examples", "render_feedback", "render_prompt"]
 
@@ -82,7 +83,7 @@ def _fields(
 
 
 def _length_rule(request: ComposeRequest, constraints: Constraints) -> str:
-    from tunesmith.compose import written_sections  # noqa: PLC0415 - avoid an import cycle
+    from tunesmith.theory import written_sections  # noqa: PLC0415
 
     sections = written_sections(constraints.form)
     if len(sections) == len(constraints.form):

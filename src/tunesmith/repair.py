@@ -13,9 +13,10 @@ from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
 
-from tunesmith.notation import DURATIONS, format_event
-from tunesmith.request import ComposeRequest, Constraints
-from tunesmith.tune import Bar, Event, Pitch, Tune
+from tunesmith.notation import format_event
+from tunesmith.request import ComposeRequest
+from tunesmith.score import DURATIONS, Bar, Event, Pitch, Tune
+from tunesmith.theory import Constraints
 
 __all__ = ["Repair", "repair", "split_duration"]
 

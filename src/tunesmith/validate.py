@@ -16,8 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from tunesmith.request import ComposeRequest, Constraints
-from tunesmith.tune import Event, Tune
+from tunesmith.request import ComposeRequest
+from tunesmith.score import Event, Tune
+from tunesmith.theory import Constraints
 
 __all__ = ["ValidationReport", "Violation", "validate"]
 

@@ -48,8 +48,9 @@ from typing import Any, Literal, get_args
 
 from tunesmith.backends.base import Completion, Prompt
 from tunesmith.errors import BackendError, DependencyError, RequestError
+from tunesmith.grammar import gbnf_to_lark
 
-__all__ = ["GrammarMode", "OpenAIBackend", "gbnf_to_lark"]
+__all__ = ["GrammarMode", "OpenAIBackend"]
 
 logger = logging.getLogger(__name__)
 GrammarMode = Literal["auto", "none", "llama.cpp", "vllm", "vllm-legacy", "sglang", "openai"]
@@ -556,54 +557,6 @@ class OpenAIBackend:
         except _TransientError as error:
             raise self._give_up(error, attempts, started) from None
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
-
-
-_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-_RULE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*::=\s*(.*)$")
-
-
-def gbnf_to_lark(gbnf: str) -> str:
-    """The GBNF grammar in Lark syntax, for OpenAI's grammar-constrained custom tools.
-
-    Covers what tunesmith's grammars use: rules, string literals, sequences, ``|``,
-    parentheses and ``* + ?``. Rule names become lower case with ``_`` for ``-``; ``root``
-    becomes Lark's ``start``.
-    """
-
-    def name(text: str) -> str:
-        return "start" if text == "root" else text.lower().replace("-", "_")
-
-    rules = []
-    for number, line in enumerate(gbnf.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _RULE.match(line)
-        if match is None:
-            raise BackendError(
-                f"grammar line {number} is not 'name ::= ...' (received {line[:40]!r})",
-                hint="use grammar='none' with this request",
-            )
-        body, position, parts = match.group(2), 0, []
-        while position < len(body):
-            char = body[position]
-            if char.isspace() or char in "|()*+?":
-                parts.append(char)
-                position += 1
-            elif char == '"' and (literal := _LITERAL.match(body, position)):
-                parts.append(literal.group())
-                position = literal.end()
-            elif identifier := _NAME.match(body, position):
-                parts.append(name(identifier.group()))
-                position = identifier.end()
-            else:
-                raise BackendError(
-                    f"grammar line {number}: the openai grammar mode cannot translate "
-                    f"{body[position : position + 20]!r} to Lark",
-                    hint="use grammar='none' with this request",
-                )
-        rules.append(f"{name(match.group(1))}: {''.join(parts)}")
-    return "\n".join(rules)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -11,8 +11,8 @@ from fractions import Fraction
 from typing import Any
 
 from tunesmith.errors import DependencyError, ExportError
-from tunesmith.export.midi import MidiSettings, key_name
-from tunesmith.tune import Event, Pitch, Tune
+from tunesmith.io.midi import MidiSettings, key_name
+from tunesmith.score import Event, Pitch, Tune
 
 __all__ = ["abc_text", "musicxml_bytes", "svg_pages", "to_music21"]
 

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from tunesmith.errors import NoteNameError
+from tunesmith.errors import NotationError, NoteNameError
 
-__all__ = ["Bar", "Event", "Pitch", "PitchClass", "Tune"]
+__all__ = ["DURATIONS", "Bar", "Event", "Pitch", "PitchClass", "Tune", "duration_code"]
 
 STEPS = "CDEFGAB"
 STEP_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -32,6 +32,44 @@ _ACCIDENTAL_ALIASES = {None: "", "-": "b", "x": "##"}
 
 def _accidental(text: str | None) -> int:
     return ACCIDENTALS[_ACCIDENTAL_ALIASES.get(text, text or "")]
+
+
+BASE_DURATIONS = {
+    "w": Fraction(4),
+    "h": Fraction(2),
+    "q": Fraction(1),
+    "e": Fraction(1, 2),
+    "s": Fraction(1, 4),
+    "t": Fraction(1, 8),
+}
+"""Duration letters: whole, half, quarter, eighth, sixteenth, thirty-second."""
+
+MODIFIERS = {"": Fraction(1), ".": Fraction(3, 2), "..": Fraction(7, 4), "3": Fraction(2, 3)}
+"""Suffixes: dotted, double-dotted, triplet (three in the time of two)."""
+
+DURATIONS: dict[str, Fraction] = {
+    letter + suffix: length * factor
+    for letter, length in BASE_DURATIONS.items()
+    for suffix, factor in MODIFIERS.items()
+}
+"""Every duration code and its length in quarter notes, e.g. ``"q." -> 3/2``."""
+
+_CODES_BY_LENGTH = {length: code for code, length in DURATIONS.items()}
+assert len(_CODES_BY_LENGTH) == len(DURATIONS), "duration codes must be unambiguous"
+
+
+def duration_code(length: Fraction) -> str:
+    """The code for a duration in quarter notes, e.g. ``Fraction(3, 2) -> "q."``.
+
+    Raises :class:`NotationError` for a length no single code expresses.
+    """
+    try:
+        return _CODES_BY_LENGTH[length]
+    except KeyError:
+        raise NotationError(
+            f"a duration of {length} quarter notes has no code in tunesmith notation; "
+            "split it into tied notes"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True, order=True)

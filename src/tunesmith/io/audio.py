@@ -3,7 +3,7 @@
 One synthesizer with its soundfont loaded is kept per process for each soundfont and
 sample rate, and reused by every render. No audio driver is started: the MIDI events are
 played into the synthesizer at their sample positions while samples are pulled from it.
-FluidSynth's own messages go to the ``tunesmith.export.audio`` logger (at DEBUG), not to
+FluidSynth's own messages go to the ``tunesmith.io.audio`` logger (at DEBUG), not to
 the terminal.
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tunesmith.errors import DependencyError, ExportError, RequestError, SoundfontError
-from tunesmith.export.midi import write_atomically
+from tunesmith.io.files import write_atomically
 
 __all__ = [
     "AUDIO_FORMATS",
