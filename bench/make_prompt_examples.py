@@ -1,9 +1,11 @@
-"""Writes prompts/examples/: real folk tunes from the corpus sample, in prompt form.
+"""Writes prompts/examples/*.abc: real folk tunes from the corpus for the embedded model's prompt.
 
-For each meter tunesmith's styles use, the first tunes of the corpus sample
-whose opening 8 bars are all full bars (no pickup) become examples: a header like the
-one the prompt ends with (meter, tempo, style, notes used, range, final note) and the
-8 bars in tunesmith notation. Run again after changing the sample.
+For each style preset, tunes of music21's corpus (O'Neill's 1850, Ryan's Mammoth, then
+Essen) in the style's meter whose first 16 bars are whole bars of single notes and whose
+rhythm is mostly the style's (its cells, long notes and cadences) become examples, three
+per style in different keys, written in tunesmith's ABC dialect as two 8-bar parts with
+repeat marks, as dance tunes are played. Run again after changing the styles.
+Usage: python bench/make_prompt_examples.py
 """
 
 from __future__ import annotations
@@ -12,64 +14,122 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from tunesmith.corpus import load_sample
-from tunesmith.notation import format, parse
+from corpus_cache import load
+from music21 import key
+
+from tunesmith.notation import parse
+from tunesmith.presets import style_presets
+from tunesmith.rhythm import meter_of, rhythm_for
 from tunesmith.score import Tune
+from tunesmith.spelling import AbcSpelling, abc_key_field
 
-ROOT = Path(__file__).parent.parent
-METERS = {"6/8": 2, "4/4": 2, "2/2": 1, "3/4": 2, "2/4": 2, "9/8": 1}
-BARS = 8
-TEMPO = {"jig": 112, "reel": 110, "hornpipe": 80, "waltz": 120, "polka": 120, "march": 108}
-
-
-def style_of(title: str) -> str:
-    for style in ("slip jig", "jig", "reel", "hornpipe", "waltz", "polka", "march", "strathspey"):
-        if style in title.lower():
-            return f"folk {style}"
-    return "folk song"
+OUT = Path(__file__).parent.parent / "prompts" / "examples"
+PER_STYLE = 3
+BARS = 16
+MIN_FIT = 0.85
+"""Share of a tune's cells that must be the style's own rhythm cells."""
+DANCES = {"jig": 0.6, "slip jig": 0.6, "reel": 0.7, "hornpipe": 0.3, "polka": 0.5}
+"""Dance rhythms, and the share of a tune's notes that must be eighths (hornpipe: dotted)."""
+SAME_BARS = {"2/2": ("2/2", "4/4", "C|", "C"), "4/4": ("4/4", "C")}
 
 
-def header(title: str, meter: str, tune: Tune) -> str:
-    notes = [p for e in tune.notes for p in e.pitches]
-    last = tune.notes[-1].pitches[-1]
-    classes = sorted(
-        {str(p.pitch_class): p.pitch_class.semitone for p in notes}.items(),
-        key=lambda item: (item[1] - last.pitch_class.semitone) % 12,
+def fit(tune: Tune, style: dict[str, object], meter_text: str) -> float:
+    """Share of the tune's cells (beats) whose rhythm is one of the style's cells or longs."""
+    meter = meter_of(meter_text)
+    rhythm = rhythm_for(
+        meter,
+        cell=style.get("cell"),  # type: ignore[arg-type]
+        cells=style.get("cells", ()),  # type: ignore[arg-type]
+        long=style.get("long", ()),  # type: ignore[arg-type]
+        cadence=style.get("cadence", ()),  # type: ignore[arg-type]
     )
-    style = style_of(title)
-    tempo = TEMPO.get(style.split()[-1], 100)
-    low, high = min(notes, key=lambda p: p.midi), max(notes, key=lambda p: p.midi)
+    patterns = {cell.durations for cell in rhythm.cells}
+    patterns |= {(long,) for long in rhythm.long}
+    patterns |= {slot.durations for slot in rhythm.cadence if slot is not None}
+    good = total = 0
+    for bar in tune.bars:
+        offset, cell, cells = Fraction(0), [], []
+        for event in bar.events:
+            cell.append(event.duration)
+            offset += event.duration
+            if offset % rhythm.cell_length == 0:
+                cells.append(tuple(cell))
+                cell = []
+        total += len(cells) or 1
+        good += sum(1 for c in cells if c in patterns)
+    return good / total if total else 0.0
+
+
+def usable(tune: Tune, bar_length: Fraction) -> bool:
+    bars = tune.bars[:BARS]
     return (
-        f"T: {title}\nM: {meter}  Q: {tempo}  Style: {style}  Instrument: Violin\n"
-        f"Notes: {' '.join(name for name, _ in classes)}  Range: {low}-{high}  "
-        f"Ends on: {last.pitch_class}"
+        len(bars) == BARS
+        and all(bar.duration == bar_length for bar in bars)
+        and all(len(e.pitches) <= 1 and not e.tie for bar in bars for e in bar.events)
+        and sum(1 for bar in bars for e in bar.events if e.is_rest) == 0
     )
+
+
+def body(tune: Tune, spelling: AbcSpelling) -> str:
+    lines = []
+    for part in range(2):
+        bars = [spelling.write(bar) for bar in tune.bars[part * 8 : part * 8 + 8]]
+        lines.append("|:" + "|".join(bars[:4]) + "|")
+        lines.append("|".join(bars[4:]) + ":|")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    sample = load_sample()
-    folder = ROOT / "prompts" / "examples"
-    for old in folder.glob("*.txt"):
+    records = load()
+    collections = ("oneills1850", "ryansMammoth", "essenFolksong")
+    records.sort(key=lambda r: collections.index(r["collection"]))
+    OUT.mkdir(exist_ok=True)
+    for old in OUT.glob("*.abc"):
         old.unlink()
-    chosen = dict.fromkeys(METERS, 0)
-    for record in sample:
-        meter = record.get("meter")
-        if meter not in METERS or chosen[meter] >= METERS[meter] or "text" not in record:
-            continue
-        numerator, denominator = map(int, meter.split("/"))
-        bar = Fraction(4 * numerator, denominator)
-        tune = parse(record["text"])
-        opening = Tune(tune.bars[:BARS])
-        if len(opening.bars) < BARS or any(b.duration != bar for b in opening.bars):
-            continue
-        if any(e.tie for e in opening.bars[-1].events[-1:]):
-            continue
-        chosen[meter] += 1
-        title = record["title"] or record["id"]
-        name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-        path = folder / f"{meter.replace('/', '-')}-{name}.txt"
-        path.write_text(header(title, meter, opening) + "\n" + format(opening) + "\n", "utf-8")
-        print("wrote", path.name)
+    for name, style in sorted(style_presets().items()):
+        meter = str(style["meter"])
+        bar_length = meter_of(meter).bar_length
+        chosen: list[str] = []
+        keys: set[str] = set()
+        for record in records:
+            if record["meter"] not in SAME_BARS.get(meter, (meter,)):
+                continue
+            tune = parse(record["text"])
+            if not usable(tune, bar_length) or fit(tune, style, meter) < MIN_FIT:
+                continue
+            notes = [e.duration for bar in tune.bars[:BARS] for e in bar.events]
+            typical = Fraction(3, 4) if name == "hornpipe" else Fraction(1, 2)
+            if notes.count(typical) < DANCES.get(name, 0) * len(notes):
+                continue
+            mode = record["mode"] if record["mode"] in {"major", "minor", "dorian"} else "major"
+            pitch_key = key.Key(_name(record["tonic"]), mode)
+            field = abc_key_field(pitch_key.tonic.name.replace("-", "b"), mode)
+            if field in keys or "#" in field and len(field) > 3:
+                continue
+            first16 = Tune(tune.bars[:BARS])
+            pitches = [p for bar in first16.bars for e in bar.events for p in e.pitches]
+            spelling = AbcSpelling.for_pitches(meter_of(meter), pitch_key.sharps, pitches)
+            if spelling.explicit:  # accidentals outside the key: a less clear example
+                continue
+            title = re.sub(r"\s+", " ", record["title"] or "Untitled").strip()
+            text = (
+                f"T:{title}\nR:{style.get('rhythm', name)}\nM:{meter}\nL:1/8\nK:{field}\n"
+                f"{body(first16, spelling)}\n"
+            )
+            slug = name.replace(" ", "-")
+            (OUT / f"{slug}-{len(chosen) + 1}.abc").write_text(text, encoding="utf-8")
+            chosen.append(record["id"])
+            keys.add(field)
+            if len(chosen) == PER_STYLE:
+                break
+        print(f"{name}: {', '.join(chosen) or 'none found'}")
+
+
+_NAMES = ["C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B"]
+
+
+def _name(tonic: int) -> str:
+    return _NAMES[tonic % 12]
 
 
 if __name__ == "__main__":

@@ -1,207 +1,220 @@
-"""The naive way against tunesmith, both on the embedded model, side by side.
+"""Can a classifier tell tunesmith's tunes from real folk tunes? Six requests, several seeds.
 
-Naive: the prompt from the prompting guide ("Write the notes for a folk song that only
-uses A, B, C#, F#, and G."), the model's text taken as it is: no grammar, no repair. Its
-notes are read leniently for the metrics (every note name it wrote, octave 4 when none,
-a quarter note each), strictly for "parses". tunesmith: `compose()` with its grammar.
-Distance: mean |z| of the tune's metrics against the corpus sample's tunes of the same
-meter (0 = typical folk tune; see tunesmith.metrics). Also: tokens per note of tunesmith
-notation against ABC for the same corpus tunes, counted by the model's own tokenizer.
+For each of six 16-bar requests (jig, reel, hornpipe, polka, slip jig, waltz) and each
+seed, `compose()` on the embedded model; each tune (as heard) is measured with tunesmith's
+metrics and compared with corpus tunes of the same meter, cut to their first 16 bars
+(O'Neill's and Ryan's dance tunes for dance styles, the whole corpus otherwise).
+
+- **Two-sample test**: a logistic regression on the melodic features below, trained with
+  5-fold cross-validation to tell corpus tunes from tunesmith's; its AUC is reported
+  (0.5: it cannot tell them apart; 1.0: it always can).
+- **Bands**: for stepwise, repeated-note and leap shares, whether each request's median
+  lies inside the corpus's p10-p90 band.
+- **Structure**: tunes with a bar repeated beyond the phrase plan, with a two-bar loop,
+  or ending on a short note or off the beat.
+
+Usage: python bench/quality.py [SEEDS]   (default 5 seeds: 30 tunes). Also importable:
+`measure_tunes(...)` runs with any tunesmith version that has `compose` and
+`metrics.measure` (the "before" column of docs/benchmarks.md was measured so).
 """
 
 from __future__ import annotations
 
-import re
+import itertools
+import random
 import statistics
+import sys
 import time
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from tunesmith import ComposeRequest, compose
-from tunesmith.backends.base import Prompt
-from tunesmith.backends.local import LocalBackend, _load
-from tunesmith.corpus import load_sample
-from tunesmith.errors import GrammarError
-from tunesmith.io.midi import MidiSettings
-from tunesmith.io.score import abc_text
-from tunesmith.metrics import distance, measure, reference_metrics
-from tunesmith.notation import extract, format_event, parse
-from tunesmith.prompts import render_prompt
-from tunesmith.score import Bar, Event, Pitch, Tune
-from tunesmith.validate import validate
+import numpy as np
+from corpus_cache import load
 
-REQUESTS = [
-    (
-        "jig on A B C# F# G",
-        {"notes": ["A", "B", "C#", "F#", "G"], "meter": "6/8", "style": "folk jig"},
-    ),
-    ("reel in D major", {"key": "D", "mode": "major", "meter": "4/4", "style": "folk reel"}),
-    ("waltz in G major", {"key": "G", "mode": "major", "meter": "3/4", "style": "folk waltz"}),
-    ("air in E dorian", {"key": "E", "mode": "dorian", "meter": "3/4", "style": "slow air"}),
+from tunesmith import compose
+from tunesmith.metrics import measure
+from tunesmith.notation import parse
+from tunesmith.score import Bar, Tune
+
+REQUESTS: list[tuple[str, dict[str, Any]]] = [
+    ("jig on A B C# F# G", {"notes": ["A", "B", "C#", "F#", "G"], "style": "jig"}),
+    ("reel in G", {"key": "G", "style": "reel"}),
+    ("hornpipe in D", {"key": "D", "style": "hornpipe"}),
+    ("polka in D", {"key": "D", "style": "polka"}),
+    ("slip jig in E dorian", {"key": "E", "mode": "dorian", "style": "slip jig"}),
+    ("waltz in F", {"key": "F", "style": "waltz"}),
 ]
-SEEDS = (1, 2)
-BARS = 8
-NOTE_RE = re.compile(r"\b([A-G])([#b]?)(\d?)\b")
-PLOT = Path(__file__).parent.parent / "docs" / "quality.png"
+BARS = 16
+DANCES = {"jig", "reel", "hornpipe", "polka", "slip jig"}
+SAME_BARS = {"2/2": {"2/2", "4/4", "C", "C|"}, "4/4": {"2/2", "4/4", "C", "C|"}}
+FEATURES = (
+    "pitch_class_entropy",
+    "pitch_range",
+    "stepwise_share",
+    "repeat_share",
+    "mean_leap",
+    "contour_changes",
+    "rhythm_entropy",
+    "bar_repetition",
+    "leap_share",
+    "short_share",
+    "long_ending",
+)
+BANDS = ("stepwise_share", "repeat_share", "leap_share")
+CORPUS_PER_METER = 300
 
 
-def format_event_bar(bar: Bar) -> str:
-    return " ".join(format_event(event) for event in bar.events)
+def features(tune: Tune, meter: str) -> dict[str, float]:
+    """The classifier's features: tunesmith's metrics and three more."""
+    metrics = measure(tune).model_dump()
+    notes = [e for bar in tune.bars for e in bar.events if e.pitches]
+    pitches = [e.pitches[-1].midi for e in notes]
+    intervals = [b - a for a, b in itertools.pairwise(pitches)]
+    numerator, denominator = (int(x) for x in meter.split("/"))
+    beat = Fraction(3 * 4, denominator) if numerator % 3 == 0 and denominator == 8 else Fraction(4, denominator)
+    last_bar = tune.bars[-1]
+    offset, last_offset, last = Fraction(0), Fraction(0), None
+    for event in last_bar.events:
+        if event.pitches:
+            last_offset, last = offset, event
+        offset += event.duration
+    long_ending = last is not None and last.duration >= beat and last_offset % beat == 0
+    values = {name: float(metrics[name]) for name in FEATURES[:8]}
+    values["leap_share"] = sum(abs(i) >= 5 for i in intervals) / max(len(intervals), 1)
+    values["short_share"] = sum(e.duration < Fraction(1, 2) for e in notes) / max(len(notes), 1)
+    values["long_ending"] = float(long_ending)
+    return values
 
 
-def naive_prompt(request: ComposeRequest) -> str:
-    names = [str(pc) for pc in request.constraints.pitch_classes]
-    notes = ", ".join(names[:-1]) + f", and {names[-1]}"
-    return f"Write the notes for a {request.style} in {request.meter} that only uses {notes}.\n"
+def structure(tune: Tune, plan_sources: list[int | None] | None) -> dict[str, bool]:
+    """Unplanned repeated bars, two-bar loops and a short or off-beat ending, in one tune."""
+    keys = [tuple((e.pitches, e.duration) for e in bar.events) for bar in tune.bars]
+    planned = set()
+    if plan_sources is not None and len(plan_sources) == len(keys):
+        planned = {index for index, source in enumerate(plan_sources) if source is not None}
+    repeated = any(
+        keys[index] in keys[:index] for index in range(len(keys)) if index not in planned
+    )
+    loop = any(keys[i : i + 2] == keys[i + 2 : i + 4] for i in range(len(keys) - 3))
+    return {"repeated_bar": repeated, "two_bar_loop": loop}
 
 
-def lenient_tune(text: str) -> Tune | None:
-    """Every note name in the text as a quarter note (octave 4 if none), four to a bar."""
-    events = [
-        Event.note(Pitch.parse(f"{step}{accidental}{octave or 4}"), Fraction(1))
-        for step, accidental, octave in NOTE_RE.findall(text)
-    ]
-    if len(events) < 2:
-        return None
-    return Tune(tuple(Bar(tuple(events[i : i + 4])) for i in range(0, len(events), 4)))
-
-
-def run(backend: LocalBackend) -> dict[str, dict[str, list[float]]]:
-    results: dict[str, dict[str, list[float]]] = {
-        way: {
-            "parses": [],
-            "valid": [],
-            "distance": [],
-            "tokens_per_note": [],
-            "seconds": [],
-            "copied": [],
-        }
-        for way in ("naive", "tunesmith")
-    }
-    for _, options in REQUESTS:
-        for seed in SEEDS:
-            request = ComposeRequest(bars=BARS, seed=seed, **options)
-            reference = reference_metrics(request.meter)
-            tonic = request.constraints.tonic.semitone
-            naive = backend.complete(
-                Prompt(naive_prompt(request)),
-                grammar=None,
-                max_tokens=200,
-                temperature=0.8,
-                seed=seed,
-            )
-            stats = results["naive"]
-            try:
-                strict = parse(extract(naive.text))
-                stats["parses"].append(1.0)
-                stats["valid"].append(float(validate(strict, request).ok))
-            except GrammarError:
-                stats["parses"].append(0.0)
-                stats["valid"].append(0.0)
-            loose = lenient_tune(naive.text)
-            if loose is not None:
-                stats["distance"].append(distance(measure(loose, tonic), reference))
-                stats["tokens_per_note"].append(naive.completion_tokens / len(loose.events))
-            stats["seconds"].append(naive.seconds)
-            started = time.perf_counter()
-            composition = compose(request, backend=backend)
-            stats = results["tunesmith"]
-            stats["seconds"].append(time.perf_counter() - started)
-            stats["parses"].append(float(not composition.report.attempts[-1].problems))
-            stats["valid"].append(float(validate(composition.tune, request).ok))
-            stats["distance"].append(distance(measure(composition.tune, tonic), reference))
-            attempt = composition.report.attempts[-1]
-            written = len(parse(attempt.text).events)  # each part of a form is written once
-            stats["tokens_per_note"].append(attempt.completion_tokens / written)
-            document = render_prompt(request, list(request.constraints.durations)).document
-            bars = [format_event_bar(bar) for bar in composition.tune.bars]
-            stats["copied"].append(sum(bar in document for bar in bars) / len(bars))
-    return results
-
-
-def notation_tokens(backend: LocalBackend) -> tuple[float, float]:
-    """Median tokens per note of corpus tunes written in tunesmith notation and in ABC."""
-    llm = _load(backend.model_path, 4096, 2)
-    ours, theirs = [], []
-    settings = MidiSettings(tempo_qpm=120, numerator=4, denominator=4, program=0, track_name="t")
-    for record in load_sample():
-        if "text" not in record:
+def corpus_reference(meter: str, dance: bool, rng: random.Random) -> list[Tune]:
+    """Corpus tunes of the meter (same bars: 2/2 = 4/4), first 16 bars, without a pickup."""
+    meters = SAME_BARS.get(meter, {meter})
+    collections = {"oneills1850", "ryansMammoth"} if dance else None
+    tunes = []
+    for record in load():
+        if record["meter"] not in meters:
+            continue
+        if collections is not None and record["collection"] not in collections:
             continue
         tune = parse(record["text"])
-        body = abc_text(tune, settings).split("\n", 6)[6]
-        ours.append(len(llm.tokenize(record["text"].encode(), add_bos=False)) / len(tune.events))
-        theirs.append(len(llm.tokenize(body.encode(), add_bos=False)) / len(tune.events))
-    return statistics.median(ours), statistics.median(theirs)
+        bars = tune.bars[:BARS]
+        if len(bars) == BARS and len({bar.duration for bar in bars}) == 1:
+            tunes.append(Tune(tuple(bars)))
+    rng.shuffle(tunes)
+    return tunes[:CORPUS_PER_METER]
 
 
-def plot(results: dict[str, dict[str, list[float]]]) -> None:
-    import matplotlib as mpl
+def _logistic_auc(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -> float:
+    """Cross-validated AUC of an L2-regularised logistic regression (Newton's method)."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    scores = np.zeros(len(y))
+    for fold in range(folds):
+        test = order[fold::folds]
+        train = np.setdiff1d(order, test)
+        mean, spread = x[train].mean(0), x[train].std(0) + 1e-9
+        a = np.c_[np.ones(len(train)), (x[train] - mean) / spread]
+        weights = np.zeros(a.shape[1])
+        for _ in range(50):
+            p = 1 / (1 + np.exp(-a @ weights))
+            gradient = a.T @ (p - y[train]) + 1.0 * np.r_[0, weights[1:]]
+            hessian = a.T @ (a * (p * (1 - p))[:, None]) + np.diag(np.r_[0, np.ones(len(weights) - 1)])
+            weights -= np.linalg.solve(hessian, gradient)
+        b = np.c_[np.ones(len(test)), (x[test] - mean) / spread]
+        scores[test] = b @ weights
+    positives, negatives = scores[y == 1], scores[y == 0]
+    wins = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (
+        positives[:, None] == negatives[None, :]
+    ).sum()
+    return float(wins / (len(positives) * len(negatives)))
 
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-    ways = list(results)
-    colours = ["#c0504d", "#4f81bd"]
-    panels: list[tuple[str, Any]] = [
-        ("share that parses", lambda s: statistics.fmean(s["parses"])),
-        ("share that keeps every constraint", lambda s: statistics.fmean(s["valid"])),
-        ("distance to the corpus (lower is better)", lambda s: statistics.median(s["distance"])),
-    ]
-    for axis, (title, value) in zip(axes, panels, strict=True):
-        axis.bar(ways, [value(results[w]) for w in ways], color=colours)
-        axis.set_title(title, fontsize=9)
-    figure.suptitle("Embedded Gemma 3 270M: naive prompt vs tunesmith", fontsize=10)
-    figure.tight_layout()
-    figure.savefig(PLOT, dpi=110)
+def measure_tunes(seeds: int, compose_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Compose every request with ``seeds`` seeds; features, structure and timing of each."""
+    rows = []
+    for name, options in REQUESTS:
+        for seed in range(1, seeds + 1):
+            started = time.perf_counter()
+            composition = compose(bars=BARS, seed=seed, **options, **(compose_options or {}))
+            seconds = time.perf_counter() - started
+            request = composition.request
+            sources = None
+            try:
+                from tunesmith.writing import Writing  # this version's plan, if it has one
+
+                sources = [bar.source for bar in Writing.of(request).plan.bars]
+            except ImportError:
+                pass
+            rows.append(
+                {
+                    "request": name,
+                    "meter": request.meter,
+                    "style": options["style"],
+                    "seed": seed,
+                    "seconds": seconds,
+                    "features": features(composition.tune, request.meter),
+                    "structure": structure(composition.tune, sources),
+                    "text": composition.text,
+                }
+            )
+            print(f"{name} seed {seed}: {seconds:.1f} s", file=sys.stderr)
+    return {"rows": rows}
 
 
-def main() -> str:
-    backend = LocalBackend()
-    results = run(backend)
-    plot(results)
-    ours, abc = notation_tokens(backend)
-
-    def cell(values: list[float], form: str) -> str:
-        return format(statistics.median(values), form) if values else "n/a"
-
-    lines = [
-        f"{len(REQUESTS)} requests x {len(SEEDS)} seeds, {BARS} bars each: "
-        + "; ".join(name for name, _ in REQUESTS)
-        + ".",
-        "",
-        "| way | parses | keeps every constraint | median distance to corpus | tokens/note "
-        "| median s/tune |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for way, stats in results.items():
-        lines.append(
-            f"| {way} | {statistics.fmean(stats['parses']):.0%} | "
-            f"{statistics.fmean(stats['valid']):.0%} | {cell(stats['distance'], '.2f')} | "
-            f"{cell(stats['tokens_per_note'], '.2f')} | {cell(stats['seconds'], '.1f')} |"
-        )
-    copied = statistics.fmean(results["tunesmith"]["copied"])
-    lines += [
-        "",
-        f"Bars of tunesmith's tunes copied from the prompt's example tunes: {copied:.0%}.",
-    ]
-    naive_d, ours_d = results["naive"]["distance"], results["tunesmith"]["distance"]
-    if naive_d:
-        ratio = statistics.median(naive_d) / statistics.median(ours_d)
-        lines += [
-            "",
-            f"tunesmith's tunes are {ratio:.1f}x closer to the corpus than the naive way.",
+def compare(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """AUC, bands and structure shares of measured tunes against the corpus."""
+    rng = random.Random(1)
+    corpus_rows: list[list[float]] = []
+    ours: list[list[float]] = []
+    bands: dict[str, dict[str, bool]] = {}
+    for name, options in REQUESTS:
+        mine = [row for row in rows if row["request"] == name]
+        if not mine:
+            continue
+        meter = mine[0]["meter"]
+        reference = [
+            features(tune, meter)
+            for tune in corpus_reference(meter, options["style"] in DANCES, rng)
         ]
-    lines += [
-        "",
-        f"Tokens per note on the corpus sample (model tokenizer): tunesmith notation {ours:.2f}, "
-        f"ABC {abc:.2f} (ratio {ours / abc:.2f}).",
-        "",
-        "![quality](quality.png)",
-    ]
-    return "\n".join(lines)
+        corpus_rows += [[f[key] for key in FEATURES] for f in reference[: 5 * len(mine)]]
+        ours += [[row["features"][key] for key in FEATURES] for row in mine]
+        bands[name] = {}
+        for key in BANDS:
+            values = sorted(f[key] for f in reference)
+            low, high = values[len(values) // 10], values[len(values) * 9 // 10]
+            median = statistics.median(row["features"][key] for row in mine)
+            bands[name][key] = low <= median <= high
+    x = np.array(corpus_rows + ours, dtype=float)
+    y = np.array([0] * len(corpus_rows) + [1] * len(ours))
+    return {
+        "auc": _logistic_auc(x, y),
+        "bands": bands,
+        "repeated_bar": statistics.fmean(row["structure"]["repeated_bar"] for row in rows),
+        "two_bar_loop": statistics.fmean(row["structure"]["two_bar_loop"] for row in rows),
+        "short_ending": statistics.fmean(1 - row["features"]["long_ending"] for row in rows),
+        "seconds": statistics.median(row["seconds"] for row in rows),
+        "tunes": len(rows),
+        "corpus_tunes": len(corpus_rows),
+    }
+
+
+def main() -> None:
+    seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    result = compare(measure_tunes(seeds)["rows"])
+    print(result)
 
 
 if __name__ == "__main__":
-    print(main())
+    main()

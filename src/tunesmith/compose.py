@@ -1,29 +1,34 @@
-"""The orchestration: request → prompt → model (grammar-constrained) → parse → validate → repair.
+"""The orchestration: request → plan → prompt → model (constrained) → critic → validate → repair.
 
 :func:`compose` returns a :class:`~tunesmith.composition.Composition`: the tune, the
 request and a :class:`~tunesmith.composition.Report` of everything that happened on the way.
+
+On the embedded model, tunesmith runs the decoding loop itself (:mod:`tunesmith.decode`):
+several candidates side by side, each written bar by bar through the tune's plan under
+grammars and musical rules, and the critic (:mod:`tunesmith.critic`) keeps the best. A
+server gets the whole tune's grammar in one request (:mod:`tunesmith.exchange`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from typing import Any
 
-from tunesmith.backends.base import Backend, Completion, Prompt
-from tunesmith.composition import Attempt, Composition, Report
-from tunesmith.errors import CompositionError, GrammarError, RequestError, TunesmithError
-from tunesmith.grammar import grammar_for
-from tunesmith.notation import extract, parse
-from tunesmith.prompts import render_feedback, render_prompt
+from tunesmith.backends.base import Backend, LoopBackend
+from tunesmith.composition import Attempt, Candidate, Composition, Report
+from tunesmith.critic import judge
+from tunesmith.decode import SamplerSettings
+from tunesmith.errors import CompositionError, RequestError, TunesmithError
+from tunesmith.exchange import Session
+from tunesmith.prompts import render_tunebook
 from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
-from tunesmith.score import DURATIONS, Tune
-from tunesmith.theory import expand_form, written_sections
-from tunesmith.validate import Violation, validate
+from tunesmith.validate import validate
+from tunesmith.writing import PlanScript, Writing
 
 __all__ = [
     "backend_from_options",
@@ -33,9 +38,8 @@ __all__ = [
     "default_backend",
 ]
 
-TOKENS_PER_EVENT = 6
-"""Generous upper bound on tokens per event ('C#5:q. ' is about 4), for max_tokens."""
-
+DEFAULT_TIMEOUT = 300.0
+"""Seconds the embedded model may take for one tune before a BackendError."""
 
 _default_backend: Backend | None = None
 
@@ -69,14 +73,6 @@ def default_backend() -> Backend:
     return _default_backend
 
 
-def _max_tokens(request: ComposeRequest) -> int:
-    constraints = request.constraints
-    shortest = min(DURATIONS[code] for code in constraints.durations)
-    events_per_bar = int(constraints.bar_length / shortest)
-    bars = len(written_sections(constraints.form)) * constraints.section_bars
-    return bars * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
-
-
 def _request(request: ComposeRequest | None, options: dict[str, Any]) -> ComposeRequest:
     if request is None:
         return ComposeRequest(**options)
@@ -89,94 +85,90 @@ def _request(request: ComposeRequest | None, options: dict[str, Any]) -> Compose
     return request
 
 
-class _Session:
-    """One composition in progress: which call to make next, and what the answers gave."""
-
-    def __init__(
-        self,
-        request: ComposeRequest,
-        backend: Backend,
-        *,
-        strict: bool,
-        max_attempts: int,
-        temperature: float,
-    ) -> None:
-        if max_attempts < 1:
-            raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
-        self.request, self.backend, self.strict = request, backend, strict
-        self.max_attempts, self.temperature = max_attempts, temperature
-        constraints = request.constraints
-        self.grammar = grammar_for(request) if backend.supports_grammar else None
-        self.prompt = render_prompt(request, list(constraints.durations))
-        self.started = time.perf_counter()
-        self.attempts: list[Attempt] = []
-        self.best: tuple[Tune, tuple[Violation, ...]] | None = None
-
-    def next_call(self) -> dict[str, Any] | None:
-        """Keyword arguments for the next ``backend.complete``, or None when done."""
-        done = self.best is not None and not self.best[1]
-        if done or len(self.attempts) >= self.max_attempts:
-            return None
-        seed = self.request.seed
-        return {
-            "grammar": self.grammar,
-            "max_tokens": _max_tokens(self.request),
-            "temperature": self.temperature,
-            "seed": None if seed is None else seed + len(self.attempts),
-        }
-
-    def take(self, completion: Completion) -> None:
-        """Judge one answer; keep it if it is the best so far; prepare feedback if not perfect."""
-        problems = _problems(completion, self.request)
-        self.attempts.append(_attempt(len(self.attempts) + 1, completion, problems.messages))
-        if problems.tune is not None and (
-            self.best is None or len(problems.violations) < len(self.best[1])
-        ):
-            self.best = (problems.tune, problems.violations)
-        if problems.messages:
-            feedback = render_feedback(self.request, problems.messages)
-            self.prompt = _with_feedback(self.prompt, completion.text, feedback)
-
-    def finish(self) -> Composition:
-        """Repair the best answer (or refuse, when strict) and build the composition."""
-        attempts, request = self.attempts, self.request
-        if self.best is None:
-            raise CompositionError(
-                f"none of {len(attempts)} answers from {self.backend.name}:{self.backend.model} "
-                f"was tunesmith notation; last problem: {attempts[-1].problems[0]}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
-                problems=attempts[-1].problems,
-            )
-        tune, violations = self.best
-        if violations and self.strict:
-            listed = "; ".join(str(v) for v in violations)
-            raise CompositionError(
-                f"strict: after {len(attempts)} attempt(s) the best answer breaks "
-                f"{len(violations)} constraint(s): {listed}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
-                problems=[str(v) for v in violations],
-            )
-        repaired, repairs = repair(tune, request)
-        left = validate(repaired, request)
-        if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
-            raise CompositionError(
-                f"repair left violations (please report this): {left}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
-            )
-        report = Report(
-            request=request,
-            backend=self.backend.name,
-            model=self.backend.model,
-            constrained=self.grammar is not None,
-            attempts=tuple(attempts),
-            violations=violations,
-            repairs=tuple(repairs),
-            seconds=time.perf_counter() - self.started,
+def _in_loop(
+    request: ComposeRequest,
+    backend: LoopBackend,
+    *,
+    candidates: int | None,
+    temperature: float,
+    timeout: float,
+) -> Composition:
+    """Compose on a backend that runs tunesmith's decoding loop: best of ``candidates``."""
+    count = backend.lanes if candidates is None else candidates
+    if not 1 <= count <= backend.lanes:
+        raise RequestError(
+            f"candidates must be between 1 and {backend.lanes} for this backend "
+            f"(received {count})"
         )
-        return Composition(request=request, tune=repaired, report=report)
+    started = time.perf_counter()
+    seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
+    writing = Writing.of(request, backend.spelling)
+    prefix, suffix, examples = render_tunebook(writing)
+    forbidden = writing.examples_forbidden([example.tune for example in examples])
+    scripts = [PlanScript(writing, forbidden=forbidden) for _ in range(count)]
+    results = backend.write(
+        prefix,
+        suffix,
+        list(scripts),
+        seed=seed,
+        settings=SamplerSettings(temperature=temperature),
+        deadline=time.monotonic() + timeout,
+    )
+    seconds = time.perf_counter() - started
+    tonic = request.constraints.tonic.semitone
+    judged = []
+    for result in results:
+        written = writing.read(result.text)
+        judged.append((judge(written, request.meter, tonic), written, result))
+    best = max(range(len(judged)), key=lambda index: judged[index][0].score)
+    judgement, written, result = judged[best]
+    tune = writing.played(written)
+    violations = validate(tune, request).violations
+    repaired, repairs = repair(tune, request)
+    if not validate(repaired, request).ok:  # repair guarantees this; else a tunesmith bug
+        raise CompositionError(
+            "repair left violations (please report this)", attempts=1, last_output=result.text
+        )
+    report = Report(
+        request=request,
+        backend=backend.name,
+        model=backend.model,
+        constrained=True,
+        attempts=tuple(
+            Attempt(
+                number=number,
+                text=lane.text,
+                prompt_tokens=0,
+                completion_tokens=lane.tokens,
+                finish_reason="stop",
+                seconds=seconds,
+                problems=(),
+            )
+            for number, (_, _, lane) in enumerate(judged, 1)
+        ),
+        violations=violations,
+        repairs=tuple(repairs),
+        seconds=time.perf_counter() - started,
+        form=writing.plan.form,
+        part_bars=writing.plan.part_bars,
+        seed=seed,
+        candidates=tuple(
+            Candidate(
+                number=number,
+                score=round(judgement.score, 4),
+                intervals=round(judgement.intervals, 4),
+                rhythm=round(judgement.rhythm, 4),
+                distance=round(judgement.distance, 4),
+                tokens=lane.tokens,
+                redrawn_tokens=lane.refused_tokens,
+                rewritten_bars=lane.retries,
+                kept_breaking_rules=lane.accepted_with_problems,
+            )
+            for number, (judgement, _, lane) in enumerate(judged, 1)
+        ),
+        chosen=best + 1,
+    )
+    return Composition(request=request, tune=repaired, report=report)
 
 
 def compose(
@@ -187,6 +179,8 @@ def compose(
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
+    candidates: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
     **options: Any,
 ) -> Composition:
     """Compose a tune that satisfies every constraint of the request.
@@ -195,27 +189,31 @@ def compose(
 
         compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16, seed=7)
 
-    The model writes notes under a grammar derived from the request when the backend takes
-    one. An answer that does not parse or breaks a constraint is retried (with feedback for
-    chat models) up to ``max_attempts`` times; then the best answer is repaired, unless
-    ``strict`` is set, in which case :class:`CompositionError` lists what was wrong.
+    On the embedded model, ``candidates`` tunes (default: the backend's lanes, 4) are
+    written side by side and the critic keeps the most folk-like; ``timeout`` bounds the
+    seconds that takes. On a server, the model writes under a grammar derived from the
+    request when the server takes one; an answer that does not parse or breaks a
+    constraint is retried with feedback up to ``max_attempts`` times, then the best answer
+    is repaired, unless ``strict`` is set, in which case :class:`CompositionError` lists
+    what was wrong.
 
     Raises
     ------
     RequestError
         A bad argument (the message says which and what is allowed).
     BackendError
-        The model could not be asked.
+        The model could not be asked, or ran past ``timeout``.
     CompositionError
         No answer could be parsed, or ``strict`` and the answer broke a constraint.
     """
     backend = backend or default_backend()
-    session = _Session(
-        _request(request, options),
-        backend,
-        strict=strict,
-        max_attempts=max_attempts,
-        temperature=temperature,
+    request = _request(request, options)
+    if isinstance(backend, LoopBackend):
+        return _in_loop(
+            request, backend, candidates=candidates, temperature=temperature, timeout=timeout
+        )
+    session = Session(
+        request, backend, strict=strict, max_attempts=max_attempts, temperature=temperature
     )
     while (call := session.next_call()) is not None:
         session.take(backend.complete(session.prompt, **call))
@@ -230,19 +228,27 @@ async def compose_async(
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
+    candidates: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
     **options: Any,
 ) -> Composition:
     """:func:`compose` for asyncio: awaits the backend's ``acomplete`` when it has one.
 
-    A backend without ``acomplete`` (the embedded model) runs in a worker thread.
+    The embedded model runs in a worker thread.
     """
     backend = backend or default_backend()
-    session = _Session(
-        _request(request, options),
-        backend,
-        strict=strict,
-        max_attempts=max_attempts,
-        temperature=temperature,
+    request = _request(request, options)
+    if isinstance(backend, LoopBackend):
+        return await asyncio.to_thread(
+            compose,
+            request,
+            backend=backend,
+            candidates=candidates,
+            temperature=temperature,
+            timeout=timeout,
+        )
+    session = Session(
+        request, backend, strict=strict, max_attempts=max_attempts, temperature=temperature
     )
     acomplete = getattr(backend, "acomplete", None)
     while (call := session.next_call()) is not None:
@@ -291,51 +297,3 @@ def compose_many(
         return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
 
     return asyncio.run(run_all())
-
-
-@dataclass(frozen=True)
-class _Problems:
-    tune: Tune | None
-    violations: tuple[Violation, ...]
-    messages: list[str]
-
-
-def _problems(completion: Completion, request: ComposeRequest) -> _Problems:
-    """Parse and validate one answer."""
-    text = extract(completion.text)
-    truncated = completion.finish_reason == "length"
-    constraints = request.constraints
-    try:
-        tune = expand_form(parse(text), constraints.form, constraints.section_bars)
-    except GrammarError as error:
-        message = f"not tunesmith notation: {error}"
-        if truncated:
-            message = "the answer was cut off (too many tokens); " + message
-        return _Problems(None, (), [message])
-    violations = validate(tune, request).violations
-    messages = [str(violation) for violation in violations]
-    if truncated:
-        messages.insert(0, "the answer was cut off (too many tokens)")
-    return _Problems(tune, violations, messages)
-
-
-def _attempt(number: int, completion: Completion, problems: list[str]) -> Attempt:
-    return Attempt(
-        number=number,
-        text=completion.text,
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens,
-        finish_reason=completion.finish_reason,
-        seconds=completion.seconds,
-        problems=tuple(problems),
-    )
-
-
-def _with_feedback(prompt: Prompt, answer: str, feedback: str) -> Prompt:
-    """The chat prompt extended by the model's answer and what was wrong with it."""
-    messages = (
-        *prompt.messages,
-        {"role": "assistant", "content": answer},
-        {"role": "user", "content": feedback},
-    )
-    return replace(prompt, messages=messages)

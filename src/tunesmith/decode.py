@@ -1,0 +1,521 @@
+"""tunesmith's own decoding loop on llama.cpp: grammar, candidate pruning, lanes, scripts.
+
+llama.cpp's grammar sampler checks every one of Gemma's 262,144 tokens at each step
+(~36 ms a token here, more than the decoding itself). Only tokens made of the grammar's
+characters can ever be accepted, so the loop offers the sampler just those (a few hundred
+to a few thousand, derived from the grammar's literals) plus end-of-generation: the same
+token for the same seed, at a fraction of a millisecond. The sampler chain is the one
+``Llama.create_completion`` builds (grammar, top-k, typical, top-p, min-p, temperature,
+seeded distribution), applied in the same order.
+
+Several **lanes** (candidate tunes) decode side by side in one llama.cpp batch, each in
+its own KV sequence behind a shared prompt; on two CPU cores four lanes cost about twice
+one. A :class:`Script` drives each lane: it hands out the next :class:`Segment` (text to
+force, or a grammar to sample under), and judges each finished bar; a bar it refuses is
+decoded again from its start with fresh random draws.
+
+The fixed prompt prefix is evaluated once per process and kept in sequence 0; every run
+decodes the prefix and the request's suffix as separate batches, so a cached prefix gives
+exactly the logits a fresh one does, and the same seed gives the same tune.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from tunesmith.errors import BackendError
+from tunesmith.grammar import grammar_alphabet
+
+__all__ = ["Decoder", "Forced", "Free", "LaneResult", "SamplerSettings", "Script", "Segment"]
+
+BATCH = 512
+"""Tokens per llama_decode call when evaluating a prompt (a fixed split, for reproducibility)."""
+_TOKEN_DTYPE = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
+
+
+@dataclass(frozen=True)
+class Forced:
+    """Text decoded as it is (a bar repeated from earlier, a bar line)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Free:
+    """Text sampled under a GBNF grammar; the segment ends where the grammar can end."""
+
+    grammar: str
+    checked: bool = True
+    """Offer the finished segment to :meth:`Script.judge`."""
+
+
+Segment = Forced | Free
+
+
+class Script(Protocol):
+    """What one lane writes: the segments in order, and judges of its sampled text."""
+
+    def next_segment(self, text: str) -> Segment | None:
+        """The next segment after ``text`` (everything the lane wrote so far), or None."""
+        ...
+
+    def allows(self, segment: str) -> bool:
+        """Whether the free segment written so far (the sampled token's text included) may
+        go on; a token it refuses is drawn again, from the others the grammar allows."""
+        ...
+
+    def judge(self, text: str, segment: str) -> int:
+        """How many rules ``segment`` (just written, after ``text``) breaks; 0 accepts it."""
+        ...
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """The sampling parameters, as ``Llama.create_completion`` names them."""
+
+    temperature: float = 0.8
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+    typical_p: float = 1.0
+    retries: int = 2
+    """How many times a segment the script refuses is decoded again."""
+    token_tries: int = 8
+    """How many tokens are drawn at one step before the grammar's choice is kept anyway."""
+    retry_heat: float = 0.15
+    """Temperature added at each retry, so a refused segment is not written again."""
+
+
+@dataclass
+class LaneResult:
+    """What one lane wrote, and what it cost."""
+
+    text: str
+    tokens: int = 0
+    """Tokens sampled (forced tokens excluded)."""
+    forced_tokens: int = 0
+    retries: int = 0
+    """Segments decoded again because the script refused them."""
+    refused_tokens: int = 0
+    """Tokens drawn again because the script refused them."""
+    accepted_with_problems: int = 0
+    """Segments kept although the script refused every try (the one breaking fewest rules)."""
+
+
+@functools.cache
+def _lib() -> Any:
+    """llama_cpp's low-level API, imported when a decoder is first used."""
+    import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
+
+    return llama_cpp
+
+
+@dataclass
+class _Lane:
+    seq: int
+    script: Script
+    dist: Any
+    result: LaneResult
+    position: int
+    pending: list[int] = field(default_factory=list)
+    """Tokens to decode in the next batch."""
+    logits_row: int = -1
+    segment: Segment | None = None
+    grammar: Any = None
+    shape: Any = None
+    segment_start_text: str = ""
+    segment_start_position: int = 0
+    segment_logits: npt.NDArray[np.float32] | None = None
+    candidates: npt.NDArray[np.int32] | None = None
+    tries: list[tuple[int, str]] = field(default_factory=list)
+    sampled: int = 0
+    done: bool = False
+
+
+class Decoder:
+    """Decodes lanes on one llama.cpp model; one decoder per model, used by one thread."""
+
+    def __init__(self, llm: Any, *, lanes: int = 4, n_ctx: int = 8192) -> None:
+        L = _lib()  # noqa: N806 - the library's own name
+        self._llm = llm
+        self._model = llm._model
+        self.vocab = L.llama_model_get_vocab(self._model.model)
+        self.n_vocab = int(L.llama_vocab_n_tokens(self.vocab))
+        self.lanes = lanes
+        params = L.llama_context_default_params()
+        params.n_ctx = n_ctx
+        params.n_batch = BATCH
+        params.n_ubatch = BATCH
+        params.n_seq_max = lanes + 1
+        params.kv_unified = True
+        params.n_threads = llm.context_params.n_threads
+        params.n_threads_batch = llm.context_params.n_threads_batch
+        from llama_cpp import _internals  # noqa: PLC0415
+
+        self._context = _internals.LlamaContext(model=self._model, params=params, verbose=False)
+        self.ctx = self._context.ctx
+        self.memory = L.llama_get_memory(self.ctx)
+        self.batch = L.llama_batch_init(BATCH, 0, lanes + 1)
+        self.pieces = _pieces(L, self.vocab, self.n_vocab)
+        self.eog = np.array(
+            [t for t in range(self.n_vocab) if L.llama_vocab_is_eog(self.vocab, t)], np.int32
+        )
+        ascii_tokens = [
+            (token, piece)
+            for token, piece in enumerate(self.pieces)
+            if piece and all(char == "\n" or " " <= char <= "~" for char in piece)
+        ]
+        self._ascii_ids = np.array([token for token, _ in ascii_tokens], np.int32)
+        self._ascii_masks = np.array(
+            [[_mask(piece, 0), _mask(piece, 64)] for _, piece in ascii_tokens], np.uint64
+        )
+        self._prefix: list[int] = []
+
+    def close(self) -> None:
+        """Free the context and the batch."""
+        L = _lib()  # noqa: N806
+        if self.batch is not None:
+            L.llama_batch_free(self.batch)
+            self.batch = None
+        self._context.close()
+
+    # -- candidates -----------------------------------------------------------------------
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one decoder per process
+    def candidates(self, alphabet: frozenset[str]) -> npt.NDArray[np.int32]:
+        """Every token made only of ``alphabet``'s characters, and end-of-generation."""
+        text = "".join(alphabet)
+        allowed = np.array([_mask(text, 0), _mask(text, 64)], np.uint64)
+        outside = (self._ascii_masks & ~allowed).any(axis=1)
+        return np.concatenate([self._ascii_ids[~outside], self.eog])
+
+    def tokenize(self, text: str, *, bos: bool) -> list[int]:
+        """The model's tokens for ``text``."""
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False))
+
+    # -- the prompt -----------------------------------------------------------------------
+
+    def _decode(self, items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
+        """One llama_decode of (token, position, sequences, wants logits) items."""
+        L = _lib()  # noqa: N806
+        batch = self.batch
+        batch.n_tokens = len(items)
+        for index, (token, position, sequences, logits) in enumerate(items):
+            batch.token[index] = token
+            batch.pos[index] = position
+            batch.n_seq_id[index] = len(sequences)
+            for slot, sequence in enumerate(sequences):
+                batch.seq_id[index][slot] = sequence
+            batch.logits[index] = logits
+        status = L.llama_decode(self.ctx, batch)
+        if status != 0:
+            raise BackendError(
+                f"llama.cpp could not decode a batch of {len(items)} tokens (status {status})",
+                hint="the prompt and the tune may not fit the context; ask for fewer bars",
+            )
+
+    def _prompt(self, prefix: list[int], suffix: list[int], lanes: int) -> None:
+        """Prefix (cached in sequence 0) and suffix (for every lane) in fixed batches."""
+        L = _lib()  # noqa: N806
+        for sequence in range(1, self.lanes + 1):
+            L.llama_memory_seq_rm(self.memory, sequence, -1, -1)
+        if prefix != self._prefix:
+            L.llama_memory_seq_rm(self.memory, 0, -1, -1)
+            self._prefix = []
+            for start in range(0, len(prefix), BATCH):
+                chunk = prefix[start : start + BATCH]
+                self._decode([(t, start + i, (0,), False) for i, t in enumerate(chunk)])
+            self._prefix = list(prefix)
+        for sequence in range(1, lanes + 1):
+            L.llama_memory_seq_cp(self.memory, 0, sequence, -1, -1)
+        sequences = tuple(range(1, lanes + 1))
+        for start in range(0, len(suffix), BATCH):
+            chunk = suffix[start : start + BATCH]
+            last = start + len(chunk) == len(suffix)
+            self._decode(
+                [
+                    (t, len(prefix) + start + i, sequences, last and i == len(chunk) - 1)
+                    for i, t in enumerate(chunk)
+                ]
+            )
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(
+        self,
+        prefix: str,
+        suffix: str,
+        scripts: Sequence[Script],
+        *,
+        seed: int,
+        settings: SamplerSettings = SamplerSettings(),
+        deadline: float | None = None,
+        max_tokens: int = 4096,
+    ) -> list[LaneResult]:
+        """Decode one lane per script behind ``prefix`` + ``suffix``; lane i is seeded ``seed + i``.
+
+        Raises
+        ------
+        BackendError
+            When ``deadline`` (a ``time.monotonic()`` value) passes, or a lane samples more
+            than ``max_tokens`` tokens.
+        """
+        if not 1 <= len(scripts) <= self.lanes:
+            raise ValueError(f"1 to {self.lanes} scripts per run (received {len(scripts)})")
+        L = _lib()  # noqa: N806
+        prefix_tokens = self.tokenize(prefix, bos=True)
+        suffix_tokens = self.tokenize(suffix, bos=False) or self.tokenize("\n", bos=False)
+        start = len(prefix_tokens) + len(suffix_tokens)
+        if start + 64 > L.llama_n_ctx(self.ctx):
+            raise BackendError(
+                f"the prompt takes {start} of the model's {L.llama_n_ctx(self.ctx)} tokens",
+                hint="ask for fewer bars",
+            )
+        self._prompt(prefix_tokens, suffix_tokens, len(scripts))
+        lanes = [
+            _Lane(
+                seq=index + 1,
+                script=script,
+                dist=L.llama_sampler_init_dist(seed + index),
+                result=LaneResult(""),
+                position=start,
+                logits_row=len(suffix_tokens) - 1 if len(suffix_tokens) <= BATCH else -1,
+            )
+            for index, script in enumerate(scripts)
+        ]
+        if len(suffix_tokens) > BATCH:
+            for lane in lanes:
+                lane.logits_row = (len(suffix_tokens) - 1) % BATCH
+        try:
+            for lane in lanes:
+                self._advance(lane, settings)
+            while any(not lane.done for lane in lanes):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise BackendError(
+                        "the embedded model ran past its deadline",
+                        retryable=True,
+                        hint="ask for fewer bars or fewer candidates, or allow more time",
+                    )
+                active = [lane for lane in lanes if not lane.done]
+                items: list[tuple[int, int, Sequence[int], bool]] = []
+                rows: dict[int, int] = {}
+                for lane in active:
+                    for index, token in enumerate(lane.pending):
+                        last = index == len(lane.pending) - 1
+                        if last:
+                            rows[lane.seq] = len(items)
+                        items.append((token, lane.position, (lane.seq,), last))
+                        lane.position += 1
+                    lane.pending = []
+                self._decode(items)
+                for lane in active:
+                    lane.logits_row = rows[lane.seq]
+                    self._advance(lane, settings)
+                    if lane.result.tokens > max_tokens:
+                        raise BackendError(
+                            f"a lane wrote more than {max_tokens} tokens without finishing",
+                            hint="this is a tunesmith bug; please report it",
+                        )
+        finally:
+            for lane in lanes:
+                self._free_lane(lane)
+            for sequence in range(1, self.lanes + 1):
+                L.llama_memory_seq_rm(self.memory, sequence, -1, -1)
+        return [lane.result for lane in lanes]
+
+    def _logits(self, lane: _Lane) -> npt.NDArray[np.float32]:
+        L = _lib()  # noqa: N806
+        pointer = L.llama_get_logits_ith(self.ctx, lane.logits_row)
+        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
+
+    def _advance(self, lane: _Lane, settings: SamplerSettings) -> None:
+        """Sample the lane's next token, or move it to its next segment; sets ``pending``."""
+        while not lane.pending and not lane.done:
+            if lane.segment is None:
+                self._next_segment(lane, settings)
+                continue
+            if isinstance(lane.segment, Forced):  # pragma: no cover - forced segments end at once
+                lane.segment = None
+                continue
+            if self._grammar_can_end(lane):
+                self._finish_segment(lane, settings)
+                continue
+            token = self._sample(lane, settings)
+            lane.result.text += self.pieces[token]
+            lane.result.tokens += 1
+            lane.sampled += 1
+            lane.pending = [token]
+
+    def _next_segment(self, lane: _Lane, settings: SamplerSettings) -> None:
+        segment = lane.script.next_segment(lane.result.text)
+        if segment is None:
+            lane.done = True
+            return
+        if isinstance(segment, Forced):
+            tokens = self.tokenize(segment.text, bos=False)
+            lane.result.text += segment.text
+            lane.result.forced_tokens += len(tokens)
+            lane.pending = tokens
+            return
+        lane.segment = segment
+        lane.segment_start_text = lane.result.text
+        lane.segment_start_position = lane.position
+        lane.segment_logits = np.array(self._logits(lane), copy=True)
+        lane.tries = []
+        self._start_samplers(lane, settings, heat=0.0)
+
+    def _start_samplers(self, lane: _Lane, settings: SamplerSettings, heat: float) -> None:
+        L = _lib()  # noqa: N806
+        self._free_samplers(lane)
+        assert isinstance(lane.segment, Free)
+        lane.grammar = L.llama_sampler_init_grammar(
+            self.vocab, lane.segment.grammar.encode("utf-8"), b"root"
+        )
+        if not lane.grammar:
+            raise BackendError("llama.cpp rejected a constrained grammar (a tunesmith bug)")
+        chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        for sampler in (
+            L.llama_sampler_init_top_k(settings.top_k),
+            L.llama_sampler_init_typical(settings.typical_p, 1),
+            L.llama_sampler_init_top_p(settings.top_p, 1),
+            L.llama_sampler_init_min_p(settings.min_p, 1),
+            L.llama_sampler_init_temp(settings.temperature + heat),
+        ):
+            L.llama_sampler_chain_add(chain, sampler)
+        lane.shape = chain
+        lane.candidates = self.candidates(grammar_alphabet(lane.segment.grammar))
+
+    def _sample(self, lane: _Lane, settings: SamplerSettings) -> int:
+        """Draw a token the grammar allows and the script accepts (else the grammar's first)."""
+        L = _lib()  # noqa: N806
+        ids = lane.candidates
+        assert ids is not None
+        logits = (self._logits(lane) if lane.sampled else self._first_logits(lane))[ids]
+        written = lane.result.text[len(lane.segment_start_text) :]
+        first: int | None = None
+        for _ in range(settings.token_tries):
+            data = (L.llama_token_data * len(ids))()
+            view = np.frombuffer(data, dtype=_TOKEN_DTYPE)
+            view["id"] = ids
+            view["logit"] = logits
+            view["p"] = 0
+            array = L.llama_token_data_array(data, len(ids), -1, False)
+            pointer = ctypes.byref(array)
+            L.llama_sampler_apply(lane.grammar, pointer)
+            L.llama_sampler_apply(lane.shape, pointer)
+            L.llama_sampler_apply(lane.dist, pointer)
+            if array.selected < 0 or not np.isfinite(data[array.selected].logit):
+                token = first if first is not None else _raise_dead_end()
+                break
+            token = int(data[array.selected].id)
+            if first is None:
+                first = token
+            if lane.script.allows(written + self.pieces[token]):
+                break
+            lane.result.refused_tokens += 1
+            logits = np.where(ids == token, -np.inf, logits).astype(np.float32)
+        else:
+            token = first
+        L.llama_sampler_accept(lane.grammar, token)
+        L.llama_sampler_accept(lane.shape, token)
+        L.llama_sampler_accept(lane.dist, token)
+        return token
+
+    def _first_logits(self, lane: _Lane) -> npt.NDArray[np.float32]:
+        """The logits where the segment starts (kept: a retry starts from them again)."""
+        assert lane.segment_logits is not None
+        return lane.segment_logits
+
+    def _grammar_can_end(self, lane: _Lane) -> bool:
+        L = _lib()  # noqa: N806
+        data = (L.llama_token_data * 1)()
+        data[0].id = int(self.eog[0])
+        data[0].logit = 0.0
+        array = L.llama_token_data_array(data, 1, -1, False)
+        L.llama_sampler_apply(lane.grammar, ctypes.byref(array))
+        return bool(np.isfinite(data[0].logit))
+
+    def _finish_segment(self, lane: _Lane, settings: SamplerSettings) -> None:
+        """Judge the segment; accept it, or rewind and decode it again."""
+        segment = lane.segment
+        assert isinstance(segment, Free)
+        written = lane.result.text[len(lane.segment_start_text) :]
+        problems = (
+            lane.script.judge(lane.segment_start_text, written) if segment.checked else 0
+        )
+        lane.tries.append((problems, written))
+        if problems == 0 or len(lane.tries) > settings.retries:
+            best_problems, best = min(lane.tries, key=lambda item: item[0])
+            if best_problems:
+                lane.result.accepted_with_problems += 1
+            lane.segment = None
+            self._free_samplers(lane)
+            if best != written:  # go back to the best try and force its text
+                self._rewind(lane)
+                tokens = self.tokenize(best, bos=False)
+                lane.result.text += best
+                lane.result.forced_tokens += len(tokens)
+                lane.pending = tokens
+            return
+        lane.result.retries += 1
+        self._rewind(lane)
+        self._start_samplers(lane, settings, heat=settings.retry_heat * len(lane.tries))
+
+    def _rewind(self, lane: _Lane) -> None:
+        L = _lib()  # noqa: N806
+        L.llama_memory_seq_rm(self.memory, lane.seq, lane.segment_start_position, -1)
+        lane.position = lane.segment_start_position
+        lane.result.text = lane.segment_start_text
+        lane.sampled = 0
+
+    def _free_samplers(self, lane: _Lane) -> None:
+        L = _lib()  # noqa: N806
+        for name in ("grammar", "shape"):
+            sampler = getattr(lane, name)
+            if sampler:
+                L.llama_sampler_free(sampler)
+            setattr(lane, name, None)
+
+    def _free_lane(self, lane: _Lane) -> None:
+        L = _lib()  # noqa: N806
+        self._free_samplers(lane)
+        if lane.dist:
+            L.llama_sampler_free(lane.dist)
+            lane.dist = None
+
+
+def _mask(text: str, base: int) -> int:
+    """Bits ``ord(c) - base`` of the characters of ``text`` with codes base..base+63."""
+    bits = 0
+    for char in set(text):
+        code = ord(char) - base
+        if 0 <= code < 64:
+            bits |= 1 << code
+    return bits
+
+
+def _raise_dead_end() -> int:
+    raise BackendError(
+        "no token can continue the grammar (a tunesmith bug: its grammars have no dead ends)"
+    )
+
+
+def _pieces(L: Any, vocab: Any, n_vocab: int) -> list[str]:  # noqa: N803
+    """Each token's text ('' where it is not whole UTF-8 on its own)."""
+    buffer = ctypes.create_string_buffer(256)
+    pieces = []
+    for token in range(n_vocab):
+        length = L.llama_token_to_piece(vocab, token, buffer, 256, 0, False)
+        try:
+            pieces.append(buffer.raw[: max(length, 0)].decode("utf-8"))
+        except UnicodeDecodeError:
+            pieces.append("")
+    return pieces

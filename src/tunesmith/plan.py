@@ -1,0 +1,149 @@
+"""The plan of a tune: its parts, the order they are played in, and each part's phrases.
+
+Folk dance tunes are made of 8-bar parts (A, B...) played AABB; inside a part, phrases
+answer each other (bars 5-6 echo bars 1-2), the middle of a part is an open (half) cadence
+and its end a full cadence on the tonic, and later parts often end as the first one does.
+A :class:`Plan` says which bars the model writes and which repeat bars already written,
+so the structure comes from tunesmith and the notes from the model.
+
+``bars`` counts the bars a listener hears: a jig keeps its 8-bar parts, so 16 bars are A
+and B once each and 32 bars are AABB. A style gives its part length, phrase plan and form
+as data (``styles/*.toml``); a request's own ``form`` ("AABA") shares the bars equally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tunesmith.errors import ConstraintError
+
+__all__ = ["Plan", "PlannedBar", "plan_for"]
+
+Cadence = Literal["half", "full"]
+GENERIC_PHRASES = "a b c d a b e f"
+"""An 8-bar period: a phrase and its answer, whose first half echoes the phrase."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBar:
+    """One written bar: its part, whether it copies an earlier bar, and its cadence."""
+
+    part: int
+    """Index of the written part (0 for A)."""
+    number: int
+    """1-based bar number within the part."""
+    source: int | None
+    """Index (among the written bars) of the earlier bar this one repeats; None: a new bar."""
+    cadence: Cadence | None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The written bars (each part once) and the order the parts are played in."""
+
+    bars: tuple[PlannedBar, ...]
+    form: str
+    """The parts in the order they are played, e.g. ``"AABB"``."""
+    part_bars: int
+
+    @property
+    def parts(self) -> str:
+        """The written parts in order, e.g. ``"AB"``."""
+        return "".join(dict.fromkeys(self.form))
+
+    def played(self) -> list[int]:
+        """Indices of the written bars in the order they are heard."""
+        order = []
+        for letter in self.form:
+            start = self.parts.index(letter) * self.part_bars
+            order += range(start, start + self.part_bars)
+        return order
+
+    def repeated_parts(self) -> set[int]:
+        """Written parts played twice in a row (AABB: both), written with repeat marks."""
+        return {
+            self.parts.index(letter)
+            for index, letter in enumerate(self.form[:-1])
+            if self.form[index + 1] == letter
+        }
+
+    @property
+    def new_bars(self) -> int:
+        """How many bars the model writes (the others repeat earlier bars)."""
+        return sum(1 for bar in self.bars if bar.source is None)
+
+
+def _form(bars: int, part_bars: int, style_form: str | None) -> str:
+    count = bars // part_bars
+    if style_form and len(style_form) == count:
+        return style_form
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if count % 2 == 0 and count >= 4 and count // 2 <= len(letters):
+        return "".join(letter * 2 for letter in letters[: count // 2])
+    if count > len(letters):
+        raise ConstraintError(f"{bars} bars make more than {len(letters)} parts")
+    return letters[:count]
+
+
+def _labels(part_bars: int, phrases: str | None) -> list[str]:
+    """The phrase labels of one part: the style's, or a generic period plan."""
+    words = phrases.split() if phrases else []
+    if len(words) == part_bars:
+        return words
+    if part_bars % 8 == 0:
+        generic = GENERIC_PHRASES.split()
+        return [f"{label}{period}" for period in range(part_bars // 8) for label in generic]
+    return [str(number) for number in range(part_bars)]
+
+
+def _cadence(number: int, part_bars: int) -> Cadence | None:
+    if number == part_bars:
+        return "full"
+    if part_bars >= 4 and part_bars % 2 == 0 and number == part_bars // 2:
+        return "half"
+    if part_bars >= 16 and part_bars % 8 == 0 and number % 8 == 0:
+        return "full"
+    return None
+
+
+def plan_for(
+    bars: int, *, form: str | None = None, style: dict[str, Any] | None = None
+) -> Plan:
+    """The plan of a tune of ``bars`` heard bars.
+
+    ``form`` (the request's) shares the bars equally among its parts; otherwise a style
+    keeps its part length and the form follows from the bars; a tune with neither is one part.
+
+    Raises :class:`ConstraintError` when ``form`` cannot share the bars equally.
+    """
+    style = style or {}
+    if form is not None:
+        if bars % len(form):
+            raise ConstraintError(
+                f"form {form!r} has {len(form)} parts, which cannot share {bars} bars equally; "
+                f"ask for a multiple of {len(form)} bars"
+            )
+        part_bars = bars // len(form)
+    else:
+        part_bars = int(style.get("part_bars", bars))
+        if bars % part_bars:
+            part_bars = bars
+        form = _form(bars, part_bars, style.get("form"))
+    same_length = part_bars == int(style.get("part_bars", -1))
+    labels = _labels(part_bars, style.get("phrases") if same_length else None)
+    shared = int(style.get("shared_ending", 0)) if same_length else 0
+    written: list[PlannedBar] = []
+    first_of: dict[str, int] = {}
+    parts = "".join(dict.fromkeys(form))
+    for part in range(len(parts)):
+        for number, label in enumerate(labels, 1):
+            key = f"{parts[part]}.{label}"
+            if part > 0 and number > part_bars - shared:
+                key = f"{parts[0]}.{label}"  # later parts end as the first one does
+            source = first_of.get(key)
+            cadence = _cadence(number, part_bars) if source is None else None
+            if source is None:
+                first_of[key] = len(written)
+            written.append(PlannedBar(part, number, source, cadence))
+    return Plan(tuple(written), form, part_bars)

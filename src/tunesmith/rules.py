@@ -1,0 +1,153 @@
+"""Musical rules a context-free grammar cannot express, judged bar by bar while decoding.
+
+Each rule is a threshold a style can change (``[rules]`` in ``styles/*.toml``); the
+defaults come from the folk corpus (``bench/critic_data.py`` prints the corpus figures
+beside them). A bar that breaks a rule is written again by the decoding loop.
+
+- ``unique_bars``: a new bar repeats no earlier bar (the phrase plan's echoes are copies,
+  not new bars) and no bar of the prompt's example tunes.
+- ``max_run``: at most this many equal notes in a row.
+- ``leap`` and ``max_leap_share``: intervals of at least ``leap`` semitones are at most
+  this share of the tune's intervals so far.
+- ``resolve_leaps``: a leap is not followed by another leap the same way (the corpus
+  turns back or moves by step after 70% of its leaps, and walks on through a chord after
+  most of the rest).
+- ``max_pitch_share``: no pitch takes more than this share of the notes so far.
+- ``max_zigzag``: at most this many changes of direction in a row.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from tunesmith.errors import ConstraintError
+from tunesmith.score import Bar
+
+__all__ = ["Rules", "bar_key", "broken_rules", "melody"]
+
+MIN_NOTES = 12
+"""Share rules apply once the tune has this many notes."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Thresholds of the musical rules (see the module docstring)."""
+
+    unique_bars: bool = True
+    max_run: int = 4
+    leap: int = 5
+    max_leap_share: float = 0.2
+    resolve_leaps: bool = True
+    max_pitch_share: float = 0.35
+    max_zigzag: int = 6
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any] | None) -> Rules:
+        """Defaults, changed by a style's ``[rules]`` table."""
+        if not data:
+            return cls()
+        known = {field.name: field.type for field in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConstraintError(
+                f"unknown rule {unknown[0]!r} in a style's [rules]: the rules are "
+                f"{', '.join(known)}"
+            )
+        return replace(cls(), **dict(data))
+
+
+def bar_key(bar: Bar) -> tuple[tuple[tuple[int, ...], object], ...]:
+    """A bar's content as it sounds: pitches (MIDI keys) and durations."""
+    return tuple((tuple(p.midi for p in e.pitches), e.duration) for e in bar.events)
+
+
+def melody(bars: Sequence[Bar]) -> list[tuple[int, int]]:
+    """(MIDI key, bar index) of each sounding note, tied notes once."""
+    notes, tied = [], False
+    for index, bar in enumerate(bars):
+        for event in bar.events:
+            if event.pitches and not tied:
+                notes.append((event.pitches[-1].midi, index))
+            tied = event.tie
+    return notes
+
+
+def broken_rules(
+    rules: Rules,
+    bars: Sequence[Bar],
+    *,
+    copies: frozenset[int] = frozenset(),
+    forbidden: frozenset[tuple[Any, ...]] = frozenset(),
+    complete: bool = True,
+) -> list[str]:
+    """The rules the last of ``bars`` breaks, in the context of the bars before it.
+
+    ``copies`` are indices of earlier bars that repeat others by design (not counted as
+    repeats); ``forbidden`` holds bar contents (:func:`bar_key`) that must not appear.
+    With ``complete=False`` the last bar is still being written: the note rules apply to
+    the notes so far, the repeated-bar rule waits for the bar line.
+    """
+    if not bars:
+        return []
+    last = len(bars) - 1
+    broken = []
+    key = bar_key(bars[last])
+    if (
+        complete
+        and rules.unique_bars
+        and (
+            key in forbidden
+            or any(
+                bar_key(bar) == key for index, bar in enumerate(bars[:last]) if index not in copies
+            )
+        )
+    ):
+        broken.append("a repeated bar")
+    notes = melody(bars)
+    first_new = next((i for i, (_, bar) in enumerate(notes) if bar == last), len(notes))
+    if first_new == len(notes):
+        return broken
+    pitches = [midi for midi, _ in notes]
+    intervals = [b - a for a, b in itertools.pairwise(pitches)]
+    new = range(max(first_new - 1, 0), len(intervals))  # intervals ending on a new note
+    run = 1
+    for index in range(1, len(pitches)):
+        run = run + 1 if pitches[index] == pitches[index - 1] else 1
+        if index >= first_new and run > rules.max_run:
+            broken.append(f"more than {rules.max_run} equal notes in a row")
+            break
+    leaps = sum(1 for interval in intervals if abs(interval) >= rules.leap)
+    if (
+        len(pitches) >= MIN_NOTES
+        and leaps > rules.max_leap_share * len(intervals)
+        and any(abs(intervals[index]) >= rules.leap for index in new)
+    ):
+        broken.append(f"leaps are more than {rules.max_leap_share:.0%} of intervals")
+    if rules.resolve_leaps:
+        for index in new:
+            if index == 0 or abs(intervals[index - 1]) < rules.leap:
+                continue
+            before, after = intervals[index - 1], intervals[index]
+            if after * before > 0 and abs(after) >= rules.leap:
+                broken.append("two leaps in a row the same way")
+                break
+    counts = Counter(pitches)
+    top, top_count = counts.most_common(1)[0]
+    if (
+        len(pitches) >= MIN_NOTES
+        and top_count > rules.max_pitch_share * len(pitches)
+        and top in pitches[first_new:]
+    ):
+        broken.append(f"one pitch is more than {rules.max_pitch_share:.0%} of the notes")
+    zigzag = 0
+    for index in range(1, len(intervals)):
+        a, b = intervals[index - 1], intervals[index]
+        zigzag = zigzag + 1 if a * b < 0 else 0
+        if index in new and zigzag > rules.max_zigzag:
+            broken.append(f"more than {rules.max_zigzag} changes of direction in a row")
+            break
+    return broken

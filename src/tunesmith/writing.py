@@ -1,0 +1,226 @@
+"""How a planned tune is written by a model: bar by bar in tunesmith's loop, or whole.
+
+:class:`Writing` ties a request's constraints, its :class:`~tunesmith.plan.Plan`, its
+rhythm and a :class:`~tunesmith.spelling.Spelling` together: the layout of each written
+bar (repeat marks, line breaks), the grammar of one bar or of the whole tune, and reading
+the model's text back. :class:`PlanScript` drives one lane of the decoding loop through
+the plan: bars the plan repeats are forced, new bars are sampled under their own grammar
+(starting from the last note written, ending on the cadence and within reach of a bar
+already written that follows), and each new bar is judged by the musical rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tunesmith.decode import Forced, Free, Segment
+from tunesmith.errors import GrammarError
+from tunesmith.grammar import BarSpec, bars_gbnf
+from tunesmith.plan import Plan, plan_for
+from tunesmith.presets import style_preset
+from tunesmith.request import ComposeRequest
+from tunesmith.rhythm import Rhythm, meter_of, rhythm_for
+from tunesmith.rules import Rules, bar_key, broken_rules
+from tunesmith.score import Bar, Pitch, Tune
+from tunesmith.spelling import AbcSpelling, NotationSpelling, Spelling
+
+__all__ = ["PlanScript", "Writing"]
+
+BARS_PER_LINE = 4
+
+
+@dataclass(frozen=True)
+class Writing:
+    """A request as a model writes it (see the module docstring)."""
+
+    request: ComposeRequest
+    plan: Plan
+    rhythm: Rhythm
+    spelling: Spelling
+    rules: Rules
+    style: dict[str, Any]
+
+    @classmethod
+    def of(cls, request: ComposeRequest, spelling: str = "abc") -> Writing:
+        """The writing of ``request`` in the ``"abc"`` or ``"notation"`` spelling."""
+        constraints = request.constraints
+        style = style_preset(request.style) or {}
+        meter = meter_of(request.meter)
+        same_meter = style.get("meter") == request.meter
+        rhythm = rhythm_for(
+            meter,
+            cell=style.get("cell") if same_meter else None,
+            cells=style.get("cells", ()) if same_meter else (),
+            long=style.get("long", ()) if same_meter else (),
+            cadence=style.get("cadence", ()) if same_meter else (),
+        )
+        plan = plan_for(request.bars, form=request.form, style=style if same_meter else None)
+        chosen: Spelling = (
+            AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
+            if spelling == "abc"
+            else NotationSpelling()
+        )
+        return cls(request, plan, rhythm, chosen, Rules.from_data(style.get("rules")), style)
+
+    @property
+    def pitches(self) -> tuple[Pitch, ...]:
+        """The allowed pitches, low to high."""
+        return self.request.constraints.pitches
+
+    def layout(self, index: int) -> tuple[str, str]:
+        """The text before and after written bar ``index``: repeat marks, bar lines."""
+        bar = self.plan.bars[index]
+        prefix = self.spelling.part_start() if bar.number == 1 else ""
+        separator = self.spelling.separator(
+            line_end=bar.number % BARS_PER_LINE == 0, part_end=bar.number == self.plan.part_bars
+        )
+        return prefix, separator
+
+    def spec(self, index: int, *, following: Pitch | None = None) -> BarSpec:
+        """What written bar ``index`` may hold; ``following`` is a known next note."""
+        constraints = self.request.constraints
+        bar = self.plan.bars[index]
+        final: frozenset[int] | None = None
+        if bar.cadence == "full":
+            final = frozenset(p.midi for p in constraints.tonic_pitches)
+        elif bar.cadence == "half":
+            final = frozenset(p.midi for p in constraints.half_cadence_pitches)
+        if following is not None:
+            leap = constraints.max_leap
+            near = frozenset(
+                p.midi
+                for p in self.pitches
+                if abs(p.midi - following.midi) <= leap
+            )
+            final = near if final is None else (final & near) or final
+        prefix, separator = self.layout(index)
+        return BarSpec(
+            rhythm=self.rhythm,
+            pitches=self.pitches,
+            cadence=bar.cadence is not None,
+            final=final,
+            prefix=prefix,
+            separator=separator,
+        )
+
+    def whole_grammar(self) -> str:
+        """One grammar for every written bar (for servers, which take one grammar a request).
+
+        The model writes each part once, its echoes included; the last bar ends on the tonic.
+        """
+        specs = [self.spec(index) for index in range(len(self.plan.bars))]
+        return bars_gbnf(specs, self.spelling, max_leap=self.request.constraints.max_leap)
+
+    def read(self, text: str) -> Tune:
+        """The written bars in ``text`` (syntax only; :func:`~tunesmith.validate` checks).
+
+        Raises :class:`GrammarError` where the text is not in this writing's spelling.
+        """
+        bars = self.spelling.read(text)
+        if not bars:
+            raise GrammarError("no notes: a tune needs at least one bar", line=1, column=1, token="")
+        return Tune(tuple(bars))
+
+    def played(self, written: Tune) -> Tune:
+        """The written parts in the order they are heard (AABB); other lengths as they are."""
+        if len(written.bars) != len(self.plan.bars):
+            return written
+        return Tune(tuple(written.bars[index] for index in self.plan.played()))
+
+    def examples_forbidden(self, examples: Sequence[Tune]) -> frozenset[tuple[Any, ...]]:
+        """The bars of the prompt's example tunes, which a new bar must not copy."""
+        return frozenset(bar_key(bar) for tune in examples for bar in tune.bars)
+
+
+class PlanScript:
+    """Drives one lane of :class:`~tunesmith.decode.Decoder` through a :class:`Writing`."""
+
+    def __init__(
+        self, writing: Writing, *, forbidden: frozenset[tuple[Any, ...]] = frozenset()
+    ) -> None:
+        self.writing = writing
+        self.forbidden = forbidden
+        self.index = 0
+        self.mark = 0
+        self.texts: list[str] = []
+        self.bars: list[Bar] = []
+        self.copies = frozenset(
+            index for index, bar in enumerate(writing.plan.bars) if bar.source is not None
+        )
+
+    def _record(self, text: str) -> None:
+        segment = text[self.mark :]
+        prefix, separator = self.writing.layout(self.index - 1)
+        content = segment.removeprefix(prefix).removesuffix(separator)
+        self.texts.append(content)
+        self.bars.append(self._bar(segment))
+
+    def _bar(self, segment: str) -> Bar:
+        bars = self.writing.spelling.read(segment)
+        if len(bars) != 1:
+            raise GrammarError(
+                f"expected one bar, found {len(bars)} (a tunesmith bug)",
+                line=1,
+                column=1,
+                token=segment[:20],
+            )
+        return bars[0]
+
+    def next_segment(self, text: str) -> Segment | None:
+        """The next written bar: forced where the plan repeats a bar, else sampled."""
+        if self.index > 0:
+            self._record(text)
+        plan = self.writing.plan
+        if self.index == len(plan.bars):
+            return None
+        index, bar = self.index, plan.bars[self.index]
+        self.index += 1
+        self.mark = len(text)
+        prefix, separator = self.writing.layout(index)
+        if bar.source is not None:
+            return Forced(prefix + self.texts[bar.source] + separator)
+        following = None
+        if index + 1 < len(plan.bars):
+            source = plan.bars[index + 1].source
+            if source is not None and source < index:
+                following = self.bars[source].events[0].pitches[0]
+        start = self._last_pitch()
+        spec = self.writing.spec(index, following=following)
+        leap = self.writing.request.constraints.max_leap
+        return Free(bars_gbnf([spec], self.writing.spelling, start=start, max_leap=leap))
+
+    def _last_pitch(self) -> Pitch | None:
+        for bar in reversed(self.bars):
+            for event in reversed(bar.events):
+                if event.pitches:
+                    return event.pitches[-1]
+        return None
+
+    def allows(self, segment: str) -> bool:
+        """Whether the bar so far keeps the musical rules (its last note counts already)."""
+        try:
+            bars = self.writing.spelling.read(segment)
+        except GrammarError:
+            return True  # a partial token the grammar allows: judged when it is whole
+        if not bars:
+            return True
+        prefix, separator = self.writing.layout(self.index - 1)
+        bar = bars[0]
+        length = self.writing.rhythm.meter.bar_length
+        complete = bar.duration == length
+        return not broken_rules(
+            self.writing.rules,
+            [*self.bars, bar],
+            copies=self.copies,
+            forbidden=self.forbidden,
+            complete=complete,
+        )
+
+    def judge(self, text: str, segment: str) -> int:
+        """How many musical rules the bar just written breaks."""
+        bars = [*self.bars, self._bar(segment)]
+        return len(
+            broken_rules(self.writing.rules, bars, copies=self.copies, forbidden=self.forbidden)
+        )
