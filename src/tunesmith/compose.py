@@ -17,6 +17,7 @@ from tunesmith.backends.base import Backend, Completion, Prompt
 from tunesmith.composition import Attempt, Composition, Report
 from tunesmith.errors import CompositionError, GrammarError, RequestError, TunesmithError
 from tunesmith.grammar import grammar_for
+from tunesmith.interpret import interpret
 from tunesmith.notation import extract, parse
 from tunesmith.prompts import render_feedback, render_prompt
 from tunesmith.repair import repair
@@ -77,7 +78,11 @@ def _max_tokens(request: ComposeRequest) -> int:
     return bars * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
 
 
-def _request(request: ComposeRequest | None, options: dict[str, Any]) -> ComposeRequest:
+def _request(
+    request: ComposeRequest | str | None, options: dict[str, Any], backend: Backend
+) -> ComposeRequest:
+    if isinstance(request, str):  # words: options given explicitly win over them
+        return interpret(request, backend=backend, **options)
     if request is None:
         return ComposeRequest(**options)
     if options:
@@ -180,7 +185,7 @@ class _Session:
 
 
 def compose(
-    request: ComposeRequest | None = None,
+    request: ComposeRequest | str | None = None,
     /,
     *,
     backend: Backend | None = None,
@@ -191,9 +196,11 @@ def compose(
 ) -> Composition:
     """Compose a tune that satisfies every constraint of the request.
 
-    Pass a :class:`ComposeRequest`, or its fields as keyword arguments::
+    Pass a :class:`ComposeRequest`, its fields as keyword arguments, or words (read by
+    :func:`~tunesmith.interpret`; keyword arguments win over the words)::
 
         compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16, seed=7)
+        compose("a slow air in E dorian for fiddle, 16 bars", seed=7)
 
     The model writes notes under a grammar derived from the request when the backend takes
     one. An answer that does not parse or breaks a constraint is retried (with feedback for
@@ -211,7 +218,7 @@ def compose(
     """
     backend = backend or default_backend()
     session = _Session(
-        _request(request, options),
+        _request(request, options, backend),
         backend,
         strict=strict,
         max_attempts=max_attempts,
@@ -223,7 +230,7 @@ def compose(
 
 
 async def compose_async(
-    request: ComposeRequest | None = None,
+    request: ComposeRequest | str | None = None,
     /,
     *,
     backend: Backend | None = None,
@@ -238,7 +245,7 @@ async def compose_async(
     """
     backend = backend or default_backend()
     session = _Session(
-        _request(request, options),
+        await asyncio.to_thread(_request, request, options, backend),
         backend,
         strict=strict,
         max_attempts=max_attempts,

@@ -202,8 +202,8 @@ class _Reading:
                 if meter.strength > 1 and meter.value not in allowed.value:
                     raise ConstraintError(
                         f"'{allowed.match.words}' is in {' or '.join(allowed.value)}, but "
-                        f"'{meter.match.words}' asks for {meter.value}: drop one of them, or "
-                        "pass meter= explicitly to override the style"
+                        f"'{meter.match.words}' asks for {meter.value}: drop one of them, or give "
+                        "the meter as an option (meter=, --meter) to override the style"
                     )
             self.set("meter", meter.value, meter)
         for field in ("bars", "instrument", "low", "high", "title", "seed", "form"):
@@ -380,11 +380,13 @@ def _choose_language(text: str, code: str | None) -> tuple[Language, list[Match]
 
 def _offline(text: str, language: str | None, options: dict[str, Any]) -> Interpretation:
     chosen, matches = _choose_language(text, language)
+    if not text.strip():
+        raise RequestError("the request is empty: say what to compose, e.g. 'a jig in D for fiddle'")
     reading = _Reading(text, chosen, matches)
     if not matches:
         ignored = chosen.leftovers(text, matches)
-        if ignored or not text.strip():
-            words = ", ".join(repr(word) for word in ignored[:8]) or "nothing"
+        if ignored:
+            words = ", ".join(repr(word) for word in ignored[:8])
             raise RequestError(
                 f"no phrase of the request was understood (read {words}): tunesmith reads "
                 f"{', '.join(lang.name for lang in languages().values())} requests such as "
