@@ -381,7 +381,7 @@ def _choose_language(text: str, code: str | None) -> tuple[Language, list[Match]
 def _offline(text: str, language: str | None, options: dict[str, Any]) -> Interpretation:
     chosen, matches = _choose_language(text, language)
     if not text.strip():
-        raise RequestError("the request is empty: say what to compose, e.g. 'a jig in D for fiddle'")
+        raise RequestError("the request is empty: say what to compose, e.g. 'a jig in D'")
     reading = _Reading(text, chosen, matches)
     if not matches:
         ignored = chosen.leftovers(text, matches)

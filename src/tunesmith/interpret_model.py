@@ -76,8 +76,14 @@ def _ask(text: str, backend: OpenAIBackend, decisions: list[str]) -> dict[str, A
         "temperature": 0.0,
         "seed": 0,
     }
+    # the same client and settings (a sibling in this package), with the schema in the body
     structured = OpenAIBackend.from_client(
-        backend.client, model=backend.model, extra_body={"response_format": response_format}
+        backend.client,
+        model=backend.model,
+        timeout=backend._timeout,
+        max_attempts=backend._max_attempts,
+        deadline=backend._deadline,
+        extra_body={**backend._extra_body, "response_format": response_format},
     )
     completion: Completion
     try:
@@ -85,7 +91,7 @@ def _ask(text: str, backend: OpenAIBackend, decisions: list[str]) -> dict[str, A
     except BackendError as error:
         if error.retryable:
             raise
-        decisions.append(f"the server refused structured outputs ({error}); asked in the prompt")
+        decisions.append(f"asked again without structured outputs, which failed: {error}")
         completion = backend.complete(_prompt(text), **settings)
     found = re.search(r"\{.*\}", completion.text, re.DOTALL)
     try:
