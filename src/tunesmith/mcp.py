@@ -192,9 +192,19 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
         the words were read, and the files written.
         """
         fields = _fields(
-            notes=notes, key=key, mode=mode, meter=meter, bars=bars, tempo=tempo, low=low,
-            high=high, instrument=instrument, style=style, title=title, seed=seed,
-        )  # fmt: skip
+            notes=notes,
+            key=key,
+            mode=mode,
+            meter=meter,
+            bars=bars,
+            tempo=tempo,
+            low=low,
+            high=high,
+            instrument=instrument,
+            style=style,
+            title=title,
+            seed=seed,
+        )
         try:
             request = await asyncio.to_thread(
                 lambda: (
@@ -244,9 +254,16 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
         text stops being tunesmith notation. bars defaults to the tune's own.
         """
         fields = _fields(
-            notes=notes, key=key, mode=mode, meter=meter, bars=bars, low=low, high=high,
-            instrument=instrument, style=style,
-        )  # fmt: skip
+            notes=notes,
+            key=key,
+            mode=mode,
+            meter=meter,
+            bars=bars,
+            low=low,
+            high=high,
+            instrument=instrument,
+            style=style,
+        )
         try:
             tune = _tune(notation)
         except GrammarError as error:
