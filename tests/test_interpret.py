@@ -390,3 +390,13 @@ def test_compose_from_words_keeps_every_named_constraint_in_the_midi_file(tmp_pa
     end = sum(m.time for m in midi.tracks[1])
     assert end == 2 * 3 * midi.ticks_per_beat  # two bars of 6/8: three quarters each
     assert "'tin whistle' -> instrument='Whistle'" in str(composition.report)
+
+
+def test_the_examples_in_docs_words_md_run() -> None:
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "words.md").read_text("utf-8")
+    examples = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    assert len(examples) == 2
+    for code in examples:
+        exec(compile(code, "docs/words.md", "exec"), {})

@@ -247,3 +247,18 @@ def test_at_most_concurrency_tunes_are_composed_at_once(tmp_path: Path) -> None:
         results = run_against(scripted, tmp_path, tmp_path / "server.log", 5, "--concurrency", "2")
     assert [result.structured_content["notation"] for result in results] == [GOOD] * 5
     assert 1 <= scripted.most_in_flight <= 2
+
+
+def test_the_client_configurations_in_docs_mcp_md_start_the_server() -> None:
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "mcp.md").read_text("utf-8")
+    configurations = [
+        json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.DOTALL)
+    ]
+    assert len(configurations) == 3
+    for configuration in configurations:
+        [entry] = (configuration.get("mcpServers") or configuration["servers"]).values()
+        assert (entry["command"], entry["args"][:2]) == ("tunesmith", ["mcp", "--out"])
+    [example] = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    compile(example, "docs/mcp.md", "exec")
