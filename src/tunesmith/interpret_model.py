@@ -110,17 +110,17 @@ def _pitches(request: ComposeRequest) -> tuple[int, frozenset[int]]:
 
 def _disagreements(model: ComposeRequest, offline: Interpretation, fields: set[str]) -> list[str]:
     """Every field where the word tables read the words otherwise than the model."""
-    said = {field for phrase in offline.explanation.phrases for field in phrase.sets} | fields
+    read = {field for phrase in offline.explanation.phrases for field in phrase.sets}
     found = []
-    for field in sorted(said - set(_PITCH) - {"style"}):
-        if getattr(model, field) != getattr(offline, field):
-            found.append(
-                f"the model read {field}={getattr(model, field)!r}, "
-                f"the word tables {getattr(offline, field)!r}"
-            )
+    for field in sorted((read | fields) - set(_PITCH) - {"style"}):
+        mine, theirs = getattr(model, field), getattr(offline, field)
+        if mine != theirs and field in read:
+            found.append(f"the model read {field}={mine!r}, the word tables {theirs!r}")
+        elif mine != theirs:
+            found.append(f"the model added {field}={mine!r}, which the word tables did not read")
     if style_preset(model.style) is not style_preset(offline.style):
         found.append(f"the model read the style {model.style!r}, the word tables {offline.style!r}")
-    if said & set(_PITCH) and _pitches(model) != _pitches(offline):
+    if (read | fields) & set(_PITCH) and _pitches(model) != _pitches(offline):
         found.append(
             f"the model read the pitches as {model.constraints.description}, "
             f"the word tables as {offline.constraints.description}"
