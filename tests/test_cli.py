@@ -143,3 +143,31 @@ def test_evaluate_prints_metrics_and_the_distance_from_the_corpus(tmp_path: Path
 def test_soundfonts_lists_what_the_search_finds() -> None:
     result = tunesmith("soundfonts")
     assert "/usr/share/sounds/sf2/FluidR3_GM.sf2  (system)" in result.stdout
+
+
+def test_interpret_shows_the_request_words_become_and_composes_nothing(tmp_path: Path) -> None:
+    result = tunesmith("interpret", "a jig in 6/8 on the notes D E F# A B", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "notes: D E F# A B\n" in result.stdout
+    assert "meter: 6/8\n" in result.stdout
+    assert "'on the notes D E F# A B' -> notes=('D', 'E', 'F#', 'A', 'B')" in result.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_interpret_prints_json_for_programs() -> None:
+    import json
+
+    result = tunesmith("interpret", "--json", "сумна колискова в ре мінорі")  # noqa: RUF001
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert (shown["request"]["key"], shown["request"]["mode"]) == ("D", "minor")
+    assert shown["explanation"]["language"] == "uk"
+
+
+def test_compose_in_words_that_contradict_is_one_line_and_exit_status_2() -> None:
+    result = tunesmith("compose", "a waltz in 6/8")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tunesmith: error: 'waltz' is in 3/4, but 'in 6/8' asks for 6/8: drop one of them, "
+        "or give the meter as an option (meter=, --meter) to override the style\n"
+    )

@@ -34,6 +34,7 @@ def test_the_package_exports_exactly_the_public_api() -> None:
         "compose",
         "compose_async",
         "compose_many",
+        "interpret",
     }
 
 

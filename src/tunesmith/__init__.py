@@ -3,6 +3,7 @@
 >>> from tunesmith import compose
 >>> tune = compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16)  # doctest: +SKIP
 >>> tune.save_midi("jig.mid")  # doctest: +SKIP
+>>> tune = compose("a slow air in E dorian for fiddle, 16 bars")  # doctest: +SKIP
 """
 
 import typing
@@ -23,6 +24,7 @@ from tunesmith.errors import (
     SoundfontError,
     TunesmithError,
 )
+from tunesmith.interpret import interpret
 from tunesmith.request import ComposeRequest
 
 if typing.TYPE_CHECKING:
@@ -49,6 +51,7 @@ __all__ = [
     "compose",
     "compose_async",
     "compose_many",
+    "interpret",
 ]
 
 

@@ -4,6 +4,9 @@ r"""The ``tunesmith`` command.
 
     tunesmith compose --notes "A B C# F# G" --meter 6/8 --bars 16 --tempo 112 \
         --instrument flute --seed 7 -o jig.mid --audio jig.wav
+    tunesmith compose "a sad waltz in D minor for accordion" -o waltz.mid --audio waltz.wav
+    tunesmith interpret "a jig in 6/8 on the notes D E F# A B"
+    tunesmith mcp --out tunes/
     tunesmith show tune.txt --meter 6/8 -o tune.mid --svg tune.svg
     tunesmith render tune.mid --audio tune.wav
     tunesmith evaluate tune.mid
@@ -23,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunesmith.errors import ExportError, RequestError, TunesmithError
+from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
 
 if TYPE_CHECKING:
     from tunesmith.io.midi import MidiSettings
@@ -56,7 +59,7 @@ def _add_request_options(parser: argparse.ArgumentParser, *, pitches: bool) -> N
     parser.add_argument("--meter", help="time signature (default 4/4, or the style's)")
     parser.add_argument("--tempo", type=float, help="beats per minute (default 100)")
     parser.add_argument("--instrument", help="General MIDI name or program number 0-127")
-    parser.add_argument("--style", default="folk", help="e.g. 'folk jig', 'reel', 'waltz'")
+    parser.add_argument("--style", help="e.g. 'folk jig', 'reel', 'waltz' (default folk)")
     parser.add_argument("--title", help="title for the MIDI file and the score")
 
 
@@ -80,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
+    compose.add_argument("words", nargs="?", help="the tune in words; options given win over them")
     _add_request_options(compose, pitches=True)
     _add_backend_options(compose)
     _add_outputs(compose)
@@ -101,7 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="musical metrics of a MIDI or notation file")
     evaluate.add_argument("tune", type=Path, help="a .mid file or a tunesmith notation file")
     commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
+    _add_words_commands(commands)
     return parser
+
+
+def _add_words_commands(commands: Any) -> None:
+    interpret = commands.add_parser("interpret", help="show the request words become (no tune)")
+    interpret.add_argument("words", help='e.g. "a jig in 6/8 on the notes D E F# A B"')
+    interpret.add_argument("--language", help="a word table: en or uk (default: guessed)")
+    interpret.add_argument("--json", action="store_true", help="print the request as JSON")
+    _add_backend_options(interpret)
+    server = commands.add_parser("mcp", help="serve the MCP tools on stdio for agents")
+    server.add_argument("--out", type=Path, default=Path(), help="the only folder it writes in")
+    server.add_argument("--max-bars", type=int, default=64, help="longest tune (default 64)")
+    server.add_argument("--concurrency", type=int, default=2, help="tunes at once (default 2)")
+    _add_backend_options(server)
 
 
 def _check_writable(path: Path | None, option: str) -> None:
@@ -167,7 +185,9 @@ def _compose(args: argparse.Namespace) -> None:
     _check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed"))
-    composition = compose(strict=args.strict, backend=_backend(args), **options)
+    composition = compose(args.words, strict=args.strict, backend=_backend(args), **options)
+    if args.words is not None:
+        print(composition.request.explanation, file=sys.stderr)  # type: ignore[attr-defined]
     print(composition.text)
     print(composition.report if args.report else composition.report.summary, file=sys.stderr)
     _write_outputs(composition.tune, composition.midi_settings, args)
@@ -275,6 +295,32 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(evaluate_file(args.tune))
 
 
+def _interpret(args: argparse.Namespace) -> None:
+    from tunesmith.interpret import interpret  # noqa: PLC0415
+
+    request = interpret(args.words, language=args.language, backend=_backend(args))
+    if args.json:
+        dump = {"request": request.model_dump(), "explanation": request.explanation.model_dump()}
+        print(json.dumps(dump, ensure_ascii=False, indent=2))
+        return
+    for field, value in request.model_dump().items():
+        if value is not None:
+            print(f"{field}: {' '.join(value) if isinstance(value, tuple) else value}")
+    print(request.explanation)
+
+
+def _mcp(args: argparse.Namespace) -> None:
+    try:
+        from tunesmith.mcp import serve  # noqa: PLC0415 - the mcp SDK loads only for this command
+    except ImportError as error:
+        raise DependencyError(
+            f"the MCP server needs the mcp package ({error})",
+            hint="pip install 'tunesmith[server]'",
+        ) from None
+
+    serve(args.out, _backend(args), max_bars=args.max_bars, concurrency=args.concurrency)
+
+
 def _soundfonts(_: argparse.Namespace) -> None:
     from tunesmith.io.audio import soundfont_candidates  # noqa: PLC0415
 
@@ -292,6 +338,8 @@ COMMANDS = {
     "evaluate": _evaluate,
     "soundfonts": _soundfonts,
     "batch": _batch,
+    "interpret": _interpret,
+    "mcp": _mcp,
 }
 
 

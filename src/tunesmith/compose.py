@@ -24,6 +24,7 @@ from tunesmith.critic import judge
 from tunesmith.decode import SamplerSettings
 from tunesmith.errors import CompositionError, RequestError, TunesmithError
 from tunesmith.exchange import Session
+from tunesmith.interpret import interpret
 from tunesmith.prompts import render_tunebook
 from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
@@ -73,7 +74,11 @@ def default_backend() -> Backend:
     return _default_backend
 
 
-def _request(request: ComposeRequest | None, options: dict[str, Any]) -> ComposeRequest:
+def _request(
+    request: ComposeRequest | str | None, options: dict[str, Any], backend: Backend
+) -> ComposeRequest:
+    if isinstance(request, str):  # words: options given explicitly win over them
+        return interpret(request, backend=backend, **options)
     if request is None:
         return ComposeRequest(**options)
     if options:
@@ -172,7 +177,7 @@ def _in_loop(
 
 
 def compose(
-    request: ComposeRequest | None = None,
+    request: ComposeRequest | str | None = None,
     /,
     *,
     backend: Backend | None = None,
@@ -185,9 +190,11 @@ def compose(
 ) -> Composition:
     """Compose a tune that satisfies every constraint of the request.
 
-    Pass a :class:`ComposeRequest`, or its fields as keyword arguments::
+    Pass a :class:`ComposeRequest`, its fields as keyword arguments, or words (read by
+    :func:`~tunesmith.interpret`; keyword arguments win over the words)::
 
         compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16, seed=7)
+        compose("a slow air in E dorian for fiddle, 16 bars", seed=7)
 
     On the embedded model, ``candidates`` tunes (default: the backend's lanes, 4) are
     written side by side and the critic keeps the most folk-like; ``timeout`` bounds the
@@ -207,7 +214,7 @@ def compose(
         No answer could be parsed, or ``strict`` and the answer broke a constraint.
     """
     backend = backend or default_backend()
-    request = _request(request, options)
+    request = _request(request, options, backend)
     if isinstance(backend, LoopBackend):
         return _in_loop(
             request, backend, candidates=candidates, temperature=temperature, timeout=timeout
@@ -221,7 +228,7 @@ def compose(
 
 
 async def compose_async(
-    request: ComposeRequest | None = None,
+    request: ComposeRequest | str | None = None,
     /,
     *,
     backend: Backend | None = None,
@@ -237,7 +244,7 @@ async def compose_async(
     The embedded model runs in a worker thread.
     """
     backend = backend or default_backend()
-    request = _request(request, options)
+    request = await asyncio.to_thread(_request, request, options, backend)
     if isinstance(backend, LoopBackend):
         return await asyncio.to_thread(
             compose,

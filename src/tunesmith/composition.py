@@ -119,6 +119,8 @@ class Report(BaseModel):
             f"{constraints.description}, range {constraints.low}-{constraints.high}, "
             f"{self.request.instrument}, style {self.request.style!r}, seed {self.request.seed}",
         ]
+        if (explanation := getattr(self.request, "explanation", None)) is not None:
+            lines.append(str(explanation))  # a request read from words says how
         for attempt in self.attempts:
             verdict = "; ".join(attempt.problems) if attempt.problems else "accepted"
             lines.append(

@@ -1,0 +1,363 @@
+"""``tunesmith mcp``: a Model Context Protocol server on stdio, for language-model agents.
+
+Tools:
+
+``compose``
+    a tune from words and/or a request's fields; every constraint checked and repaired;
+``validate``
+    a tune in tunesmith notation against constraints: the violations, as data;
+``render``
+    a tune in tunesmith notation to MIDI, audio or sheet music files.
+
+Resources: ``tunesmith://styles``, ``tunesmith://instruments``, ``tunesmith://notation``
+and the word tables ``tunesmith://words/{language}``.
+
+Safety: files are written only inside the output folder given at start (names are
+relative; ``..``, absolute paths and symbolic links that lead out are refused); bars and
+the number of tunes composed at once are bounded; the model's answers are parsed as
+notation or JSON, never executed; the API key never reaches a log or a result (the
+OpenAI backend redacts it). Errors are MCP tool errors carrying tunesmith's message.
+See ``docs/mcp.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+
+from tunesmith.backends.base import Backend
+from tunesmith.compose import compose_async
+from tunesmith.composition import midi_settings
+from tunesmith.errors import GrammarError, RequestError, TunesmithError
+from tunesmith.interpret import Interpretation, interpret
+from tunesmith.notation import format as format_tune
+from tunesmith.notation import parse
+from tunesmith.phrases import languages, meanings
+from tunesmith.presets import GM_INSTRUMENTS, instrument_ranges, style_presets
+from tunesmith.request import ComposeRequest
+from tunesmith.score import Tune
+from tunesmith.validate import validate as validate_tune
+
+__all__ = ["MAX_NOTATION", "build_server", "serve"]
+
+MAX_NOTATION = 100_000
+"""The longest tune text the tools read, in characters."""
+MAX_NAME = 200
+SUFFIXES = (".mid", ".midi", ".wav", ".flac", ".ogg", ".musicxml", ".xml", ".abc", ".svg", ".txt")
+INSTRUCTIONS = """\
+tunesmith composes melodies under exact constraints (notes or key and mode, meter, bars,
+tempo, range, instrument, style), checks every constraint and repairs what the model broke.
+compose takes words ("a slow air in E dorian for fiddle, 16 bars") and/or fields; validate
+checks a tune in tunesmith notation (resource tunesmith://notation); render writes MIDI,
+audio or sheet music. Files go into the server's output folder; give names such as
+"jig.mid" or "set/jig.wav"."""
+
+
+class OutputFolder:
+    """The one folder the server writes in; every name is checked to stay inside it."""
+
+    def __init__(self, root: str | Path) -> None:
+        folder = Path(root)
+        if not folder.is_dir():
+            raise RequestError(f"the output folder {folder} does not exist; create it first")
+        self.root = folder.resolve()
+
+    def path(self, name: str) -> Path:
+        """The place of ``name`` inside the folder, its parent folders made.
+
+        Raises :class:`RequestError` for an empty, absolute or escaping name, a symbolic
+        link that leads out, or a suffix no writer takes.
+        """
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+            raise RequestError(f"a file name is 1-{MAX_NAME} characters, e.g. 'jig.mid'")
+        if any(ord(character) < 32 for character in name):
+            raise RequestError(f"the file name {name!r} holds control characters")
+        posix, windows = PurePosixPath(name), PureWindowsPath(name)
+        if posix.is_absolute() or windows.is_absolute() or windows.drive or name.startswith("~"):
+            raise RequestError(
+                f"{name!r} is an absolute path: give a name inside the output folder, "
+                "e.g. 'jig.mid' or 'set/jig.mid'"
+            )
+        if ".." in posix.parts or ".." in windows.parts:
+            raise RequestError(f"{name!r} climbs out of the output folder ('..'): remove it")
+        if posix.suffix.lower() not in SUFFIXES:
+            raise RequestError(
+                f"cannot write {name!r}: the suffix picks the format, one of {', '.join(SUFFIXES)}"
+            )
+        target = (self.root / posix).resolve()
+        if not target.is_relative_to(self.root):
+            raise RequestError(f"{name!r} leads out of the output folder through a symbolic link")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.resolve().is_relative_to(self.root):  # a link made meanwhile
+            raise RequestError(f"{name!r} leads out of the output folder through a symbolic link")
+        return target
+
+    def relative(self, path: Path) -> str:
+        """A written path as the client named it: relative to the folder."""
+        return path.relative_to(self.root).as_posix()
+
+
+def _writers(tune: Tune, request: ComposeRequest) -> dict[str, Callable[[Path], Path]]:
+    from tunesmith.io import audio, files, midi, score  # noqa: PLC0415
+
+    settings = midi_settings(request)
+
+    def sound(path: Path) -> Path:
+        samples = audio.render_audio(
+            midi.midi_bytes(tune, settings), soundfont=audio.find_soundfont()
+        )
+        return audio.write_audio(samples, path, 44100)
+
+    def text(data: Callable[[], str]) -> Callable[[Path], Path]:
+        return lambda path: files.write_atomically(path, data().encode("utf-8"))
+
+    return {
+        ".mid": lambda path: midi.write_midi(tune, path, settings),
+        ".midi": lambda path: midi.write_midi(tune, path, settings),
+        ".wav": sound,
+        ".flac": sound,
+        ".ogg": sound,
+        ".musicxml": lambda path: files.write_atomically(
+            path, score.musicxml_bytes(tune, settings)
+        ),
+        ".xml": lambda path: files.write_atomically(path, score.musicxml_bytes(tune, settings)),
+        ".abc": text(lambda: score.abc_text(tune, settings)),
+        ".svg": text(lambda: score.svg_pages(tune, settings)[0]),
+        ".txt": text(lambda: format_tune(tune) + "\n"),
+    }
+
+
+def _fields(**given: Any) -> dict[str, Any]:
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _tune(notation: str) -> Tune:
+    if len(notation) > MAX_NOTATION:
+        raise RequestError(
+            f"the tune is {len(notation):,} characters; the tools read at most {MAX_NOTATION:,}"
+        )
+    return parse(notation)
+
+
+def build_server(  # noqa: PLR0915 - the tools are closures over the server's settings
+    out: str | Path, backend: Backend, *, max_bars: int = 64, concurrency: int = 2
+) -> MCPServer:
+    """The MCP server: tools, resources and their bounds (see the module docstring)."""
+    if concurrency < 1 or max_bars < 1:
+        raise RequestError(
+            f"concurrency and max_bars must be at least 1 (received {concurrency}, {max_bars})"
+        )
+    folder = OutputFolder(out)
+    slots = asyncio.Semaphore(concurrency)
+    server: MCPServer = MCPServer("tunesmith", instructions=INSTRUCTIONS)
+
+    def write(tune: Tune, request: ComposeRequest, names: list[str]) -> list[str]:
+        writers = _writers(tune, request)
+        paths = [folder.path(name) for name in names]  # every name checked before any write
+        return [folder.relative(writers[path.suffix.lower()](path)) for path in paths]
+
+    def fail(error: TunesmithError) -> ToolError:
+        return ToolError(f"{type(error).__name__}: {error}")
+
+    @server.tool()
+    async def compose(
+        *,
+        words: str | None = None,
+        notes: list[str] | None = None,
+        key: str | None = None,
+        mode: str | None = None,
+        meter: str | None = None,
+        bars: int | None = None,
+        tempo: float | None = None,
+        low: str | None = None,
+        high: str | None = None,
+        instrument: str | None = None,
+        style: str | None = None,
+        title: str | None = None,
+        seed: int | None = None,
+        files: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Compose a melody that keeps every constraint, from words and/or fields.
+
+        words: the tune in English or Ukrainian, e.g. "a slow air in E dorian for fiddle,
+        16 bars"; fields given as well win over the words. files: names to write in the
+        output folder; the suffix picks the format (.mid, .wav, .musicxml, .abc, .txt...).
+        Returns the tune in tunesmith notation, the report's summary, the request, how
+        the words were read, and the files written.
+        """
+        fields = _fields(
+            notes=notes,
+            key=key,
+            mode=mode,
+            meter=meter,
+            bars=bars,
+            tempo=tempo,
+            low=low,
+            high=high,
+            instrument=instrument,
+            style=style,
+            title=title,
+            seed=seed,
+        )
+        try:
+            request = await asyncio.to_thread(
+                lambda: (
+                    interpret(words, backend=backend, **fields)
+                    if words
+                    else ComposeRequest(**fields)
+                )
+            )
+            if request.bars > max_bars:
+                raise RequestError(
+                    f"bars must be at most {max_bars} on this server (received {request.bars})"
+                )
+            for name in files or []:
+                folder.path(name)  # refuse a bad name before composing
+            async with slots:
+                composition = await compose_async(request, backend=backend)
+            written = await asyncio.to_thread(write, composition.tune, request, files or [])
+        except TunesmithError as error:
+            raise fail(error) from None
+        explanation = request.explanation if isinstance(request, Interpretation) else None
+        return {
+            "notation": composition.text,
+            "summary": composition.report.summary,
+            "request": request.model_dump(mode="json"),
+            "explanation": None if explanation is None else explanation.model_dump(mode="json"),
+            "files": written,
+        }
+
+    @server.tool()
+    async def validate(
+        *,
+        notation: str,
+        words: str | None = None,
+        notes: list[str] | None = None,
+        key: str | None = None,
+        mode: str | None = None,
+        meter: str | None = None,
+        bars: int | None = None,
+        low: str | None = None,
+        high: str | None = None,
+        instrument: str | None = None,
+        style: str | None = None,
+    ) -> dict[str, Any]:
+        """Check a tune in tunesmith notation against constraints given as words or fields.
+
+        Returns ok, and each violation (kind, bar, beat, found, expected), or where the
+        text stops being tunesmith notation. bars defaults to the tune's own.
+        """
+        fields = _fields(
+            notes=notes,
+            key=key,
+            mode=mode,
+            meter=meter,
+            bars=bars,
+            low=low,
+            high=high,
+            instrument=instrument,
+            style=style,
+        )
+        try:
+            tune = _tune(notation)
+        except GrammarError as error:
+            where = {"line": error.line, "column": error.column, "token": error.token}
+            return {"ok": False, "grammar_error": {**where, "message": str(error)}}
+        except TunesmithError as error:
+            raise fail(error) from None
+
+        def check() -> dict[str, Any]:
+            request = interpret(words, **fields) if words else ComposeRequest(**fields)
+            said = isinstance(request, Interpretation) and any(
+                "bars" in phrase.sets for phrase in request.explanation.phrases
+            )
+            if bars is None and not said:
+                fields["bars"] = len(tune.bars)
+                request = interpret(words, **fields) if words else ComposeRequest(**fields)
+            report = validate_tune(tune, request)
+            return {
+                "ok": report.ok,
+                "violations": [v.model_dump(mode="json") for v in report.violations],
+                "request": request.model_dump(mode="json"),
+            }
+
+        try:
+            return await asyncio.to_thread(check)
+        except TunesmithError as error:
+            raise fail(error) from None
+
+    @server.tool()
+    async def render(
+        *,
+        notation: str,
+        files: list[str],
+        meter: str | None = None,
+        tempo: float | None = None,
+        instrument: str | None = None,
+        key: str | None = None,
+        mode: str | None = None,
+        title: str | None = None,
+    ) -> dict[str, Any]:
+        """Write a tune in tunesmith notation to files in the output folder.
+
+        The suffix of each name picks the format: .mid/.midi, .wav/.flac/.ogg (FluidSynth),
+        .musicxml/.xml, .abc, .svg, .txt. Returns the files written.
+        """
+        fields = _fields(
+            meter=meter, tempo=tempo, instrument=instrument, key=key, mode=mode, title=title
+        )
+        try:
+            tune = _tune(notation)
+            request = ComposeRequest(bars=len(tune.bars), **fields)
+            return {"files": await asyncio.to_thread(write, tune, request, files)}
+        except TunesmithError as error:
+            raise fail(error) from None
+
+    @server.resource("tunesmith://styles", mime_type="application/json")
+    def styles() -> str:
+        """The style presets: meter, tempo, bars, instrument, form, and the meters they allow."""
+        allowed = meanings()["styles"]
+        found = {
+            name: {**preset, "meters": allowed.get(name, {}).get("meters")}
+            for name, preset in style_presets().items()
+        }
+        return json.dumps(found, indent=2)
+
+    @server.resource("tunesmith://instruments", mime_type="application/json")
+    def instruments() -> str:
+        """The General MIDI instruments by program, with playable ranges where known."""
+        ranges = instrument_ranges()
+        listing = [
+            {"program": program, "name": name, "range": ranges.get(name)}
+            for program, name in enumerate(GM_INSTRUMENTS)
+        ]
+        return json.dumps(listing, indent=2)
+
+    @server.resource("tunesmith://notation", mime_type="text/markdown")
+    def notation() -> str:
+        """The text form of a tune (tunesmith notation) that validate and render read."""
+        from importlib import resources  # noqa: PLC0415
+
+        return resources.files("tunesmith").joinpath("notation.md").read_text("utf-8")
+
+    @server.resource("tunesmith://words/{language}", mime_type="application/toml")
+    def words(language: str) -> str:
+        """The phrases compose understands in one language (en, uk), as a TOML table."""
+        from importlib import resources  # noqa: PLC0415
+
+        if language not in languages():
+            raise ResourceNotFoundError(f"no word table {language!r}: use {', '.join(languages())}")
+        return resources.files("tunesmith").joinpath("words", f"{language}.toml").read_text("utf-8")
+
+    return server
+
+
+def serve(out: str | Path, backend: Backend, **settings: int) -> None:
+    """Run the server on stdio until the client closes it."""
+    build_server(out, backend, **settings).run("stdio")
