@@ -15,7 +15,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from corpus_cache import load
-
 from tunesmith.critic import MAX_INTERVAL, rhythm_key
 from tunesmith.metrics import COMPARED, measure
 from tunesmith.notation import parse
@@ -81,7 +80,8 @@ def main() -> None:
         "source": "music21 corpus: essenFolksong, oneills1850, ryansMammoth",
         "tunes": len(records),
         "intervals": {
-            str(a): {str(b): n for b, n in sorted(row.items())} for a, row in sorted(bigrams.items())
+            str(a): {str(b): n for b, n in sorted(row.items())}
+            for a, row in sorted(bigrams.items())
         },
         "meters": meters,
     }
@@ -93,7 +93,9 @@ def main() -> None:
         return f"p50 {statistics.median(values):.2f}, p90 {cut[17]:.2f}, p95 {cut[18]:.2f}"
 
     total = sum(after_leap.values())
-    print("after a leap of a fourth or more:", {k: f"{v / total:.0%}" for k, v in after_leap.items()})
+    print(
+        "after a leap of a fourth or more:", {k: f"{v / total:.0%}" for k, v in after_leap.items()}
+    )
     print("longest run of equal notes:", quantiles(runs))
     print("share of leaps (>= 5 semitones):", quantiles(leap_shares))
     print("share of the commonest pitch:", quantiles(top_shares))

@@ -14,9 +14,9 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from corpus_cache import load
 from music21 import key
 
+from corpus_cache import load
 from tunesmith.notation import parse
 from tunesmith.presets import style_presets
 from tunesmith.rhythm import meter_of, rhythm_for
@@ -104,7 +104,7 @@ def main() -> None:
             mode = record["mode"] if record["mode"] in {"major", "minor", "dorian"} else "major"
             pitch_key = key.Key(_name(record["tonic"]), mode)
             field = abc_key_field(pitch_key.tonic.name.replace("-", "b"), mode)
-            if field in keys or "#" in field and len(field) > 3:
+            if field in keys or ("#" in field and len(field) > 3):
                 continue
             first16 = Tune(tune.bars[:BARS])
             pitches = [p for bar in first16.bars for e in bar.events for p in e.pitches]

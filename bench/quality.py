@@ -21,20 +21,22 @@ Usage: python bench/quality.py [SEEDS]   (default 5 seeds: 30 tunes). Also impor
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import statistics
 import sys
 import time
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from corpus_cache import load
 
+from corpus_cache import load
 from tunesmith import compose
 from tunesmith.metrics import measure
 from tunesmith.notation import parse
-from tunesmith.score import Bar, Tune
+from tunesmith.score import Tune
 
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("jig on A B C# F# G", {"notes": ["A", "B", "C#", "F#", "G"], "style": "jig"}),
@@ -62,6 +64,7 @@ FEATURES = (
 )
 BANDS = ("stepwise_share", "repeat_share", "leap_share")
 CORPUS_PER_METER = 300
+OUT = Path(__file__).parent.parent / ".cache" / "quality_rows.json"
 
 
 def features(tune: Tune, meter: str) -> dict[str, float]:
@@ -71,7 +74,11 @@ def features(tune: Tune, meter: str) -> dict[str, float]:
     pitches = [e.pitches[-1].midi for e in notes]
     intervals = [b - a for a, b in itertools.pairwise(pitches)]
     numerator, denominator = (int(x) for x in meter.split("/"))
-    beat = Fraction(3 * 4, denominator) if numerator % 3 == 0 and denominator == 8 else Fraction(4, denominator)
+    beat = (
+        Fraction(3 * 4, denominator)
+        if numerator % 3 == 0 and denominator == 8
+        else Fraction(4, denominator)
+    )
     last_bar = tune.bars[-1]
     offset, last_offset, last = Fraction(0), Fraction(0), None
     for event in last_bar.events:
@@ -130,7 +137,9 @@ def _logistic_auc(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -
         for _ in range(50):
             p = 1 / (1 + np.exp(-a @ weights))
             gradient = a.T @ (p - y[train]) + 1.0 * np.r_[0, weights[1:]]
-            hessian = a.T @ (a * (p * (1 - p))[:, None]) + np.diag(np.r_[0, np.ones(len(weights) - 1)])
+            hessian = a.T @ (a * (p * (1 - p))[:, None]) + np.diag(
+                np.r_[0, np.ones(len(weights) - 1)]
+            )
             weights -= np.linalg.solve(hessian, gradient)
         b = np.c_[np.ones(len(test)), (x[test] - mean) / spread]
         scores[test] = b @ weights
@@ -210,10 +219,32 @@ def compare(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def explain(rows: list[dict[str, Any]]) -> None:
+    """Each feature's median: ours against the corpus (same meters), to see what gives us away."""
+    rng = random.Random(1)
+    for name, options in REQUESTS:
+        mine = [row for row in rows if row["request"] == name]
+        if not mine:
+            continue
+        reference = [
+            features(tune, mine[0]["meter"])
+            for tune in corpus_reference(mine[0]["meter"], options["style"] in DANCES, rng)
+        ]
+        cells = []
+        for key in FEATURES:
+            ours = statistics.median(row["features"][key] for row in mine)
+            theirs = statistics.median(f[key] for f in reference)
+            cells.append(f"{key[:12]} {ours:.2f}/{theirs:.2f}")
+        print(f"{name}: " + ", ".join(cells))
+
+
 def main() -> None:
     seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    result = compare(measure_tunes(seeds)["rows"])
-    print(result)
+    rows = measure_tunes(seeds)["rows"]
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    explain(rows)
+    print(compare(rows))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ from tunesmith import (
 )
 from tunesmith.backends.openai import GrammarMode
 from tunesmith.compose import backend_from_options
-from tunesmith.grammar import gbnf_to_lark, grammar_for
+from tunesmith.grammar import gbnf_to_lark
+from tunesmith.writing import grammar_for
 from tunesmith.validate import validate
 
 NOTES = ["A", "B", "C#", "F#", "G"]

@@ -1,59 +1,75 @@
-"""Prompts: templates render completely, examples are real tunes that match their headers."""
+"""Prompts: the tune book the embedded model continues, and the task chat models get."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 
 from tunesmith import ComposeRequest
-from tunesmith.notation import parse
-from tunesmith.prompts import load_examples, render_feedback, render_prompt
-from tunesmith.validate import validate
+from tunesmith.prompts import (
+    Example,
+    load_examples,
+    render_feedback,
+    render_prompt,
+    render_tunebook,
+)
+from tunesmith.rhythm import meter_of
+from tunesmith.writing import Writing
 
-JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=8, style="folk jig")
-
-
-def test_the_document_prompt_ends_with_the_header_of_the_new_tune() -> None:
-    prompt = render_prompt(JIG, ["e", "q", "q."])
-    assert "$" not in prompt.document
-    assert prompt.document.endswith(
-        "M: 6/8  Q: 112  Style: folk jig  Instrument: Flute\n"
-        "Notes: A B C# F# G  Range: C4-C7  Ends on: A\n"
-    )
+JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], style="folk jig", bars=16)
 
 
-def test_examples_in_the_requested_meter_come_first() -> None:
-    document = render_prompt(JIG, ["e", "q", "q."]).document
-    assert re.findall(r"^M: (\S+)", document, re.MULTILINE) == ["6/8", "6/8", "6/8"]
+def test_the_tune_book_ends_with_the_abc_header_of_the_new_tune() -> None:
+    prefix, suffix, examples = render_tunebook(Writing.of(JIG))
+    assert suffix == "X:4\nT:Jig on A B C# F# G\nR:jig\nM:6/8\nL:1/8\nK:Amix\n"
+    assert len(examples) == 3
+    assert prefix.startswith("X:1\n")
+    assert prefix.count("\nR:jig\n") == 3  # jigs in the meter asked for, in their own keys
+
+
+def test_the_prefix_is_the_same_for_every_request_in_a_meter_and_rhythm() -> None:
+    other = ComposeRequest(key="G", style="jig", bars=32, title="The Kesh")
+    first, second = render_tunebook(Writing.of(JIG))[0], render_tunebook(Writing.of(other))[0]
+    assert first == second  # so the decoding loop evaluates it once
+
+
+def test_a_title_cannot_inject_a_header_line() -> None:
+    request = ComposeRequest(key="D", title="Ōdori\nK:C#\nX:9")
+    suffix = render_tunebook(Writing.of(request))[1]
+    assert "T:Ōdori K:C# X:9\n" in suffix
+    assert suffix.count("\nK:") == 1
 
 
 def test_the_chat_prompt_states_every_constraint() -> None:
-    system, task = render_prompt(JIG, ["e", "q", "q."]).messages
+    request = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=8, style="jig")
+    system, task = render_prompt(Writing.of(request, "notation")).messages
     assert system["role"] == "system"
     assert "tunesmith notation" in system["content"]
     for fact in (
         "exactly 8 bars",
         "only the notes A B C# F# G",
-        "between C4 and C7",
+        "between D4 and D6",
         "End on A",
-        "e q q.",
+        "e e e or q e or e q or q.",
         "3 quarter notes",
     ):
         assert fact in task["content"]
 
 
+def test_a_tune_in_parts_is_written_once_per_part() -> None:
+    system, task = render_prompt(Writing.of(JIG, "notation")).messages
+    assert "2 parts (A then B) of 8 bars each: write each part once, 16 bars" in task["content"]
+
+
 def test_feedback_lists_each_problem() -> None:
-    feedback = render_feedback(JIG, ["bar 2: pitch D5", "bar 3: bar length 2"])
+    writing = Writing.of(ComposeRequest(meter="6/8", bars=8), "notation")
+    feedback = render_feedback(writing, ["bar 2: pitch D5", "bar 3: bar length 2"])
     assert "- bar 2: pitch D5\n- bar 3: bar length 2" in feedback
     assert "exactly 8 bars" in feedback
 
 
 @pytest.mark.parametrize("example", load_examples(), ids=lambda example: example.name)
-def test_every_example_is_a_real_tune_that_keeps_its_header(example: object) -> None:
-    text = example.text  # type: ignore[attr-defined]
-    fields = dict(re.findall(r"(\w[\w ]*?): (\S+(?: \S+)*?)(?=  |\n|$)", text.split("\n", 3)[2]))
-    meter = re.search(r"^M: (\S+)", text, re.MULTILINE)[1]  # type: ignore[index]
-    low, high = fields["Range"].split("-")
-    request = ComposeRequest(notes=fields["Notes"].split(), meter=meter, bars=8, low=low, high=high)
-    assert validate(parse(text.split("\n", 3)[3]), request).ok
+def test_every_example_is_sixteen_whole_bars_of_its_meter(example: Example) -> None:
+    bars = example.tune.bars
+    assert len(bars) == 16
+    assert {bar.duration for bar in bars} == {meter_of(example.meter).bar_length}
+    assert example.text(1).startswith(f"X:1\nT:{example.title}\nR:")

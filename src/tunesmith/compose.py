@@ -102,8 +102,7 @@ def _in_loop(
     count = backend.lanes if candidates is None else candidates
     if not 1 <= count <= backend.lanes:
         raise RequestError(
-            f"candidates must be between 1 and {backend.lanes} for this backend "
-            f"(received {count})"
+            f"candidates must be between 1 and {backend.lanes} for this backend (received {count})"
         )
     started = time.perf_counter()
     seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
@@ -126,7 +125,7 @@ def _in_loop(
         written = writing.read(result.text)
         judged.append((judge(written, request.meter, tonic), written, result))
     best = max(range(len(judged)), key=lambda index: judged[index][0].score)
-    judgement, written, result = judged[best]
+    _, written, result = judged[best]
     tune = writing.played(written)
     violations = validate(tune, request).violations
     repaired, repairs = repair(tune, request)

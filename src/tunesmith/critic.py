@@ -17,6 +17,7 @@ Three parts, each measured on the tune as written (each part once, as the corpus
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -73,12 +74,12 @@ def _clip(interval: int) -> int:
 
 def _interval_loglik(tune: Tune, bigrams: Mapping[str, Mapping[str, int]]) -> float:
     pitches = [midi for midi, _ in melody(tune.bars)]
-    intervals = [_clip(b - a) for a, b in zip(pitches, pitches[1:], strict=False)]
+    intervals = [_clip(b - a) for a, b in itertools.pairwise(pitches)]
     if len(intervals) < 2:
         return 0.0
     states = 2 * MAX_INTERVAL + 1
     total = 0.0
-    for before, after in zip(intervals, intervals[1:], strict=False):
+    for before, after in itertools.pairwise(intervals):
         row = bigrams.get(str(before), {})
         count = row.get(str(after), 0)
         total += math.log((count + 1) / (sum(row.values()) + states))
@@ -110,6 +111,7 @@ def _meter_data(meter: str) -> dict[str, Any]:
     if meter in meters:
         return dict(meters[meter])
     numerator, denominator = (int(part) for part in meter.split("/"))
+
     # another meter: the corpus meter with the closest bar length and beat kind
     def closeness(other: str) -> tuple[bool, float]:
         top, bottom = (int(part) for part in other.split("/"))

@@ -68,8 +68,10 @@ class Script(Protocol):
         ...
 
     def allows(self, segment: str) -> bool:
-        """Whether the free segment written so far (the sampled token's text included) may
-        go on; a token it refuses is drawn again, from the others the grammar allows."""
+        """Whether the free segment so far (the sampled token's text included) may go on.
+
+        A token it refuses is drawn again, from the others the grammar allows.
+        """
         ...
 
     def judge(self, text: str, segment: str) -> int:
@@ -150,7 +152,9 @@ class Decoder:
         self.vocab = L.llama_model_get_vocab(self._model.model)
         self.n_vocab = int(L.llama_vocab_n_tokens(self.vocab))
         self.lanes = lanes
-        params = L.llama_context_default_params()
+        # the model's own settings (attention kernel, cache types...), so the same tokens give
+        # the same logits as ``Llama.create_completion``; more sequences and a larger context
+        params = type(llm.context_params).from_buffer_copy(llm.context_params)
         params.n_ctx = n_ctx
         params.n_batch = BATCH
         params.n_ubatch = BATCH
@@ -185,7 +189,7 @@ class Decoder:
         if self.batch is not None:
             L.llama_batch_free(self.batch)
             self.batch = None
-        self._context.close()
+        self._context.close()  # type: ignore[no-untyped-call]
 
     # -- candidates -----------------------------------------------------------------------
 
@@ -270,30 +274,7 @@ class Decoder:
         """
         if not 1 <= len(scripts) <= self.lanes:
             raise ValueError(f"1 to {self.lanes} scripts per run (received {len(scripts)})")
-        L = _lib()  # noqa: N806
-        prefix_tokens = self.tokenize(prefix, bos=True)
-        suffix_tokens = self.tokenize(suffix, bos=False) or self.tokenize("\n", bos=False)
-        start = len(prefix_tokens) + len(suffix_tokens)
-        if start + 64 > L.llama_n_ctx(self.ctx):
-            raise BackendError(
-                f"the prompt takes {start} of the model's {L.llama_n_ctx(self.ctx)} tokens",
-                hint="ask for fewer bars",
-            )
-        self._prompt(prefix_tokens, suffix_tokens, len(scripts))
-        lanes = [
-            _Lane(
-                seq=index + 1,
-                script=script,
-                dist=L.llama_sampler_init_dist(seed + index),
-                result=LaneResult(""),
-                position=start,
-                logits_row=len(suffix_tokens) - 1 if len(suffix_tokens) <= BATCH else -1,
-            )
-            for index, script in enumerate(scripts)
-        ]
-        if len(suffix_tokens) > BATCH:
-            for lane in lanes:
-                lane.logits_row = (len(suffix_tokens) - 1) % BATCH
+        lanes = self._start(prefix, suffix, scripts, seed)
         try:
             for lane in lanes:
                 self._advance(lane, settings)
@@ -304,32 +285,63 @@ class Decoder:
                         retryable=True,
                         hint="ask for fewer bars or fewer candidates, or allow more time",
                     )
-                active = [lane for lane in lanes if not lane.done]
-                items: list[tuple[int, int, Sequence[int], bool]] = []
-                rows: dict[int, int] = {}
-                for lane in active:
-                    for index, token in enumerate(lane.pending):
-                        last = index == len(lane.pending) - 1
-                        if last:
-                            rows[lane.seq] = len(items)
-                        items.append((token, lane.position, (lane.seq,), last))
-                        lane.position += 1
-                    lane.pending = []
-                self._decode(items)
-                for lane in active:
-                    lane.logits_row = rows[lane.seq]
-                    self._advance(lane, settings)
-                    if lane.result.tokens > max_tokens:
-                        raise BackendError(
-                            f"a lane wrote more than {max_tokens} tokens without finishing",
-                            hint="this is a tunesmith bug; please report it",
-                        )
+                self._step([lane for lane in lanes if not lane.done], settings, max_tokens)
         finally:
             for lane in lanes:
                 self._free_lane(lane)
             for sequence in range(1, self.lanes + 1):
-                L.llama_memory_seq_rm(self.memory, sequence, -1, -1)
+                _lib().llama_memory_seq_rm(self.memory, sequence, -1, -1)
         return [lane.result for lane in lanes]
+
+    def _start(self, prefix: str, suffix: str, scripts: Sequence[Script], seed: int) -> list[_Lane]:
+        """Evaluate the prompt and make one lane per script, seeded ``seed + i``."""
+        L = _lib()  # noqa: N806
+        prefix_tokens = self.tokenize(prefix, bos=True) if prefix else []
+        suffix_tokens = self.tokenize(suffix, bos=not prefix)
+        if not suffix_tokens:
+            raise ValueError("the prompt's suffix must not be empty")
+        start = len(prefix_tokens) + len(suffix_tokens)
+        if start + 64 > L.llama_n_ctx(self.ctx):
+            raise BackendError(
+                f"the prompt takes {start} of the model's {L.llama_n_ctx(self.ctx)} tokens",
+                hint="ask for fewer bars",
+            )
+        self._prompt(prefix_tokens, suffix_tokens, len(scripts))
+        return [
+            _Lane(
+                seq=index + 1,
+                script=script,
+                dist=L.llama_sampler_init_dist(seed + index),
+                result=LaneResult(""),
+                position=start,
+                logits_row=(len(suffix_tokens) - 1) % BATCH,
+            )
+            for index, script in enumerate(scripts)
+        ]
+
+    def _step(self, active: list[_Lane], settings: SamplerSettings, max_tokens: int) -> None:
+        """Decode every active lane's pending tokens in one batch, then sample each lane."""
+        items: list[tuple[int, int, Sequence[int], bool]] = []
+        rows: dict[int, int] = {}
+        for lane in active:
+            for index, token in enumerate(lane.pending):
+                last = index == len(lane.pending) - 1
+                if last:
+                    rows[lane.seq] = len(items)
+                items.append((token, lane.position, (lane.seq,), last))
+                lane.position += 1
+            lane.pending = []
+        if len(items) > BATCH:
+            raise BackendError(f"a step of {len(items)} tokens (a tunesmith bug: bars are short)")
+        self._decode(items)
+        for lane in active:
+            lane.logits_row = rows[lane.seq]
+            self._advance(lane, settings)
+            if lane.result.tokens > max_tokens:
+                raise BackendError(
+                    f"a lane wrote more than {max_tokens} tokens without finishing",
+                    hint="this is a tunesmith bug; please report it",
+                )
 
     def _logits(self, lane: _Lane) -> npt.NDArray[np.float32]:
         L = _lib()  # noqa: N806
@@ -423,7 +435,7 @@ class Decoder:
             lane.result.refused_tokens += 1
             logits = np.where(ids == token, -np.inf, logits).astype(np.float32)
         else:
-            token = first
+            token = first if first is not None else _raise_dead_end()
         L.llama_sampler_accept(lane.grammar, token)
         L.llama_sampler_accept(lane.shape, token)
         L.llama_sampler_accept(lane.dist, token)
@@ -448,9 +460,7 @@ class Decoder:
         segment = lane.segment
         assert isinstance(segment, Free)
         written = lane.result.text[len(lane.segment_start_text) :]
-        problems = (
-            lane.script.judge(lane.segment_start_text, written) if segment.checked else 0
-        )
+        problems = lane.script.judge(lane.segment_start_text, written) if segment.checked else 0
         lane.tries.append((problems, written))
         if problems == 0 or len(lane.tries) > settings.retries:
             best_problems, best = min(lane.tries, key=lambda item: item[0])

@@ -95,7 +95,7 @@ class _Builder:
         self.options = [_options(spec) for spec in specs]
         self.final_offset = [_final_offset(spec) for spec in specs]
         self.rules: dict[str, str] = {}
-        self.live: dict[tuple[object, ...], bool] = {}
+        self.live: dict[str, bool] = {}
 
     def near(self, spec: BarSpec, previous: int | None) -> list[Pitch]:
         if previous is None:
@@ -221,6 +221,7 @@ def bars_gbnf(
 def _bars_gbnf(
     specs: tuple[BarSpec, ...], spelling: Spelling, start: Pitch | None, max_leap: int
 ) -> str:
+    """:func:`bars_gbnf`, cached."""
     if not specs:
         raise ConstraintError("a grammar needs at least one bar")
     builder = _Builder(specs, spelling, start, max_leap)
@@ -230,7 +231,9 @@ def _bars_gbnf(
             f"no {len(specs)}-bar run fits these pitches, rhythms, cadences and leaps of at "
             f"most {max_leap} semitones"
         )
-    root = f"root ::= {_literal(specs[0].prefix)} {first}" if specs[0].prefix else f"root ::= {first}"
+    root = (
+        f"root ::= {_literal(specs[0].prefix)} {first}" if specs[0].prefix else f"root ::= {first}"
+    )
     return "\n".join([root, *(f"{name} ::= {body}" for name, body in builder.rules.items())])
 
 

@@ -54,7 +54,7 @@ class Plan:
 
     def played(self) -> list[int]:
         """Indices of the written bars in the order they are heard."""
-        order = []
+        order: list[int] = []
         for letter in self.form:
             start = self.parts.index(letter) * self.part_bars
             order += range(start, start + self.part_bars)
@@ -107,9 +107,7 @@ def _cadence(number: int, part_bars: int) -> Cadence | None:
     return None
 
 
-def plan_for(
-    bars: int, *, form: str | None = None, style: dict[str, Any] | None = None
-) -> Plan:
+def plan_for(bars: int, *, form: str | None = None, style: dict[str, Any] | None = None) -> Plan:
     """The plan of a tune of ``bars`` heard bars.
 
     ``form`` (the request's) shares the bars equally among its parts; otherwise a style

@@ -85,7 +85,7 @@ def load_examples() -> tuple[Example, ...]:
         if not entry.name.endswith(".abc"):
             continue
         header: dict[str, str] = {}
-        body = []
+        body: list[str] = []
         for line in entry.read_text("utf-8").splitlines():
             match = _FIELD_RE.match(line)
             if match and not body:
@@ -165,7 +165,9 @@ def _fields(writing: Writing) -> dict[str, str]:
             f"{plan.part_bars} bars each: write each part once, {bars} bars in all; they are "
             f"played {plan.form}. End each part on {constraints.tonic}."
         )
-    cells = " or ".join(" ".join(map(duration_code, cell.durations)) for cell in writing.rhythm.cells)
+    cells = " or ".join(
+        " ".join(map(duration_code, cell.durations)) for cell in writing.rhythm.cells
+    )
     return {
         "title": _one_line(tune_title(writing)),
         "meter": request.meter,
@@ -208,4 +210,3 @@ def render_feedback(writing: Writing, problems: list[str]) -> str:
     return load_template("feedback").substitute(
         problems=listed, length_rule=_fields(writing)["length_rule"]
     )
-

@@ -22,8 +22,6 @@ from tunesmith.theory import Constraints, is_known_mode, known_modes
 __all__ = ["ComposeRequest"]
 
 MAX_BARS = 256
-MIN_SECTION_BARS = 4
-"""A style's form applies only when each section gets at least this many bars."""
 
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
 
@@ -57,7 +55,9 @@ class ComposeRequest(BaseModel):
     title: str | None = Field(None, description="title written into the MIDI file")
     seed: int | None = Field(None, description="random seed for repeatable output")
     form: str | None = Field(
-        None, description="sections, e.g. 'AABB': each letter a part of bars/len(form) bars"
+        None,
+        description="parts in the order they are heard, e.g. 'AABA': each letter a part of "
+        "bars/len(form) bars (default: the style's, with its part length)",
     )
 
     @model_validator(mode="before")
@@ -74,18 +74,7 @@ class ComposeRequest(BaseModel):
         if not any(name in given for name in ("notes", "key", "mode")):
             fields += ["notes", "key", "mode"]
         defaults = {name: preset[name] for name in fields if name in preset}
-        merged = {**defaults, **given}
-        form = preset.get("form")
-        bars = merged.get("bars")
-        if (
-            "form" not in given
-            and form
-            and isinstance(bars, int)
-            and bars % len(form) == 0
-            and bars // len(form) >= MIN_SECTION_BARS
-        ):
-            merged["form"] = form  # only where it splits the bars into real phrases
-        return merged
+        return {**defaults, **given}
 
     def __init__(self, **data: Any) -> None:
         try:

@@ -221,9 +221,7 @@ def rhythm_for(
             }
         )
     )
-    slots: list[Cell | None] = [
-        None if text == ANY_CELL else Cell.parse(text) for text in cadence
-    ]
+    slots: list[Cell | None] = [None if text == ANY_CELL else Cell.parse(text) for text in cadence]
     if not slots:  # default: the phrase ends on a long note from a strong beat
         last = _cadence_length(meter, cell_length)
         filled = meter.bar_length - last

@@ -76,6 +76,78 @@ def melody(bars: Sequence[Bar]) -> list[tuple[int, int]]:
     return notes
 
 
+@dataclass(frozen=True)
+class _Context:
+    """The melody so far, and where the bar being judged starts in it."""
+
+    pitches: list[int]
+    intervals: list[int]
+    first_new: int
+    """Index of the bar's first note in ``pitches``."""
+
+    @property
+    def new_intervals(self) -> range:
+        """Indices of the intervals that end on one of the bar's notes."""
+        return range(max(self.first_new - 1, 0), len(self.intervals))
+
+
+def _run(rules: Rules, melody: _Context) -> str | None:
+    run = 1
+    for index in range(1, len(melody.pitches)):
+        run = run + 1 if melody.pitches[index] == melody.pitches[index - 1] else 1
+        if index >= melody.first_new and run > rules.max_run:
+            return f"more than {rules.max_run} equal notes in a row"
+    return None
+
+
+def _leap_share(rules: Rules, melody: _Context) -> str | None:
+    intervals = melody.intervals
+    leaps = sum(1 for interval in intervals if abs(interval) >= rules.leap)
+    if (
+        len(melody.pitches) >= MIN_NOTES
+        and leaps > rules.max_leap_share * len(intervals)
+        and any(abs(intervals[index]) >= rules.leap for index in melody.new_intervals)
+    ):
+        return f"leaps are more than {rules.max_leap_share:.0%} of intervals"
+    return None
+
+
+def _leaps_resolve(rules: Rules, melody: _Context) -> str | None:
+    if not rules.resolve_leaps:
+        return None
+    intervals = melody.intervals
+    for index in melody.new_intervals:
+        if index == 0 or abs(intervals[index - 1]) < rules.leap:
+            continue
+        if intervals[index] * intervals[index - 1] > 0 and abs(intervals[index]) >= rules.leap:
+            return "two leaps in a row the same way"
+    return None
+
+
+def _pitch_share(rules: Rules, melody: _Context) -> str | None:
+    pitches = melody.pitches
+    top, count = Counter(pitches).most_common(1)[0]
+    if (
+        len(pitches) >= MIN_NOTES
+        and count > rules.max_pitch_share * len(pitches)
+        and top in pitches[melody.first_new :]
+    ):
+        return f"one pitch is more than {rules.max_pitch_share:.0%} of the notes"
+    return None
+
+
+def _zigzag(rules: Rules, melody: _Context) -> str | None:
+    intervals, zigzag = melody.intervals, 0
+    for index in range(1, len(intervals)):
+        zigzag = zigzag + 1 if intervals[index - 1] * intervals[index] < 0 else 0
+        if index in melody.new_intervals and zigzag > rules.max_zigzag:
+            return f"more than {rules.max_zigzag} changes of direction in a row"
+    return None
+
+
+_NOTE_RULES = (_run, _leap_share, _leaps_resolve, _pitch_share, _zigzag)
+
+
 def broken_rules(
     rules: Rules,
     bars: Sequence[Bar],
@@ -95,59 +167,15 @@ def broken_rules(
         return []
     last = len(bars) - 1
     broken = []
-    key = bar_key(bars[last])
-    if (
-        complete
-        and rules.unique_bars
-        and (
-            key in forbidden
-            or any(
-                bar_key(bar) == key for index, bar in enumerate(bars[:last]) if index not in copies
-            )
-        )
-    ):
-        broken.append("a repeated bar")
+    if complete and rules.unique_bars:
+        key = bar_key(bars[last])
+        earlier = (bar_key(bar) for index, bar in enumerate(bars[:last]) if index not in copies)
+        if key in forbidden or key in earlier:
+            broken.append("a repeated bar")
     notes = melody(bars)
     first_new = next((i for i, (_, bar) in enumerate(notes) if bar == last), len(notes))
-    if first_new == len(notes):
-        return broken
-    pitches = [midi for midi, _ in notes]
-    intervals = [b - a for a, b in itertools.pairwise(pitches)]
-    new = range(max(first_new - 1, 0), len(intervals))  # intervals ending on a new note
-    run = 1
-    for index in range(1, len(pitches)):
-        run = run + 1 if pitches[index] == pitches[index - 1] else 1
-        if index >= first_new and run > rules.max_run:
-            broken.append(f"more than {rules.max_run} equal notes in a row")
-            break
-    leaps = sum(1 for interval in intervals if abs(interval) >= rules.leap)
-    if (
-        len(pitches) >= MIN_NOTES
-        and leaps > rules.max_leap_share * len(intervals)
-        and any(abs(intervals[index]) >= rules.leap for index in new)
-    ):
-        broken.append(f"leaps are more than {rules.max_leap_share:.0%} of intervals")
-    if rules.resolve_leaps:
-        for index in new:
-            if index == 0 or abs(intervals[index - 1]) < rules.leap:
-                continue
-            before, after = intervals[index - 1], intervals[index]
-            if after * before > 0 and abs(after) >= rules.leap:
-                broken.append("two leaps in a row the same way")
-                break
-    counts = Counter(pitches)
-    top, top_count = counts.most_common(1)[0]
-    if (
-        len(pitches) >= MIN_NOTES
-        and top_count > rules.max_pitch_share * len(pitches)
-        and top in pitches[first_new:]
-    ):
-        broken.append(f"one pitch is more than {rules.max_pitch_share:.0%} of the notes")
-    zigzag = 0
-    for index in range(1, len(intervals)):
-        a, b = intervals[index - 1], intervals[index]
-        zigzag = zigzag + 1 if a * b < 0 else 0
-        if index in new and zigzag > rules.max_zigzag:
-            broken.append(f"more than {rules.max_zigzag} changes of direction in a row")
-            break
+    if first_new < len(notes):
+        pitches = [midi for midi, _ in notes]
+        context = _Context(pitches, [b - a for a, b in itertools.pairwise(pitches)], first_new)
+        broken += [problem for rule in _NOTE_RULES if (problem := rule(rules, context))]
     return broken

@@ -14,12 +14,12 @@ A :class:`Spelling` gives the grammar its literals (:meth:`Spelling.cell_texts`,
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
-from tunesmith.errors import GrammarError, NotationError
+from tunesmith.errors import GrammarError, NotationError, NoteNameError
 from tunesmith.notation import format_event, parse
 from tunesmith.rhythm import Cell, Meter
 from tunesmith.score import Bar, Event, Pitch, duration_code
@@ -42,10 +42,13 @@ _ABC_MODES = {
 }
 
 
-class Spelling(Protocol):
+class Spelling(Hashable, Protocol):
     """The text of notes on the model's side of the boundary."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """``"abc"`` or ``"notation"``."""
+        ...
 
     def cell_texts(self, cell: Cell, pitches: Sequence[Pitch]) -> list[str]:
         """The literal of each note of ``cell`` sounding ``pitches`` (same length)."""
@@ -180,7 +183,7 @@ class AbcSpelling:
         return "|:"
 
     def write(self, bar: Bar) -> str:
-        """The bar beamed by beat: ``dfa afd``; ``A>B`` dotted pairs, ``(3`` triplets, ``-`` ties."""
+        """The bar beamed by beat: ``dfa afd``; ``A>B``, ``(3`` and ``-`` where they belong."""
         out, position, triplet_left, broken = [], Fraction(0), 0, False
         events = bar.events
         for index, event in enumerate(events):
@@ -218,61 +221,79 @@ class AbcSpelling:
 
         Raises :class:`GrammarError` with the line and column of anything else.
         """
-        signature = _signature(self.key_sharps)
-        bars: list[Bar] = []
-        events: list[Event] = []
-        triplet_left, broken = 0, False
+        reader = _AbcReader(_signature(self.key_sharps))
         line, line_start = 1, 0
         for match in _TOKEN_RE.finditer(text):
             kind = match.lastgroup
-            column = match.start() - line_start + 1
             if kind == "space":
                 newlines = match.group().count("\n")
                 if newlines:
                     line += newlines
                     line_start = match.start() + match.group().rindex("\n") + 1
-                continue
-            if kind == "bar":
-                if events:
-                    bars.append(Bar(tuple(events)))
-                    events = []
-                continue
-            if kind == "triplet":
-                triplet_left = 3
-                continue
-            if kind == "broken":
-                if not events or events[-1].is_rest:
+            elif kind == "bar":
+                reader.bar_line()
+            elif kind == "triplet":
+                reader.triplet_left = 3
+            elif kind in {"broken", "note"}:
+                try:
+                    reader.broken() if kind == "broken" else reader.note(match)
+                except ValueError as error:
+                    column = match.start() - line_start + 1
                     raise GrammarError(
-                        "'>' must follow a note", line=line, column=column, token=">"
-                    )
-                events[-1] = Event(events[-1].pitches, events[-1].duration * Fraction(3, 2))
-                broken = True
-                continue
-            if kind != "note":
+                        str(error), line=line, column=column, token=match.group()
+                    ) from None
+            else:
+                column = match.start() - line_start + 1
                 raise GrammarError(
                     "not part of tunesmith's ABC", line=line, column=column, token=match.group()
                 )
-            length = ABC_UNIT * int(match["num"] or 1)
-            if match["slash"]:
-                length /= int(match["den"] or 2)
-            if triplet_left:
-                length, triplet_left = length * Fraction(2, 3), triplet_left - 1
-            if broken:
-                length, broken = length / 2, False
-            step = match["step"]
-            if step == "z":
-                events.append(Event.rest(length))
-                continue
-            octave = (5 if step.islower() else 4) + match["oct"].count("'") - match["oct"].count(",")
-            alter = (
-                _ACCIDENTAL_VALUE[match["acc"]]
-                if match["acc"]
-                else signature.get(step.upper(), 0)
-            )
-            events.append(Event((Pitch(step.upper(), alter, octave),), length))
-        if events:
-            bars.append(Bar(tuple(events)))
-        return bars
+        reader.bar_line()
+        return reader.bars
+
+
+class _AbcReader:
+    """The state of :meth:`AbcSpelling.read`: bars so far, the open bar, tuplet and '>'."""
+
+    def __init__(self, signature: dict[str, int]) -> None:
+        self.signature = signature
+        self.bars: list[Bar] = []
+        self.events: list[Event] = []
+        self.triplet_left = 0
+        self.halve_next = False
+
+    def bar_line(self) -> None:
+        if self.events:
+            self.bars.append(Bar(tuple(self.events)))
+            self.events = []
+
+    def broken(self) -> None:
+        if not self.events or self.events[-1].is_rest:
+            raise ValueError("'>' must follow a note")
+        last = self.events[-1]
+        self.events[-1] = Event(last.pitches, last.duration * Fraction(3, 2))
+        self.halve_next = True
+
+    def note(self, match: re.Match[str]) -> None:
+        length = ABC_UNIT * int(match["num"] or 1)
+        if match["slash"]:
+            length /= int(match["den"] or 2)
+        if self.triplet_left:
+            length, self.triplet_left = length * Fraction(2, 3), self.triplet_left - 1
+        if self.halve_next:
+            length, self.halve_next = length / 2, False
+        step = match["step"]
+        if step == "z":
+            self.events.append(Event.rest(length))
+            return
+        marks = match["oct"]
+        octave = (5 if step.islower() else 4) + marks.count("'") - marks.count(",")
+        accidental = match["acc"]
+        alter = _ACCIDENTAL_VALUE[accidental] if accidental else self.signature.get(step.upper(), 0)
+        try:
+            pitch = Pitch(step.upper(), alter, octave)
+        except NoteNameError as error:
+            raise ValueError(str(error)) from None
+        self.events.append(Event((pitch,), length))
 
 
 @dataclass(frozen=True)
@@ -311,4 +332,3 @@ class NotationSpelling:
     def write(self, bar: Bar) -> str:
         """:func:`tunesmith.notation.format_event` for each event."""
         return " ".join(format_event(event) for event in bar.events)
-

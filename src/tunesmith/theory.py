@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING, Self
 
 from tunesmith.errors import ConstraintError
 from tunesmith.presets import instrument_ranges, program_number
-from tunesmith.score import DURATIONS, Pitch, PitchClass, Tune
+from tunesmith.rhythm import meter_of
+from tunesmith.score import Pitch, PitchClass
 
 if TYPE_CHECKING:
     from tunesmith.request import ComposeRequest
 
-__all__ = ["Constraints", "expand_form", "known_modes", "written_sections"]
+__all__ = ["Constraints", "is_known_mode", "known_modes"]
 
 MAX_LEAP = 7
-"""A perfect fifth: the largest melodic step the grammar allows, besides the octave."""
+"""A perfect fifth: the largest melodic step the grammar allows."""
 DEFAULT_LOW, DEFAULT_HIGH = "C4", "C6"
 
 _MODE_ALIASES = {
@@ -78,16 +79,11 @@ class Constraints:
     tonic_pitches: tuple[Pitch, ...]
     half_cadence_pitches: tuple[Pitch, ...]
     """Allowed pitches of the dominant chord (a phrase that ends open), or the tonic's."""
-    form: str
-    """The sections in order, e.g. "AABB"; "A" for a tune without sections."""
-    section_bars: int
-    """Bars per section."""
     max_leap: int
     """Largest melodic step (semitones, besides the octave) the grammar lets the model take.
 
     Guidance for generation, not a checked constraint: folk tunes move mostly by step.
     """
-    """The allowed tonic pitches within the range (a tune ends on one)."""
     low: Pitch
     high: Pitch
     numerator: int
@@ -102,10 +98,6 @@ class Constraints:
     key_mode: str | None
     """The diatonic mode whose key signature the tune is written with (ABC's ``K:``)."""
     program: int
-    durations: tuple[str, ...]
-    """The rhythm vocabulary: notation duration codes that suit the meter."""
-    cell_length: Fraction
-    """Quarter notes per rhythm cell: notes stay inside a cell or span whole cells."""
     description: str
     """The pitch constraint in words, e.g. 'D dorian' or 'only the notes A B C# F# G'."""
 
@@ -164,12 +156,11 @@ class Constraints:
                 f"the range {low}-{high} contains no {tonic}, the tonic the tune must end on; "
                 "widen low/high"
             )
-        numerator, denominator, bar_length, beat_length = _meter_facts(request.meter)
-        form = request.form or "A"
-        if request.bars % len(form):
+        meter = meter_of(request.meter)
+        if request.form is not None and request.bars % len(request.form):
             raise ConstraintError(
-                f"form {form!r} has {len(form)} sections, which cannot share {request.bars} bars "
-                f"equally; ask for a multiple of {len(form)} bars"
+                f"form {request.form!r} has {len(request.form)} parts, which cannot share "
+                f"{request.bars} bars equally; ask for a multiple of {len(request.form)} bars"
             )
         dominant = {(tonic.semitone + step) % 12 for step in (7, 11, 2)}  # V: 5th, 7th, 2nd
         half_cadence = tuple(p for p in pitches if p.pitch_class.semitone in dominant)
@@ -179,66 +170,19 @@ class Constraints:
             pitches=pitches,
             tonic_pitches=tonic_pitches,
             half_cadence_pitches=half_cadence or tonic_pitches,
-            form=form,
-            section_bars=request.bars // len(form),
             max_leap=MAX_LEAP,
             low=low,
             high=high,
-            numerator=numerator,
-            denominator=denominator,
-            bar_length=bar_length,
-            beat_length=beat_length,
+            numerator=meter.numerator,
+            denominator=meter.denominator,
+            bar_length=meter.bar_length,
+            beat_length=meter.beat_length,
             key_sharps=key_sharps,
             key_minor=key_mode == "minor",
             key_mode=key_mode,
             program=program_number(request.instrument),
-            durations=_rhythm_vocabulary(numerator, denominator),
-            cell_length=_cell_length(numerator, denominator, beat_length),
             description=description,
         )
-
-
-@functools.cache
-def _meter_facts(meter_text: str) -> tuple[int, int, Fraction, Fraction]:
-    """Numerator, denominator, bar length and beat length (quarter notes), from music21."""
-    from music21 import meter  # noqa: PLC0415
-
-    time_signature = meter.TimeSignature(meter_text)
-    return (
-        time_signature.numerator,
-        time_signature.denominator,
-        Fraction(time_signature.barDuration.quarterLength),
-        Fraction(time_signature.beatDuration.quarterLength),
-    )
-
-
-def _cell_length(numerator: int, denominator: int, beat_length: Fraction) -> Fraction:
-    """The rhythm cell: the beat in compound meters (6/8, 9/8, 12/8), half a bar in 4/4.
-
-    Other meters (2/4, 3/4, 7/8...) are filled freely, one cell a bar.
-    """
-    bar_length = Fraction(4 * numerator, denominator)
-    if denominator >= 8 and numerator % 3 == 0 and numerator > 3:
-        return beat_length
-    if (numerator, denominator) == (4, 4):
-        return bar_length / 2
-    return bar_length
-
-
-def _rhythm_vocabulary(numerator: int, denominator: int) -> tuple[str, ...]:
-    """Durations that suit a meter: eighths and dotted quarters in 6/8, quarters in 3/4..."""
-    if denominator >= 8 and numerator % 3 == 0:
-        codes: tuple[str, ...] = ("e", "q", "q.", "h.")
-    elif denominator >= 16:
-        codes = ("s", "e", "e.", "q")
-    elif denominator == 8:
-        codes = ("e", "q", "q.")
-    elif denominator <= 2:
-        codes = ("q", "h", "h.", "w")
-    else:
-        codes = ("e", "q", "q.", "h", "h.", "w")
-    bar_length = Fraction(4 * numerator, denominator)
-    return tuple(code for code in codes if DURATIONS[code] <= bar_length)
 
 
 def _music21_name(name: str) -> str:
@@ -258,8 +202,10 @@ DIATONIC_MODES = ("major", "minor", "mixolydian", "dorian", "lydian", "phrygian"
 
 @functools.cache
 def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | None, str | None]:
-    """The key signature and mode of the diatonic mode on the tonic that holds the most of
-    the pitch classes (all of them where one does); (None, None) when none holds most."""
+    """The key signature and mode of the diatonic mode on the tonic holding most pitch classes.
+
+    All of them where a mode does; (None, None) when no mode holds more than half.
+    """
     from music21 import key  # noqa: PLC0415
 
     tonic = pitch_classes[0]
@@ -276,27 +222,3 @@ def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | Non
     if best[0] * 2 <= len(wanted):
         return None, None
     return best[1], best[2]
-
-
-def written_sections(form: str) -> str:
-    """The sections the model writes, each once, in order of appearance: "AABA" -> "AB"."""
-    return "".join(dict.fromkeys(form))
-
-
-def expand_form(tune: Tune, form: str, section_bars: int) -> Tune:
-    """The written sections (A, then B...) laid out in the form's order (A A B B).
-
-    A tune with another number of bars than the written sections need is returned as it
-    is, for validation to flag and repair to fix.
-    """
-    sections = written_sections(form)
-    if len(sections) == len(form) or len(tune.bars) != len(sections) * section_bars:
-        return tune
-    start = {letter: index * section_bars for index, letter in enumerate(sections)}
-    return Tune(
-        tuple(
-            bar
-            for letter in form
-            for bar in tune.bars[start[letter] : start[letter] + section_bars]
-        )
-    )

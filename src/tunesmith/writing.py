@@ -26,7 +26,7 @@ from tunesmith.rules import Rules, bar_key, broken_rules
 from tunesmith.score import Bar, Pitch, Tune
 from tunesmith.spelling import AbcSpelling, NotationSpelling, Spelling
 
-__all__ = ["PlanScript", "Writing"]
+__all__ = ["PlanScript", "Writing", "grammar_for"]
 
 BARS_PER_LINE = 4
 
@@ -57,11 +57,11 @@ class Writing:
             cadence=style.get("cadence", ()) if same_meter else (),
         )
         plan = plan_for(request.bars, form=request.form, style=style if same_meter else None)
-        chosen: Spelling = (
-            AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
-            if spelling == "abc"
-            else NotationSpelling()
-        )
+        chosen: Spelling
+        if spelling == "abc":
+            chosen = AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
+        else:
+            chosen = NotationSpelling()
         return cls(request, plan, rhythm, chosen, Rules.from_data(style.get("rules")), style)
 
     @property
@@ -82,24 +82,21 @@ class Writing:
         """What written bar ``index`` may hold; ``following`` is a known next note."""
         constraints = self.request.constraints
         bar = self.plan.bars[index]
+        cadence = bar.cadence if bar.source is None else self.plan.bars[bar.source].cadence
         final: frozenset[int] | None = None
-        if bar.cadence == "full":
+        if cadence == "full":
             final = frozenset(p.midi for p in constraints.tonic_pitches)
-        elif bar.cadence == "half":
+        elif cadence == "half":
             final = frozenset(p.midi for p in constraints.half_cadence_pitches)
         if following is not None:
             leap = constraints.max_leap
-            near = frozenset(
-                p.midi
-                for p in self.pitches
-                if abs(p.midi - following.midi) <= leap
-            )
+            near = frozenset(p.midi for p in self.pitches if abs(p.midi - following.midi) <= leap)
             final = near if final is None else (final & near) or final
         prefix, separator = self.layout(index)
         return BarSpec(
             rhythm=self.rhythm,
             pitches=self.pitches,
-            cadence=bar.cadence is not None,
+            cadence=cadence is not None,
             final=final,
             prefix=prefix,
             separator=separator,
@@ -120,7 +117,9 @@ class Writing:
         """
         bars = self.spelling.read(text)
         if not bars:
-            raise GrammarError("no notes: a tune needs at least one bar", line=1, column=1, token="")
+            raise GrammarError(
+                "no notes: a tune needs at least one bar", line=1, column=1, token=""
+            )
         return Tune(tuple(bars))
 
     def played(self, written: Tune) -> Tune:
@@ -132,6 +131,11 @@ class Writing:
     def examples_forbidden(self, examples: Sequence[Tune]) -> frozenset[tuple[Any, ...]]:
         """The bars of the prompt's example tunes, which a new bar must not copy."""
         return frozenset(bar_key(bar) for tune in examples for bar in tune.bars)
+
+
+def grammar_for(request: ComposeRequest, spelling: str = "notation") -> str:
+    """The GBNF grammar a server gets for ``request``: the whole tune, each part once."""
+    return Writing.of(request, spelling).whole_grammar()
 
 
 class PlanScript:
@@ -206,10 +210,8 @@ class PlanScript:
             return True  # a partial token the grammar allows: judged when it is whole
         if not bars:
             return True
-        prefix, separator = self.writing.layout(self.index - 1)
         bar = bars[0]
-        length = self.writing.rhythm.meter.bar_length
-        complete = bar.duration == length
+        complete = bar.duration == self.writing.rhythm.meter.bar_length
         return not broken_rules(
             self.writing.rules,
             [*self.bars, bar],

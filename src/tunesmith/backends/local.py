@@ -177,6 +177,11 @@ class LocalBackend:
         """The GGUF file this backend runs."""
         return self._model_path or embedded_model_path()
 
+    @property
+    def llama(self) -> Any:
+        """The ``llama_cpp.Llama`` this backend runs (loaded once per process)."""
+        return _load(self.model_path, UNCONSTRAINED_CTX, self._n_threads)
+
     def decoder(self) -> Decoder:
         """The decoding loop on this backend's model (made once per process)."""
         return _decoder(self.model_path, self._n_threads, self.lanes, self._n_ctx)
@@ -191,7 +196,10 @@ class LocalBackend:
         settings: SamplerSettings,
         deadline: float | None,
     ) -> list[LaneResult]:
-        """Decode one candidate per script behind ``prefix`` + ``suffix`` (see :mod:`tunesmith.decode`)."""
+        """Decode one candidate per script behind ``prefix`` + ``suffix``.
+
+        See :mod:`tunesmith.decode`; ``deadline`` is a :func:`time.monotonic` value.
+        """
         decoder = self.decoder()
         with _lock:  # one llama.cpp context is not safe to share between threads
             return decoder.run(
@@ -228,7 +236,7 @@ class LocalBackend:
                 finish_reason="stop",
                 seconds=time.perf_counter() - started,
             )
-        llm = _load(self.model_path, UNCONSTRAINED_CTX, self._n_threads)
+        llm = self.llama
         prompt_tokens = len(llm.tokenize(prompt.document.encode("utf-8"), add_bos=True))
         room = UNCONSTRAINED_CTX - prompt_tokens
         if room < 16:

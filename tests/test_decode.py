@@ -1,0 +1,146 @@
+"""tunesmith's decoding loop on the real embedded model: exact, reproducible, bounded."""
+
+from __future__ import annotations
+
+import time
+
+import llama_cpp
+import pytest
+
+from tunesmith import BackendError, ComposeRequest
+from tunesmith.backends.local import LocalBackend
+from tunesmith.decode import Forced, Free, SamplerSettings, Segment
+from tunesmith.grammar import grammar_alphabet
+from tunesmith.prompts import render_tunebook
+from tunesmith.writing import PlanScript, Writing
+
+pytestmark = pytest.mark.model
+
+REQUEST = ComposeRequest(key="D", meter="6/8", bars=2)
+WRITING = Writing.of(REQUEST)
+PREFIX, SUFFIX, _ = render_tunebook(WRITING)
+
+
+class OneGrammar:
+    """A script of one free segment, judged by nobody."""
+
+    def __init__(self, grammar: str) -> None:
+        self.grammar: str | None = grammar
+
+    def next_segment(self, text: str) -> Segment | None:
+        grammar, self.grammar = self.grammar, None
+        return None if grammar is None else Free(grammar, checked=False)
+
+    def allows(self, segment: str) -> bool:
+        return True
+
+    def judge(self, text: str, segment: str) -> int:
+        return 0
+
+
+@pytest.fixture(scope="module")
+def backend() -> LocalBackend:
+    return LocalBackend()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_loop_writes_what_create_completion_writes_under_the_same_grammar(
+    backend: LocalBackend, seed: int
+) -> None:
+    grammar = WRITING.whole_grammar()
+    [lane] = backend.write(
+        "",
+        PREFIX + SUFFIX,
+        [OneGrammar(grammar)],
+        seed=seed,
+        settings=SamplerSettings(retries=0),
+        deadline=None,
+    )
+    llm = backend.llama
+    llm.reset()
+    reference = llm.create_completion(
+        PREFIX + SUFFIX,
+        max_tokens=200,
+        temperature=0.8,
+        seed=seed,
+        grammar=llama_cpp.LlamaGrammar.from_string(grammar, verbose=False),
+    )
+    assert lane.text == reference["choices"][0]["text"]
+
+
+def test_only_tokens_made_of_the_grammars_characters_are_offered(backend: LocalBackend) -> None:
+    decoder = backend.decoder()
+    alphabet = grammar_alphabet(WRITING.whole_grammar())
+    offered = decoder.candidates(alphabet)
+    pieces = [decoder.pieces[int(token)] for token in offered if token not in decoder.eog]
+    assert all(set(piece) <= alphabet for piece in pieces)
+    every = [
+        token for token, piece in enumerate(decoder.pieces) if piece and set(piece) <= alphabet
+    ]
+    assert sorted(int(t) for t in offered if t not in decoder.eog) == every
+    assert 100 < len(offered) < decoder.n_vocab / 50
+
+
+def test_the_same_seed_gives_the_same_lanes_whether_the_prefix_is_cached_or_not(
+    backend: LocalBackend,
+) -> None:
+    def run() -> list[str]:
+        scripts = [PlanScript(WRITING) for _ in range(2)]
+        results = backend.write(
+            PREFIX, SUFFIX, list(scripts), seed=5, settings=SamplerSettings(), deadline=None
+        )
+        return [result.text for result in results]
+
+    first = run()  # the prefix may be cached from an earlier test, or evaluated now
+    backend.decoder()._prefix = []  # forget it: evaluated again from scratch
+    backend.write(
+        "X:1\nT:another tune book\n",
+        SUFFIX,
+        [PlanScript(WRITING)],
+        seed=1,
+        settings=SamplerSettings(),
+        deadline=None,
+    )
+    assert run() == first
+    assert first[0] != first[1]  # two lanes, two seeds, two tunes
+
+
+def test_forced_text_is_written_as_it_is_and_free_text_follows_its_grammar(
+    backend: LocalBackend,
+) -> None:
+    class Echo:
+        def __init__(self) -> None:
+            self.steps: list[Segment] = [
+                Forced("|:"),
+                Free('root ::= "d3 " ("f3" | "a3") "|"'),
+                Forced("d6:|\n"),
+            ]
+
+        def next_segment(self, text: str) -> Segment | None:
+            return self.steps.pop(0) if self.steps else None
+
+        def allows(self, segment: str) -> bool:
+            return "a" not in segment  # a rule: the grammar allows a3, the script does not
+
+        def judge(self, text: str, segment: str) -> int:
+            return 0
+
+    [lane] = backend.write(
+        PREFIX, SUFFIX, [Echo()], seed=3, settings=SamplerSettings(), deadline=None
+    )
+    assert lane.text == "|:d3 f3|d6:|\n"
+
+
+def test_a_deadline_stops_the_loop_with_a_backend_error(backend: LocalBackend) -> None:
+    writing = Writing.of(ComposeRequest(key="D", style="reel", bars=32))
+    prefix, suffix, _ = render_tunebook(writing)
+    with pytest.raises(BackendError, match="ran past its deadline") as caught:
+        backend.write(
+            prefix,
+            suffix,
+            [PlanScript(writing)],
+            seed=1,
+            settings=SamplerSettings(),
+            deadline=time.monotonic() + 0.5,
+        )
+    assert caught.value.retryable

@@ -1,0 +1,125 @@
+"""The constrained grammars: every sentence keeps every hard constraint, in either spelling."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from fractions import Fraction
+
+import pytest
+
+from tunesmith import ComposeRequest
+from tunesmith.errors import ConstraintError
+from tunesmith.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
+from tunesmith.notation import parse
+from tunesmith.rhythm import meter_of, rhythm_for
+from tunesmith.score import Pitch
+from tunesmith.spelling import AbcSpelling, NotationSpelling
+from tunesmith.validate import validate
+from tunesmith.writing import Writing, grammar_for
+
+
+def walk(grammar: str, rng: random.Random) -> str:
+    """A random sentence: every alternative of these grammars is a literal and a rule."""
+    lines = grammar.splitlines()
+    rules = {
+        head: re.findall(r'"((?:[^"\\]|\\.)*)"(?: ([\w-]+))?', body)
+        for head, body in (line.split(" ::= ", 1) for line in lines[1:])
+    }
+    root = re.findall(r'"((?:[^"\\]|\\.)*)"|([\w-]+)', lines[0].split(" ::= ", 1)[1])
+    text = [literal for literal, _ in root if literal]
+    current = root[-1][1]
+    while current:
+        literal, current = rng.choice(rules[current])
+        text.append(literal.replace("\\n", "\n"))
+    return "".join(text)
+
+
+JIG = ComposeRequest(notes="A B C# F# G", style="jig", bars=16, low="A3", high="A5")
+
+
+@pytest.mark.parametrize("spelling", ["abc", "notation"])
+@pytest.mark.parametrize("seed", range(15))
+def test_every_sentence_of_the_whole_tune_grammar_keeps_every_constraint(
+    spelling: str, seed: int
+) -> None:
+    writing = Writing.of(JIG, spelling)
+    text = walk(writing.whole_grammar(), random.Random(seed))
+    written = writing.read(text)
+    assert validate(writing.played(written), JIG).ok
+    melody = [event.pitches[0].midi for bar in written.bars for event in bar.events]
+    assert all(abs(b - a) <= JIG.constraints.max_leap for a, b in itertools.pairwise(melody))
+    dominant = {semitone % 12 for semitone in (9 + 7, 9 + 11, 9 + 2)}  # E, G#, B over A
+    fourth = written.bars[3].events[-1].pitches[0]  # bar 4 ends the first phrase, open
+    assert fourth.midi % 12 in dominant
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_jig_bars_are_made_of_its_rhythm_cells_and_end_on_a_long_note(seed: int) -> None:
+    writing = Writing.of(JIG, "abc")
+    written = writing.read(walk(writing.whole_grammar(), random.Random(seed)))
+    cells = {(Fraction(1, 2),) * 3, (1, Fraction(1, 2)), (Fraction(1, 2), 1), (Fraction(3, 2),)}
+    for bar in written.bars:
+        beats, current, total = [], [], Fraction(0)
+        for event in bar.events:
+            current.append(event.duration)
+            total += event.duration
+            if total % Fraction(3, 2) == 0:
+                beats.append(tuple(current))
+                current = []
+        assert all(beat in cells or beat == (3,) for beat in beats)
+    for number in (3, 7, 11, 15):  # every phrase ends on a dotted quarter on the beat
+        assert written.bars[number].events[-1].duration == Fraction(3, 2)
+
+
+def test_a_bar_grammar_starts_within_reach_of_the_note_before_it() -> None:
+    writing = Writing.of(JIG, "abc")
+    grammar = bars_gbnf([writing.spec(0)], writing.spelling, start=Pitch.parse("A3"), max_leap=5)
+    for seed in range(20):
+        bar = writing.read(walk(grammar, random.Random(seed))).bars[0]
+        assert bar.events[0].pitches[0].midi - Pitch.parse("A3").midi <= 5
+
+
+def test_the_abc_spelling_writes_accidentals_only_on_letters_that_need_them() -> None:
+    meter = meter_of("4/4")
+    pitches = [Pitch.parse(name) for name in ("E4", "G4", "A4", "Bb4", "B4", "D5")]
+    spelling = AbcSpelling.for_pitches(meter, 1, pitches)  # E minor: F sharp
+    assert spelling.explicit == {"B"}
+    assert [spelling.pitch_text(p) for p in pitches] == ["E", "G", "A", "_B", "=B", "d"]
+
+
+def test_the_abc_spelling_reads_what_it_writes() -> None:
+    spelling = AbcSpelling.for_pitches(meter_of("6/8"), 2, [Pitch.parse("F#4")])
+    bars = spelling.read("|:dfa a>ge|(3efg ag z|\nD,3 d'3:|")
+    assert [[str(e.pitches[0]) if e.pitches else "r" for e in bar.events] for bar in bars] == [
+        ["D5", "F#5", "A5", "A5", "G5", "E5"],
+        ["E5", "F#5", "G5", "A5", "G5", "r"],
+        ["D3", "D6"],
+    ]
+    assert [e.duration for e in bars[0].events][3:5] == [Fraction(3, 4), Fraction(1, 4)]
+    assert [spelling.write(bar) for bar in bars[:1]] == ["dfa a>ge"]
+
+
+def test_a_cadence_no_pitch_can_reach_is_a_constraint_error() -> None:
+    rhythm = rhythm_for(meter_of("6/8"))
+    spec = BarSpec(rhythm, (Pitch.parse("A4"),), cadence=True, final=frozenset({62}))
+    with pytest.raises(ConstraintError, match="no 1-bar run fits"):
+        bars_gbnf([spec], NotationSpelling())
+
+
+def test_the_alphabet_of_a_grammar_is_the_characters_of_its_literals() -> None:
+    writing = Writing.of(JIG, "abc")
+    alphabet = grammar_alphabet(grammar_for(JIG, "abc"))
+    assert set("ABcfg|: 23\n") <= alphabet
+    assert "#" not in alphabet  # ABC writes C sharp as c under K:Amix
+    assert alphabet <= set("ABCDEFGabcdefg',|: 0123456789/\n>(^_=")
+    assert writing.spelling.name == "abc"
+
+
+def test_the_lark_translation_keeps_every_rule() -> None:
+    gbnf = grammar_for(JIG)
+    lark = gbnf_to_lark(gbnf)
+    assert len(lark.splitlines()) == len(gbnf.splitlines())
+    assert lark.startswith("start: ")
+    assert parse(walk(gbnf, random.Random(0)))

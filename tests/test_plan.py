@@ -1,0 +1,63 @@
+"""Plans: parts as long as the style's tradition, phrases that answer, cadences where they belong."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunesmith.errors import ConstraintError
+from tunesmith.plan import plan_for
+from tunesmith.presets import style_presets
+
+JIG = style_presets()["jig"]
+
+
+def test_sixteen_bars_of_a_jig_are_its_a_and_b_parts_once_each() -> None:
+    plan = plan_for(16, style=JIG)
+    assert (plan.form, plan.part_bars, len(plan.bars)) == ("AB", 8, 16)
+    assert plan.played() == list(range(16))
+
+
+def test_thirty_two_bars_of_a_jig_are_aabb_written_once_and_played_twice() -> None:
+    plan = plan_for(32, style=JIG)
+    assert (plan.form, len(plan.bars)) == ("AABB", 16)
+    assert plan.played() == [*range(8), *range(8), *range(8, 16), *range(8, 16)]
+    assert plan.repeated_parts() == {0, 1}
+
+
+def test_bars_five_and_six_echo_bars_one_and_two_and_parts_share_their_ending() -> None:
+    plan = plan_for(16, style=JIG)
+    sources = [bar.source for bar in plan.bars]
+    assert sources[4:6] == [0, 1]  # A: a b c d a b e f
+    assert sources[12:14] == [8, 9]  # B echoes its own opening
+    assert sources[14:16] == [6, 7]  # and ends as A ends
+    assert plan.new_bars == 10
+
+
+def test_each_part_has_an_open_middle_and_a_closed_end() -> None:
+    plan = plan_for(16, style=JIG)
+    cadences = {index + 1: bar.cadence for index, bar in enumerate(plan.bars) if bar.cadence}
+    assert cadences == {4: "half", 8: "full", 12: "half"}  # bar 16 repeats bar 8's close
+
+
+def test_a_request_form_shares_the_bars_equally() -> None:
+    plan = plan_for(24, form="ABA", style=JIG)
+    assert (plan.parts, plan.part_bars, plan.played()[16:]) == ("AB", 8, list(range(8)))
+    with pytest.raises(ConstraintError, match="form 'ABA' has 3 parts.*multiple of 3"):
+        plan_for(16, form="ABA")
+
+
+def test_bars_that_do_not_fill_the_styles_parts_make_one_part() -> None:
+    plan = plan_for(12, style=JIG)
+    assert (plan.form, plan.part_bars) == ("A", 12)
+    assert [bar.source for bar in plan.bars] == [None] * 12
+
+
+@pytest.mark.parametrize("name", sorted(style_presets()))
+def test_every_style_plan_repeats_only_bars_already_written(name: str) -> None:
+    style = style_presets()[name]
+    plan = plan_for(int(style["bars"]), style=style)
+    for index, bar in enumerate(plan.bars):
+        assert bar.source is None or bar.source < index
+        if bar.number == plan.part_bars:  # every part closes: its last bar or what it repeats
+            closing = bar if bar.source is None else plan.bars[bar.source]
+            assert closing.cadence == "full"

@@ -1,0 +1,69 @@
+"""Meters from music21, rhythm cells and cadence bars, from a style's data or derived."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from tunesmith.errors import ConstraintError
+from tunesmith.presets import style_presets
+from tunesmith.rhythm import Cell, meter_of, rhythm_for
+
+
+@pytest.mark.parametrize(
+    ("meter", "beat", "beats", "compound"),
+    [
+        ("6/8", Fraction(3, 2), 2, True),
+        ("9/8", Fraction(3, 2), 3, True),
+        ("12/16", Fraction(3, 4), 4, True),
+        ("2/2", Fraction(2), 2, False),
+        ("3/4", Fraction(1), 3, False),
+        ("15/16", Fraction(3, 4), 5, True),
+    ],
+)
+def test_a_meters_beat_is_music21s(meter: str, beat: Fraction, beats: int, compound: bool) -> None:
+    facts = meter_of(meter)
+    assert (facts.beat_length, len(facts.beats), facts.compound) == (beat, beats, compound)
+
+
+@pytest.mark.parametrize(
+    "meter",
+    ["6/8", "2/2", "4/4", "3/4", "2/4", "9/8", "12/16", "15/16", "3/16", "9/16", "7/8", "5/4"],
+)
+def test_every_meter_gets_cells_that_fill_its_bars_and_a_cadence_on_a_long_note(
+    meter: str,
+) -> None:
+    rhythm = rhythm_for(meter_of(meter))
+    assert all(cell.length == rhythm.cell_length for cell in rhythm.cells)
+    last = rhythm.cadence[-1]
+    assert last is not None and len(last.durations) == 1
+    assert last.durations[0] >= rhythm.cell_length
+
+
+def test_a_jig_is_built_from_its_styles_cells() -> None:
+    jig = style_presets()["jig"]
+    rhythm = rhythm_for(
+        meter_of("6/8"), cell=jig["cell"], cells=jig["cells"], cadence=jig["cadence"]
+    )
+    assert {cell.durations for cell in rhythm.cells} == {
+        (Fraction(1, 2),) * 3,
+        (Fraction(1), Fraction(1, 2)),
+        (Fraction(1, 2), Fraction(1)),
+        (Fraction(3, 2),),
+    }
+    assert rhythm.cadence == (None, Cell((Fraction(3, 2),), (False,)))
+
+
+def test_a_hornpipe_ends_its_parts_on_three_crotchets() -> None:
+    hornpipe = style_presets()["hornpipe"]
+    rhythm = rhythm_for(meter_of("4/4"), cadence=hornpipe["cadence"], cell=hornpipe["cell"])
+    assert [slot.durations if slot else None for slot in rhythm.cadence] == [(1,), (1,), (1,), (1,)]
+    assert rhythm.cadence[-1] is not None and rhythm.cadence[-1].rests == (True,)
+
+
+def test_cells_that_do_not_fill_the_cell_length_are_refused() -> None:
+    with pytest.raises(ConstraintError, match=r"every rhythm cell must last 3/2 quarter notes"):
+        rhythm_for(meter_of("6/8"), cell="q.", cells=["e e"])
+    with pytest.raises(ConstraintError, match="unknown duration 'x'"):
+        Cell.parse("e x")

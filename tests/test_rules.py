@@ -1,0 +1,69 @@
+"""The musical rules: each is data a style can change, and each has a case that breaks it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunesmith.errors import ConstraintError
+from tunesmith.notation import parse
+from tunesmith.rules import Rules, bar_key, broken_rules
+
+RULES = Rules()
+
+
+def bars(text: str) -> list[object]:
+    return list(parse(text).bars)
+
+
+CASES = {
+    "a repeated bar": "D4:q E4:q F4:q G4:q | A4:h G4:h | D4:q E4:q F4:q G4:q |",
+    "more than 4 equal notes in a row": "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e A4:h |",
+    "two leaps in a row the same way": "D4:q E4:q F4:q G4:q | D4:h A4:q E5:q |",
+    "more than 6 changes of direction in a row": (
+        "D4:q E4:q F4:q G4:q | A4:e G4:e A4:e G4:e A4:e G4:e A4:e G4:e |"
+    ),
+    "one pitch is more than 35% of the notes": (
+        "D4:q E4:q D4:q F4:q | D4:q G4:q D4:q A4:q | D4:q B4:q D4:q C5:q |"
+    ),
+    "leaps are more than 20% of intervals": (
+        "D4:q A4:q E4:q B4:q | F4:q C5:q G4:q D5:q | A4:q E5:q B4:q F5:q |"
+    ),
+}
+
+
+@pytest.mark.parametrize(("rule", "text"), list(CASES.items()), ids=list(CASES))
+def test_each_rule_has_a_case_that_breaks_it(rule: str, text: str) -> None:
+    assert rule in broken_rules(RULES, bars(text))
+
+
+def test_a_bar_that_keeps_every_rule_passes() -> None:
+    assert broken_rules(RULES, bars("D4:q E4:q F#4:q G4:q | A4:q B4:q A4:h |")) == []
+
+
+def test_bars_the_plan_repeats_are_not_repeats() -> None:
+    text = "D4:q E4:q F4:q G4:q | D4:q E4:q F4:q G4:q | B4:q A4:q G4:h |"
+    assert broken_rules(RULES, bars(text)) == []  # bar 3 is new; bar 2 was planned
+    copy = "D4:q E4:q F4:q G4:q | A4:q B4:q A4:h | D4:q E4:q F4:q G4:q |"
+    assert broken_rules(RULES, bars(copy), copies=frozenset({1})) == ["a repeated bar"]
+
+
+def test_a_bar_of_an_example_tune_is_forbidden() -> None:
+    example = parse("A4:q B4:q A4:h |").bars[0]
+    text = "D4:q E4:q F4:q G4:q | A4:q B4:q A4:h |"
+    assert broken_rules(RULES, bars(text), forbidden=frozenset({bar_key(example)})) == [
+        "a repeated bar"
+    ]
+
+
+def test_an_unfinished_bar_is_judged_on_its_notes_only() -> None:
+    text = "D4:q E4:q F4:q G4:q | D4:q E4:q |"
+    assert broken_rules(RULES, bars(text), complete=False) == []
+    assert broken_rules(RULES, bars(text + " F4:q G4:q |")[:2]) == []
+
+
+def test_a_style_changes_a_threshold_and_a_typo_is_an_error() -> None:
+    relaxed = Rules.from_data({"max_run": 8})
+    text = "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e A4:h |"
+    assert broken_rules(relaxed, bars(text)) == []
+    with pytest.raises(ConstraintError, match="unknown rule 'max_runs'"):
+        Rules.from_data({"max_runs": 8})
