@@ -29,6 +29,7 @@ def test_the_package_exports_exactly_the_public_api() -> None:
         "OpenAIBackend",
         "Report",
         "RequestError",
+        "RequestTypeError",
         "SoundfontError",
         "TunesmithError",
         "compose",

@@ -20,6 +20,7 @@ from tunesmith.errors import (
     NotationError,
     NoteNameError,
     RequestError,
+    RequestTypeError,
     SoundfontError,
     TunesmithError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "OpenAIBackend",
     "Report",
     "RequestError",
+    "RequestTypeError",
     "SoundfontError",
     "TunesmithError",
     "compose",

@@ -25,6 +25,8 @@ __all__ = ["Constraints", "expand_form", "known_modes", "written_sections"]
 MAX_LEAP = 7
 """A perfect fifth: the largest melodic step the grammar allows, besides the octave."""
 DEFAULT_LOW, DEFAULT_HIGH = "C4", "C6"
+MAX_KEY_ACCIDENTALS = 7
+"""The most sharps or flats a key signature holds (in MIDI files and in notation)."""
 
 _MODE_ALIASES = {
     "ionian": "major",
@@ -97,7 +99,11 @@ class Constraints:
     beat_length: Fraction
     """Quarter notes per beat (3/2 in compound meters such as 6/8)."""
     key_sharps: int | None
-    """Key signature as sharps (negative for flats), when one fits the pitches."""
+    """Key signature as sharps (negative for flats), when one fits the pitches.
+
+    None also for a key that would need more than 7 (G# major, 8 sharps; Fb major, 8
+    flats): the notes keep the spelling asked for and carry their own accidentals.
+    """
     key_minor: bool
     program: int
     durations: tuple[str, ...]
@@ -150,6 +156,8 @@ class Constraints:
             if mode in {"major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian"}:
                 music21_key = key.Key(_music21_name(tonic_name), mode)
                 key_sharps, key_minor = music21_key.sharps, mode == "minor"
+        if key_sharps is not None and abs(key_sharps) > MAX_KEY_ACCIDENTALS:
+            key_sharps, key_minor = None, False
         by_semitone = {pc.semitone: pc for pc in pitch_classes}
         pitches = tuple(
             Pitch.from_midi(number, by_semitone[number % 12])
