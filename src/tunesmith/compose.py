@@ -7,15 +7,22 @@ request and a :class:`~tunesmith.composition.Report` of everything that happened
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tunesmith.backends.base import Backend, Completion, Prompt
+from tunesmith.backends.base import MAX_CHARS_PER_TOKEN, Backend, Completion, Prompt
 from tunesmith.composition import Attempt, Composition, Report
-from tunesmith.errors import CompositionError, GrammarError, RequestError, TunesmithError
+from tunesmith.errors import (
+    CompositionError,
+    GrammarError,
+    RequestError,
+    RequestTypeError,
+    TunesmithError,
+)
 from tunesmith.grammar import grammar_for
 from tunesmith.notation import extract, parse
 from tunesmith.prompts import render_feedback, render_prompt
@@ -35,6 +42,8 @@ __all__ = [
 
 TOKENS_PER_EVENT = 6
 """Generous upper bound on tokens per event ('C#5:q. ' is about 4), for max_tokens."""
+MAX_FEEDBACK = 8
+"""Problems named in the feedback to the model (and in an attempt's record); then a count."""
 
 
 _default_backend: Backend | None = None
@@ -61,6 +70,31 @@ def backend_from_options(
     raise RequestError(f"unknown backend {name!r}: use 'local' or 'openai'")
 
 
+def _backend(backend: Backend | str | None) -> Backend:
+    """The backend to use: a Backend as it is, a name such as "openai", or the default."""
+    if backend is None:
+        return default_backend()
+    if isinstance(backend, str):
+        return backend_from_options(backend)
+    if not callable(getattr(backend, "complete", None)):  # isinstance would ask the server
+        raise RequestTypeError(
+            "backend must be a Backend such as OpenAIBackend(...) or LocalBackend(), or the "
+            f"name 'local' or 'openai' (received {type(backend).__name__})"
+        )
+    return backend
+
+
+def _check_settings(max_attempts: Any, temperature: Any) -> None:
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
+        raise RequestTypeError(f"max_attempts must be a whole number (received {max_attempts!r})")
+    if max_attempts < 1:
+        raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float):
+        raise RequestTypeError(f"temperature must be a number (received {temperature!r})")
+    if not 0 <= temperature <= 2:
+        raise RequestError(f"temperature must be between 0 and 2 (received {temperature})")
+
+
 def default_backend() -> Backend:
     """The backend ``TUNESMITH_BACKEND`` names (default: the embedded model), made once."""
     global _default_backend  # noqa: PLW0603 - one model per process, loaded on first use
@@ -77,15 +111,27 @@ def _max_tokens(request: ComposeRequest) -> int:
     return bars * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
 
 
-def _request(request: ComposeRequest | None, options: dict[str, Any]) -> ComposeRequest:
+def _max_chars(request: ComposeRequest) -> int:
+    """The longest answer worth reading: what max_tokens can hold, and then some."""
+    return MAX_CHARS_PER_TOKEN * _max_tokens(request)
+
+
+def _request(
+    request: ComposeRequest | Mapping[str, Any] | None, options: dict[str, Any]
+) -> ComposeRequest:
     if request is None:
         return ComposeRequest(**options)
     if options:
         raise RequestError(
             f"pass either a ComposeRequest or keyword options, not both (got {sorted(options)})"
         )
+    if isinstance(request, Mapping):
+        return ComposeRequest.model_validate(request)
     if not isinstance(request, ComposeRequest):
-        raise RequestError(f"request must be a ComposeRequest (received {type(request).__name__})")
+        raise RequestTypeError(
+            "request must be a ComposeRequest or a dict of its options "
+            f"(received {type(request).__name__})"
+        )
     return request
 
 
@@ -101,8 +147,6 @@ class _Session:
         max_attempts: int,
         temperature: float,
     ) -> None:
-        if max_attempts < 1:
-            raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
         self.request, self.backend, self.strict = request, backend, strict
         self.max_attempts, self.temperature = max_attempts, temperature
         constraints = request.constraints
@@ -135,37 +179,38 @@ class _Session:
             self.best = (problems.tune, problems.violations)
         if problems.messages:
             feedback = render_feedback(self.request, problems.messages)
-            self.prompt = _with_feedback(self.prompt, completion.text, feedback)
+            answer = completion.text[: _max_chars(self.request)]  # never echo a runaway answer
+            self.prompt = _with_feedback(self.prompt, answer, feedback)
 
     def finish(self) -> Composition:
         """Repair the best answer (or refuse, when strict) and build the composition."""
         attempts, request = self.attempts, self.request
+        usage: dict[str, Any] = {
+            "attempts": len(attempts),
+            "last_output": attempts[-1].text,
+            "prompt_tokens": sum(attempt.prompt_tokens for attempt in attempts),
+            "completion_tokens": sum(attempt.completion_tokens for attempt in attempts),
+        }
         if self.best is None:
             raise CompositionError(
                 f"none of {len(attempts)} answers from {self.backend.name}:{self.backend.model} "
                 f"was tunesmith notation; last problem: {attempts[-1].problems[0]}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
                 problems=attempts[-1].problems,
+                **usage,
             )
         tune, violations = self.best
         if violations and self.strict:
-            listed = "; ".join(str(v) for v in violations)
+            listed = "; ".join(_bounded([str(v) for v in violations]))
             raise CompositionError(
                 f"strict: after {len(attempts)} attempt(s) the best answer breaks "
                 f"{len(violations)} constraint(s): {listed}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
                 problems=[str(v) for v in violations],
+                **usage,
             )
         repaired, repairs = repair(tune, request)
         left = validate(repaired, request)
         if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
-            raise CompositionError(
-                f"repair left violations (please report this): {left}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
-            )
+            raise CompositionError(f"repair left violations (please report this): {left}", **usage)
         report = Report(
             request=request,
             backend=self.backend.name,
@@ -180,10 +225,10 @@ class _Session:
 
 
 def compose(
-    request: ComposeRequest | None = None,
+    request: ComposeRequest | Mapping[str, Any] | None = None,
     /,
     *,
-    backend: Backend | None = None,
+    backend: Backend | str | None = None,
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
@@ -191,9 +236,13 @@ def compose(
 ) -> Composition:
     """Compose a tune that satisfies every constraint of the request.
 
-    Pass a :class:`ComposeRequest`, or its fields as keyword arguments::
+    Pass a :class:`ComposeRequest` (or a dict of its fields), or its fields as keyword
+    arguments::
 
         compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16, seed=7)
+
+    ``backend`` is a :class:`~tunesmith.Backend`, or the name ``"local"`` or ``"openai"``
+    (made as :func:`backend_from_options` makes it); default ``$TUNESMITH_BACKEND``.
 
     The model writes notes under a grammar derived from the request when the backend takes
     one. An answer that does not parse or breaks a constraint is retried (with feedback for
@@ -209,24 +258,22 @@ def compose(
     CompositionError
         No answer could be parsed, or ``strict`` and the answer broke a constraint.
     """
-    backend = backend or default_backend()
+    _check_settings(max_attempts, temperature)
+    composing = _request(request, options)  # before the backend: a bad option costs nothing
+    chosen = _backend(backend)
     session = _Session(
-        _request(request, options),
-        backend,
-        strict=strict,
-        max_attempts=max_attempts,
-        temperature=temperature,
+        composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
     )
     while (call := session.next_call()) is not None:
-        session.take(backend.complete(session.prompt, **call))
+        session.take(chosen.complete(session.prompt, **call))
     return session.finish()
 
 
 async def compose_async(
-    request: ComposeRequest | None = None,
+    request: ComposeRequest | Mapping[str, Any] | None = None,
     /,
     *,
-    backend: Backend | None = None,
+    backend: Backend | str | None = None,
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
@@ -234,54 +281,79 @@ async def compose_async(
 ) -> Composition:
     """:func:`compose` for asyncio: awaits the backend's ``acomplete`` when it has one.
 
-    A backend without ``acomplete`` (the embedded model) runs in a worker thread.
+    A backend without ``acomplete`` (the embedded model) runs in a worker thread, and so
+    does anything else that may block: making the backend, and asking it whether it takes
+    a grammar (``OpenAIBackend(grammar="auto")`` asks the server once).
     """
-    backend = backend or default_backend()
+    _check_settings(max_attempts, temperature)
+    composing = _request(request, options)
+    chosen = await asyncio.to_thread(_backend, backend)
+    await asyncio.to_thread(getattr, chosen, "supports_grammar")  # resolved and kept
     session = _Session(
-        _request(request, options),
-        backend,
-        strict=strict,
-        max_attempts=max_attempts,
-        temperature=temperature,
+        composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
     )
-    acomplete = getattr(backend, "acomplete", None)
+    acomplete = getattr(chosen, "acomplete", None)
     while (call := session.next_call()) is not None:
         if acomplete is not None:
             completion = await acomplete(session.prompt, **call)
         else:
-            completion = await asyncio.to_thread(backend.complete, session.prompt, **call)
+            completion = await asyncio.to_thread(chosen.complete, session.prompt, **call)
         session.take(completion)
     return session.finish()
 
 
 def compose_many(
-    requests: Iterable[ComposeRequest],
+    requests: Iterable[ComposeRequest | Mapping[str, Any]],
     *,
-    backend: Backend | None = None,
+    backend: Backend | str | None = None,
     concurrency: int = 4,
     on_result: Callable[[int, Composition | TunesmithError], None] | None = None,
-    **settings: Any,
+    strict: bool = False,
+    max_attempts: int = 3,
+    temperature: float = 0.8,
 ) -> list[Composition | TunesmithError]:
     """Compose many requests concurrently; results come back in the order of ``requests``.
 
     At most ``concurrency`` requests are in flight at once. One failing request does not
-    lose the others: its place in the result holds the :class:`TunesmithError` it raised.
-    ``on_result(index, result)`` is called as each one finishes (for progress bars).
-    ``settings`` (strict, max_attempts, temperature) apply to every request.
+    lose the others: its place in the result holds the :class:`TunesmithError` it raised
+    (a request given as a dict of options that is not valid, too).
+    ``on_result(index, result)`` is called as each one finishes (for progress bars, or to
+    write each result at once). ``strict``, ``max_attempts`` and ``temperature`` apply to
+    every request, as in :func:`compose`.
+
+    Works from inside a running event loop too (Jupyter): the batch then runs in a
+    worker thread with its own loop; in async code, gather :func:`compose_async` instead.
     """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise RequestTypeError(f"concurrency must be a whole number (received {concurrency!r})")
     if concurrency < 1:
         raise RequestError(f"concurrency must be at least 1 (received {concurrency})")
+    _check_settings(max_attempts, temperature)
     requests = list(requests)
-    backend = backend or default_backend()
+    for index, request in enumerate(requests):
+        if not isinstance(request, ComposeRequest | Mapping):
+            raise RequestTypeError(
+                f"requests[{index}] must be a ComposeRequest or a dict of its options "
+                f"(received {type(request).__name__})"
+            )
+    chosen = _backend(backend)
 
     async def run_all() -> list[Composition | TunesmithError]:
         slots = asyncio.Semaphore(concurrency)
 
-        async def one(index: int, request: ComposeRequest) -> Composition | TunesmithError:
+        async def one(
+            index: int, request: ComposeRequest | Mapping[str, Any]
+        ) -> Composition | TunesmithError:
             async with slots:
                 result: Composition | TunesmithError
                 try:
-                    result = await compose_async(request, backend=backend, **settings)
+                    result = await compose_async(
+                        request,
+                        backend=chosen,
+                        strict=strict,
+                        max_attempts=max_attempts,
+                        temperature=temperature,
+                    )
                 except TunesmithError as error:
                     result = error
             if on_result is not None:
@@ -290,7 +362,12 @@ def compose_many(
 
         return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
 
-    return asyncio.run(run_all())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop in this thread: the usual case
+        return asyncio.run(run_all())
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="compose_many") as pool:
+        return pool.submit(asyncio.run, run_all()).result()
 
 
 @dataclass(frozen=True)
@@ -300,8 +377,21 @@ class _Problems:
     messages: list[str]
 
 
+def _bounded(messages: list[str]) -> list[str]:
+    """The first :data:`MAX_FEEDBACK` messages, and how many more there were."""
+    if len(messages) <= MAX_FEEDBACK:
+        return messages
+    return [*messages[:MAX_FEEDBACK], f"... and {len(messages) - MAX_FEEDBACK} more"]
+
+
 def _problems(completion: Completion, request: ComposeRequest) -> _Problems:
-    """Parse and validate one answer."""
+    """Parse and validate one answer (at most the first problems, counted)."""
+    if len(completion.text) > (limit := _max_chars(request)):
+        message = (
+            f"the answer is {len(completion.text)} characters long, far more than "
+            f"{request.bars} bars need (at most {limit}); write only the notes"
+        )
+        return _Problems(None, (), [message])
     text = extract(completion.text)
     truncated = completion.finish_reason == "length"
     constraints = request.constraints
@@ -313,7 +403,7 @@ def _problems(completion: Completion, request: ComposeRequest) -> _Problems:
             message = "the answer was cut off (too many tokens); " + message
         return _Problems(None, (), [message])
     violations = validate(tune, request).violations
-    messages = [str(violation) for violation in violations]
+    messages = _bounded([str(violation) for violation in violations])
     if truncated:
         messages.insert(0, "the answer was cut off (too many tokens)")
     return _Problems(tune, violations, messages)
