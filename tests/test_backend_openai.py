@@ -22,6 +22,7 @@ from typing import get_args
 import openai
 import pytest
 
+from midi_checks import assert_midi_keeps_the_request
 from scripted_server import ScriptedServer, Step, answer, completion, drip, status, tool_call
 from tunesmith import (
     BackendError,
@@ -37,7 +38,6 @@ from tunesmith import (
 from tunesmith.backends.openai import GrammarMode
 from tunesmith.compose import backend_from_options
 from tunesmith.grammar import gbnf_to_lark, grammar_for
-from tunesmith.validate import validate
 
 NOTES = ["A", "B", "C#", "F#", "G"]
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
@@ -90,7 +90,7 @@ def test_every_fault_in_turn_still_gives_a_valid_tune_then_a_typed_error() -> No
         chosen = backend(server)
         composition = compose(REQUEST, backend=chosen, max_attempts=3)
         assert len(server.requests) == 6
-        assert validate(composition.tune, REQUEST).ok
+        assert_midi_keeps_the_request(composition)
         assert [a.finish_reason for a in composition.report.attempts] == ["stop", "stop", "length"]
         started = time.perf_counter()
         with pytest.raises(BackendError, match=r"refused the API key \(HTTP 401\)") as caught:
@@ -262,7 +262,7 @@ def test_notes_that_break_the_pitch_set_and_the_meter_are_repaired_after_feedbac
     with ScriptedServer(default=answer(bad)) as server:
         composition = compose(REQUEST, backend=backend(server), max_attempts=2)
     assert len(server.requests) == 2
-    assert validate(composition.tune, REQUEST).ok
+    assert_midi_keeps_the_request(composition)
     assert {"pitch", "bar_length"} <= {v.kind for v in composition.report.violations}
     assert "bar 1, beat 1.333: pitch D5" in server.requests[1]["messages"][-1]["content"]
 

@@ -123,10 +123,10 @@ def corpus_tune(tune_id: str) -> Any:
         )
     try:
         return corpus.parse(paths[0], number=int(number))
-    except ABCFileException:
+    except ABCFileException as error:
         raise RequestError(
             f"tune_id: {name} has no tune X:{number} (received {tune_id!r})"
-        ) from None
+        ) from error
 
 
 @functools.cache

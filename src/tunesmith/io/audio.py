@@ -415,11 +415,11 @@ def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_
         return write_atomically(target, wav_bytes(samples, sample_rate))
     try:
         import soundfile  # noqa: PLC0415 - optional, for compressed formats
-    except (ImportError, OSError):
+    except (ImportError, OSError) as error:
         raise ExportError(
             f"cannot write {target}: {AUDIO_FORMATS[suffix]} needs the soundfile package "
             "(pip install soundfile); .wav needs nothing"
-        ) from None
+        ) from error
     pcm = _pcm(samples)
     buffer = io.BytesIO()
     data = pcm if suffix == ".flac" else pcm.astype(np.float32) / 32768  # Vorbis takes floats
