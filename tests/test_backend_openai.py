@@ -733,3 +733,93 @@ def test_compose_async_does_not_block_the_event_loop_while_the_grammar_mode_is_f
         ticks = asyncio.run(compose_while_ticking(chosen))
     assert chosen.grammar_mode == "llama.cpp"
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.6  # never frozen for the 1 s
+
+
+def batch_lines(count: int, fail: frozenset[int] = frozenset()) -> str:
+    return "".join(
+        json.dumps(
+            {"notes": NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
+            | {"title": "fail" if i in fail else f"tune {i}"}
+        )
+        + "\n"
+        for i in range(count)
+    )
+
+
+def test_batch_checks_the_out_folder_before_asking_the_model(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_text(batch_lines(3))
+    with ScriptedServer(default=answer(GOOD)) as server:
+        result = run_cli(
+            "batch",
+            *("requests.jsonl", "--out", "missing"),
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tunesmith: error: --out missing: the folder does not exist; create it first\n"
+    )
+    assert server.requests == []
+
+
+def test_batch_writes_every_result_it_can_and_reports_every_failure(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_text(batch_lines(5, fail=frozenset({3})))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "002.mid").mkdir()  # request 2's MIDI file cannot be written
+
+    def step(body: dict[str, object]) -> Step:
+        task = str(body["messages"][-1]["content"])  # type: ignore[index]
+        return status(400, "refused") if '"fail"' in task else answer(GOOD)
+
+    with ScriptedServer(default=step) as server:
+        result = run_cli(
+            "batch",
+            *("requests.jsonl", "--out", "out", "--concurrency", "2"),
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert sorted(p.name for p in out.iterdir()) == [
+        *("001.mid", "001.txt", "002.mid"),  # 002.mid: the folder that was there
+        *("003.mid", "003.txt", "005.mid", "005.txt"),
+    ]
+    assert "request 2: composed, but not written: cannot write out/002.mid" in result.stderr
+    assert "request 4: HTTP 400" in result.stderr
+    assert "3 of 5 composed into out" in result.stderr
+    assert result.stderr.endswith("tunesmith: error: 2 of 5 requests failed (see above)\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"bars": 2}\n[1, 2]\n', "line 2: not a JSON object of options (received list)"),
+        (b'{"bars": 2}\n{"title": "Caf\xe9"}\n', "not UTF-8 text (byte 0xe9 at position 26)"),
+        (b'{"bars": 2}\n{bars: 2}\n', "line 2: not JSON (Expecting property name"),
+    ],
+    ids=["not-an-object", "not-utf8", "not-json"],
+)
+def test_batch_refuses_a_bad_requests_file_in_one_line(
+    content: bytes, message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "requests.jsonl").write_bytes(content)
+    (tmp_path / "out").mkdir()
+    result = run_cli("batch", "requests.jsonl", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr
+
+
+def test_compose_checks_every_output_before_asking_the_model(tmp_path: Path) -> None:
+    with ScriptedServer(default=answer(GOOD)) as server:
+        result = run_cli(
+            "compose",
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
+            *SMALL,
+            *("-o", "tune.mid", "--audio", "tune.mp3"),
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert "audio files must end in .wav, .flac, .ogg (received '.mp3')" in result.stderr
+    assert server.requests == []
+    assert not (tmp_path / "tune.mid").exists()

@@ -160,7 +160,9 @@ def _read_tune(path: Path) -> tuple[Tune, str | None, int | None]:
         except NotationError as error:
             raise RequestError(f"cannot evaluate {path}: {error}") from error
         return tune, signature.ratioString if signature else None, tonic
-    return parse(path.read_text("utf-8")), None, None
+    from tunesmith.io.files import read_text  # noqa: PLC0415
+
+    return parse(read_text(path)), None, None
 
 
 def evaluate_file(path: str | Path) -> str:
