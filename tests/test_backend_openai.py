@@ -823,3 +823,32 @@ def test_compose_checks_every_output_before_asking_the_model(tmp_path: Path) -> 
     assert "audio files must end in .wav, .flac, .ogg (received '.mp3')" in result.stderr
     assert server.requests == []
     assert not (tmp_path / "tune.mid").exists()
+
+
+FRESH_PROCESS = """
+import io, logging, sys
+from scripted_server import ScriptedServer, answer
+log = io.StringIO()
+logging.basicConfig(level=logging.DEBUG, stream=log)
+from tunesmith import OpenAIBackend, compose
+good = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+with ScriptedServer(default=answer(good, headers={"x-echo": sys.argv[1]})) as server:
+    url = server.base_url + "?api-key=" + sys.argv[1]
+    backend = OpenAIBackend("m", base_url=url, grammar="none")
+    compose(notes="A B C# F# G", meter="6/8", bars=2, low="A4", high="A5", backend=backend)
+print(log.getvalue())
+"""
+
+
+def test_keys_are_kept_out_of_the_http_logs_from_a_processs_first_request() -> None:
+    # httpcore makes some of its loggers only when the first request is sent
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, URL_SECRET],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert "receive_response_headers" in result.stdout  # httpcore logged the headers...
+    assert URL_SECRET not in result.stdout + result.stderr  # ...and the URL, masked

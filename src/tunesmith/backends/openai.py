@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import logging
 import os
@@ -47,7 +48,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
-from tunesmith.backends.base import MAX_CHARS_PER_TOKEN, Completion, Prompt
+from tunesmith.backends.base import Completion, Prompt
 from tunesmith.backends.secrets import display_url, protect, redact, url_secrets
 from tunesmith.errors import BackendError, DependencyError, RequestError, RequestTypeError
 from tunesmith.grammar import gbnf_to_lark
@@ -67,11 +68,12 @@ _OWNERS: dict[str, GrammarMode] = {
 _ADJUSTABLE = {"temperature", "seed", "max_tokens"}
 """Parameters some models refuse (OpenAI's reasoning models): dropped, or renamed, on a 400."""
 BODY_ENVELOPE = 64 * 1024
-"""Bytes of an answer's JSON besides its text (ids, usage, logprobs a server adds)."""
-BYTES_PER_CHAR = 6
-"""The most bytes one character of text takes in JSON (a \\uXXXX escape)."""
+"""Bytes of an answer's JSON besides its tokens (ids, usage, what a server adds)."""
+BYTES_PER_TOKEN = 1024
+"""Bytes of JSON one token may take: its text, escaped, and its logprobs if asked for."""
 
 
+@functools.cache
 def _openai() -> Any:
     try:
         import openai  # noqa: PLC0415 - only for this backend
@@ -79,6 +81,7 @@ def _openai() -> Any:
         raise DependencyError(
             "the openai package is not installed", hint="pip install openai"
         ) from error
+    protect(())  # the SDK's HTTP stack exists now: filter its loggers
     return openai
 
 
@@ -480,7 +483,7 @@ class OpenAIBackend:
         )
 
     def _body_limit(self, max_tokens: int) -> int:
-        return BODY_ENVELOPE + BYTES_PER_CHAR * MAX_CHARS_PER_TOKEN * max_tokens
+        return BODY_ENVELOPE + BYTES_PER_TOKEN * max_tokens
 
     def _too_long(self, limit: int, max_tokens: int) -> BackendError:
         return BackendError(

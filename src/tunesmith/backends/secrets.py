@@ -21,6 +21,13 @@ MIN_SECRET_LENGTH = 8
 """Shorter strings are not treated as secrets: masking "x" everywhere would hide nothing."""
 LOGGERS = ("httpx", "httpcore", "openai")
 """Prefixes of the loggers filtered (they match httpx2 and httpcore2 too)."""
+_KNOWN = [
+    *(f"{core}.{part}" for core in ("httpcore", "httpcore2") for part in
+      ("connection", "connection_pool", "http11", "http2", "proxy", "socks")),
+    "httpx", "httpx2", "openai", "openai._base_client",
+]  # fmt: skip
+"""Loggers the HTTP stack makes when its modules load, some only on the first request:
+made here first, so that they carry the filter from the start."""
 _SECRET_NAME = re.compile(r"key|token|secret|passw|sig|auth|credential", re.IGNORECASE)
 
 _secrets: set[str] = set()
@@ -77,7 +84,7 @@ def protect(secrets: Iterable[str]) -> None:
     with _lock:
         _secrets.update(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
     names = [name for name in logging.root.manager.loggerDict if name.startswith(LOGGERS)]
-    for name in names:
+    for name in {*_KNOWN, *names}:
         log = logging.getLogger(name)
         if _filter not in log.filters:
             log.addFilter(_filter)
