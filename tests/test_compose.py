@@ -168,6 +168,7 @@ def test_an_answer_that_is_not_notation_is_retried_then_reported() -> None:
     with pytest.raises(CompositionError, match="none of 2 answers") as caught:
         compose(notes=JIG_NOTES, bars=2, max_attempts=2, backend=backend)
     assert caught.value.last_output == "X:1\nK:D\nabc|"
+    assert (caught.value.prompt_tokens, caught.value.completion_tokens) == (20, 20)  # 10 + 10
 
 
 ADVERSARIAL = {
