@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tunesmith.backends.base import MAX_CHARS_PER_TOKEN, Backend, Completion, Prompt
+from tunesmith.backends.base import Backend, Completion, Prompt
 from tunesmith.composition import Attempt, Composition, Report
 from tunesmith.errors import (
     CompositionError,
@@ -42,6 +42,9 @@ __all__ = [
 
 TOKENS_PER_EVENT = 6
 """Generous upper bound on tokens per event ('C#5:q. ' is about 4), for max_tokens."""
+MAX_CHARS_PER_TOKEN = 16
+"""The longest text a token of notation can be, generously: an answer longer than this
+times max_tokens is not read (its backend ignored max_tokens)."""
 MAX_FEEDBACK = 8
 """Problems named in the feedback to the model (and in an attempt's record); then a count."""
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-__all__ = ["MAX_CHARS_PER_TOKEN", "Backend", "Completion", "Prompt"]
-
-MAX_CHARS_PER_TOKEN = 16
-"""The longest text one token of notation can be, generously: an answer longer than this
-times ``max_tokens`` comes from a server that ignored ``max_tokens``, and is not read."""
+__all__ = ["Backend", "Completion", "Prompt"]
 
 
 @dataclass(frozen=True)
