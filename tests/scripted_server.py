@@ -3,15 +3,19 @@
 Each chat request takes the next step of the script, or the default step when the script
 is used up (the default may be a function of the request body). Steps:
 
-- ``answer(text, finish_reason)``: a chat completion with that text;
+- ``answer(text, finish_reason, headers=)``: a chat completion with that text;
 - ``tool_call(text)``: a chat completion calling the ``write_tune`` custom tool;
 - ``status(code, message, headers, code_name=, param=)``: an OpenAI-style error;
 - ``("hang", seconds)``: no answer for that long, then the connection is dropped;
-- ``("garbage", text)``: HTTP 200 with a body that is not JSON;
-- ``("no_choices",)``: a completion with an empty choice list.
+- ``("garbage", text_or_bytes)``: HTTP 200 with a body that is not JSON;
+- ``("no_choices",)``: a completion with an empty choice list;
+- ``completion(message=, usage=, ...)``: a completion whose fields are given as they are
+  (content as a number or a list, usage that is not a number...);
+- ``drip(text, every)``: a completion whose body is sent one byte every ``every`` seconds.
 
 It speaks HTTP/1.1 with keep-alive, as real servers do, records every chat request body,
-and counts the most requests it had in flight at once.
+and counts the most requests it had in flight at once. ``models_delay`` slows the model
+listing (``GET /v1/models``) that grammar auto-detection asks for.
 """
 
 from __future__ import annotations
@@ -27,8 +31,31 @@ Step = tuple[Any, ...]
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
 
 
-def answer(text: str, finish_reason: str = "stop") -> Step:
-    return ("answer", text, finish_reason)
+def answer(text: str, finish_reason: str = "stop", headers: dict[str, str] | None = None) -> Step:
+    return ("answer", text, finish_reason, headers or {})
+
+
+def completion(**fields: Any) -> Step:
+    """A completion body with ``fields`` replacing the usual ones (``message`` replaces the
+    first choice's message)."""
+    message = fields.pop("message", {"role": "assistant", "content": ""})
+    body = _completion_body({"index": 0, "message": message, "finish_reason": "stop"})
+    return ("raw", json.dumps(body | fields).encode())
+
+
+def drip(text: str, every: float) -> Step:
+    return ("drip", text, every)
+
+
+def _completion_body(choice: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": "scripted",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "scripted",
+        "choices": [] if choice is None else [choice],
+        "usage": USAGE,
+    }
 
 
 def tool_call(text: str) -> Step:
@@ -61,12 +88,14 @@ class ScriptedServer:
         owned_by: str = "scripted",
         version: str | None = None,
         delay: float | Callable[[dict[str, Any]], float] = 0.0,
+        models_delay: float = 0.0,
     ) -> None:
         self.script = list(script or [])
         self.default = default
         self.owned_by = owned_by
         self.version = version
         self.delay = delay
+        self.models_delay = models_delay
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.in_flight = 0
@@ -104,20 +133,36 @@ class ScriptedServer:
             def log_message(self, *_: object) -> None:  # keep test output clean
                 pass
 
-            def _send(self, code: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self,
+                code: int,
+                data: bytes,
+                headers: dict[str, str] | None = None,
+                every: float = 0.0,
+            ) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                if not every:
+                    self.wfile.write(data)
+                    return
+                for index in range(len(data)):  # a byte at a time, flushed
+                    try:
+                        self.wfile.write(data[index : index + 1])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
+                    time.sleep(every)
 
             def do_GET(self) -> None:
                 server.paths.append(self.path)
                 if self.path == "/version" and server.version is not None:
                     self._send(200, json.dumps({"version": server.version}).encode())
                 elif self.path == "/v1/models":
+                    time.sleep(server.models_delay)
                     model = {"id": "scripted", "object": "model", "created": 0}
                     listing = {"object": "list", "data": [{**model, "owned_by": server.owned_by}]}
                     self._send(200, json.dumps(listing).encode())
@@ -149,24 +194,23 @@ class ScriptedServer:
                     self._send(code, json.dumps({"error": error}).encode(), headers)
                     return
                 if kind == "garbage":
-                    self._send(200, step[1].encode())
+                    body = step[1] if isinstance(step[1], bytes) else step[1].encode()
+                    self._send(200, body)
+                    return
+                if kind == "raw":
+                    self._send(200, step[1])
                     return
                 message: dict[str, Any] = {"role": "assistant", "content": None}
-                finish_reason = "tool_calls"
+                finish_reason, headers, every = "tool_calls", {}, 0.0
                 if kind == "answer":
-                    message["content"], finish_reason = step[1], step[2]
+                    message["content"], finish_reason, headers = step[1], step[2], step[3]
+                elif kind == "drip":
+                    message["content"], finish_reason, every = step[1], "stop", step[2]
                 elif kind == "tool_call":
                     call = {"name": "write_tune", "input": step[1]}
                     message["tool_calls"] = [{"id": "call_1", "type": "custom", "custom": call}]
                 choice = {"index": 0, "message": message, "finish_reason": finish_reason}
-                completion = {
-                    "id": "scripted",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": "scripted",
-                    "choices": [] if kind == "no_choices" else [choice],
-                    "usage": USAGE,
-                }
-                self._send(200, json.dumps(completion).encode())
+                body = _completion_body(None if kind == "no_choices" else choice)
+                self._send(200, json.dumps(body).encode(), headers, every)
 
         return Handler

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import openai
 import pytest
 
+from midi_checks import assert_midi_keeps_the_request
 from tunesmith import ComposeRequest, CompositionError, OpenAIBackend, compose
 from tunesmith.backends.local import embedded_model_path
 from tunesmith.io.midi import read_midi_notes
-from tunesmith.validate import validate
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
 
@@ -99,4 +99,4 @@ def test_without_the_grammar_a_tiny_base_model_gets_a_typed_error_or_a_valid_tun
         assert "not tunesmith notation" in error.problems[0]  # noqa: PT017
     else:
         assert not composition.report.constrained
-        assert validate(composition.tune, REQUEST).ok
+        assert_midi_keeps_the_request(composition)

@@ -9,6 +9,7 @@ does about one of them. The real server (llama-cpp-python's) is in
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -21,7 +22,8 @@ from typing import get_args
 import openai
 import pytest
 
-from scripted_server import ScriptedServer, Step, answer, status, tool_call
+from midi_checks import assert_midi_keeps_the_request
+from scripted_server import ScriptedServer, Step, answer, completion, drip, status, tool_call
 from tunesmith import (
     BackendError,
     ComposeRequest,
@@ -29,6 +31,7 @@ from tunesmith import (
     CompositionError,
     OpenAIBackend,
     RequestError,
+    RequestTypeError,
     compose,
     compose_async,
 )
@@ -36,7 +39,6 @@ from tunesmith.backends.openai import GrammarMode
 from tunesmith.compose import backend_from_options
 from tunesmith.grammar import gbnf_to_lark
 from tunesmith.writing import grammar_for
-from tunesmith.validate import validate
 
 NOTES = ["A", "B", "C#", "F#", "G"]
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
@@ -89,7 +91,7 @@ def test_every_fault_in_turn_still_gives_a_valid_tune_then_a_typed_error() -> No
         chosen = backend(server)
         composition = compose(REQUEST, backend=chosen, max_attempts=3)
         assert len(server.requests) == 6
-        assert validate(composition.tune, REQUEST).ok
+        assert_midi_keeps_the_request(composition)
         assert [a.finish_reason for a in composition.report.attempts] == ["stop", "stop", "length"]
         started = time.perf_counter()
         with pytest.raises(BackendError, match=r"refused the API key \(HTTP 401\)") as caught:
@@ -261,7 +263,7 @@ def test_notes_that_break_the_pitch_set_and_the_meter_are_repaired_after_feedbac
     with ScriptedServer(default=answer(bad)) as server:
         composition = compose(REQUEST, backend=backend(server), max_attempts=2)
     assert len(server.requests) == 2
-    assert validate(composition.tune, REQUEST).ok
+    assert_midi_keeps_the_request(composition)
     assert {"pitch", "bar_length"} <= {v.kind for v in composition.report.violations}
     assert "bar 1, beat 1.333: pitch D5" in server.requests[1]["messages"][-1]["content"]
 
@@ -537,3 +539,317 @@ def test_batch_names_the_line_of_a_bad_request(tmp_path: Path) -> None:
     result = run_cli("batch", "requests.jsonl", "--out", "out", cwd=tmp_path)
     assert result.returncode == 2
     assert "requests.jsonl, line 2: meter: meter must be N/D" in result.stderr
+
+
+# Answers no server should send, and deadlines that hold over the whole body
+
+
+def test_a_server_that_drips_its_answer_is_cut_at_the_deadline() -> None:
+    with ScriptedServer(default=drip(GOOD, 0.3)) as server:  # ~90 s for the whole body
+        started = time.perf_counter()
+        with pytest.raises(BackendError, match=r"gave up after 1 attempt .*did not answer in time"):
+            compose(REQUEST, backend=backend(server, timeout=60.0, deadline=2.0))
+    assert time.perf_counter() - started < 2.0 + 2.5  # the deadline, not the drip, ends it
+
+
+def test_a_server_that_drips_its_answer_is_cut_at_the_deadline_in_asyncio() -> None:
+    with ScriptedServer(default=drip(GOOD, 0.3)) as server:
+        started = time.perf_counter()
+        with pytest.raises(BackendError, match=r"did not answer in time"):
+            asyncio.run(compose_async(REQUEST, backend=backend(server, timeout=60.0, deadline=2.0)))
+    assert time.perf_counter() - started < 2.0 + 2.5
+
+
+@pytest.mark.parametrize("compose_in", ["sync", "asyncio"])
+def test_an_answer_far_longer_than_max_tokens_allows_is_not_read_to_its_end(
+    compose_in: str,
+) -> None:
+    huge = "A4:e " * 2_000_000  # 10 MB, from a server that ignores max_tokens
+    with ScriptedServer(default=answer(huge)) as server:
+        chosen = backend(server, deadline=60.0)
+        started = time.perf_counter()
+        run = {
+            "sync": lambda: compose(REQUEST, backend=chosen),
+            "asyncio": lambda: asyncio.run(compose_async(REQUEST, backend=chosen)),
+        }[compose_in]
+        with pytest.raises(
+            BackendError, match=r"longer than \d+ bytes, more than max_tokens=\d+"
+        ) as e:
+            run()
+    assert time.perf_counter() - started < 30.0
+    assert not e.value.retryable
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        completion(message={"role": "assistant", "content": 42}),
+        completion(message={"role": "assistant", "content": {"text": GOOD}}),
+        completion(message={"role": "assistant", "content": [{"type": "image_url"}]}),
+        completion(choices=[42]),
+        completion(choices="none"),
+        ("garbage", b"\xff\xfe not UTF-8"),
+        ("garbage", b"[1, 2, 3]"),
+    ],
+    ids=[
+        "number",
+        "object",
+        "no-text-part",
+        "choice-not-object",
+        "choices-not-list",
+        "bytes",
+        "list",
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_retried_like_any_transient_failure(
+    malformed: Step,
+) -> None:
+    with ScriptedServer([malformed, answer(GOOD)]) as server:
+        composition = compose(REQUEST, backend=backend(server))
+    assert composition.text == GOOD
+    assert len(server.requests) == 2
+
+
+def test_an_answer_that_keeps_its_wrong_shape_is_a_typed_error_naming_it() -> None:
+    malformed = completion(message={"role": "assistant", "content": 42})
+    with (
+        ScriptedServer(default=malformed) as server,
+        pytest.raises(BackendError, match=r"the message content is int '42', not text"),
+    ):
+        compose(REQUEST, backend=backend(server, max_attempts=2))
+
+
+def test_content_given_as_text_parts_is_read_as_their_text() -> None:
+    parts = [{"type": "text", "text": GOOD[:20]}, {"type": "text", "text": GOOD[20:]}]
+    with ScriptedServer(default=completion(message={"role": "assistant", "content": parts})) as s:
+        composition = compose(REQUEST, backend=backend(s))
+    assert composition.text == GOOD
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [{"prompt_tokens": "many", "completion_tokens": None}, "lots", [1, 2], {"prompt_tokens": -3}],
+)
+def test_usage_that_is_not_a_count_is_read_as_zero(usage: object) -> None:
+    content = {"role": "assistant", "content": GOOD}
+    with ScriptedServer(default=completion(message=content, usage=usage)) as server:
+        composition = compose(REQUEST, backend=backend(server))
+    assert composition.text == GOOD
+    assert (composition.report.prompt_tokens, composition.report.completion_tokens) == (0, 0)
+
+
+# Secrets in the base URL and in what the server sends back
+
+URL_SECRET = "url-secret-0123456789"
+
+
+@pytest.mark.parametrize("form", ["query", "password"])
+def test_a_key_in_the_base_url_never_appears_in_errors_or_logs(
+    form: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    with ScriptedServer(default=status(500, "down")) as server:
+        url = server.base_url
+        if form == "query":
+            url += f"?api-key={URL_SECRET}"
+        else:
+            url = url.replace("http://", f"http://user:{URL_SECRET}@")
+        chosen = OpenAIBackend("m", base_url=url, timeout=0.5, deadline=1.0, grammar="none")
+        with pytest.raises(BackendError) as caught:
+            compose(REQUEST, backend=chosen)
+    assert "127.0.0.1" in str(caught.value)  # the server is still named
+    assert URL_SECRET not in str(caught.value)
+    assert URL_SECRET not in caplog.text
+    assert URL_SECRET not in repr(chosen)
+
+
+def test_a_key_the_server_echoes_in_a_header_is_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    with ScriptedServer(default=answer(GOOD, headers={"x-echo-key": KEY})) as server:
+        compose(REQUEST, backend=backend(server))
+    assert "x-echo-key" in caplog.text  # httpcore logged the headers...
+    assert KEY not in caplog.text  # ...without the key
+
+
+# Arguments of the wrong type
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"timeout": "5"}, r"timeout must be a number of seconds \(received '5'\)"),
+        ({"deadline": None}, r"deadline must be a number of seconds \(received None\)"),
+        ({"max_attempts": "3"}, r"max_attempts must be a whole number \(received '3'\)"),
+        ({"max_attempts": 2.5}, r"max_attempts must be a whole number \(received 2.5\)"),
+        ({"base_url": 8000}, r"base_url must be a str \(received int\)"),
+        ({"extra_body": "top_k=40"}, r"extra_body must be a dict of JSON fields \(received str\)"),
+    ],
+)
+def test_an_option_of_the_wrong_type_is_a_request_type_error(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(RequestTypeError, match=message):
+        OpenAIBackend("m", **options)  # type: ignore[arg-type]
+
+
+def test_the_backend_may_be_named_by_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    with ScriptedServer(default=answer(GOOD)) as server:
+        monkeypatch.setenv("TUNESMITH_BASE_URL", server.base_url)
+        composition = compose(REQUEST, backend="openai")
+    assert composition.report.backend == "openai"
+    with pytest.raises(RequestError, match=r"unknown backend 'gpt': use 'local' or 'openai'"):
+        compose(REQUEST, backend="gpt")
+    with pytest.raises(RequestTypeError, match=r"backend must be a Backend .*\(received int\)"):
+        compose(REQUEST, backend=42)  # type: ignore[arg-type]
+
+
+def test_the_openai_sdks_exception_is_kept_as_the_cause() -> None:
+    with (
+        ScriptedServer(default=status(404, "no such model")) as server,
+        pytest.raises(BackendError) as caught,
+    ):
+        compose(REQUEST, backend=backend(server))
+    assert isinstance(caught.value.__cause__, openai.NotFoundError)
+
+
+def test_compose_async_does_not_block_the_event_loop_while_the_grammar_mode_is_found() -> None:
+    async def compose_while_ticking(chosen: OpenAIBackend) -> list[float]:
+        ticks: list[float] = []
+
+        async def tick() -> None:
+            while True:
+                ticks.append(time.perf_counter())
+                await asyncio.sleep(0.05)
+
+        ticker = asyncio.create_task(tick())
+        await compose_async(REQUEST, backend=chosen)
+        ticker.cancel()
+        return ticks
+
+    with ScriptedServer(default=answer(GOOD), owned_by="llamacpp", models_delay=1.0) as server:
+        chosen = backend(server, grammar="auto", timeout=5.0)
+        ticks = asyncio.run(compose_while_ticking(chosen))
+    assert chosen.grammar_mode == "llama.cpp"
+    assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.6  # never frozen for the 1 s
+
+
+def batch_lines(count: int, fail: frozenset[int] = frozenset()) -> str:
+    return "".join(
+        json.dumps(
+            {"notes": NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
+            | {"title": "fail" if i in fail else f"tune {i}"}
+        )
+        + "\n"
+        for i in range(count)
+    )
+
+
+def test_batch_checks_the_out_folder_before_asking_the_model(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_text(batch_lines(3))
+    with ScriptedServer(default=answer(GOOD)) as server:
+        result = run_cli(
+            "batch",
+            *("requests.jsonl", "--out", "missing"),
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tunesmith: error: --out missing: the folder does not exist; create it first\n"
+    )
+    assert server.requests == []
+
+
+def test_batch_writes_every_result_it_can_and_reports_every_failure(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_text(batch_lines(5, fail=frozenset({3})))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "002.mid").mkdir()  # request 2's MIDI file cannot be written
+
+    def step(body: dict[str, object]) -> Step:
+        task = str(body["messages"][-1]["content"])  # type: ignore[index]
+        return status(400, "refused") if '"fail"' in task else answer(GOOD)
+
+    with ScriptedServer(default=step) as server:
+        result = run_cli(
+            "batch",
+            *("requests.jsonl", "--out", "out", "--concurrency", "2"),
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert sorted(p.name for p in out.iterdir()) == [
+        *("001.mid", "001.txt", "002.mid"),  # 002.mid: the folder that was there
+        *("003.mid", "003.txt", "005.mid", "005.txt"),
+    ]
+    assert "request 2: composed, but not written: cannot write out/002.mid" in result.stderr
+    assert "request 4: HTTP 400" in result.stderr
+    assert "3 of 5 composed into out" in result.stderr
+    assert result.stderr.endswith("tunesmith: error: 2 of 5 requests failed (see above)\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"bars": 2}\n[1, 2]\n', "line 2: not a JSON object of options (received list)"),
+        (b'{"bars": 2}\n{"title": "Caf\xe9"}\n', "not UTF-8 text (byte 0xe9 at position 26)"),
+        (b'{"bars": 2}\n{bars: 2}\n', "line 2: not JSON (Expecting property name"),
+    ],
+    ids=["not-an-object", "not-utf8", "not-json"],
+)
+def test_batch_refuses_a_bad_requests_file_in_one_line(
+    content: bytes, message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "requests.jsonl").write_bytes(content)
+    (tmp_path / "out").mkdir()
+    result = run_cli("batch", "requests.jsonl", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr
+
+
+def test_compose_checks_every_output_before_asking_the_model(tmp_path: Path) -> None:
+    with ScriptedServer(default=answer(GOOD)) as server:
+        result = run_cli(
+            "compose",
+            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
+            *SMALL,
+            *("-o", "tune.mid", "--audio", "tune.mp3"),
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert "audio files must end in .wav, .flac, .ogg (received '.mp3')" in result.stderr
+    assert server.requests == []
+    assert not (tmp_path / "tune.mid").exists()
+
+
+FRESH_PROCESS = """
+import io, logging, sys
+from scripted_server import ScriptedServer, answer
+log = io.StringIO()
+logging.basicConfig(level=logging.DEBUG, stream=log)
+from tunesmith import OpenAIBackend, compose
+good = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+with ScriptedServer(default=answer(good, headers={"x-echo": sys.argv[1]})) as server:
+    url = server.base_url + "?api-key=" + sys.argv[1]
+    backend = OpenAIBackend("m", base_url=url, grammar="none")
+    compose(notes="A B C# F# G", meter="6/8", bars=2, low="A4", high="A5", backend=backend)
+print(log.getvalue())
+"""
+
+
+def test_keys_are_kept_out_of_the_http_logs_from_a_processs_first_request() -> None:
+    # httpcore makes some of its loggers only when the first request is sent
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, URL_SECRET],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert "receive_response_headers" in result.stdout  # httpcore logged the headers...
+    assert URL_SECRET not in result.stdout + result.stderr  # ...and the URL, masked

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,9 @@ import mido
 import pytest
 
 
-def tunesmith(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def tunesmith(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tunesmith.cli", *args],
         capture_output=True,
@@ -18,6 +22,7 @@ def tunesmith(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
         check=False,
         cwd=cwd,
         timeout=300,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -32,6 +37,11 @@ def tunesmith(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
         (["--low", "A5", "--high", "A3"], "inverted"),
         (["--instrument", "kazooo"], "unknown instrument 'kazooo'"),
         (["-o", "/no/such/folder/tune.mid"], "the folder /no/such/folder does not exist"),
+        (["--bars", "abc"], "argument --bars: invalid int value: 'abc'"),
+        (["--backend", "bogus"], "invalid choice: 'bogus' (choose from 'local', 'openai')"),
+        (["--notes", "A B", "--bogus"], "unrecognized arguments: --bogus"),
+        (["--audio", "tune.mp3"], "audio files must end in .wav, .flac, .ogg (received '.mp3')"),
+        (["--audio", "t.wav", "--soundfont", "/no/such.sf2"], "soundfont /no/such.sf2 does not"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_status_2(args: list[str], message: str) -> None:
@@ -171,3 +181,46 @@ def test_compose_in_words_that_contradict_is_one_line_and_exit_status_2() -> Non
         "tunesmith: error: 'waltz' is in 3/4, but 'in 6/8' asks for 6/8: drop one of them, "
         "or give the meter as an option (meter=, --meter) to override the style\n"
     )
+
+
+def test_soundfonts_fails_when_the_soundfont_named_in_the_environment_is_missing(
+    tmp_path: Path,
+) -> None:
+    result = tunesmith("soundfonts", env={"TUNESMITH_SOUNDFONT": str(tmp_path / "gone.sf2")})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"tunesmith: error: TUNESMITH_SOUNDFONT={tmp_path / 'gone.sf2'} does not exist; "
+        "point it at a .sf2 or .sf3 file, or unset it\n"
+    )
+
+
+def test_the_help_reads_well() -> None:
+    result = tunesmith("compose", "--help")
+    assert "write the tune in tunesmith notation here" in " ".join(result.stdout.split())
+    assert "the the" not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["show", "evaluate"])
+def test_a_file_that_is_not_utf8_is_one_line_naming_the_byte(command: str, tmp_path: Path) -> None:
+    (tmp_path / "tune.txt").write_bytes("A4:q B4:q | C#5:h | % Café".encode("latin-1"))
+    result = tunesmith(command, "tune.txt", cwd=tmp_path)
+    assert result.returncode == 2
+    position = len("A4:q B4:q | C#5:h | % Caf")
+    assert result.stderr == (
+        "tunesmith: error: cannot read tune.txt: it is not UTF-8 text (byte 0xe9 at position "
+        f"{position}); save it as UTF-8\n"
+    )
+
+
+def test_a_corrupt_soundfont_fails_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "bad.sf2").write_bytes(b"not a soundfont" * 100)
+    (tmp_path / "tune.txt").write_text("A4:q B4:q C#5:h | C#5:w |\n")
+    result = tunesmith(
+        "show", "tune.txt", "-o", "tune.mid", "--audio", "t.wav", "--soundfont", "bad.sf2",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert re.search(r"cannot load the soundfont \S*bad.sf2: it is not a valid .sf2", result.stderr)
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "tune.mid").exists()

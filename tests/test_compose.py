@@ -1,10 +1,15 @@
-"""compose() end to end on the real embedded model: every constraint holds in the MIDI file."""
+"""compose() end to end: every constraint holds in the MIDI file.
+
+Tests marked ``model`` run the real embedded model; the others script the model's answers
+(for what a grammar-bound model cannot write) and run in a blink.
+"""
 
 from __future__ import annotations
 
-import io
+import asyncio
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,52 +17,35 @@ import mido
 import pytest
 
 from conftest import JIG_NOTES
+from midi_checks import assert_midi_keeps_the_request, midi_notes
 from tunesmith import (
     ComposeRequest,
     Composition,
     CompositionError,
     ExportError,
     RequestError,
+    RequestTypeError,
     compose,
+    compose_async,
+    compose_many,
 )
 from tunesmith.backends import Completion, Prompt
 from tunesmith.notation import parse
-from tunesmith.validate import validate
 from tunesmith.writing import Writing
-
-pytestmark = pytest.mark.model
 
 SEMITONES = {"A": 9, "B": 11, "C#": 1, "F#": 6, "G": 7}
 
 
-def midi_notes(data: bytes) -> tuple[mido.MidiFile, list[tuple[int, Fraction, Fraction]]]:
-    """(key, onset, duration) in quarter notes of every note, as a DAW would read them."""
-    midi = mido.MidiFile(file=io.BytesIO(data))
-    notes, sounding, now = [], {}, 0
-    for message in mido.merge_tracks(midi.tracks):
-        now += message.time
-        if message.type == "note_on" and message.velocity > 0:
-            sounding[message.note] = now
-        elif message.type in {"note_off", "note_on"} and message.note in sounding:
-            start = sounding.pop(message.note)
-            notes.append(
-                (
-                    message.note,
-                    Fraction(start, midi.ticks_per_beat),
-                    Fraction(now - start, midi.ticks_per_beat),
-                )
-            )
-    return midi, sorted(notes, key=lambda n: (n[1], n[0]))
-
-
+@pytest.mark.model
 def test_the_embedded_model_writes_a_tune_that_keeps_every_constraint(jig: Composition) -> None:
-    assert validate(jig.tune, jig.request).ok
+    assert_midi_keeps_the_request(jig)
     assert parse(jig.text) == jig.tune
     assert len(jig.tune.bars) == 4
     assert all(bar.duration == Fraction(3) for bar in jig.tune.bars)
     assert jig.tune.notes[-1].pitches[0].pitch_class.semitone == SEMITONES["A"]
 
 
+@pytest.mark.model
 def test_every_constraint_holds_in_the_midi_file_read_back_with_mido(jig: Composition) -> None:
     midi, notes = midi_notes(jig.to_midi_bytes())
     assert notes, "the MIDI file has notes"
@@ -75,6 +63,7 @@ def test_every_constraint_holds_in_the_midi_file_read_back_with_mido(jig: Compos
     assert meta["key_signature"].key == "D"  # A mixolydian: two sharps
 
 
+@pytest.mark.model
 def test_the_report_says_what_was_asked_and_what_the_model_did(jig: Composition) -> None:
     report = jig.report
     assert report.backend == "local"
@@ -95,11 +84,13 @@ def test_the_report_says_what_was_asked_and_what_the_model_did(jig: Composition)
     assert f"chosen candidate {report.chosen}" in str(report)
 
 
+@pytest.mark.model
 def test_the_same_seed_gives_the_same_tune(jig: Composition) -> None:
     again = compose(jig.request)
     assert again.text == jig.text
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(
     ("meter", "key", "mode"),
     [
@@ -113,7 +104,7 @@ def test_the_same_seed_gives_the_same_tune(jig: Composition) -> None:
 def test_the_grammar_holds_the_model_to_any_meter_and_mode(meter: str, key: str, mode: str) -> None:
     request = ComposeRequest(key=key, mode=mode, meter=meter, bars=2, seed=3)
     composition = compose(request)
-    assert validate(composition.tune, request).ok
+    assert_midi_keeps_the_request(composition)
     assert composition.report.violations == ()
 
 
@@ -122,7 +113,10 @@ def test_a_request_and_keyword_options_together_are_refused() -> None:
         compose(ComposeRequest(), bars=4)
 
 
-def test_bad_options_are_refused_before_the_model_runs() -> None:
+def test_bad_options_are_refused_before_the_model_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "TUNESMITH_BACKEND", "no-such-backend"
+    )  # never made: the request fails first
     with pytest.raises(RequestError, match="meter must be N/D"):
         compose(meter="7/0")
 
@@ -135,8 +129,10 @@ class Scripted:
     name: str = "scripted"
     model: str = "script"
     supports_grammar: bool = False
+    prompts: list[Prompt] = field(default_factory=list)
 
     def complete(self, prompt: Prompt, **_: object) -> Completion:
+        self.prompts.append(prompt)
         return Completion(self.answers.pop(0), self.model, 10, 10, "stop", 0.0)
 
 
@@ -177,6 +173,7 @@ def test_an_answer_that_is_not_notation_is_retried_then_reported() -> None:
     with pytest.raises(CompositionError, match="none of 2 answers") as caught:
         compose(notes=JIG_NOTES, bars=2, max_attempts=2, backend=backend)
     assert caught.value.last_output == "X:1\nK:D\nabc|"
+    assert (caught.value.prompt_tokens, caught.value.completion_tokens) == (20, 20)  # 10 + 10
 
 
 ADVERSARIAL = {
@@ -206,7 +203,7 @@ def test_whatever_the_model_writes_compose_returns_a_tune_that_keeps_every_const
         backend=Scripted([answer]),
     )
     report = composition.report
-    assert validate(composition.tune, composition.request).ok
+    assert_midi_keeps_the_request(composition)
     assert report.attempts[0].text == answer
     assert {violation.kind for violation in report.violations} == kinds
     assert bool(report.repairs) == bool(kinds)
@@ -226,6 +223,7 @@ def test_abc_instead_of_tunesmith_notation_is_retried_with_feedback_then_accepte
     assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
 
 
+@pytest.mark.model
 def test_a_form_is_written_once_per_part_then_laid_out_with_cadences() -> None:
     request = ComposeRequest(
         key="D", meter="6/8", bars=16, form="AABB", low="D4", high="D5", seed=2
@@ -241,7 +239,7 @@ def test_a_form_is_written_once_per_part_then_laid_out_with_cadences() -> None:
         assert bars[half].events[-1].pitches[0].pitch_class.semitone in {4, 9, 1}  # E A C#: V
         assert bars[full].events[-1].pitches[0].pitch_class.semitone == 2  # D
         assert bars[full].events[-1].duration == Fraction(3, 2)  # a long note, on the beat
-    assert validate(composition.tune, request).ok
+    assert_midi_keeps_the_request(composition)
 
 
 def test_in_a_notebook_a_composition_shows_its_score_and_an_audio_player() -> None:
@@ -272,3 +270,128 @@ def test_sheet_music_files_are_chosen_by_suffix(tmp_path: Path) -> None:
     assert b"<score-partwise" in composition.save_score(tmp_path / "t.musicxml").read_bytes()
     with pytest.raises(ExportError, match=r"end in .musicxml, .xml, .abc or .svg"):
         composition.save_score(tmp_path / "t.pdf")
+
+
+GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+SMALL = {"notes": JIG_NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
+
+
+def test_feedback_names_the_first_problems_and_counts_the_rest() -> None:
+    off_key = "D5:e D5:e D5:e D5:q. | D5:e D5:e D5:e D5:q. |"  # 8 pitches, the ending: 9
+    backend = Scripted([off_key, GOOD])
+    composition = compose(**SMALL, backend=backend)
+    feedback = backend.prompts[1].messages[-1]["content"]
+    listed = [line for line in feedback.splitlines() if line.startswith("- ")]
+    assert len(listed) == 9
+    assert listed[-1] == "- ... and 1 more"
+    assert composition.report.attempts[0].problems[-1] == "... and 1 more"
+    assert composition.text == GOOD
+
+
+def test_a_runaway_answer_is_neither_parsed_nor_echoed_back_whole() -> None:
+    runaway = "A4:e " * 200_000  # a million characters for a two-bar tune
+    backend = Scripted([runaway, GOOD])
+    composition = compose(**SMALL, backend=backend)
+    first = composition.report.attempts[0]
+    assert len(first.problems) == 1
+    assert re.fullmatch(
+        rf"the answer is {len(runaway)} characters long, far more than 2 bars need "
+        r"\(at most \d+\); write only the notes",
+        first.problems[0],
+    )
+    echoed = backend.prompts[1].messages[-2]
+    assert echoed["role"] == "assistant"
+    assert len(echoed["content"]) < 10_000
+    assert composition.text == GOOD
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "message"),
+    [
+        ({"max_attempts": "3"}, RequestTypeError, r"max_attempts must be a whole number"),
+        ({"max_attempts": 0}, RequestError, r"max_attempts must be at least 1 \(received 0\)"),
+        ({"temperature": "hot"}, RequestTypeError, r"temperature must be a number"),
+        ({"temperature": 5}, RequestError, r"temperature must be between 0 and 2 \(received 5\)"),
+        ({"backend": 42}, RequestTypeError, r"backend must be a Backend .*\(received int\)"),
+        ({"bars": True}, RequestTypeError, r"bars must be a whole number \(received True\)"),
+    ],
+)
+def test_settings_of_the_wrong_type_or_range_are_refused_before_the_model_runs(
+    settings: dict[str, object], error: type[Exception], message: str
+) -> None:
+    backend = Scripted([])  # any call would fail: the script is empty
+    options = {**SMALL, "backend": backend, **settings}
+    with pytest.raises(error, match=message):
+        compose(**options)  # type: ignore[arg-type]
+    assert backend.prompts == []
+
+
+def test_a_request_may_be_a_dict_of_options() -> None:
+    composition = compose(SMALL, backend=Scripted([GOOD]))
+    assert composition.request == ComposeRequest(**SMALL)
+    with pytest.raises(RequestTypeError, match=r"request must be a ComposeRequest or a dict"):
+        compose(42, backend=Scripted([GOOD]))  # type: ignore[arg-type]
+
+
+def test_compose_many_refuses_a_misspelled_setting_at_once() -> None:
+    with pytest.raises(TypeError, match="max_attemps"):
+        compose_many([ComposeRequest(**SMALL)], backend=Scripted([]), max_attemps=2)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"concurrency": "8"}, RequestTypeError, r"concurrency must be a whole number"),
+        ({"max_attempts": "2"}, RequestTypeError, r"max_attempts must be a whole number"),
+    ],
+)
+def test_compose_many_checks_its_settings_before_composing(
+    options: dict[str, object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        compose_many([ComposeRequest(**SMALL)], backend=Scripted([]), **options)  # type: ignore[arg-type]
+
+
+def test_compose_many_works_inside_a_running_event_loop_as_in_jupyter() -> None:
+    async def notebook_cell() -> list[Composition | Exception]:
+        return list(compose_many([SMALL, SMALL], backend=Scripted([GOOD, GOOD])))
+
+    results = asyncio.run(notebook_cell())
+    assert [r.text for r in results if isinstance(r, Composition)] == [GOOD, GOOD]
+
+
+def test_compose_many_keeps_a_bad_dict_request_in_its_slot() -> None:
+    results = compose_many([SMALL, {**SMALL, "meter": "7/0"}], backend=Scripted([GOOD]))
+    assert isinstance(results[0], Composition)
+    assert isinstance(results[1], RequestError)
+    assert "received '7/0'" in str(results[1])
+
+
+def test_compose_async_takes_a_dict_and_checks_its_settings() -> None:
+    composition = asyncio.run(compose_async(SMALL, backend=Scripted([GOOD])))
+    assert composition.text == GOOD
+    with pytest.raises(RequestTypeError, match="max_attempts"):
+        asyncio.run(compose_async(SMALL, backend=Scripted([]), max_attempts=None))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("key", "mode", "answer"),
+    [
+        ("G#", "major", "G#4:q A#4:q B#4:q G#4:q |"),
+        ("D#", "major", "D#4:q E#4:q F##4:q D#4:q |"),
+        ("Gb", "minor", "Gb4:q Ab4:q Bbb4:q Gb4:q |"),
+        ("Fb", "major", "Fb4:q Gb4:q Ab4:q Fb4:q |"),
+    ],
+)
+def test_keys_beyond_seven_accidentals_compose_and_export(
+    key: str, mode: str, answer: str, tmp_path: Path
+) -> None:
+    composition = compose(
+        key=key, mode=mode, bars=1, low="C4", high="C6", backend=Scripted([answer])
+    )
+    assert composition.text == answer
+    assert_midi_keeps_the_request(composition)
+    midi = mido.MidiFile(composition.save_midi(tmp_path / "tune.mid"))
+    assert not [m for m in midi.tracks[0] if m.type == "key_signature"]
+    assert b"<score-partwise" in composition.to_musicxml()
+    assert composition.to_abc().startswith("X:1")

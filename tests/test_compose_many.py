@@ -12,6 +12,7 @@ from typing import Any
 import openai
 import pytest
 
+from midi_checks import assert_midi_keeps_the_request
 from scripted_server import ScriptedServer, Step, answer, status
 from tunesmith import (
     BackendError,
@@ -22,7 +23,6 @@ from tunesmith import (
     TunesmithError,
     compose_many,
 )
-from tunesmith.validate import validate
 
 NOTES = ["A", "B", "C#", "F#", "G"]
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
@@ -90,7 +90,7 @@ def test_twenty_requests_at_most_four_at_a_time_with_failures_in_their_slots() -
         else:
             assert isinstance(result, Composition)
             assert result.request.title == f"tune {index}"
-            assert validate(result.tune, result.request).ok
+            assert_midi_keeps_the_request(result)
     assert len(server.requests) == 4 * 1 + 4 * 3 + 12  # 400s once; off-key asked 3 times
 
 

@@ -110,9 +110,39 @@ def test_a_different_program_gives_a_measurably_different_spectrum() -> None:
     assert np.abs(flute - flute_again).sum() < 0.1
 
 
-def test_gain_scales_the_loudness() -> None:
-    quiet, loud = render(gain=0.25, reverb=False), render(gain=1.0, reverb=False)
+def test_gain_scales_fluidsynths_own_level() -> None:
+    quiet = render(gain=0.25, reverb=False, peak_dbfs=None)
+    loud = render(gain=1.0, reverb=False, peak_dbfs=None)
     assert rms(loud) / rms(quiet) == pytest.approx(4, rel=0.1)
+
+
+def dbfs(samples: npt.NDArray[Any]) -> float:
+    return float(20 * np.log10(np.abs(samples).max()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["A4:q B4:q C#5:q D5:q | E5:h A4:h |", "[A3 C#4 E4 A4 C#5 E5]:w | [D4 F#4 A4 D5]:w |"],
+    ids=["melody", "chords"],
+)
+def test_a_render_peaks_at_minus_1_dbfs_whatever_it_plays(text: str) -> None:
+    samples = render(text=text)
+    assert dbfs(samples) == pytest.approx(-1.0, abs=0.01)
+    assert dbfs(render(text=text, peak_dbfs=-6)) == pytest.approx(-6.0, abs=0.01)
+    assert dbfs(render(text=text, peak_dbfs=None)) < -6  # FluidSynth alone is quiet
+
+
+def test_the_wav_file_peaks_at_minus_1_dbfs_without_clipping(tmp_path: Path) -> None:
+    path = write_audio(render(gain=10.0), tmp_path / "loud.wav", RATE)  # FluidSynth saturates
+    with wave.open(str(path)) as wav:
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    assert 20 * np.log10(np.abs(pcm).max() / 32768) == pytest.approx(-1.0, abs=0.01)
+    assert np.abs(pcm).max() < 32767
+
+
+def test_silence_is_not_scaled_up() -> None:
+    samples = render(text="r:w |", tail_seconds=0.5)
+    assert np.abs(samples).max() <= 1e-3
 
 
 def test_the_same_midi_renders_the_same_sound_every_time() -> None:

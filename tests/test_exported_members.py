@@ -29,6 +29,7 @@ def test_the_package_exports_exactly_the_public_api() -> None:
         "OpenAIBackend",
         "Report",
         "RequestError",
+        "RequestTypeError",
         "SoundfontError",
         "TunesmithError",
         "compose",
@@ -43,13 +44,41 @@ def test_every_error_is_a_tunesmith_error() -> None:
     assert all(issubclass(error, tunesmith.TunesmithError) for error in errors)
 
 
+def test_every_error_is_also_the_built_in_error_whose_meaning_it_shares() -> None:
+    expected = {
+        "RequestError": ValueError,
+        "RequestTypeError": TypeError,
+        "NoteNameError": ValueError,
+        "ConstraintError": ValueError,
+        "GrammarError": ValueError,
+        "NotationError": ValueError,
+        "BackendError": RuntimeError,
+        "DependencyError": ImportError,
+        "CompositionError": RuntimeError,
+        "ExportError": OSError,
+        "SoundfontError": OSError,
+    }
+    for name, built_in in expected.items():
+        assert issubclass(getattr(tunesmith, name), built_in), name
+    assert not issubclass(tunesmith.DependencyError, tunesmith.BackendError)  # FluidSynth too
+    assert tunesmith.DependencyError("x", hint="pip install y").hint == "pip install y"
+
+
 def test_importing_tunesmith_does_not_import_heavy_dependencies() -> None:
     import subprocess
     import sys
 
-    heavy = ("music21", "llama_cpp", "fluidsynth", "openai")
+    heavy = ("music21", "llama_cpp", "fluidsynth", "openai", "pretty_midi")
     code = f"import sys, tunesmith; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert output.stdout.strip() == "[]"
+
+
+def test_a_first_request_warns_about_nothing() -> None:
+    import subprocess
+    import sys
+
+    code = "from tunesmith import ComposeRequest; ComposeRequest(instrument='flute', key='D')"
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
-from tunesmith.metrics import distance, measure
+from tunesmith.errors import RequestError
+from tunesmith.metrics import COMPARED, distance, measure
 from tunesmith.notation import parse
 
 SCALE = parse("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C5:q |")
@@ -39,7 +42,20 @@ def test_a_tied_note_is_one_melodic_note() -> None:
 
 def test_distance_is_zero_for_the_reference_mean_and_grows_with_difference() -> None:
     reference = [measure(SCALE), measure(parse("C4:q E4:q D4:q F4:q | E4:q G4:q F4:q C4:q |"))]
-    assert distance(measure(SCALE), reference) < distance(measure(DRONE), reference)
+    mean = reference[0].model_copy(
+        update={
+            name: statistics.fmean(float(getattr(m, name)) for m in reference) for name in COMPARED
+        }
+    )
+    assert distance(mean, reference) == 0.0
+    assert 0.0 < distance(measure(SCALE), reference) < distance(measure(DRONE), reference)
+
+
+def test_distance_needs_two_reference_tunes() -> None:
+    with pytest.raises(
+        RequestError, match=r"distance needs at least two reference tunes \(received 1\)"
+    ):
+        distance(measure(SCALE), [measure(SCALE)])
 
 
 def test_the_reference_is_the_corpus_tunes_of_the_meter_or_all_of_them() -> None:

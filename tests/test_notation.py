@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
-import random
-import re
 from fractions import Fraction
 
 import pytest
 from hypothesis import given
 
 from strategies import tunes
-from tunesmith import ComposeRequest
-from tunesmith.errors import GrammarError, NotationError
+from tunesmith.errors import GrammarError, NotationError, RequestTypeError
 from tunesmith.notation import extract, format, parse
 from tunesmith.score import DURATIONS, Bar, Event, Pitch, Tune
-from tunesmith.validate import validate
 
 JIG = "A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. | r:q A4:e B4:q.~ | B4:q. [D4 F#4 A4]:q. |"
 
@@ -65,6 +60,9 @@ def test_bar_lines_at_either_end_are_optional_and_newlines_are_spaces() -> None:
         ("r:q~", 1, 1, "r:q~", "a rest cannot be tied"),
         ("", 1, 1, "", "no notes"),
         ("C4:q [D4]:q", 1, 6, "[D4]:q", "unknown pitch"),
+        ("C4:q G#9:q", 1, 6, "G#9:q", r"pitch G#9 is outside the pitches MIDI can hold"),
+        ("C4:q [C4 B##9]:q", 1, 6, "[C4 B##9]:q", r"pitch B##9 is outside"),
+        ("C-2:q", 1, 1, "C-2:q", "unknown pitch 'C-2'"),
     ],
 )
 def test_grammar_errors_carry_line_column_and_token(
@@ -84,6 +82,19 @@ def test_format_refuses_a_duration_the_notation_cannot_express() -> None:
     quintuplet = Tune((Bar((Event.note("C4", Fraction(1, 5)),)),))
     with pytest.raises(NotationError, match="1/5 quarter notes has no code"):
         format(quintuplet)
+
+
+def test_the_lowest_and_highest_midi_pitches_are_notation() -> None:
+    tune = parse("C-1:q B-1:q G9:h |")
+    assert [event.pitches[0].midi for event in tune.events] == [0, 11, 127]
+    assert format(tune) == "C-1:q B-1:q G9:h |"
+
+
+def test_parse_takes_only_text() -> None:
+    with pytest.raises(
+        RequestTypeError, match=r"parse takes the notation as a str \(received NoneType\)"
+    ):
+        parse(None)  # type: ignore[arg-type]
 
 
 @given(tunes)

@@ -1,4 +1,4 @@
-"""Plans: parts as long as the style's tradition, phrases that answer, cadences where they belong."""
+"""Plans: parts as long as tradition has them, phrases that answer, cadences in their place."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_each_part_has_an_open_middle_and_a_closed_end() -> None:
 def test_a_request_form_shares_the_bars_equally() -> None:
     plan = plan_for(24, form="ABA", style=JIG)
     assert (plan.parts, plan.part_bars, plan.played()[16:]) == ("AB", 8, list(range(8)))
-    with pytest.raises(ConstraintError, match="form 'ABA' has 3 parts.*multiple of 3"):
+    with pytest.raises(ConstraintError, match=r"form 'ABA' has 3 parts.*multiple of 3"):
         plan_for(16, form="ABA")
 
 

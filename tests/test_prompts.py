@@ -56,7 +56,7 @@ def test_the_chat_prompt_states_every_constraint() -> None:
 
 
 def test_a_tune_in_parts_is_written_once_per_part() -> None:
-    system, task = render_prompt(Writing.of(JIG, "notation")).messages
+    _, task = render_prompt(Writing.of(JIG, "notation")).messages
     assert "2 parts (A then B) of 8 bars each: write each part once, 16 bars" in task["content"]
 
 

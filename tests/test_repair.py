@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strategies import tunes
 from tunesmith import ComposeRequest
+from tunesmith.errors import NotationError
 from tunesmith.notation import format, parse
 from tunesmith.repair import repair, split_duration
 from tunesmith.score import Tune
@@ -76,6 +78,21 @@ def test_a_tune_of_rests_becomes_the_tonic_held() -> None:
 def test_split_duration_writes_any_length_as_tied_notation_durations() -> None:
     assert split_duration(Fraction(11, 4)) == [Fraction(2), Fraction(3, 4)]
     assert split_duration(Fraction(4, 3)) == [Fraction(4, 3)]
+
+
+def test_a_length_no_durations_add_up_to_is_a_notation_error() -> None:
+    with pytest.raises(NotationError, match=r"1/5 quarter notes cannot be written"):
+        split_duration(Fraction(1, 5))
+
+
+def test_an_allowed_note_in_another_spelling_is_left_as_written() -> None:
+    # Gb is F#: valid for a request on F#, so repair keeps the spelling and logs nothing
+    request = ComposeRequest(notes=["F#", "B", "C#"], meter="2/4", bars=2, low="F#4", high="F#5")
+    assert repaired("Gb4:q Gb4:q | Gb4:q F#4:q |", request) == ("Gb4:q Gb4:q | Gb4:q F#4:q |", [])
+    assert repaired("Gb5:q Gb4:q | Gb3:q F#4:q |", request) == (
+        "Gb5:q Gb4:q | F#4:q F#4:q |",  # only the note out of range moves (and is respelled)
+        ["octave@2"],
+    )
 
 
 requests = st.builds(

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+import pretty_midi
+import pydantic
 import pytest
 
-from tunesmith import ComposeRequest, ConstraintError, NoteNameError, RequestError
+from tunesmith import (
+    ComposeRequest,
+    ConstraintError,
+    NoteNameError,
+    RequestError,
+    RequestTypeError,
+)
 
 
 def test_a_pitch_set_request_resolves_to_spelled_pitches_in_range_and_its_tonic() -> None:
@@ -168,3 +178,139 @@ def test_a_half_cadence_ends_on_a_note_of_the_dominant_chord() -> None:
     # in A B C# F# G the dominant chord E G# B has only B
     pitch_set = ComposeRequest(notes="A B C# F# G", low="A4", high="A5").constraints
     assert [str(p) for p in pitch_set.half_cadence_pitches] == ["B4"]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"notes": 42}, RequestTypeError, r"notes must be note names in order.*\(received 42\)"),
+        ({"notes": {"A", "B"}}, RequestTypeError, r"a list such as \['A', 'B', 'C#'\]"),
+        ({"bars": True}, RequestTypeError, r"bars must be a whole number \(received True\)"),
+        ({"seed": True}, RequestTypeError, r"seed must be a whole number \(received True\)"),
+        ({"key": 5}, RequestTypeError, r"key: input should be a valid string \(received 5\)"),
+        ({"instrument": 7.5}, RequestTypeError, r"General MIDI name or program 0-127"),
+        ({"seed": -1}, RequestError, r"seed must be between 0 and 2147483647 \(received -1\)"),
+        ({"seed": 2**31}, RequestError, r"received 2147483648"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_request_type_error(
+    options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        ComposeRequest(**options)
+
+
+def test_a_wrong_type_is_both_a_request_error_and_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        ComposeRequest(notes=42)
+    with pytest.raises(RequestError):
+        ComposeRequest(notes=42)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "message"),
+    [
+        ("A9", None, r"low: pitch A9 is outside .* C-1 to G9 \(MIDI 0-127; received MIDI 129\)"),
+        (None, "G#9", r"high: pitch G#9 is outside .*received MIDI 128"),
+        (None, "B##9", r"high: pitch B##9 is outside"),
+        ("Cb-1", None, r"low: pitch Cb-1 is outside .*received MIDI -1"),
+        ("C10", None, r"low: unknown pitch 'C10'.*an octave -1 to 9"),
+    ],
+)
+def test_only_the_pitches_midi_holds_are_accepted(
+    low: str | None, high: str | None, message: str
+) -> None:
+    with pytest.raises(NoteNameError, match=message):
+        ComposeRequest(low=low, high=high)
+
+
+def test_the_lowest_and_highest_midi_pitches_are_c_minus_1_and_g9() -> None:
+    constraints = ComposeRequest(notes=["C", "G"], low="C-1", high="G9").constraints
+    assert (str(constraints.low), constraints.low.midi) == ("C-1", 0)
+    assert (str(constraints.high), constraints.high.midi) == ("G9", 127)
+    assert str(ComposeRequest(low="E-4").low) == "Eb4"  # music21's flat, no octave -4
+
+
+@pytest.mark.parametrize(
+    "validate",
+    [
+        ComposeRequest.model_validate,
+        lambda data: ComposeRequest.model_validate_json(json.dumps(data)),
+        lambda data: ComposeRequest.model_validate_strings(
+            {name: str(value) for name, value in data.items()}
+        ),
+    ],
+    ids=["model_validate", "model_validate_json", "model_validate_strings"],
+)
+def test_every_way_of_validating_raises_request_errors_and_resolves_the_constraints(
+    validate: Callable[[dict[str, Any]], ComposeRequest],
+) -> None:
+    with pytest.raises(RequestError, match=r"meter must be N/D.*\(received '7/0'\)"):
+        validate({"meter": "7/0"})
+    with pytest.raises(RequestError, match=r"unknown option 'bar'"):
+        validate({"bar": 8})
+    with pytest.raises(ConstraintError, match=r"inverted: low=A5 is above high=A3"):
+        validate({"low": "A5", "high": "A3"})
+    assert validate({"meter": "6/8"}).constraints.bar_length == Fraction(3)
+
+
+def test_invalid_json_is_a_request_error_keeping_pydantics_as_the_cause() -> None:
+    with pytest.raises(RequestError, match=r"request: invalid JSON") as caught:
+        ComposeRequest.model_validate_json("{bars: 4")
+    assert isinstance(caught.value.__cause__, pydantic.ValidationError)
+
+
+def test_model_copy_with_an_update_validates_and_resolves_the_new_constraints() -> None:
+    request = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], low="A4", high="A5")
+    copy = request.model_copy(update={"notes": ("C",), "low": "C4", "high": "C5"})
+    assert [str(p) for p in copy.constraints.pitches] == ["C4", "C5"]
+    with pytest.raises(RequestError, match=r"bars must be between 1 and 256 \(received 0\)"):
+        request.model_copy(update={"bars": 0})
+    with pytest.raises(RequestError, match=r"unknown option 'bar'"):
+        request.model_copy(update={"bar": 4})
+    assert request.model_copy() == request
+
+
+def test_model_copy_applies_the_update_to_the_options_as_given() -> None:
+    chant = ComposeRequest(style="modal chant")  # the preset brings D dorian
+    assert chant.model_copy(update={"notes": "C D E"}).constraints.description == (
+        "only the notes C D E"
+    )
+    assert chant.model_copy(update={"key": "E"}).constraints.description == "E major"
+    jig = ComposeRequest(style="jig", meter="9/8", key="D")
+    assert jig.model_copy(update={"style": "reel"}).meter == "9/8"  # given: kept
+    assert ComposeRequest(style="jig", key="D").model_copy(update={"style": "reel"}).meter == (
+        ComposeRequest(style="reel").meter
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "mode"),
+    [("G#", "major"), ("D#", "major"), ("A#", "major"), ("E#", "major"), ("B#", "major")],
+)
+def test_a_key_that_needs_more_than_seven_sharps_gets_no_key_signature(key: str, mode: str) -> None:
+    constraints = ComposeRequest(key=key, mode=mode).constraints
+    assert constraints.key_sharps is None
+    assert str(constraints.pitch_classes[0]) == key
+
+
+@pytest.mark.parametrize(
+    ("key", "mode", "expected"),
+    [
+        ("Gb", "minor", "Gb Ab Bbb Cb Db Ebb Fb"),
+        ("Db", "minor", "Db Eb Fb Gb Ab Bbb Cb"),
+        ("Cb", "minor", "Cb Db Ebb Fb Gb Abb Bbb"),
+        ("Fb", "major", "Fb Gb Ab Bbb Cb Db Eb"),
+    ],
+)
+def test_keys_with_double_flats_resolve(key: str, mode: str, expected: str) -> None:
+    constraints = ComposeRequest(key=key, mode=mode).constraints
+    assert " ".join(map(str, constraints.pitch_classes)) == expected
+    assert constraints.key_sharps is None
+
+
+def test_instrument_names_are_pretty_midis_general_midi_table() -> None:
+    for program in (0, 73, 84, 109, 127):
+        name = pretty_midi.program_to_instrument_name(program)
+        assert ComposeRequest(instrument=program).instrument == name
+        assert ComposeRequest(instrument=name.upper()).constraints.program == program

@@ -37,7 +37,8 @@ def test_every_meter_gets_cells_that_fill_its_bars_and_a_cadence_on_a_long_note(
     rhythm = rhythm_for(meter_of(meter))
     assert all(cell.length == rhythm.cell_length for cell in rhythm.cells)
     last = rhythm.cadence[-1]
-    assert last is not None and len(last.durations) == 1
+    assert last is not None
+    assert len(last.durations) == 1
     assert last.durations[0] >= rhythm.cell_length
 
 
@@ -59,7 +60,8 @@ def test_a_hornpipe_ends_its_parts_on_three_crotchets() -> None:
     hornpipe = style_presets()["hornpipe"]
     rhythm = rhythm_for(meter_of("4/4"), cadence=hornpipe["cadence"], cell=hornpipe["cell"])
     assert [slot.durations if slot else None for slot in rhythm.cadence] == [(1,), (1,), (1,), (1,)]
-    assert rhythm.cadence[-1] is not None and rhythm.cadence[-1].rests == (True,)
+    assert rhythm.cadence[-1] is not None
+    assert rhythm.cadence[-1].rests == (True,)
 
 
 def test_cells_that_do_not_fill_the_cell_length_are_refused() -> None:

@@ -21,6 +21,7 @@ from tunesmith.errors import (
     NotationError,
     NoteNameError,
     RequestError,
+    RequestTypeError,
     SoundfontError,
     TunesmithError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "OpenAIBackend",
     "Report",
     "RequestError",
+    "RequestTypeError",
     "SoundfontError",
     "TunesmithError",
     "compose",

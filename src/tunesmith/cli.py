@@ -19,12 +19,13 @@ Errors are one line on stderr and exit status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
 
@@ -41,8 +42,15 @@ OUTPUTS = (
     ("musicxml", "--musicxml", "MusicXML sheet music"),
     ("abc", "--abc", "ABC notation"),
     ("svg", "--svg", "SVG sheet music (verovio)"),
-    ("text", "--text", "the tune in tunesmith notation"),
+    ("text", "--text", "tune in tunesmith notation"),
 )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line and exit status 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"tunesmith: error: {message} (see: {self.prog} --help)\n")
 
 
 def _add_request_options(parser: argparse.ArgumentParser, *, pitches: bool) -> None:
@@ -78,7 +86,7 @@ def _add_outputs(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tunesmith", description="Compose music with language models, one note at a time."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -136,12 +144,18 @@ def _check_writable(path: Path | None, option: str) -> None:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
+    """Everything the outputs need, before any work: folders, formats, soundfont, verovio."""
     for name, flag, _ in OUTPUTS:
         _check_writable(getattr(args, name), flag)
     if args.audio is not None:
-        from tunesmith.io.audio import find_soundfont  # noqa: PLC0415
+        from tunesmith.io.audio import audio_format, load_soundfont  # noqa: PLC0415
 
-        find_soundfont(args.soundfont)
+        audio_format(args.audio)
+        load_soundfont(args.soundfont)  # a corrupt soundfont fails here, not after composing
+    if args.svg is not None and importlib.util.find_spec("verovio") is None:
+        raise DependencyError(
+            "SVG sheet music (--svg) needs verovio", hint="pip install 'tunesmith[score]'"
+        )
 
 
 def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
@@ -200,73 +214,81 @@ def _backend(args: argparse.Namespace) -> Any:
 
 
 def _read_requests(path: Path) -> list[Any]:
+    from tunesmith.io.files import read_text  # noqa: PLC0415
     from tunesmith.request import ComposeRequest  # noqa: PLC0415
 
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError as error:
-        raise RequestError(f"cannot read {path}: {error.strerror}") from None
     requests = []
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            requests.append(ComposeRequest(**json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as error:
-            raise RequestError(f"{path}, line {number}: not a JSON object ({error})") from None
+            options = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise RequestError(f"{path}, line {number}: not JSON ({error})") from error
+        if not isinstance(options, dict):
+            raise RequestError(
+                f"{path}, line {number}: not a JSON object of options "
+                f"(received {type(options).__name__})"
+            )
+        try:
+            requests.append(ComposeRequest(**options))
         except RequestError as error:
-            raise RequestError(f"{path}, line {number}: {error}") from None
+            raise RequestError(f"{path}, line {number}: {error}") from error
     return requests
 
 
 def _batch(args: argparse.Namespace) -> None:
+    """Compose every request; write each result as it completes; report every failure."""
     from tunesmith.compose import compose_many  # noqa: PLC0415
     from tunesmith.composition import Composition  # noqa: PLC0415
     from tunesmith.io.files import write_atomically  # noqa: PLC0415
 
+    out: Path = args.out
+    if not out.is_dir():
+        raise ExportError(f"--out {out}: the folder does not exist; create it first")
+    if not os.access(out, os.W_OK):
+        raise ExportError(f"--out {out}: the folder is not writable")
     requests = _read_requests(args.requests)
-    if not args.out.is_dir():
-        raise ExportError(f"--out {args.out}: the folder does not exist; create it first")
+    backend = _backend(args)
+    failures: dict[int, str] = {}
     done = 0
 
-    def progress(index: int, result: object) -> None:
+    def write(index: int, result: object) -> None:
         nonlocal done
         done += 1
+        if isinstance(result, Composition):
+            stem = out / f"{index + 1:03d}"
+            try:
+                result.save_midi(stem.with_suffix(".mid"))
+                write_atomically(stem.with_suffix(".txt"), (result.text + "\n").encode("utf-8"))
+            except Exception as error:  # one bad write must not lose the rest of the batch
+                failures[index] = f"composed, but not written: {error}"
+        else:
+            failures[index] = str(result)
         filled = 30 * done // max(len(requests), 1)
-        status = "ok" if isinstance(result, Composition) else "failed"
+        status = "failed" if index in failures else "ok"
         bar = "#" * filled + "." * (30 - filled)
         print(f"\r[{bar}] {done}/{len(requests)} (#{index + 1} {status})", end="", file=sys.stderr)
 
-    results = compose_many(
-        requests, backend=_backend(args), concurrency=args.concurrency, on_result=progress
-    )
+    compose_many(requests, backend=backend, concurrency=args.concurrency, on_result=write)
     print(file=sys.stderr)
-    failures = 0
-    for index, result in enumerate(results, 1):
-        stem = args.out / f"{index:03d}"
-        if isinstance(result, Composition):
-            result.save_midi(stem.with_suffix(".mid"))
-            write_atomically(stem.with_suffix(".txt"), (result.text + "\n").encode("utf-8"))
-        else:
-            failures += 1
-            print(f"request {index}: {result}", file=sys.stderr)
-    print(f"{len(results) - failures} of {len(results)} composed into {args.out}", file=sys.stderr)
+    for index in sorted(failures):
+        print(f"request {index + 1}: {failures[index]}", file=sys.stderr)
+    written = len(requests) - len(failures)
+    print(f"{written} of {len(requests)} composed into {out}", file=sys.stderr)
     if failures:
-        raise ExportError(f"{failures} of {len(results)} requests failed (see above)")
+        raise ExportError(f"{len(failures)} of {len(requests)} requests failed (see above)")
 
 
 def _show(args: argparse.Namespace) -> None:
     from tunesmith.composition import midi_settings  # noqa: PLC0415
+    from tunesmith.io.files import read_text  # noqa: PLC0415
     from tunesmith.notation import parse  # noqa: PLC0415
     from tunesmith.request import ComposeRequest  # noqa: PLC0415
     from tunesmith.validate import validate  # noqa: PLC0415
 
     _check_outputs(args)
-    try:
-        text = sys.stdin.read() if str(args.tune) == "-" else args.tune.read_text("utf-8")
-    except OSError as error:
-        raise RequestError(f"cannot read {args.tune}: {error.strerror}") from None
-    tune = parse(text)
+    tune = parse(read_text(args.tune))
     options = _request_options(args, ("meter", "tempo", "instrument", "style", "title"))
     request = ComposeRequest(bars=len(tune.bars), **options)
     for problem in validate(tune, request).violations:
@@ -282,7 +304,7 @@ def _render(args: argparse.Namespace) -> None:
     try:
         data = args.midi.read_bytes()
     except OSError as error:
-        raise RequestError(f"cannot read {args.midi}: {error.strerror}") from None
+        raise RequestError(f"cannot read {args.midi}: {error.strerror}") from error
     samples = render_audio(
         data, soundfont=find_soundfont(args.soundfont), sample_rate=args.sample_rate
     )
@@ -322,13 +344,12 @@ def _mcp(args: argparse.Namespace) -> None:
 
 
 def _soundfonts(_: argparse.Namespace) -> None:
-    from tunesmith.io.audio import soundfont_candidates  # noqa: PLC0415
+    """The soundfonts the search finds, the one renders use first; none usable: an error."""
+    from tunesmith.io.audio import find_soundfont, soundfont_candidates  # noqa: PLC0415
 
-    found = soundfont_candidates()
-    for origin, path in found:
+    find_soundfont()  # a missing TUNESMITH_SOUNDFONT, or no soundfont at all, is an error
+    for origin, path in soundfont_candidates():
         print(f"{path}  ({origin})")
-    if not found:
-        print("no soundfonts found: apt-get install fluid-soundfont-gm", file=sys.stderr)
 
 
 COMMANDS = {

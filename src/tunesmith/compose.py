@@ -12,17 +12,18 @@ server gets the whole tune's grammar in one request (:mod:`tunesmith.exchange`).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
 
 from tunesmith.backends.base import Backend, LoopBackend
 from tunesmith.composition import Attempt, Candidate, Composition, Report
 from tunesmith.critic import judge
 from tunesmith.decode import SamplerSettings
-from tunesmith.errors import CompositionError, RequestError, TunesmithError
+from tunesmith.errors import CompositionError, RequestError, RequestTypeError, TunesmithError
 from tunesmith.exchange import Session
 from tunesmith.interpret import interpret
 from tunesmith.prompts import render_tunebook
@@ -66,6 +67,42 @@ def backend_from_options(
     raise RequestError(f"unknown backend {name!r}: use 'local' or 'openai'")
 
 
+def _backend(backend: Backend | str | None) -> Backend:
+    """The backend to use: a Backend as it is, a name such as "openai", or the default."""
+    if backend is None:
+        return default_backend()
+    if isinstance(backend, str):
+        return backend_from_options(backend)
+    if not callable(getattr(backend, "complete", None)):  # isinstance would ask the server
+        raise RequestTypeError(
+            "backend must be a Backend such as OpenAIBackend(...) or LocalBackend(), or the "
+            f"name 'local' or 'openai' (received {type(backend).__name__})"
+        )
+    return backend
+
+
+def _loop_backend(backend: Backend) -> LoopBackend | None:
+    """The backend if it runs tunesmith's decoding loop (checked on its type: an instance
+    check would read properties, and ``OpenAIBackend.supports_grammar`` asks the server).
+    """  # noqa: D205
+    if callable(getattr(type(backend), "write", None)) and hasattr(type(backend), "lanes"):
+        return cast(LoopBackend, backend)
+    return None
+
+
+def _check_settings(max_attempts: Any, temperature: Any, candidates: Any = None) -> None:
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
+        raise RequestTypeError(f"max_attempts must be a whole number (received {max_attempts!r})")
+    if max_attempts < 1:
+        raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float):
+        raise RequestTypeError(f"temperature must be a number (received {temperature!r})")
+    if not 0 <= temperature <= 2:
+        raise RequestError(f"temperature must be between 0 and 2 (received {temperature})")
+    if candidates is not None and (isinstance(candidates, bool) or not isinstance(candidates, int)):
+        raise RequestTypeError(f"candidates must be a whole number (received {candidates!r})")
+
+
 def default_backend() -> Backend:
     """The backend ``TUNESMITH_BACKEND`` names (default: the embedded model), made once."""
     global _default_backend  # noqa: PLW0603 - one model per process, loaded on first use
@@ -75,7 +112,9 @@ def default_backend() -> Backend:
 
 
 def _request(
-    request: ComposeRequest | str | None, options: dict[str, Any], backend: Backend
+    request: ComposeRequest | Mapping[str, Any] | str | None,
+    options: dict[str, Any],
+    backend: Backend | None,
 ) -> ComposeRequest:
     if isinstance(request, str):  # words: options given explicitly win over them
         return interpret(request, backend=backend, **options)
@@ -85,8 +124,13 @@ def _request(
         raise RequestError(
             f"pass either a ComposeRequest or keyword options, not both (got {sorted(options)})"
         )
+    if isinstance(request, Mapping):
+        return ComposeRequest.model_validate(request)
     if not isinstance(request, ComposeRequest):
-        raise RequestError(f"request must be a ComposeRequest (received {type(request).__name__})")
+        raise RequestTypeError(
+            "request must be a ComposeRequest, a dict of its options or words "
+            f"(received {type(request).__name__})"
+        )
     return request
 
 
@@ -176,10 +220,10 @@ def _in_loop(
 
 
 def compose(
-    request: ComposeRequest | str | None = None,
+    request: ComposeRequest | Mapping[str, Any] | str | None = None,
     /,
     *,
-    backend: Backend | None = None,
+    backend: Backend | str | None = None,
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
@@ -189,11 +233,15 @@ def compose(
 ) -> Composition:
     """Compose a tune that satisfies every constraint of the request.
 
-    Pass a :class:`ComposeRequest`, its fields as keyword arguments, or words (read by
-    :func:`~tunesmith.interpret`; keyword arguments win over the words)::
+    Pass a :class:`ComposeRequest` (or a dict of its fields), its fields as keyword
+    arguments, or words (read by :func:`~tunesmith.interpret`; keyword arguments win over
+    the words)::
 
         compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16, seed=7)
         compose("a slow air in E dorian for fiddle, 16 bars", seed=7)
+
+    ``backend`` is a :class:`~tunesmith.Backend`, or the name ``"local"`` or ``"openai"``
+    (made as :func:`backend_from_options` makes it); default ``$TUNESMITH_BACKEND``.
 
     On the embedded model, ``candidates`` tunes (default: the backend's lanes, 4) are
     written side by side and the critic keeps the most folk-like; ``timeout`` bounds the
@@ -212,25 +260,30 @@ def compose(
     CompositionError
         No answer could be parsed, or ``strict`` and the answer broke a constraint.
     """
-    backend = backend or default_backend()
-    request = _request(request, options, backend)
-    if isinstance(backend, LoopBackend):
+    _check_settings(max_attempts, temperature, candidates)
+    if isinstance(request, str):  # words: a capable backend helps to read them
+        chosen = _backend(backend)
+        composing = _request(request, options, chosen)
+    else:
+        composing = _request(request, options, None)  # before the backend: a bad option is free
+        chosen = _backend(backend)
+    if (looping := _loop_backend(chosen)) is not None:
         return _in_loop(
-            request, backend, candidates=candidates, temperature=temperature, timeout=timeout
+            composing, looping, candidates=candidates, temperature=temperature, timeout=timeout
         )
     session = Session(
-        request, backend, strict=strict, max_attempts=max_attempts, temperature=temperature
+        composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
     )
     while (call := session.next_call()) is not None:
-        session.take(backend.complete(session.prompt, **call))
+        session.take(chosen.complete(session.prompt, **call))
     return session.finish()
 
 
 async def compose_async(
-    request: ComposeRequest | str | None = None,
+    request: ComposeRequest | Mapping[str, Any] | str | None = None,
     /,
     *,
-    backend: Backend | None = None,
+    backend: Backend | str | None = None,
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
@@ -240,60 +293,93 @@ async def compose_async(
 ) -> Composition:
     """:func:`compose` for asyncio: awaits the backend's ``acomplete`` when it has one.
 
-    The embedded model runs in a worker thread.
+    The embedded model runs in a worker thread, and so does anything else that may block:
+    reading words, making the backend, and asking it whether it takes a grammar
+    (``OpenAIBackend(grammar="auto")`` asks the server once).
     """
-    backend = backend or default_backend()
-    request = await asyncio.to_thread(_request, request, options, backend)
-    if isinstance(backend, LoopBackend):
+    _check_settings(max_attempts, temperature, candidates)
+    if isinstance(request, str):
+        chosen = await asyncio.to_thread(_backend, backend)
+        composing = await asyncio.to_thread(_request, request, options, chosen)
+    else:
+        composing = _request(request, options, None)
+        chosen = await asyncio.to_thread(_backend, backend)
+    if (looping := _loop_backend(chosen)) is not None:
         return await asyncio.to_thread(
-            compose,
-            request,
-            backend=backend,
+            _in_loop,
+            composing,
+            looping,
             candidates=candidates,
             temperature=temperature,
             timeout=timeout,
         )
+    await asyncio.to_thread(getattr, chosen, "supports_grammar")  # resolved and kept
     session = Session(
-        request, backend, strict=strict, max_attempts=max_attempts, temperature=temperature
+        composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
     )
-    acomplete = getattr(backend, "acomplete", None)
+    acomplete = getattr(chosen, "acomplete", None)
     while (call := session.next_call()) is not None:
         if acomplete is not None:
             completion = await acomplete(session.prompt, **call)
         else:
-            completion = await asyncio.to_thread(backend.complete, session.prompt, **call)
+            completion = await asyncio.to_thread(chosen.complete, session.prompt, **call)
         session.take(completion)
     return session.finish()
 
 
 def compose_many(
-    requests: Iterable[ComposeRequest],
+    requests: Iterable[ComposeRequest | Mapping[str, Any]],
     *,
-    backend: Backend | None = None,
+    backend: Backend | str | None = None,
     concurrency: int = 4,
     on_result: Callable[[int, Composition | TunesmithError], None] | None = None,
-    **settings: Any,
+    strict: bool = False,
+    max_attempts: int = 3,
+    temperature: float = 0.8,
 ) -> list[Composition | TunesmithError]:
     """Compose many requests concurrently; results come back in the order of ``requests``.
 
     At most ``concurrency`` requests are in flight at once. One failing request does not
-    lose the others: its place in the result holds the :class:`TunesmithError` it raised.
-    ``on_result(index, result)`` is called as each one finishes (for progress bars).
-    ``settings`` (strict, max_attempts, temperature) apply to every request.
+    lose the others: its place in the result holds the :class:`TunesmithError` it raised
+    (a request given as a dict of options that is not valid, too).
+    ``on_result(index, result)`` is called as each one finishes (for progress bars, or to
+    write each result at once). ``strict``, ``max_attempts`` and ``temperature`` apply to
+    every request, as in :func:`compose`.
+
+    Works from inside a running event loop too (Jupyter): the batch then runs in a
+    worker thread with its own loop; in async code, gather :func:`compose_async` instead.
+    The embedded model composes one request at a time (its candidates side by side).
     """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise RequestTypeError(f"concurrency must be a whole number (received {concurrency!r})")
     if concurrency < 1:
         raise RequestError(f"concurrency must be at least 1 (received {concurrency})")
+    _check_settings(max_attempts, temperature)
     requests = list(requests)
-    backend = backend or default_backend()
+    for index, request in enumerate(requests):
+        if not isinstance(request, ComposeRequest | Mapping):
+            raise RequestTypeError(
+                f"requests[{index}] must be a ComposeRequest or a dict of its options "
+                f"(received {type(request).__name__})"
+            )
+    chosen = _backend(backend)
 
     async def run_all() -> list[Composition | TunesmithError]:
         slots = asyncio.Semaphore(concurrency)
 
-        async def one(index: int, request: ComposeRequest) -> Composition | TunesmithError:
+        async def one(
+            index: int, request: ComposeRequest | Mapping[str, Any]
+        ) -> Composition | TunesmithError:
             async with slots:
                 result: Composition | TunesmithError
                 try:
-                    result = await compose_async(request, backend=backend, **settings)
+                    result = await compose_async(
+                        request,
+                        backend=chosen,
+                        strict=strict,
+                        max_attempts=max_attempts,
+                        temperature=temperature,
+                    )
                 except TunesmithError as error:
                     result = error
             if on_result is not None:
@@ -302,4 +388,9 @@ def compose_many(
 
         return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
 
-    return asyncio.run(run_all())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop in this thread: the usual case
+        return asyncio.run(run_all())
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="compose_many") as pool:
+        return pool.submit(asyncio.run, run_all()).result()

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from tunesmith.errors import NotationError, RequestError
-from tunesmith.score import DURATIONS, HIGHEST_OCTAVE, LOWEST_OCTAVE, Bar, Event, Pitch, Tune
+from tunesmith.score import DURATIONS, HIGHEST_MIDI, LOWEST_MIDI, Bar, Event, Pitch, Tune
 
 __all__ = ["COLLECTIONS", "corpus_tune", "corpus_tunes", "load_sample", "tune_from_music21"]
 
@@ -30,10 +30,9 @@ def _pitch(music21_pitch: Any) -> Pitch:
     alter = music21_pitch.alter
     if alter != int(alter):
         raise NotationError(f"microtone: {music21_pitch.nameWithOctave} alters by {alter}")
-    octave = music21_pitch.octave
-    if not LOWEST_OCTAVE <= octave <= HIGHEST_OCTAVE:
-        raise NotationError(f"octave: {music21_pitch.nameWithOctave} is outside octaves 0-9")
-    return Pitch(music21_pitch.step, int(alter), octave)
+    if not LOWEST_MIDI <= music21_pitch.midi <= HIGHEST_MIDI:
+        raise NotationError(f"octave: {music21_pitch.nameWithOctave} is outside C-1 to G9")
+    return Pitch(music21_pitch.step, int(alter), music21_pitch.octave)
 
 
 def _event(element: Any) -> Event:
@@ -124,10 +123,10 @@ def corpus_tune(tune_id: str) -> Any:
         )
     try:
         return corpus.parse(paths[0], number=int(number))
-    except ABCFileException:
+    except ABCFileException as error:
         raise RequestError(
             f"tune_id: {name} has no tune X:{number} (received {tune_id!r})"
-        ) from None
+        ) from error
 
 
 @functools.cache

@@ -4,17 +4,20 @@ The tree::
 
     TunesmithError
     ├── RequestError (ValueError)           a bad argument to compose() or the CLI
+    │   ├── RequestTypeError (TypeError)     an argument of the wrong type, e.g. notes=42
     │   ├── NoteNameError                    a note or pitch name that cannot be read
     │   └── ConstraintError                  constraints that no tune can satisfy
     ├── GrammarError (ValueError)           text that is not tunesmith notation (line, column)
     ├── NotationError (ValueError)          a tune that the notation cannot write
     ├── BackendError (RuntimeError)         the language model could not be asked or did not answer
-    │   └── DependencyError                  an optional dependency or model file is missing
+    ├── DependencyError (ImportError)       an optional dependency or model file is missing
     ├── CompositionError (RuntimeError)     every attempt failed (attempts, last output, usage)
     └── ExportError (OSError)               a file could not be written or rendered
         └── SoundfontError                   no usable soundfont (names every place tried)
 
-Messages name what was wrong, what is allowed and what was received.
+Messages name what was wrong, what is allowed and what was received. An error raised
+because of another one (the openai SDK's, pydantic's, an ``OSError``) keeps it as
+``__cause__``. ``docs/errors.md`` lists what each kind of bad input gets.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "NotationError",
     "NoteNameError",
     "RequestError",
+    "RequestTypeError",
     "SoundfontError",
     "TunesmithError",
 ]
@@ -42,6 +46,13 @@ class TunesmithError(Exception):
 
 class RequestError(TunesmithError, ValueError):
     """A bad argument: the message names the parameter, what is allowed and what was given."""
+
+
+class RequestTypeError(RequestError, TypeError):
+    """An argument of the wrong type, such as ``notes=42`` or ``max_attempts="3"``.
+
+    Both a :class:`RequestError` and a :class:`TypeError`, so either ``except`` catches it.
+    """
 
 
 class NoteNameError(RequestError):
@@ -92,8 +103,21 @@ class BackendError(TunesmithError, RuntimeError):
         super().__init__(f"{message}. {hint}" if hint else message)
 
 
-class DependencyError(BackendError):
-    """An optional dependency or the embedded model is missing; the message says what to install."""
+class DependencyError(TunesmithError, ImportError):
+    """An optional dependency or the embedded model is missing; the message says what to install.
+
+    Raised for llama-cpp-python and the embedded model, the openai SDK, FluidSynth and
+    verovio; an :class:`ImportError`, so ``except ImportError`` catches it too.
+
+    Attributes
+    ----------
+    hint:
+        What to install, e.g. ``"pip install pyfluidsynth"``.
+    """
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        self.hint = hint
+        super().__init__(f"{message}. {hint}" if hint else message)
 
 
 class CompositionError(TunesmithError, RuntimeError):
@@ -107,14 +131,25 @@ class CompositionError(TunesmithError, RuntimeError):
         The model's last raw answer.
     problems:
         What was wrong with the last answer.
+    prompt_tokens, completion_tokens:
+        Token usage over all attempts, as the backend reported it.
     """
 
     def __init__(
-        self, message: str, *, attempts: int, last_output: str, problems: Sequence[str] = ()
+        self,
+        message: str,
+        *,
+        attempts: int,
+        last_output: str,
+        problems: Sequence[str] = (),
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
     ) -> None:
         self.attempts = attempts
         self.last_output = last_output
         self.problems = list(problems)
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
         super().__init__(message)
 
 

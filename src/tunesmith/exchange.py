@@ -14,7 +14,7 @@ from typing import Any
 
 from tunesmith.backends.base import Backend, Completion, Prompt
 from tunesmith.composition import Attempt, Composition, Report
-from tunesmith.errors import CompositionError, GrammarError, RequestError
+from tunesmith.errors import CompositionError, GrammarError
 from tunesmith.notation import extract
 from tunesmith.prompts import render_feedback, render_prompt
 from tunesmith.repair import repair
@@ -27,11 +27,21 @@ __all__ = ["Session"]
 
 TOKENS_PER_EVENT = 6
 """Generous upper bound on tokens per event ('C#5:q. ' is about 4), for max_tokens."""
+MAX_CHARS_PER_TOKEN = 16
+"""The longest text a token of notation can be, generously: an answer longer than this
+times max_tokens is not read (its backend ignored max_tokens)."""
+MAX_FEEDBACK = 8
+"""Problems named in the feedback to the model (and in an attempt's record); then a count."""
 
 
 def _max_tokens(writing: Writing) -> int:
     events_per_bar = int(writing.rhythm.meter.bar_length / writing.rhythm.shortest)
     return len(writing.plan.bars) * (events_per_bar * TOKENS_PER_EVENT + 2) + 16
+
+
+def _max_chars(writing: Writing) -> int:
+    """The longest answer worth reading: what max_tokens can hold, and then some."""
+    return MAX_CHARS_PER_TOKEN * _max_tokens(writing)
 
 
 class Session:
@@ -46,8 +56,6 @@ class Session:
         max_attempts: int,
         temperature: float,
     ) -> None:
-        if max_attempts < 1:
-            raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
         self.request, self.backend, self.strict = request, backend, strict
         self.max_attempts, self.temperature = max_attempts, temperature
         self.writing = Writing.of(request, "notation")
@@ -80,37 +88,38 @@ class Session:
             self.best = (problems.tune, problems.violations)
         if problems.messages:
             feedback = render_feedback(self.writing, problems.messages)
-            self.prompt = _with_feedback(self.prompt, completion.text, feedback)
+            answer = completion.text[: _max_chars(self.writing)]  # never echo a runaway answer
+            self.prompt = _with_feedback(self.prompt, answer, feedback)
 
     def finish(self) -> Composition:
         """Repair the best answer (or refuse, when strict) and build the composition."""
         attempts, request = self.attempts, self.request
+        usage: dict[str, Any] = {
+            "attempts": len(attempts),
+            "last_output": attempts[-1].text,
+            "prompt_tokens": sum(attempt.prompt_tokens for attempt in attempts),
+            "completion_tokens": sum(attempt.completion_tokens for attempt in attempts),
+        }
         if self.best is None:
             raise CompositionError(
                 f"none of {len(attempts)} answers from {self.backend.name}:{self.backend.model} "
                 f"was tunesmith notation; last problem: {attempts[-1].problems[0]}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
                 problems=attempts[-1].problems,
+                **usage,
             )
         tune, violations = self.best
         if violations and self.strict:
-            listed = "; ".join(str(v) for v in violations)
+            listed = "; ".join(_bounded([str(v) for v in violations]))
             raise CompositionError(
                 f"strict: after {len(attempts)} attempt(s) the best answer breaks "
                 f"{len(violations)} constraint(s): {listed}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
                 problems=[str(v) for v in violations],
+                **usage,
             )
         repaired, repairs = repair(tune, request)
         left = validate(repaired, request)
         if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
-            raise CompositionError(
-                f"repair left violations (please report this): {left}",
-                attempts=len(attempts),
-                last_output=attempts[-1].text,
-            )
+            raise CompositionError(f"repair left violations (please report this): {left}", **usage)
         report = Report(
             request=request,
             backend=self.backend.name,
@@ -134,8 +143,21 @@ class _Problems:
     messages: list[str]
 
 
+def _bounded(messages: list[str]) -> list[str]:
+    """The first :data:`MAX_FEEDBACK` messages, and how many more there were."""
+    if len(messages) <= MAX_FEEDBACK:
+        return messages
+    return [*messages[:MAX_FEEDBACK], f"... and {len(messages) - MAX_FEEDBACK} more"]
+
+
 def _problems(completion: Completion, writing: Writing) -> _Problems:
     """Parse and validate one answer; problems name the bars as the model wrote them."""
+    if len(completion.text) > (limit := _max_chars(writing)):
+        message = (
+            f"the answer is {len(completion.text)} characters long, far more than "
+            f"{len(writing.plan.bars)} bars need (at most {limit}); write only the notes"
+        )
+        return _Problems(None, (), [message])
     text = extract(completion.text)
     truncated = completion.finish_reason == "length"
     try:
@@ -148,8 +170,8 @@ def _problems(completion: Completion, writing: Writing) -> _Problems:
     tune = writing.played(written)
     violations = validate(tune, writing.request).violations
     expanded = len(written.bars) == len(writing.plan.bars)
-    messages = list(
-        dict.fromkeys(_as_written(v, writing) if expanded else str(v) for v in violations)
+    messages = _bounded(
+        list(dict.fromkeys(_as_written(v, writing) if expanded else str(v) for v in violations))
     )
     if truncated:
         messages.insert(0, "the answer was cut off (too many tokens)")

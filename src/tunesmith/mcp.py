@@ -39,7 +39,7 @@ from tunesmith.interpret import Interpretation, interpret
 from tunesmith.notation import format as format_tune
 from tunesmith.notation import parse
 from tunesmith.phrases import languages, meanings
-from tunesmith.presets import GM_INSTRUMENTS, instrument_ranges, style_presets
+from tunesmith.presets import gm_instruments, instrument_ranges, style_presets
 from tunesmith.request import ComposeRequest
 from tunesmith.score import Tune
 from tunesmith.validate import validate as validate_tune
@@ -335,7 +335,7 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
         ranges = instrument_ranges()
         listing = [
             {"program": program, "name": name, "range": ranges.get(name)}
-            for program, name in enumerate(GM_INSTRUMENTS)
+            for program, name in enumerate(gm_instruments())
         ]
         return json.dumps(listing, indent=2)
 

@@ -114,7 +114,9 @@ def measure(tune: Tune, tonic_semitone: int | None = None) -> TuneMetrics:
 def distance(metrics: TuneMetrics, reference: Sequence[TuneMetrics]) -> float:
     """Mean absolute z-score of ``metrics`` against ``reference`` over :data:`COMPARED`."""
     if len(reference) < 2:
-        raise ValueError("distance needs at least two reference tunes")
+        raise RequestError(
+            f"distance needs at least two reference tunes (received {len(reference)})"
+        )
     scores = []
     for name in COMPARED:
         values = [float(getattr(m, name)) for m in reference]
@@ -150,15 +152,17 @@ def _read_tune(path: Path) -> tuple[Tune, str | None, int | None]:
         try:
             score = converter.parse(str(path), format="midi")
         except Exception as error:  # music21 raises many kinds for a broken file
-            raise RequestError(f"cannot read {path} as MIDI: {error}") from None
+            raise RequestError(f"cannot read {path} as MIDI: {error}") from error
         signature = next(iter(score.recurse().getElementsByClass("TimeSignature")), None)
         tonic = score.analyze("key").tonic.pitchClass
         try:
             tune = tune_from_music21(score)
         except NotationError as error:
-            raise RequestError(f"cannot evaluate {path}: {error}") from None
+            raise RequestError(f"cannot evaluate {path}: {error}") from error
         return tune, signature.ratioString if signature else None, tonic
-    return parse(path.read_text("utf-8")), None, None
+    from tunesmith.io.files import read_text  # noqa: PLC0415
+
+    return parse(read_text(path)), None, None
 
 
 def evaluate_file(path: str | Path) -> str:

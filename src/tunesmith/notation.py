@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tunesmith.errors import GrammarError
+from tunesmith.errors import GrammarError, NoteNameError, RequestTypeError
 from tunesmith.score import ACCIDENTALS, DURATIONS, Bar, Event, Pitch, Tune, duration_code
 
 __all__ = ["BARS_PER_LINE", "BAR_LINE", "extract", "format", "format_event", "parse"]
@@ -28,7 +28,7 @@ REST = "r"
 BARS_PER_LINE = 4
 
 _ACCIDENTAL_RE = "|".join(sorted((re.escape(a) for a in ACCIDENTALS if a), key=len, reverse=True))
-_PITCH_PATTERN = rf"[A-G](?:{_ACCIDENTAL_RE})?[0-9]"
+_PITCH_PATTERN = rf"[A-G](?:{_ACCIDENTAL_RE})?(?:-1|[0-9])"
 _DURATION_PATTERN = "|".join(re.escape(code) for code in sorted(DURATIONS, key=len, reverse=True))
 _EVENT_RE = re.compile(
     rf"(?:(?P<rest>{REST})|\[(?P<chord>\s*{_PITCH_PATTERN}(?:\s+{_PITCH_PATTERN})+\s*)\]"
@@ -70,10 +70,14 @@ def _event(token: _Token) -> Event:
                 "a rest cannot be tied", line=token.line, column=token.column, token=token.text
             )
         pitches: tuple[Pitch, ...] = ()
-    elif match["chord"]:
-        pitches = tuple(Pitch.parse(name) for name in match["chord"].split())
     else:
-        pitches = (Pitch.parse(match["pitch"]),)
+        names = match["chord"].split() if match["chord"] else [match["pitch"]]
+        try:
+            pitches = tuple(Pitch.parse(name) for name in names)
+        except NoteNameError as error:  # above G9: well-formed, but no MIDI key holds it
+            raise GrammarError(
+                str(error), line=token.line, column=token.column, token=token.text
+            ) from error
     return Event(pitches, DURATIONS[match["duration"]], bool(match["tie"]))
 
 
@@ -90,7 +94,7 @@ def _explain(text: str) -> str:
         )
     return (
         f"unknown pitch {head!r}: use a letter A-G, an optional accidental (# ## b bb) and an "
-        "octave 0-9 such as 'F#4', 'r' for a rest or '[D4 F#4 A4]' for a chord"
+        "octave -1 to 9 such as 'F#4', 'r' for a rest or '[D4 F#4 A4]' for a chord"
     )
 
 
@@ -104,6 +108,10 @@ def parse(text: str) -> Tune:
     GrammarError
         With the 1-based line and column of the first token that is not valid notation.
     """
+    if not isinstance(text, str):
+        raise RequestTypeError(
+            f"parse takes the notation as a str (received {type(text).__name__})"
+        )
     bars: list[Bar] = []
     current: list[Event] = []
     last = _Token("bar", "", 1, 1)

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from tunesmith.errors import NoteNameError
-from tunesmith.presets import GM_INSTRUMENTS
+from tunesmith.presets import gm_instruments
 
 __all__ = ["LEXICON", "Language", "Match", "languages", "meanings"]
 
@@ -108,7 +108,7 @@ class Language:
                 for phrase in phrases
             }
         if table["language"].get("general_midi_names"):
-            for name in GM_INSTRUMENTS:
+            for name in gm_instruments():
                 self.lexicon["instruments"].setdefault(_normal(name), name)
         letters = _alternation([*spelling["notes"], *spelling["not_notes"]])
         signs = "|".join(map(re.escape, spelling["sharp"] + spelling["flat"]))

@@ -1,7 +1,8 @@
 """Presets as data: the General MIDI instruments, their playable ranges and the styles.
 
-The styles are TOML files in ``styles/`` (meter, tempo, form, phrase plan, rhythm); the
-instrument ranges are ``styles/instruments.toml``. A new style is a new file.
+The General MIDI names are pretty_midi's table; the instrument ranges are
+``styles/instruments.toml``; the styles are TOML files in ``styles/`` (meter, tempo, form,
+phrase plan, rhythm). A new style is a new file.
 """
 
 from __future__ import annotations
@@ -10,144 +11,36 @@ import difflib
 import functools
 import re
 import tomllib
+import warnings
 from importlib import resources
 from typing import Any
 
-from tunesmith.errors import RequestError
+from tunesmith.errors import RequestError, RequestTypeError
 
-__all__ = ["GM_INSTRUMENTS", "instrument_ranges", "program_number", "style_preset", "style_presets"]
+__all__ = [
+    "gm_instruments",
+    "instrument_ranges",
+    "program_number",
+    "style_preset",
+    "style_presets",
+]
 
-GM_INSTRUMENTS: tuple[str, ...] = (
-    "Acoustic Grand Piano",
-    "Bright Acoustic Piano",
-    "Electric Grand Piano",
-    "Honky-tonk Piano",
-    "Electric Piano 1",
-    "Electric Piano 2",
-    "Harpsichord",
-    "Clavinet",
-    "Celesta",
-    "Glockenspiel",
-    "Music Box",
-    "Vibraphone",
-    "Marimba",
-    "Xylophone",
-    "Tubular Bells",
-    "Dulcimer",
-    "Drawbar Organ",
-    "Percussive Organ",
-    "Rock Organ",
-    "Church Organ",
-    "Reed Organ",
-    "Accordion",
-    "Harmonica",
-    "Tango Accordion",
-    "Acoustic Guitar (nylon)",
-    "Acoustic Guitar (steel)",
-    "Electric Guitar (jazz)",
-    "Electric Guitar (clean)",
-    "Electric Guitar (muted)",
-    "Overdriven Guitar",
-    "Distortion Guitar",
-    "Guitar Harmonics",
-    "Acoustic Bass",
-    "Electric Bass (finger)",
-    "Electric Bass (pick)",
-    "Fretless Bass",
-    "Slap Bass 1",
-    "Slap Bass 2",
-    "Synth Bass 1",
-    "Synth Bass 2",
-    "Violin",
-    "Viola",
-    "Cello",
-    "Contrabass",
-    "Tremolo Strings",
-    "Pizzicato Strings",
-    "Orchestral Harp",
-    "Timpani",
-    "String Ensemble 1",
-    "String Ensemble 2",
-    "Synth Strings 1",
-    "Synth Strings 2",
-    "Choir Aahs",
-    "Voice Oohs",
-    "Synth Choir",
-    "Orchestra Hit",
-    "Trumpet",
-    "Trombone",
-    "Tuba",
-    "Muted Trumpet",
-    "French Horn",
-    "Brass Section",
-    "Synth Brass 1",
-    "Synth Brass 2",
-    "Soprano Sax",
-    "Alto Sax",
-    "Tenor Sax",
-    "Baritone Sax",
-    "Oboe",
-    "English Horn",
-    "Bassoon",
-    "Clarinet",
-    "Piccolo",
-    "Flute",
-    "Recorder",
-    "Pan Flute",
-    "Blown Bottle",
-    "Shakuhachi",
-    "Whistle",
-    "Ocarina",
-    "Lead 1 (square)",
-    "Lead 2 (sawtooth)",
-    "Lead 3 (calliope)",
-    "Lead 4 (chiff)",
-    "Lead 5 (charang)",
-    "Lead 6 (voice)",
-    "Lead 7 (fifths)",
-    "Lead 8 (bass + lead)",
-    "Pad 1 (new age)",
-    "Pad 2 (warm)",
-    "Pad 3 (polysynth)",
-    "Pad 4 (choir)",
-    "Pad 5 (bowed)",
-    "Pad 6 (metallic)",
-    "Pad 7 (halo)",
-    "Pad 8 (sweep)",
-    "FX 1 (rain)",
-    "FX 2 (soundtrack)",
-    "FX 3 (crystal)",
-    "FX 4 (atmosphere)",
-    "FX 5 (brightness)",
-    "FX 6 (goblin)",
-    "FX 7 (echoes)",
-    "FX 8 (sci-fi)",
-    "Sitar",
-    "Banjo",
-    "Shamisen",
-    "Koto",
-    "Kalimba",
-    "Bag pipe",
-    "Fiddle",
-    "Shanai",
-    "Tinkle Bell",
-    "Agogo",
-    "Steel Drums",
-    "Woodblock",
-    "Taiko Drum",
-    "Melodic Tom",
-    "Synth Drum",
-    "Reverse Cymbal",
-    "Guitar Fret Noise",
-    "Breath Noise",
-    "Seashore",
-    "Bird Tweet",
-    "Telephone Ring",
-    "Helicopter",
-    "Applause",
-    "Gunshot",
-)
-"""The 128 General MIDI melodic instruments; the index is the program number (0-based)."""
+
+@functools.cache
+def gm_instruments() -> tuple[str, ...]:
+    """The 128 General MIDI melodic instrument names, from pretty_midi; the index is the program.
+
+    Imported on first use (pretty_midi brings numpy and mido: about 0.1 s), so that
+    ``import tunesmith`` stays light.
+    """
+    with warnings.catch_warnings():
+        # pretty_midi before 0.2.11 imports pkg_resources, which warns when imported
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        from pretty_midi.constants import INSTRUMENT_MAP  # noqa: PLC0415
+
+    return tuple(INSTRUMENT_MAP)
+
 
 _INSTRUMENT_ALIASES = {
     "piano": 0,
@@ -206,7 +99,7 @@ def program_number(instrument: str | int) -> int:
     instrument containing it.
     """
     if isinstance(instrument, bool) or not isinstance(instrument, str | int):
-        raise RequestError(
+        raise RequestTypeError(
             f"instrument must be a General MIDI name or program 0-127 (received {instrument!r})"
         )
     if isinstance(instrument, int):
@@ -216,7 +109,7 @@ def program_number(instrument: str | int) -> int:
             )
         return instrument
     wanted = instrument.strip().lower()
-    names = [name.lower() for name in GM_INSTRUMENTS]
+    names = [name.lower() for name in gm_instruments()]
     if wanted in names:
         return names.index(wanted)
     if wanted in _INSTRUMENT_ALIASES:

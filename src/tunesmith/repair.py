@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.errors import NotationError
 from tunesmith.notation import format_event
 from tunesmith.request import ComposeRequest
 from tunesmith.score import DURATIONS, Bar, Event, Pitch, Tune
@@ -42,7 +43,8 @@ class Repair(BaseModel):
 def split_duration(length: Fraction) -> list[Fraction]:
     """``length`` as a list of notation durations, longest first (to be tied together).
 
-    Raises ValueError if no combination of notation durations adds up to ``length``.
+    Raises :class:`NotationError` if no combination of notation durations adds up to
+    ``length``.
     """
     for lengths in (_PLAIN_LENGTHS, _ALL_LENGTHS):  # triplets only where nothing else fits
         pieces: list[Fraction] = []
@@ -53,7 +55,9 @@ def split_duration(length: Fraction) -> list[Fraction]:
                 remaining -= piece
         if not remaining:
             return pieces
-    raise ValueError(f"{length} quarter notes cannot be written as notation durations")
+    raise NotationError(
+        f"{length} quarter notes cannot be written as notation durations, tied or not"
+    )
 
 
 class _Repairer:
@@ -78,9 +82,12 @@ class _Repairer:
         )
 
     def fix_pitch(self, pitch: Pitch, previous: int | None) -> Pitch:
+        """The pitch as it is when allowed (in any spelling), else the nearest allowed one."""
         constraints = self.constraints
         low, high = constraints.low.midi, constraints.high.midi
         midi = pitch.midi
+        if midi % 12 in constraints.semitones and low <= midi <= high:
+            return pitch  # valid as written: Gb4 for an F# stays Gb4, as validation agrees
         while midi < low:
             midi += 12
         while midi > high:
@@ -228,7 +235,7 @@ class _Repairer:
 def _split_or_none(length: Fraction) -> list[Fraction] | None:
     try:
         return split_duration(length)
-    except ValueError:
+    except NotationError:
         return None
 
 

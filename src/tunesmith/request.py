@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Self
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
-from tunesmith.errors import NoteNameError, RequestError
-from tunesmith.presets import GM_INSTRUMENTS, program_number, style_preset
+from tunesmith.errors import RequestError, RequestTypeError
+from tunesmith.presets import gm_instruments, program_number, style_preset
 from tunesmith.score import Pitch, PitchClass
 from tunesmith.theory import Constraints, is_known_mode, known_modes
 
 __all__ = ["ComposeRequest"]
 
 MAX_BARS = 256
+MAX_SEED = 2**31 - 1
+"""Seeds are 0 to 2**31 - 1: every server takes them, and none reads one as 'random'."""
 
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
 
@@ -59,6 +70,8 @@ class ComposeRequest(BaseModel):
         description="parts in the order they are heard, e.g. 'AABA': each letter a part of "
         "bars/len(form) bars (default: the style's, with its part length)",
     )
+    _options: dict[str, Any] = PrivateAttr(default_factory=dict)
+    """The options as the user gave them, before the style preset: what model_copy updates."""
 
     @model_validator(mode="before")
     @classmethod
@@ -76,18 +89,88 @@ class ComposeRequest(BaseModel):
         defaults = {name: preset[name] for name in fields if name in preset}
         return {**defaults, **given}
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_options(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ComposeRequest]
+    ) -> ComposeRequest:
+        """Keep the options as given (runs before the style preset fills in the rest)."""
+        request = handler(data)
+        if isinstance(data, Mapping):
+            request._options = dict(data)
+        return request
+
+    @model_validator(mode="after")
+    def _resolve_constraints(self) -> Self:
+        """Resolve the constraints now, so that impossible ones fail at once, on every path."""
+        self.constraints  # noqa: B018 - cached on the instance
+        return self
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except pydantic.ValidationError as error:
-            raise _request_error(error) from None
-        self.constraints  # noqa: B018 - resolve now, so impossible constraints fail at once
+            raise _request_error(error) from error
+
+    @classmethod
+    def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a dict (or a request); bad values raise :class:`RequestError`."""
+        try:
+            return super().model_validate(*args, **kwargs)
+        except pydantic.ValidationError as error:
+            raise _request_error(error) from error
+
+    @classmethod
+    def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate JSON text; bad values raise :class:`RequestError`."""
+        try:
+            return super().model_validate_json(*args, **kwargs)
+        except pydantic.ValidationError as error:
+            raise _request_error(error) from error
+
+    @classmethod
+    def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a dict of strings; bad values raise :class:`RequestError`."""
+        try:
+            return super().model_validate_strings(*args, **kwargs)
+        except pydantic.ValidationError as error:
+            raise _request_error(error) from error
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, a new request validated from these options and the update.
+
+        The update is applied to the options as they were given, so the style preset fills
+        in again and the constraints are resolved again. Pitches given in the update replace
+        the request's: ``notes`` replaces ``key`` and ``mode``, ``key`` or ``mode`` replaces
+        ``notes``.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        options = dict(self._options)
+        if "notes" in update:
+            options.pop("key", None)
+            options.pop("mode", None)
+        if "key" in update or "mode" in update:
+            options.pop("notes", None)
+        return self.model_validate({**options, **update})
+
+    @field_validator("bars", "seed", mode="before")
+    @classmethod
+    def _refuse_booleans(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        if isinstance(value, bool):  # True is an int in Python, but never a bar count
+            raise RequestTypeError(f"{info.field_name} must be a whole number (received {value})")
+        return value
 
     @field_validator("notes", mode="before")
     @classmethod
     def _split_notes(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = value.replace(",", " ").split()
+        elif value is not None and not isinstance(value, list | tuple):
+            raise RequestTypeError(
+                "notes must be note names in order, the tonic first: a list such as "
+                f"['A', 'B', 'C#'] or a string 'A B C#' (received {value!r})"
+            )
         if value is not None and len(value) == 0:
             raise ValueError(
                 "notes must name at least one note, e.g. ['A', 'B', 'C#'] (received none)"
@@ -137,6 +220,13 @@ class ComposeRequest(BaseModel):
             raise ValueError(f"bars must be between 1 and {MAX_BARS} (received {value})")
         return value
 
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= MAX_SEED:
+            raise ValueError(f"seed must be between 0 and {MAX_SEED} (received {value})")
+        return value
+
     @field_validator("form")
     @classmethod
     def _check_form(cls, value: str | None) -> str | None:
@@ -166,7 +256,7 @@ class ComposeRequest(BaseModel):
     @field_validator("instrument", mode="before")
     @classmethod
     def _check_instrument(cls, value: Any) -> str:
-        return GM_INSTRUMENTS[program_number(value)]
+        return gm_instruments()[program_number(value)]
 
     @functools.cached_property
     def constraints(self) -> Constraints:
@@ -175,18 +265,28 @@ class ComposeRequest(BaseModel):
 
 
 def _request_error(error: pydantic.ValidationError) -> RequestError:
-    """One readable message from pydantic's errors, keeping our own error types."""
-    messages, note_name_error = [], False
+    """One readable message from pydantic's errors, keeping our own error types.
+
+    A value of the wrong type (pydantic's ``*_type`` errors, or ours) is a
+    :class:`RequestTypeError`; one kind of our errors alone keeps its kind.
+    """
+    messages, kinds = [], set()
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "request"
+        field = ".".join(str(part) for part in item["loc"])
         cause = item.get("ctx", {}).get("error")
-        note_name_error |= isinstance(cause, NoteNameError)
+        cause = cause if isinstance(cause, Exception) else None
+        if isinstance(cause, RequestError):
+            kinds.add(type(cause))
+        elif item["type"].endswith("_type"):
+            kinds.add(RequestTypeError)
         if item["type"] == "extra_forbidden":
             allowed = ", ".join(ComposeRequest.model_fields)
             messages.append(f"unknown option {field!r}: the options are {allowed}")
         elif cause is not None:
-            messages.append(f"{field}: {cause}")
+            messages.append(f"{field}: {cause}" if field else str(cause))
         else:
-            messages.append(f"{field}: {item['msg'].lower()} (received {item['input']!r})")
-    kind = NoteNameError if note_name_error else RequestError
+            received = f" (received {item['input']!r})" if field else ""
+            reason = item["msg"][:1].lower() + item["msg"][1:]
+            messages.append(f"{field or 'request'}: {reason}{received}")
+    kind = kinds.pop() if len(kinds) == 1 else RequestError
     return kind("; ".join(messages))

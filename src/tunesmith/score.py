@@ -22,12 +22,17 @@ STEPS = "CDEFGAB"
 STEP_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 ACCIDENTALS = {"bb": -2, "b": -1, "": 0, "#": 1, "##": 2}
 ACCIDENTAL_TEXT = {alter: text for text, alter in ACCIDENTALS.items()}
-LOWEST_OCTAVE, HIGHEST_OCTAVE = 0, 9
+LOWEST_OCTAVE, HIGHEST_OCTAVE = -1, 9
+LOWEST_MIDI, HIGHEST_MIDI = 0, 127
+"""The pitches a MIDI file can hold, C-1 to G9: the only pitches tunesmith accepts."""
 
-_PITCH_CLASS_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|-|x)?$")
-_PITCH_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|-|x)?(-?\d+)$")
-# music21 writes flats as "-" and a double sharp may be written "x"; we accept both on input.
-_ACCIDENTAL_ALIASES = {None: "", "-": "b", "x": "##"}
+_PITCH_CLASS_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|--|-|x)?$")
+# The accidental is lazy, so "C-1" is C in octave -1 (MIDI 0), as MIDI and scientific
+# pitch notation write it, while "E-4" (no octave -4) is music21's E flat 4.
+_PITCH_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|x|--|-)??(-1|\d)$")
+# music21 writes flats as "-" (double flats "--") and a double sharp may be written "x";
+# we accept them on input.
+_ACCIDENTAL_ALIASES = {None: "", "-": "b", "--": "bb", "x": "##"}
 
 
 def _accidental(text: str | None) -> int:
@@ -113,14 +118,20 @@ class Pitch:
     def __post_init__(self) -> None:
         if self.step not in STEP_SEMITONES or self.alter not in ACCIDENTAL_TEXT:
             raise NoteNameError(f"invalid pitch {self.step!r} with alteration {self.alter}")
-        if not LOWEST_OCTAVE <= self.octave <= HIGHEST_OCTAVE:
+        if not (
+            LOWEST_MIDI <= self.midi <= HIGHEST_MIDI
+            and LOWEST_OCTAVE <= self.octave <= HIGHEST_OCTAVE
+        ):
             raise NoteNameError(
-                f"octave {self.octave} of {self.step} is outside {LOWEST_OCTAVE}-{HIGHEST_OCTAVE}"
+                f"pitch {self} is outside the pitches MIDI can hold, C-1 to G9 (MIDI "
+                f"{LOWEST_MIDI}-{HIGHEST_MIDI}; received MIDI {self.midi})"
             )
 
     @classmethod
     def parse(cls, name: str) -> Pitch:
-        """Read a pitch such as ``"A4"``, ``"C#5"`` or ``"Bb3"``.
+        """Read a pitch such as ``"A4"``, ``"C#5"``, ``"Bb3"`` or ``"C-1"`` (MIDI key 0).
+
+        Exactly the pitches MIDI can hold are accepted, C-1 to G9.
 
         Raises :class:`NoteNameError` naming the bad name and the accepted form.
         """
@@ -128,7 +139,7 @@ class Pitch:
         if match is None:
             raise NoteNameError(
                 f"unknown pitch {name!r}: use a letter A-G, an optional accidental "
-                "('#', '##', 'b', 'bb') and an octave number, e.g. 'A4' or 'C#5'"
+                "('#', '##', 'b', 'bb') and an octave -1 to 9, e.g. 'A4' or 'C#5'"
             )
         return cls(match.group(1).upper(), _accidental(match.group(2)), int(match.group(3)))
 
@@ -179,9 +190,11 @@ class Event:
 
     def __post_init__(self) -> None:
         if self.duration <= 0:
-            raise ValueError(f"an event's duration must be positive (received {self.duration})")
+            raise NotationError(
+                f"an event's duration must be positive quarter notes (received {self.duration})"
+            )
         if self.tie and not self.pitches:
-            raise ValueError("a rest cannot be tied")
+            raise NotationError("a rest cannot be tied: drop tie=True, or give the pitches")
 
     @classmethod
     def note(cls, pitch: Pitch | str, duration: Fraction | int, *, tie: bool = False) -> Event:

@@ -26,6 +26,8 @@ __all__ = ["Constraints", "is_known_mode", "known_modes"]
 MAX_LEAP = 7
 """A perfect fifth: the largest melodic step the grammar allows."""
 DEFAULT_LOW, DEFAULT_HIGH = "C4", "C6"
+MAX_KEY_ACCIDENTALS = 7
+"""The most sharps or flats a key signature holds (in MIDI files and in notation)."""
 
 _MODE_ALIASES = {
     "ionian": "major",
@@ -93,7 +95,11 @@ class Constraints:
     beat_length: Fraction
     """Quarter notes per beat (3/2 in compound meters such as 6/8)."""
     key_sharps: int | None
-    """Key signature as sharps (negative for flats), when one fits the pitches."""
+    """Key signature as sharps (negative for flats), when one fits the pitches.
+
+    None also for a key that would need more than 7 (G# major, 8 sharps; Fb major, 8
+    flats): the notes keep the spelling asked for and carry their own accidentals.
+    """
     key_minor: bool
     key_mode: str | None
     """The diatonic mode whose key signature the tune is written with (ABC's ``K:``)."""
@@ -138,6 +144,8 @@ class Constraints:
             pitch_classes = _rotate_to(pitch_classes, PitchClass.parse(tonic_name))
             description = f"{tonic_name} {request.mode or 'major'}"
         key_sharps, key_mode = _key_signature_for(pitch_classes)
+        if key_sharps is not None and abs(key_sharps) > MAX_KEY_ACCIDENTALS:
+            key_sharps, key_mode = None, None
         by_semitone = {pc.semitone: pc for pc in pitch_classes}
         pitches = tuple(
             Pitch.from_midi(number, by_semitone[number % 12])
@@ -202,9 +210,11 @@ DIATONIC_MODES = ("major", "minor", "mixolydian", "dorian", "lydian", "phrygian"
 
 @functools.cache
 def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | None, str | None]:
-    """The key signature and mode of the diatonic mode on the tonic holding most pitch classes.
+    """The key signature and mode of the diatonic mode on the tonic holding the pitch classes.
 
-    All of them where a mode does; (None, None) when no mode holds more than half.
+    All of them, or all but one (harmonic minor's raised seventh, the blues' flat fifth are
+    written as accidentals); (None, None) when no mode does, or its key signature would
+    need more than seven accidentals.
     """
     from music21 import key  # noqa: PLC0415
 
@@ -214,11 +224,10 @@ def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | Non
     best: tuple[int, int | None, str | None] = (0, None, None)
     for mode in DIATONIC_MODES:
         candidate = key.Key(name, mode)
-        if abs(candidate.sharps) > 7:
-            continue
         held = len(wanted & {p.pitchClass for p in candidate.pitches})
         if held > best[0]:
             best = (held, candidate.sharps, mode)
-    if best[0] * 2 <= len(wanted):
+    held, sharps, chosen = best
+    if held < len(wanted) - 1 or sharps is None or abs(sharps) > MAX_KEY_ACCIDENTALS:
         return None, None
-    return best[1], best[2]
+    return sharps, chosen

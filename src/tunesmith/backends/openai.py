@@ -1,14 +1,16 @@
 """OpenAI and every OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama), via the openai SDK.
 
 Chat completions, sync and async. Transient failures (timeouts, lost connections, 408, 409,
-429, 5xx, an answer with no choices) are retried with tenacity: exponential backoff with
-jitter, ``Retry-After`` honoured, a bounded number of attempts and a total deadline that
-also bounds each request's timeout. Permanent ones (400, 401, 403, 404, 422) fail at once
-with a :class:`~tunesmith.errors.BackendError` that says what to fix. A 400 that names a
-parameter the model does not take (``temperature``, ``seed``, ``max_tokens`` on OpenAI's
-reasoning models) is answered once by dropping or renaming that parameter. No exception of
-the SDK or its HTTP client escapes, and the API key never appears in an error, a log line
-or a report.
+429, 5xx, an answer with no choices or one that cannot be read) are retried with tenacity:
+exponential backoff with jitter, ``Retry-After`` honoured, a bounded number of attempts and
+a total deadline that bounds the whole call, answer bodies included (a server that drips
+its answer is cut at the deadline). Permanent ones (400, 401, 403, 404, 422, an answer far
+longer than ``max_tokens`` allows) fail at once with a :class:`~tunesmith.errors.BackendError`
+that says what to fix. A 400 that names a parameter the model does not take
+(``temperature``, ``seed``, ``max_tokens`` on OpenAI's reasoning models) is answered once by
+dropping or renaming that parameter. No exception of the SDK or its HTTP client escapes (it
+is kept as the ``__cause__``), and the API key, or a key in ``base_url``, never appears in
+an error, a log line (the HTTP stack's included) or a report.
 
 Grammar modes (how the constrained grammar travels; see ``docs/backends.md``):
 
@@ -35,19 +37,20 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import logging
 import os
-import random
 import re
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
 from tunesmith.backends.base import Completion, Prompt
-from tunesmith.errors import BackendError, DependencyError, RequestError
+from tunesmith.backends.secrets import display_url, protect, redact, url_secrets
+from tunesmith.errors import BackendError, DependencyError, RequestError, RequestTypeError
 from tunesmith.grammar import gbnf_to_lark
 
 __all__ = ["GrammarMode", "OpenAIBackend"]
@@ -64,15 +67,21 @@ _OWNERS: dict[str, GrammarMode] = {
 }
 _ADJUSTABLE = {"temperature", "seed", "max_tokens"}
 """Parameters some models refuse (OpenAI's reasoning models): dropped, or renamed, on a 400."""
+BODY_ENVELOPE = 64 * 1024
+"""Bytes of an answer's JSON besides its tokens (ids, usage, what a server adds)."""
+BYTES_PER_TOKEN = 1024
+"""Bytes of JSON one token may take: its text, escaped, and its logprobs if asked for."""
 
 
+@functools.cache
 def _openai() -> Any:
     try:
         import openai  # noqa: PLC0415 - only for this backend
-    except ImportError:
+    except ImportError as error:
         raise DependencyError(
             "the openai package is not installed", hint="pip install openai"
-        ) from None
+        ) from error
+    protect(())  # the SDK's HTTP stack exists now: filter its loggers
     return openai
 
 
@@ -124,16 +133,16 @@ class OpenAIBackend:
         deadline: float = 600.0,
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
-        if grammar not in get_args(GrammarMode):
-            raise RequestError(
-                f"grammar must be one of {', '.join(get_args(GrammarMode))} (received {grammar!r})"
-            )
-        if max_attempts < 1:
-            raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
-        if not timeout > 0 or not deadline > 0:
-            raise RequestError(
-                f"timeout and deadline must be positive seconds (received {timeout}, {deadline})"
-            )
+        _check_options(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            grammar=grammar,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            deadline=deadline,
+            extra_body=extra_body,
+        )
         self._model = model or os.environ.get("TUNESMITH_MODEL") or DEFAULT_MODEL
         self._base_url = base_url or os.environ.get("TUNESMITH_BASE_URL") or None
         self._api_key = api_key
@@ -150,6 +159,7 @@ class OpenAIBackend:
         self._refused: set[str] = set()  # parameters the model refused (see _ADJUSTABLE)
         self._lock = threading.Lock()
         self._secret = api_key or os.environ.get("OPENAI_API_KEY") or ""
+        protect([self._secret, *url_secrets(self._base_url)])
 
     @classmethod
     def from_client(
@@ -192,11 +202,13 @@ class OpenAIBackend:
         else:
             backend._client = quiet
         backend._secret = str(getattr(client, "api_key", "") or "")
+        protect([backend._secret, *url_secrets(backend._base_url)])
         return backend
 
     def __repr__(self) -> str:
+        url = display_url(self._base_url) if self._base_url else None
         return (
-            f"OpenAIBackend(model={self._model!r}, base_url={self._base_url!r}, "
+            f"OpenAIBackend(model={self._model!r}, base_url={url!r}, "
             f"grammar={self._grammar_mode!r})"
         )
 
@@ -219,6 +231,7 @@ class OpenAIBackend:
         key = self._api_key or os.environ.get("OPENAI_API_KEY")
         if key:
             self._secret = key
+            protect([key])
         elif self._base_url or os.environ.get("OPENAI_BASE_URL"):
             key = "not-needed"  # local servers take any key; the SDK insists on one
         else:
@@ -374,13 +387,17 @@ class OpenAIBackend:
         return bool(grammar) and self.grammar_mode != "none"
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        return redact(text, [self._secret, *url_secrets(self._base_url)])
+
+    @property
+    def _where(self) -> str:
+        return f" at {display_url(self._base_url)}" if self._base_url else ""
 
     def _classify(self, error: Exception, *, constrained: bool) -> Exception:  # noqa: PLR0911 - one case per kind
         """A transient marker to retry, or the BackendError to raise."""
         openai = _openai()
         message = self._redact(str(error))
-        where = f" at {self._base_url}" if self._base_url else ""
+        where = self._where
         if isinstance(error, openai.APITimeoutError):
             return _TransientError(f"the server{where} did not answer in time")
         if isinstance(error, openai.APIConnectionError):
@@ -414,9 +431,12 @@ class OpenAIBackend:
                 else "check model=, extra_body= and the server's documentation"
             )
             return BackendError(f"HTTP {error.status_code}{where}: {message}", hint=hint)
-        if isinstance(error, openai.OpenAIError | json.JSONDecodeError):  # a body not JSON
+        if isinstance(error, openai.OpenAIError):
             return _TransientError(f"unreadable answer from the server{where}: {message}")
-        return BackendError(f"unexpected {type(error).__name__} from the openai SDK: {message}")
+        # the answer's body is read after the SDK returns: its failures come from httpx
+        return _TransientError(
+            f"the answer from the server{where} broke off ({type(error).__name__}: {message})"
+        )
 
     def _adjusted(self, error: Any) -> bool:
         """Drop or rename a parameter the model refused; False if there is none to adjust."""
@@ -430,25 +450,46 @@ class OpenAIBackend:
         self._refused.add(param)
         return True
 
-    def _completion(self, response: Any, started: float) -> Completion:
-        choices = getattr(response, "choices", None) or []
-        if not choices:
-            raise _TransientError("the server answered with no choices")
+    def _completion(self, body: bytes, started: float) -> Completion:
+        """The completion in an answer's JSON body; a malformed one is worth another try."""
+        try:
+            answer = json.loads(body)
+        except ValueError as error:  # not JSON, or not UTF-8
+            raise _TransientError(
+                f"unreadable answer from the server{self._where}: not JSON "
+                f"({self._redact(body[:80].decode('utf-8', 'replace'))!r}...)"
+            ) from error
+        choices = answer.get("choices") if isinstance(answer, dict) else None
+        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+            raise _TransientError(f"the server{self._where} answered with no choices")
         choice = choices[0]
-        message = getattr(choice, "message", None)
-        text = getattr(message, "content", None) or ""
-        for call in getattr(message, "tool_calls", None) or []:
-            custom = getattr(call, "custom", None)
-            if custom is not None and getattr(custom, "name", "") == TOOL_NAME:
-                text = str(custom.input)
-        usage = getattr(response, "usage", None)
+        message = choice.get("message")
+        message = message if isinstance(message, dict) else {}
+        text = _text(message.get("content"), self._where)
+        for call in message.get("tool_calls") or []:
+            custom = call.get("custom") if isinstance(call, dict) else None
+            if isinstance(custom, dict) and custom.get("name") == TOOL_NAME:
+                text = _text(custom.get("input"), self._where)
+        usage = answer.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
+        model, finish_reason = answer.get("model"), choice.get("finish_reason")
         return Completion(
             text=text,
-            model=str(getattr(response, "model", None) or self._model),
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            finish_reason=str(getattr(choice, "finish_reason", None) or "stop"),
+            model=model if isinstance(model, str) and model else self._model,
+            prompt_tokens=_count(usage.get("prompt_tokens")),
+            completion_tokens=_count(usage.get("completion_tokens")),
+            finish_reason=finish_reason if isinstance(finish_reason, str) else "stop",
             seconds=time.perf_counter() - started,
+        )
+
+    def _body_limit(self, max_tokens: int) -> int:
+        return BODY_ENVELOPE + BYTES_PER_TOKEN * max_tokens
+
+    def _too_long(self, limit: int, max_tokens: int) -> BackendError:
+        return BackendError(
+            f"the answer from the server{self._where} is longer than {limit} bytes, more than "
+            f"max_tokens={max_tokens} can hold: the server did not stop at max_tokens",
+            hint="check the server's settings (it must honour max_tokens), or try another model",
         )
 
     def _retrying(self) -> dict[str, Any]:
@@ -459,7 +500,9 @@ class OpenAIBackend:
             # stop_before_delay: never start a wait that would end past the deadline
             "stop": tenacity.stop_after_attempt(self._max_attempts)
             | tenacity.stop_before_delay(self._deadline),
-            "wait": _wait,
+            "wait": _waiting(
+                tenacity.wait_exponential_jitter(multiplier=0.25, max=8.0, jitter=0.25)
+            ),
             "reraise": True,
             "before_sleep": lambda state: logger.info(
                 "attempt %d failed (%s); retrying in %.2f s",
@@ -469,10 +512,12 @@ class OpenAIBackend:
             ),
         }
 
-    def _attempt_timeout(self, started: float) -> float:
-        """The request timeout, cut to what is left of the deadline."""
-        left = self._deadline - (time.perf_counter() - started)
-        return max(0.05, min(self._timeout, left))
+    def _left(self, started: float) -> float:
+        """Seconds left of the deadline (a little, at least, to make the call)."""
+        return max(0.05, self._deadline - (time.perf_counter() - started))
+
+    def _late(self) -> _TransientError:
+        return _TransientError(f"the server{self._where} did not answer in time")
 
     def _give_up(self, error: _TransientError, attempts: int, started: float) -> BackendError:
         elapsed = time.perf_counter() - started
@@ -496,7 +541,7 @@ class OpenAIBackend:
         temperature: float,
         seed: int | None,
     ) -> Completion:
-        """One chat completion, retried on transient failures."""
+        """One chat completion, retried on transient failures, within the deadline."""
         import tenacity  # noqa: PLC0415
 
         client = self.client
@@ -507,16 +552,72 @@ class OpenAIBackend:
                     attempts += 1
                     request = self._request(prompt, grammar, max_tokens, temperature, seed)
                     attempt_started = time.perf_counter()
-                    try:
-                        response = client.chat.completions.create(
-                            **request, timeout=self._attempt_timeout(started)
-                        )
-                    except Exception as error:
-                        raise self._classify(error, constrained=self._sends(grammar)) from None
-                    return self._completion(response, attempt_started)
+                    body = self._post(client, request, started, grammar, max_tokens)
+                    return self._completion(body, attempt_started)
         except _TransientError as error:
-            raise self._give_up(error, attempts, started) from None
+            raise self._give_up(error, attempts, started) from error
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+    def _post(
+        self,
+        client: Any,
+        request: dict[str, Any],
+        started: float,
+        grammar: str | None,
+        max_tokens: int,
+    ) -> bytes:
+        """The answer's body, read in a worker thread so that the deadline cuts any wait.
+
+        httpx's timeouts bound each read, not the whole body: a server that sends a byte
+        now and then would hold the call for as long as it likes. The worker stops reading
+        once the deadline has passed; the caller does not wait for it.
+        """
+        left = self._left(started)
+        outcome: dict[str, Any] = {}
+        done, late = threading.Event(), threading.Event()
+
+        def read() -> None:
+            try:
+                outcome["body"] = self._read(
+                    lambda: client.chat.completions.with_streaming_response.create(
+                        **request, timeout=min(self._timeout, left)
+                    ),
+                    grammar,
+                    max_tokens,
+                    late,
+                )
+            except BaseException as error:  # handed to the caller
+                outcome["error"] = error
+            finally:
+                done.set()
+
+        threading.Thread(target=read, name="tunesmith-openai", daemon=True).start()
+        if not done.wait(left):
+            late.set()
+            raise self._late()
+        if "error" in outcome:
+            raise outcome["error"]
+        body: bytes = outcome["body"]
+        return body
+
+    def _read(
+        self, create: Callable[[], Any], grammar: str | None, max_tokens: int, late: threading.Event
+    ) -> bytes:
+        limit = self._body_limit(max_tokens)
+        try:
+            with create() as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    if late.is_set():
+                        raise self._late()
+                    body += chunk
+                    if len(body) > limit:
+                        raise self._too_long(limit, max_tokens)
+                return bytes(body)
+        except (_TransientError, BackendError):
+            raise
+        except Exception as error:
+            raise self._classify(error, constrained=self._sends(grammar)) from error
 
     async def acomplete(
         self,
@@ -547,16 +648,101 @@ class OpenAIBackend:
                     attempts += 1
                     request = self._request(prompt, grammar, max_tokens, temperature, seed)
                     attempt_started = time.perf_counter()
-                    try:
-                        response = await client.chat.completions.create(
-                            **request, timeout=self._attempt_timeout(started)
-                        )
-                    except Exception as error:
-                        raise self._classify(error, constrained=self._sends(grammar)) from None
-                    return self._completion(response, attempt_started)
+                    body = await self._apost(client, request, started, grammar, max_tokens)
+                    return self._completion(body, attempt_started)
         except _TransientError as error:
-            raise self._give_up(error, attempts, started) from None
+            raise self._give_up(error, attempts, started) from error
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+    async def _apost(
+        self,
+        client: Any,
+        request: dict[str, Any],
+        started: float,
+        grammar: str | None,
+        max_tokens: int,
+    ) -> bytes:
+        """The answer's body; the deadline cancels the whole call, body included."""
+        left = self._left(started)
+        limit = self._body_limit(max_tokens)
+        try:
+            async with asyncio.timeout(left):
+                create = client.chat.completions.with_streaming_response.create
+                async with create(**request, timeout=min(self._timeout, left)) as response:
+                    body = bytearray()
+                    async for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > limit:
+                            raise self._too_long(limit, max_tokens)
+                    return bytes(body)
+        except TimeoutError as error:
+            raise self._late() from error
+        except (_TransientError, BackendError):
+            raise
+        except Exception as error:
+            raise self._classify(error, constrained=self._sends(grammar)) from error
+
+
+def _check_options(
+    *,
+    model: Any,
+    base_url: Any,
+    api_key: Any,
+    grammar: Any,
+    timeout: Any,
+    max_attempts: Any,
+    deadline: Any,
+    extra_body: Any,
+) -> None:
+    """The constructor's options: each the right type, and in range."""
+    for name, value in (("model", model), ("base_url", base_url), ("api_key", api_key)):
+        if value is not None and not isinstance(value, str):
+            raise RequestTypeError(f"{name} must be a str (received {type(value).__name__})")
+    if extra_body is not None and not isinstance(extra_body, Mapping):
+        raise RequestTypeError(
+            f"extra_body must be a dict of JSON fields (received {type(extra_body).__name__})"
+        )
+    if grammar not in get_args(GrammarMode):
+        raise RequestError(
+            f"grammar must be one of {', '.join(get_args(GrammarMode))} (received {grammar!r})"
+        )
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
+        raise RequestTypeError(f"max_attempts must be a whole number (received {max_attempts!r})")
+    if max_attempts < 1:
+        raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
+    for name, value in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RequestTypeError(f"{name} must be a number of seconds (received {value!r})")
+        if not value > 0:
+            raise RequestError(f"{name} must be positive seconds (received {value})")
+
+
+def _text(content: Any, where: str) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [part.get("text") if isinstance(part, dict) else part for part in content]
+        texts = [part for part in parts if isinstance(part, str)]
+        if len(texts) == len(parts):
+            return "".join(texts)
+    raise _TransientError(
+        f"unreadable answer from the server{where}: the message content is "
+        f"{type(content).__name__} {str(content)[:40]!r}, not text"
+    )
+
+
+def _count(value: Any) -> int:
+    """A token count from ``usage``; a server that sends something else counts as 0."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if value is not None:
+        logger.debug("ignoring a token count that is not a number: %r", value)
+    return 0
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -583,10 +769,13 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in numbers) if len(numbers) == 2 else (10**6,)
 
 
-def _wait(state: Any) -> float:
-    """Retry-After when the server gave one, else exponential backoff with jitter."""
-    error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, _TransientError) and error.retry_after is not None:
-        return error.retry_after
-    backoff = min(8.0, 0.25 * 2 ** (state.attempt_number - 1))
-    return float(backoff + random.uniform(0, backoff / 2))
+def _waiting(backoff: Callable[[Any], float]) -> Callable[[Any], float]:
+    """Retry-After when the server gave one, else ``backoff`` (exponential with jitter)."""
+
+    def wait(state: Any) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _TransientError) and error.retry_after is not None:
+            return error.retry_after
+        return backoff(state)
+
+    return wait

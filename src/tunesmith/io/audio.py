@@ -32,8 +32,11 @@ from tunesmith.io.files import write_atomically
 
 __all__ = [
     "AUDIO_FORMATS",
+    "PEAK_DBFS",
     "SYSTEM_SOUNDFONTS",
+    "audio_format",
     "find_soundfont",
+    "load_soundfont",
     "render_audio",
     "soundfont_candidates",
     "wav_bytes",
@@ -56,6 +59,8 @@ SILENCE = 1e-3
 """Samples below this (-60 dBFS) count as silence, well above FluidSynth's dither."""
 SAMPLE_RATES = (8000, 96000)
 """The sample rates FluidSynth accepts, in Hz."""
+PEAK_DBFS = -1.0
+"""Where a render's loudest sample lands: 1 dB below full scale, loud and never clipped."""
 _FIX = (
     "install a General MIDI soundfont with `apt-get install fluid-soundfont-gm`, put a .sf2 "
     "or .sf3 file in the soundfonts folder, set TUNESMITH_SOUNDFONT, or pass soundfont="
@@ -300,6 +305,27 @@ def _synth(soundfont: Path, sample_rate: int) -> _Synth:
 _synths_lock = threading.Lock()
 
 
+def load_soundfont(
+    explicit: str | os.PathLike[str] | None = None, *, sample_rate: int = 44100
+) -> Path:
+    """Find the soundfont (see :func:`find_soundfont`) and load it now, for renders to reuse.
+
+    For checking before any work is done that audio can be rendered.
+
+    Raises
+    ------
+    SoundfontError
+        If no soundfont is found or FluidSynth cannot load it.
+    DependencyError
+        If libfluidsynth or pyfluidsynth is missing.
+    """
+    path = find_soundfont(explicit)
+    _import_fluidsynth()
+    with _synths_lock:
+        _synth(path.resolve(), sample_rate)
+    return path
+
+
 def render_audio(
     midi: bytes,
     *,
@@ -308,8 +334,9 @@ def render_audio(
     gain: float = 0.5,
     reverb: bool = True,
     tail_seconds: float = 1.5,
+    peak_dbfs: float | None = PEAK_DBFS,
 ) -> npt.NDArray[np.float32]:
-    """Render a MIDI file to stereo samples with FluidSynth.
+    """Render a MIDI file to stereo samples with FluidSynth, normalised to a peak level.
 
     Parameters
     ----------
@@ -320,12 +347,17 @@ def render_audio(
     sample_rate:
         In Hz, 8000-96000.
     gain:
-        FluidSynth's master gain, 0-10; 0.5 leaves headroom for chords.
+        FluidSynth's master gain, 0-10; 0.5 leaves headroom for chords. It sets the level
+        only with ``peak_dbfs=None``.
     reverb:
         FluidSynth's reverb and chorus.
     tail_seconds:
         How long the last notes may ring (release and reverb) after the file ends;
         silence after the tail dies away is trimmed.
+    peak_dbfs:
+        The level of the loudest sample, in dB below full scale: the render is scaled to
+        it, so every file is as loud as it can be without clipping (FluidSynth alone
+        peaks around -18 dBFS). None keeps FluidSynth's level.
 
     Returns
     -------
@@ -348,6 +380,10 @@ def render_audio(
         math.isfinite(tail_seconds) and tail_seconds >= 0,
         f"tail_seconds must be 0 or more (received {tail_seconds})",
     )
+    _check(
+        peak_dbfs is None or (math.isfinite(peak_dbfs) and peak_dbfs <= 0),
+        f"peak_dbfs must be 0 or below (dB below full scale), or None (received {peak_dbfs})",
+    )
     _import_fluidsynth()  # first, so that a missing FluidSynth is reported as such
     path = Path(soundfont)
     if not path.is_file():
@@ -360,7 +396,11 @@ def render_audio(
         raise ExportError("cannot render a type-2 MIDI file (independent sequences); use 0 or 1")
     with _synths_lock:
         synth = _synth(path.resolve(), sample_rate)
-    return synth.render(parsed, gain, reverb, tail_seconds)
+    samples = synth.render(parsed, gain, reverb, tail_seconds)
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    if peak_dbfs is None or peak <= SILENCE:  # nothing sounds: nothing to scale
+        return samples
+    return samples * np.float32(10 ** (peak_dbfs / 20) / peak)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -392,6 +432,33 @@ def wav_bytes(samples: npt.NDArray[Any], sample_rate: int) -> bytes:
     return buffer.getvalue()
 
 
+def audio_format(path: str | os.PathLike[str]) -> str:
+    """The format an audio file's suffix asks for ("WAV", "FLAC", "OGG"), if it can be written.
+
+    Raises
+    ------
+    ExportError
+        For another suffix (naming the supported ones), or a compressed format without
+        the soundfile package.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in AUDIO_FORMATS:
+        raise ExportError(
+            f"cannot write {target}: audio files must end in {', '.join(AUDIO_FORMATS)} "
+            f"(received {suffix or 'no suffix'!r})"
+        )
+    if suffix != ".wav":
+        try:
+            import soundfile  # noqa: F401, PLC0415 - optional, for compressed formats
+        except (ImportError, OSError) as error:
+            raise ExportError(
+                f"cannot write {target}: {AUDIO_FORMATS[suffix]} needs the soundfile package "
+                "(pip install soundfile); .wav needs nothing"
+            ) from error
+    return AUDIO_FORMATS[suffix]
+
+
 def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_rate: int) -> Path:
     """Write stereo samples (float, full scale 1.0, or int16) as a 16-bit audio file.
 
@@ -406,20 +473,10 @@ def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_
     """
     target = Path(path)
     suffix = target.suffix.lower()
-    if suffix not in AUDIO_FORMATS:
-        raise ExportError(
-            f"cannot write {target}: audio files must end in {', '.join(AUDIO_FORMATS)} "
-            f"(received {suffix or 'no suffix'!r})"
-        )
-    if suffix == ".wav":
+    if audio_format(target) == "WAV":
         return write_atomically(target, wav_bytes(samples, sample_rate))
-    try:
-        import soundfile  # noqa: PLC0415 - optional, for compressed formats
-    except (ImportError, OSError):
-        raise ExportError(
-            f"cannot write {target}: {AUDIO_FORMATS[suffix]} needs the soundfile package "
-            "(pip install soundfile); .wav needs nothing"
-        ) from None
+    import soundfile  # noqa: PLC0415 - optional, for compressed formats (audio_format checked)
+
     pcm = _pcm(samples)
     buffer = io.BytesIO()
     data = pcm if suffix == ".flac" else pcm.astype(np.float32) / 32768  # Vorbis takes floats

@@ -1,14 +1,90 @@
-"""Writing files so that nothing is ever half-written: a temporary file and a rename."""
+"""Reading and writing files: text read as UTF-8, and writes that are never half done.
+
+A write goes to a temporary file beside the target (``.NAME.XXXXXXXX.part``) that is then
+renamed over it. While it is being written the writer holds a lock on it; a process killed
+mid-write (even by SIGKILL) loses its lock, and the next write to the same target removes
+what it left behind. Temporary files another process is still writing are left alone.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-from tunesmith.errors import ExportError
+from tunesmith.errors import ExportError, RequestError
 
-__all__ = ["write_atomically"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no locks, so no cleaning either
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["PART_SUFFIX", "read_text", "write_atomically"]
+
+PART_SUFFIX = ".part"
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A UTF-8 text file (a byte-order mark is allowed); ``"-"`` reads standard input.
+
+    Raises
+    ------
+    RequestError
+        Naming the file and why: missing, unreadable, or not UTF-8 (with the first bad
+        byte and its position).
+    """
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise RequestError(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RequestError(
+            f"cannot read {path}: it is not UTF-8 text (byte 0x{data[error.start]:02x} at "
+            f"position {error.start}); save it as UTF-8"
+        ) from error
+
+
+def _lock(handle: int, *, wait: bool) -> bool:
+    """Lock a file for this process; False if another process holds it (and not ``wait``)."""
+    if fcntl is None:  # pragma: no cover
+        return not wait
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove temporary files of earlier writes to ``target`` that no process holds."""
+    pattern = f".{glob.escape(target.name)}.*{PART_SUFFIX}"
+    for leftover in target.parent.glob(pattern):
+        try:
+            handle = os.open(leftover, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if _lock(handle, wait=False):  # its writer is gone: a crash left it
+                leftover.unlink(missing_ok=True)
+        finally:
+            os.close(handle)
+
+
+def _temporary(target: Path) -> tuple[int, str]:
+    """A new, locked temporary file beside ``target``."""
+    while True:
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=PART_SUFFIX
+        )
+        _lock(handle, wait=True)
+        if os.fstat(handle).st_nlink:  # not removed as a leftover before we locked it
+            return handle, temporary
+        os.close(handle)
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -26,20 +102,22 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
         reason = "is not a folder" if folder.exists() else "does not exist; create it first"
         raise ExportError(f"cannot write {target}: the folder {folder} {reason}")
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+        _remove_leftovers(target)
+        handle, temporary = _temporary(target)
     except OSError as error:
         raise ExportError(f"cannot write {target}: {error.strerror or error}") from error
     try:
-        with os.fdopen(handle, "wb") as file:
+        with os.fdopen(handle, "wb") as file:  # the lock lasts until the file is renamed
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-        os.replace(temporary, target)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
+            os.replace(temporary, target)
     except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise ExportError(f"cannot write {target}: {error.strerror or error}") from error
         raise
