@@ -11,7 +11,7 @@ import pytest
 
 import tunesmith.errors
 from tunesmith import ComposeRequest
-from tunesmith.grammar import constrained_gbnf, grammar_for
+from tunesmith.writing import grammar_for
 from tunesmith.notation import parse
 from tunesmith.score import Pitch
 
@@ -22,7 +22,6 @@ NAMESPACE = {
     "ComposeRequest": ComposeRequest,
     "Fraction": Fraction,
     "Pitch": Pitch,
-    "constrained_gbnf": constrained_gbnf,
     "grammar_for": grammar_for,
     "parse": parse,
 }

@@ -89,7 +89,7 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("a lively march at 120 bpm", {"style": "march", "tempo": 120}),
     ("120 beats per minute", {"tempo": 120}),
     # instruments: General MIDI names and folk names
-    ("a tune for uilleann pipes", {"instrument": "Bag pipe"}),
+    ("a tune for uilleann pipes", {"instrument": "Bagpipe"}),
     ("a melody for the harmonica", {"instrument": "Harmonica"}),
     ("a tune for cello in D major", {"instrument": "Cello", "key": "D", "mode": "major"}),
     ("a violin melody in A minor", {"instrument": "Violin", "key": "A", "mode": "minor"}),

@@ -128,7 +128,7 @@ def _request(
         return ComposeRequest.model_validate(request)
     if not isinstance(request, ComposeRequest):
         raise RequestTypeError(
-            "request must be a ComposeRequest, a dict of its options or words "
+            "request must be a ComposeRequest or a dict of its options, or words "
             f"(received {type(request).__name__})"
         )
     return request

@@ -95,6 +95,8 @@ class _Builder:
         self.options = [_options(spec) for spec in specs]
         self.final_offset = [_final_offset(spec) for spec in specs]
         self.rules: dict[str, str] = {}
+        self.order: dict[str, tuple[object, ...]] = {}
+        """Each rule's place when written out: by bar, then offset in the bar."""
         self.live: dict[str, bool] = {}
 
     def near(self, spec: BarSpec, previous: int | None) -> list[Pitch]:
@@ -124,6 +126,7 @@ class _Builder:
         if not alternatives:
             return None
         self.rules[name] = " | ".join(dict.fromkeys(alternatives))
+        self.order[name] = (bar, offset, "", -1 if previous is None else previous)
         self.live[name] = True
         return name
 
@@ -169,6 +172,7 @@ class _Builder:
         if not alternatives:
             return None
         self.rules[name] = " | ".join(alternatives)
+        self.order[name] = (bar, start + sum(cell.durations[:index], Fraction(0)), key, previous)
         self.live[name] = True
         return name
 
@@ -234,7 +238,9 @@ def _bars_gbnf(
     root = (
         f"root ::= {_literal(specs[0].prefix)} {first}" if specs[0].prefix else f"root ::= {first}"
     )
-    return "\n".join([root, *(f"{name} ::= {body}" for name, body in builder.rules.items())])
+    names = sorted(builder.rules, key=lambda name: str(builder.order[name]))
+    ordered = sorted(names, key=lambda name: builder.order[name][:2])  # bar, offset
+    return "\n".join([root, *(f"{name} ::= {builder.rules[name]}" for name in ordered)])
 
 
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
