@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from corpus_cache import load
+from tunesmith import critic
 from tunesmith.critic import MAX_INTERVAL, rhythm_key
 from tunesmith.metrics import COMPARED, measure
 from tunesmith.notation import parse
@@ -24,6 +25,13 @@ OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "critic.json
 MIN_TUNES = 30
 """A meter gets its own statistics when the corpus has at least this many tunes in it."""
 TOP_RHYTHMS = 400
+
+
+SPREAD_SAMPLE = 500
+
+
+def _spread(values: list[float]) -> list[float]:
+    return [round(statistics.fmean(values), 4), round(statistics.stdev(values), 4)]
 
 
 def clip(interval: int) -> int:
@@ -64,6 +72,9 @@ def main() -> None:
                 longest_zig = max(longest_zig, zig)
             zigzags.append(longest_zig)
     meters = {}
+    intervals = {
+        str(a): {str(b): n for b, n in sorted(row.items())} for a, row in sorted(bigrams.items())
+    }
     for meter, metrics in sorted(by_meter.items()):
         if len(metrics) < MIN_TUNES:
             continue
@@ -71,18 +82,19 @@ def main() -> None:
         for name in COMPARED:
             values = [float(getattr(m, name)) for m in metrics]
             spread[name] = [round(statistics.fmean(values), 4), round(statistics.stdev(values), 4)]
+        kept = dict(rhythms[meter].most_common(TOP_RHYTHMS))
+        tunes = [parse(r["text"]) for r in records if r["meter"] == meter][:SPREAD_SAMPLE]
         meters[meter] = {
             "tunes": len(metrics),
             "metrics": spread,
-            "rhythms": dict(rhythms[meter].most_common(TOP_RHYTHMS)),
+            "rhythms": kept,
+            "intervals_spread": _spread([critic.interval_loglik(t, intervals) for t in tunes]),
+            "rhythm_spread": _spread([critic.rhythm_loglik(t, kept) for t in tunes]),
         }
     data = {
         "source": "music21 corpus: essenFolksong, oneills1850, ryansMammoth",
         "tunes": len(records),
-        "intervals": {
-            str(a): {str(b): n for b, n in sorted(row.items())}
-            for a, row in sorted(bigrams.items())
-        },
+        "intervals": intervals,
         "meters": meters,
     }
     OUT.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from tunesmith.errors import ConstraintError
@@ -17,7 +19,10 @@ def bars(text: str) -> list[object]:
 
 CASES = {
     "a repeated bar": "D4:q E4:q F4:q G4:q | A4:h G4:h | D4:q E4:q F4:q G4:q |",
-    "more than 4 equal notes in a row": "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e A4:h |",
+    "more than 3 equal notes in a row": "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e B4:h |",
+    "repeated notes are more than 20% of intervals": (
+        "D4:q E4:q F4:q G4:q | A4:q A4:q B4:q B4:q | C5:q C5:q D5:q D5:q |"
+    ),
     "two leaps in a row the same way": "D4:q E4:q F4:q G4:q | D4:h A4:q E5:q |",
     "more than 6 changes of direction in a row": (
         "D4:q E4:q F4:q G4:q | A4:e G4:e A4:e G4:e A4:e G4:e A4:e G4:e |"
@@ -25,7 +30,7 @@ CASES = {
     "one pitch is more than 35% of the notes": (
         "D4:q E4:q D4:q F4:q | D4:q G4:q D4:q A4:q | D4:q B4:q D4:q C5:q |"
     ),
-    "leaps are more than 20% of intervals": (
+    "leaps are more than 15% of intervals": (
         "D4:q A4:q E4:q B4:q | F4:q C5:q G4:q D5:q | A4:q E5:q B4:q F5:q |"
     ),
 }
@@ -34,6 +39,15 @@ CASES = {
 @pytest.mark.parametrize(("rule", "text"), list(CASES.items()), ids=list(CASES))
 def test_each_rule_has_a_case_that_breaks_it(rule: str, text: str) -> None:
     assert rule in broken_rules(RULES, bars(text))
+
+
+def test_a_cell_played_three_times_in_a_row_breaks_the_repeated_cell_rule() -> None:
+    text = "D4:q E4:q F4:q G4:q | A4:e F#4:e A4:e F#4:e A4:e F#4:e B4:q |"
+    assert broken_rules(RULES, bars(text), cell=Fraction(1)) == [
+        "a rhythm cell's notes played more than 2 times in a row"
+    ]
+    twice = "D4:q E4:q F4:q G4:q | A4:e F#4:e A4:e F#4:e B4:q C5:q |"
+    assert broken_rules(RULES, bars(twice), cell=Fraction(1)) == []
 
 
 def test_a_bar_that_keeps_every_rule_passes() -> None:
@@ -62,7 +76,7 @@ def test_an_unfinished_bar_is_judged_on_its_notes_only() -> None:
 
 
 def test_a_style_changes_a_threshold_and_a_typo_is_an_error() -> None:
-    relaxed = Rules.from_data({"max_run": 8})
+    relaxed = Rules.from_data({"max_run": 8, "max_repeat_share": 0.5})
     text = "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e A4:h |"
     assert broken_rules(relaxed, bars(text)) == []
     with pytest.raises(ConstraintError, match="unknown rule 'max_runs'"):

@@ -85,7 +85,8 @@ def _loop_backend(backend: Backend) -> LoopBackend | None:
     """The backend if it runs tunesmith's decoding loop (checked on its type: an instance
     check would read properties, and ``OpenAIBackend.supports_grammar`` asks the server).
     """  # noqa: D205
-    if callable(getattr(type(backend), "write", None)) and hasattr(type(backend), "lanes"):
+    kind = type(backend)
+    if callable(getattr(kind, "write", None)) and isinstance(getattr(kind, "spelling", None), str):
         return cast(LoopBackend, backend)
     return None
 

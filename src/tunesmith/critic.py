@@ -10,8 +10,10 @@ Three parts, each measured on the tune as written (each part once, as the corpus
 - **distance**: :func:`tunesmith.metrics.distance` of the tune's metrics from the corpus
   tunes of the same meter (mean |z|; 0 is typical).
 
-``score = intervals + rhythm - distance``; higher is better. The data
-(``data/critic.json``) is written by ``bench/critic_data.py`` from the corpus.
+Each part is scored by how typical it is of the corpus tunes in the meter, as a distance in
+standard deviations, so a melody smoother than real tunes is as suspect as a jumpier one:
+``score = -(|z(intervals)| + |z(rhythm)| + distance)``; 0 is a typical corpus tune, higher
+is better. The data (``data/critic.json``) is written by ``bench/critic_data.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tunesmith.metrics import COMPARED, TuneMetrics, measure
 from tunesmith.rules import melody
 from tunesmith.score import Tune
 
-__all__ = ["Judgement", "judge", "rhythm_key"]
+__all__ = ["Judgement", "interval_loglik", "judge", "rhythm_key", "rhythm_loglik"]
 
 MAX_INTERVAL = 12
 """Intervals are clipped to an octave either way."""
@@ -40,14 +42,14 @@ class Judgement:
     """How folk-like a candidate is, part by part (see the module docstring)."""
 
     intervals: float
+    """Mean log-probability of an interval given the one before."""
     rhythm: float
+    """Mean log-probability of a bar's rhythm."""
     distance: float
+    """Mean |z| of the metrics against the corpus tunes in the meter."""
+    score: float
+    """How typical the candidate is (0: a typical corpus tune; higher is better)."""
     metrics: TuneMetrics
-
-    @property
-    def score(self) -> float:
-        """Higher is better."""
-        return self.intervals + self.rhythm - self.distance
 
     def __str__(self) -> str:
         return (
@@ -72,7 +74,8 @@ def _clip(interval: int) -> int:
     return max(-MAX_INTERVAL, min(MAX_INTERVAL, interval))
 
 
-def _interval_loglik(tune: Tune, bigrams: Mapping[str, Mapping[str, int]]) -> float:
+def interval_loglik(tune: Tune, bigrams: Mapping[str, Mapping[str, int]]) -> float:
+    """Mean log-probability of each melodic interval given the one before it."""
     pitches = [midi for midi, _ in melody(tune.bars)]
     intervals = [_clip(b - a) for a, b in itertools.pairwise(pitches)]
     if len(intervals) < 2:
@@ -86,7 +89,8 @@ def _interval_loglik(tune: Tune, bigrams: Mapping[str, Mapping[str, int]]) -> fl
     return total / (len(intervals) - 1)
 
 
-def _rhythm_loglik(tune: Tune, rhythms: Mapping[str, int]) -> float:
+def rhythm_loglik(tune: Tune, rhythms: Mapping[str, int]) -> float:
+    """Mean log-probability of each bar's rhythm among the corpus's bars in the meter."""
     if not tune.bars:
         return 0.0
     seen = sum(rhythms.values())
@@ -128,9 +132,16 @@ def judge(written: Tune, meter: str, tonic: int | None = None) -> Judgement:
     """How folk-like ``written`` (each part once) is, against the corpus tunes in ``meter``."""
     data = _meter_data(meter)
     metrics = measure(written, tonic)
-    return Judgement(
-        intervals=_interval_loglik(written, _data()["intervals"]),
-        rhythm=_rhythm_loglik(written, data["rhythms"]),
-        distance=_distance(metrics, data["metrics"]),
-        metrics=metrics,
+    intervals = interval_loglik(written, _data()["intervals"])
+    rhythm = rhythm_loglik(written, data["rhythms"])
+    distance = _distance(metrics, data["metrics"])
+    (interval_mean, interval_spread), (rhythm_mean, rhythm_spread) = (
+        data["intervals_spread"],
+        data["rhythm_spread"],
     )
+    score = -(
+        abs(intervals - interval_mean) / interval_spread
+        + abs(rhythm - rhythm_mean) / rhythm_spread
+        + distance
+    )
+    return Judgement(intervals, rhythm, distance, score, metrics)

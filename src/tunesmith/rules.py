@@ -6,7 +6,8 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
 
 - ``unique_bars``: a new bar repeats no earlier bar (the phrase plan's echoes are copies,
   not new bars) and no bar of the prompt's example tunes.
-- ``max_run``: at most this many equal notes in a row.
+- ``max_run``: at most this many equal notes in a row; ``max_repeat_share``: repeated
+  notes are at most this share of the tune's intervals so far.
 - ``leap`` and ``max_leap_share``: intervals of at least ``leap`` semitones are at most
   this share of the tune's intervals so far.
 - ``resolve_leaps``: a leap is not followed by another leap the same way (the corpus
@@ -14,6 +15,10 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   most of the rest).
 - ``max_pitch_share``: no pitch takes more than this share of the notes so far.
 - ``max_zigzag``: at most this many changes of direction in a row.
+- ``max_same_beats``: a bar repeats one rhythm cell's notes at most this many times in a
+  row (a jig's ``AFA AFA`` but not ``AFA AFA AFA``; a reel's ``(3aag`` twice, not thrice).
+- ``part_lift``: a later part opens in a higher register (applied by the grammar of its
+  opening bars, see :class:`tunesmith.writing.PlanScript`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import itertools
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 from typing import Any
 
 from tunesmith.errors import ConstraintError
@@ -38,12 +44,17 @@ class Rules:
     """Thresholds of the musical rules (see the module docstring)."""
 
     unique_bars: bool = True
-    max_run: int = 4
+    max_run: int = 3
+    max_repeat_share: float = 0.2
+    max_same_beats: int = 2
     leap: int = 5
-    max_leap_share: float = 0.2
+    max_leap_share: float = 0.15
     resolve_leaps: bool = True
     max_pitch_share: float = 0.35
     max_zigzag: int = 6
+    part_lift: int | None = 0
+    """A later part's opening phrase stays above the first part's opening mean less this
+    many semitones (None: anywhere in the range)."""
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any] | None) -> Rules:
@@ -76,6 +87,24 @@ def melody(bars: Sequence[Bar]) -> list[tuple[int, int]]:
     return notes
 
 
+def _same_beats(rules: Rules, bar: Bar, cell: Fraction) -> str | None:
+    groups: list[tuple[object, ...]] = []
+    current: list[object] = []
+    offset = Fraction(0)
+    for event in bar.events:
+        current.append((tuple(p.midi for p in event.pitches), event.duration))
+        offset += event.duration
+        if offset % cell == 0:
+            groups.append(tuple(current))
+            current = []
+    run = 1
+    for index in range(1, len(groups)):
+        run = run + 1 if groups[index] == groups[index - 1] else 1
+        if run > rules.max_same_beats:
+            return f"a rhythm cell's notes played more than {rules.max_same_beats} times in a row"
+    return None
+
+
 @dataclass(frozen=True)
 class _Context:
     """The melody so far, and where the bar being judged starts in it."""
@@ -97,6 +126,18 @@ def _run(rules: Rules, melody: _Context) -> str | None:
         run = run + 1 if melody.pitches[index] == melody.pitches[index - 1] else 1
         if index >= melody.first_new and run > rules.max_run:
             return f"more than {rules.max_run} equal notes in a row"
+    return None
+
+
+def _repeat_share(rules: Rules, melody: _Context) -> str | None:
+    intervals = melody.intervals
+    repeats = sum(1 for interval in intervals if interval == 0)
+    if (
+        len(melody.pitches) >= MIN_NOTES
+        and repeats > rules.max_repeat_share * len(intervals)
+        and any(intervals[index] == 0 for index in melody.new_intervals)
+    ):
+        return f"repeated notes are more than {rules.max_repeat_share:.0%} of intervals"
     return None
 
 
@@ -145,7 +186,7 @@ def _zigzag(rules: Rules, melody: _Context) -> str | None:
     return None
 
 
-_NOTE_RULES = (_run, _leap_share, _leaps_resolve, _pitch_share, _zigzag)
+_NOTE_RULES = (_run, _repeat_share, _leap_share, _leaps_resolve, _pitch_share, _zigzag)
 
 
 def broken_rules(
@@ -155,13 +196,15 @@ def broken_rules(
     copies: frozenset[int] = frozenset(),
     forbidden: frozenset[tuple[Any, ...]] = frozenset(),
     complete: bool = True,
+    cell: Fraction | None = None,
 ) -> list[str]:
     """The rules the last of ``bars`` breaks, in the context of the bars before it.
 
     ``copies`` are indices of earlier bars that repeat others by design (not counted as
     repeats); ``forbidden`` holds bar contents (:func:`bar_key`) that must not appear.
     With ``complete=False`` the last bar is still being written: the note rules apply to
-    the notes so far, the repeated-bar rule waits for the bar line.
+    the notes so far, the repeated-bar rule waits for the bar line. ``cell`` (the rhythm cell's length in
+    quarter notes) enables the repeated-cell rule.
     """
     if not bars:
         return []
@@ -172,6 +215,8 @@ def broken_rules(
         earlier = (bar_key(bar) for index, bar in enumerate(bars[:last]) if index not in copies)
         if key in forbidden or key in earlier:
             broken.append("a repeated bar")
+    if cell is not None and (problem := _same_beats(rules, bars[last], cell)):
+        broken.append(problem)
     notes = melody(bars)
     first_new = next((i for i, (_, bar) in enumerate(notes) if bar == last), len(notes))
     if first_new < len(notes):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunesmith.decode import Forced, Free, Segment
-from tunesmith.errors import GrammarError
+from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.grammar import BarSpec, bars_gbnf
 from tunesmith.plan import Plan, plan_for
 from tunesmith.presets import style_preset
@@ -78,8 +78,14 @@ class Writing:
         )
         return prefix, separator
 
-    def spec(self, index: int, *, following: Pitch | None = None) -> BarSpec:
-        """What written bar ``index`` may hold; ``following`` is a known next note."""
+    def spec(
+        self, index: int, *, following: Pitch | None = None, floor: int | None = None
+    ) -> BarSpec:
+        """What written bar ``index`` may hold.
+
+        ``following`` is a known next note; ``floor`` the lowest MIDI key the bar may use
+        (a later part's higher register).
+        """
         constraints = self.request.constraints
         bar = self.plan.bars[index]
         cadence = bar.cadence if bar.source is None else self.plan.bars[bar.source].cadence
@@ -93,9 +99,13 @@ class Writing:
             near = frozenset(p.midi for p in self.pitches if abs(p.midi - following.midi) <= leap)
             final = near if final is None else (final & near) or final
         prefix, separator = self.layout(index)
+        pitches = self.pitches
+        if floor is not None and (higher := tuple(p for p in pitches if p.midi >= floor)):
+            pitches = higher
+            final = final if final is None else (final & {p.midi for p in higher}) or final
         return BarSpec(
             rhythm=self.rhythm,
-            pitches=self.pitches,
+            pitches=pitches,
             cadence=cadence is not None,
             final=final,
             prefix=prefix,
@@ -191,9 +201,36 @@ class PlanScript:
             if source is not None and source < index:
                 following = self.bars[source].events[0].pitches[0]
         start = self._last_pitch()
-        spec = self.writing.spec(index, following=following)
         leap = self.writing.request.constraints.max_leap
-        return Free(bars_gbnf([spec], self.writing.spelling, start=start, max_leap=leap))
+        spelling = self.writing.spelling
+        floor = self._floor(index)
+        if floor is not None:
+            try:
+                spec = self.writing.spec(index, following=following, floor=floor)
+                return Free(bars_gbnf([spec], spelling, start=start, max_leap=leap))
+            except ConstraintError:
+                pass  # no bar fits in the higher register from here: the whole range
+        spec = self.writing.spec(index, following=following)
+        return Free(bars_gbnf([spec], spelling, start=start, max_leap=leap))
+
+    def _floor(self, index: int) -> int | None:
+        """The lowest key of a later part's opening phrase, which moves up.
+
+        The corpus's B parts open a median 3.3 semitones above their A parts; the floor is
+        the first part's opening mean less ``part_lift`` semitones.
+        """
+        plan = self.writing.plan
+        bar = plan.bars[index]
+        lift = self.writing.rules.part_lift
+        if bar.part == 0 or bar.number > plan.part_bars // 2 or lift is None:
+            return None
+        opening = [
+            event.pitches[-1].midi
+            for written in self.bars[: max(plan.part_bars // 2, 1)]
+            for event in written.events
+            if event.pitches
+        ]
+        return round(sum(opening) / len(opening)) - lift if opening else None
 
     def _last_pitch(self) -> Pitch | None:
         for bar in reversed(self.bars):
@@ -218,11 +255,13 @@ class PlanScript:
             copies=self.copies,
             forbidden=self.forbidden,
             complete=complete,
+            cell=self.writing.rhythm.cell_length,
         )
 
     def judge(self, text: str, segment: str) -> int:
         """How many musical rules the bar just written breaks."""
         bars = [*self.bars, self._bar(segment)]
+        rules, cell = self.writing.rules, self.writing.rhythm.cell_length
         return len(
-            broken_rules(self.writing.rules, bars, copies=self.copies, forbidden=self.forbidden)
+            broken_rules(rules, bars, copies=self.copies, forbidden=self.forbidden, cell=cell)
         )
