@@ -203,8 +203,8 @@ def broken_rules(
     ``copies`` are indices of earlier bars that repeat others by design (not counted as
     repeats); ``forbidden`` holds bar contents (:func:`bar_key`) that must not appear.
     With ``complete=False`` the last bar is still being written: the note rules apply to
-    the notes so far, the repeated-bar rule waits for the bar line. ``cell`` (the rhythm cell's length in
-    quarter notes) enables the repeated-cell rule.
+    the notes so far, the repeated-bar rule waits for the bar line. ``cell`` (the rhythm
+    cell's length in quarter notes) enables the repeated-cell rule.
     """
     if not bars:
         return []
