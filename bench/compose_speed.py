@@ -1,72 +1,169 @@
-"""Seconds per tune and tokens per note on the embedded model, with and without the grammar.
+"""Composing on the embedded model: the loop's cost per token, tokens per note, seconds.
 
-Without the grammar the base model is asked the same document prompt and its text is only
-parsed (no repair): the share that parses shows what the grammar buys.
+- **Per token**: milliseconds a sampled token costs, one lane: plain llama.cpp decoding
+  with no grammar (``create_completion``), llama.cpp's own grammar sampler over the whole
+  vocabulary (``create_completion(grammar=...)``), and tunesmith's loop (the same grammar
+  over the candidate tokens, plus the musical rules).
+- **Tokens per note**: tokens the model sampled per note it wrote (bars the plan repeats
+  are forced, not sampled), in ABC and in tunesmith notation.
+- **Seconds**: a 16-bar jig with `compose()` (4 candidates), the first request of a
+  process (prompt prefix evaluated) and the next ones (prefix cached); and the whole
+  `tunesmith compose` command, process start to exit.
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+import llama_cpp
 
 from tunesmith import ComposeRequest, compose
 from tunesmith.backends.local import LocalBackend
-from tunesmith.compose import _max_tokens
-from tunesmith.errors import GrammarError
-from tunesmith.notation import extract, parse
-from tunesmith.prompts import render_prompt
+from tunesmith.decode import SamplerSettings
+from tunesmith.prompts import render_tunebook
+from tunesmith.writing import PlanScript, Writing
 
 SEEDS = (1, 2, 3)
-BARS = (8, 16)
+JIG = {"notes": ["A", "B", "C#", "F#", "G"], "style": "jig", "bars": 16}
+ROOT = Path(__file__).parent.parent
 
 
-def request(bars: int, seed: int) -> ComposeRequest:
-    return ComposeRequest(
-        notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=bars, style="folk jig", seed=seed
+def per_token(backend: LocalBackend) -> tuple[float, float, float]:
+    """ms per token: no grammar, llama.cpp's grammar, tunesmith's loop (one lane)."""
+    writing = Writing.of(ComposeRequest(**JIG, seed=1))
+    prefix, suffix, _ = render_tunebook(writing)
+    grammar = writing.whole_grammar()
+    llm = backend.llama
+    plain, full, loop = [], [], []
+    for seed in SEEDS:
+        llm.reset()
+        started = time.perf_counter()
+        out = llm.create_completion(prefix + suffix, max_tokens=64, temperature=0.8, seed=seed)
+        tokens = out["usage"]["completion_tokens"]
+        llm.reset()
+        prompt_only = time.perf_counter()
+        llm.create_completion(prefix + suffix, max_tokens=1, temperature=0.8, seed=seed)
+        prompt_seconds = time.perf_counter() - prompt_only
+        plain.append((time.perf_counter() - started - 2 * prompt_seconds) / tokens)
+        llm.reset()
+        started = time.perf_counter()
+        out = llm.create_completion(
+            prefix + suffix,
+            max_tokens=24,
+            temperature=0.8,
+            seed=seed,
+            grammar=llama_cpp.LlamaGrammar.from_string(grammar, verbose=False),
+        )
+        full.append(
+            (time.perf_counter() - started - prompt_seconds) / out["usage"]["completion_tokens"]
+        )
+        backend.write(
+            prefix,
+            suffix,
+            [PlanScript(writing)],
+            seed=seed,
+            settings=SamplerSettings(),
+            deadline=None,
+        )
+        stats = backend.decoder().last_run
+        loop.append(stats.loop_seconds / stats.steps)
+    return (
+        1000 * statistics.median(plain),
+        1000 * statistics.median(full),
+        1000 * statistics.median(loop),
     )
+
+
+def tokens_per_note(spelling: str) -> float:
+    backend = LocalBackend(spelling=spelling)
+    ratios = []
+    for seed in SEEDS:
+        composition = compose(**JIG, seed=seed, backend=backend, candidates=1)
+        writing = Writing.of(composition.request, spelling)
+        written = writing.read(composition.report.attempts[0].text)
+        new = [
+            bar
+            for bar, planned in zip(written.bars, writing.plan.bars, strict=True)
+            if planned.source is None
+        ]
+        notes = sum(1 for bar in new for event in bar.events if event.pitches)
+        ratios.append(composition.report.candidates[0].tokens / notes)
+    return statistics.median(ratios)
+
+
+def seconds() -> tuple[float, float, float]:
+    """First jig of a process, the next ones, and the whole CLI command (medians)."""
+    first = []
+    for seed in SEEDS:
+        code = (
+            "import time; from tunesmith import compose; from tunesmith.backends.local import "
+            "LocalBackend; b = LocalBackend(); b.decoder(); t = time.perf_counter(); "
+            f"compose(**{JIG!r}, seed={seed}, backend=b); print(time.perf_counter() - t)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        first.append(float(done.stdout.strip().splitlines()[-1]))
+    backend = LocalBackend()
+    compose(**JIG, seed=99, backend=backend)
+    warm = []
+    for seed in SEEDS:
+        started = time.perf_counter()
+        compose(**JIG, seed=seed, backend=backend)
+        warm.append(time.perf_counter() - started)
+    command = []
+    tunesmith = str(Path(sys.executable).parent / "tunesmith")
+    for seed in SEEDS:
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                tunesmith,
+                "compose",
+                "--notes",
+                "A B C# F# G",
+                "--style",
+                "jig",
+                "--bars",
+                "16",
+                "--seed",
+                str(seed),
+                "-o",
+                "/tmp/tunesmith-bench.mid",
+            ],
+            capture_output=True,
+            check=True,
+        )
+        command.append(time.perf_counter() - started)
+    return statistics.median(first), statistics.median(warm), statistics.median(command)
 
 
 def main() -> str:
     backend = LocalBackend()
-    compose(request(1, 0), backend=backend)  # load the model outside the timings
-    lines = [
-        "| bars | mode | median s/tune | median tokens/s | tokens/note | parses |",
-        "| ---: | --- | ---: | ---: | ---: | ---: |",
-    ]
-    for bars in BARS:
-        seconds, rates, per_note = [], [], []
-        for seed in SEEDS:
-            started = time.perf_counter()
-            tune = compose(request(bars, seed), backend=backend)
-            seconds.append(time.perf_counter() - started)
-            attempt = tune.report.attempts[-1]
-            rates.append(attempt.completion_tokens / attempt.seconds)
-            # the notes the model wrote: with a form (AABB) it writes each part once
-            per_note.append(attempt.completion_tokens / len(parse(attempt.text).events))
-        lines.append(
-            f"| {bars} | grammar | {statistics.median(seconds):.1f} | "
-            f"{statistics.median(rates):.1f} | {statistics.median(per_note):.2f} | "
-            f"{len(SEEDS)}/{len(SEEDS)} |"
-        )
-        seconds, rates, parsed = [], [], 0
-        for seed in SEEDS:
-            req = request(bars, seed)
-            prompt = render_prompt(req, list(req.constraints.durations))
-            completion = backend.complete(
-                prompt, grammar=None, max_tokens=_max_tokens(req), temperature=0.8, seed=seed
-            )
-            seconds.append(completion.seconds)
-            rates.append(completion.completion_tokens / max(completion.seconds, 1e-9))
-            try:
-                parse(extract(completion.text))
-                parsed += 1
-            except GrammarError:
-                pass
-        lines.append(
-            f"| {bars} | no grammar | {statistics.median(seconds):.1f} | "
-            f"{statistics.median(rates):.1f} | - | {parsed}/{len(SEEDS)} |"
-        )
-    return "\n".join(lines)
+    plain, full, loop = per_token(backend)
+    abc, notation = tokens_per_note("abc"), tokens_per_note("notation")
+    first, warm, command = seconds()
+    return "\n".join(
+        [
+            "| per sampled token, one lane | ms | vs no grammar |",
+            "| --- | ---: | ---: |",
+            f"| no grammar (llama.cpp) | {plain:.1f} | 1.00 |",
+            f"| llama.cpp's grammar sampler, whole vocabulary | {full:.1f} | {full / plain:.2f} |",
+            f"| tunesmith's loop: candidates, grammar, rules | {loop:.1f} | {loop / plain:.2f} |",
+            "",
+            f"Tokens per note the model wrote (16-bar jig, median of {len(SEEDS)} seeds): "
+            f"ABC {abc:.2f}, tunesmith notation {notation:.2f} ({notation / abc:.1f}x).",
+            "",
+            "| 16-bar jig on A B C# F# G, 4 candidates | median s |",
+            "| --- | ---: |",
+            f"| compose(), first request of a process (prefix evaluated) | {first:.1f} |",
+            f"| compose(), later requests (prefix cached) | {warm:.1f} |",
+            f"| `tunesmith compose ...` command, start to exit | {command:.1f} |",
+        ]
+    )
 
 
 if __name__ == "__main__":

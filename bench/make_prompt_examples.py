@@ -30,7 +30,7 @@ MIN_FIT = 0.85
 """Share of a tune's cells that must be the style's own rhythm cells."""
 DANCES = {"jig": 0.6, "slip jig": 0.6, "reel": 0.7, "hornpipe": 0.3, "polka": 0.5}
 """Dance rhythms, and the share of a tune's notes that must be eighths (hornpipe: dotted)."""
-SAME_BARS = {"2/2": ("2/2", "4/4", "C|", "C"), "4/4": ("4/4", "C")}
+SAME_BARS = {"2/2": ("2/2", "4/4", "C|", "C"), "4/4": ("4/4", "C", "2/2", "C|")}
 
 
 def fit(tune: Tune, style: dict[str, object], meter_text: str) -> float:
@@ -95,6 +95,8 @@ def main() -> None:
             if record["meter"] not in SAME_BARS.get(meter, (meter,)):
                 continue
             tune = parse(record["text"])
+            if tune.bars and tune.bars[0].duration < bar_length:  # a pickup: start after it
+                tune = Tune(tune.bars[1:])
             if not usable(tune, bar_length) or fit(tune, style, meter) < MIN_FIT:
                 continue
             notes = [e.duration for bar in tune.bars[:BARS] for e in bar.events]

@@ -34,7 +34,16 @@ import numpy.typing as npt
 from tunesmith.errors import BackendError
 from tunesmith.grammar import grammar_alphabet
 
-__all__ = ["Decoder", "Forced", "Free", "LaneResult", "SamplerSettings", "Script", "Segment"]
+__all__ = [
+    "Decoder",
+    "Forced",
+    "Free",
+    "LaneResult",
+    "RunStats",
+    "SamplerSettings",
+    "Script",
+    "Segment",
+]
 
 BATCH = 512
 """Tokens per llama_decode call when evaluating a prompt (a fixed split, for reproducibility)."""
@@ -112,6 +121,18 @@ class LaneResult:
     """Segments kept although the script refused every try (the one breaking fewest rules)."""
 
 
+@dataclass
+class RunStats:
+    """What the last :meth:`Decoder.run` cost."""
+
+    prompt_seconds: float = 0.0
+    """Evaluating the prompt (the prefix only when it was not cached)."""
+    steps: int = 0
+    """Batches decoded after the prompt (a token, or a forced text, per lane each)."""
+    loop_seconds: float = 0.0
+    """Time in those steps: decoding, sampling, rules."""
+
+
 @functools.cache
 def _lib() -> Any:
     """llama_cpp's low-level API, imported when a decoder is first used."""
@@ -182,6 +203,7 @@ class Decoder:
             [[_mask(piece, 0), _mask(piece, 64)] for _, piece in ascii_tokens], np.uint64
         )
         self._prefix: list[int] = []
+        self.last_run = RunStats()
 
     def close(self) -> None:
         """Free the context and the batch."""
@@ -274,11 +296,15 @@ class Decoder:
         """
         if not 1 <= len(scripts) <= self.lanes:
             raise ValueError(f"1 to {self.lanes} scripts per run (received {len(scripts)})")
+        started = time.perf_counter()
         lanes = self._start(prefix, suffix, scripts, seed)
+        stats = self.last_run = RunStats(prompt_seconds=time.perf_counter() - started)
+        looping = time.perf_counter()
         try:
             for lane in lanes:
                 self._advance(lane, settings)
             while any(not lane.done for lane in lanes):
+                stats.steps += 1
                 if deadline is not None and time.monotonic() > deadline:
                     raise BackendError(
                         "the embedded model ran past its deadline",
@@ -287,6 +313,7 @@ class Decoder:
                     )
                 self._step([lane for lane in lanes if not lane.done], settings, max_tokens)
         finally:
+            stats.loop_seconds = time.perf_counter() - looping
             for lane in lanes:
                 self._free_lane(lane)
             for sequence in range(1, self.lanes + 1):

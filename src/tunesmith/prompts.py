@@ -131,14 +131,20 @@ def _rhythm_name(writing: Writing) -> str:
 
 
 def render_tunebook(writing: Writing) -> tuple[str, str, list[Example]]:
-    """The document prompt in ABC, cut where the cached prefix ends, and its examples.
+    """The document prompt, cut where the cached prefix ends, and its examples.
 
-    The prefix (the tune book's examples) depends only on the meter and the rhythm.
+    A tune book in ABC (or, for the spelling comparison in ``docs/benchmarks.md``, the same
+    tunes in tunesmith notation). The prefix (the examples) depends only on the meter and
+    the rhythm.
     """
     request, constraints = writing.request, writing.request.constraints
     examples = choose_examples(request.meter, _rhythm_name(writing))
-    prefix = "".join(f"{example.text(number)}\n" for number, example in enumerate(examples, 1))
-    suffix = load_template("tunebook").substitute(
+    abc = writing.spelling.name == "abc"
+    prefix = "".join(
+        f"{example.text(number) if abc else _respelled(example, number, writing)}\n"
+        for number, example in enumerate(examples, 1)
+    )
+    suffix = load_template("tunebook" if abc else "tunebook-notation").substitute(
         number=len(examples) + 1,
         title=_one_line(tune_title(writing)),
         rhythm=_one_line(_rhythm_name(writing)),
@@ -146,6 +152,23 @@ def render_tunebook(writing: Writing) -> tuple[str, str, list[Example]]:
         key=abc_key_field(str(constraints.tonic), constraints.key_mode),
     )
     return prefix, suffix, examples
+
+
+def _respelled(example: Example, number: int, writing: Writing) -> str:
+    """An example tune's header, and its bars in the writing's spelling, laid out as it is."""
+    spelling = writing.spelling
+    body = []
+    for index, bar in enumerate(example.tune.bars):
+        number_in_part = index % 8 + 1
+        body.append(
+            (spelling.part_start() if number_in_part == 1 else "")
+            + spelling.write(bar)
+            + spelling.separator(line_end=number_in_part % 4 == 0, part_end=number_in_part == 8)
+        )
+    return (
+        f"X:{number}\nT:{example.title}\nR:{example.rhythm}\nM:{example.meter}\n"
+        f"K:{example.key}\n{''.join(body)}"
+    )
 
 
 def _one_line(text: str) -> str:
@@ -189,14 +212,7 @@ def _fields(writing: Writing) -> dict[str, str]:
 def render_prompt(writing: Writing) -> Prompt:
     """The prompt for a writing: the tune book (document) and the task as chat messages."""
     fields = _fields(writing)
-    prefix, suffix, examples = render_tunebook(writing)
-    if writing.spelling.name != "abc":  # the same tunes, spelled as the model will write
-        prefix = "".join(
-            f"X:{number}\nT:{example.title}\nM:{example.meter}\n"
-            + "\n".join(writing.spelling.write(bar) + " |" for bar in example.tune.bars)
-            + "\n\n"
-            for number, example in enumerate(examples, 1)
-        )
+    prefix, suffix, _ = render_tunebook(writing)
     messages = (
         {"role": "system", "content": load_template("system").substitute(fields)},
         {"role": "user", "content": load_template("task").substitute(fields)},

@@ -120,13 +120,20 @@ class AbcSpelling:
     key_sharps: int | None
     explicit: frozenset[str]
     """Letters that always carry an accidental."""
+    octaves_down: int = 0
+    """Octaves the text is written below the sound, as tin whistle music is: the model
+    reads and writes folk tunes around middle C, whatever the instrument."""
     name: str = "abc"
 
     @classmethod
     def for_pitches(
         cls, meter: Meter, key_sharps: int | None, pitches: Sequence[Pitch]
     ) -> AbcSpelling:
-        """The spelling for a tune on ``pitches`` under a key signature of ``key_sharps``."""
+        """The spelling for a tune on ``pitches`` under a key signature of ``key_sharps``.
+
+        A range centred an octave or more above the folk tunes' (B4) is written an octave
+        down (a whistle's D5-B6 reads as D-b), as whistle and piccolo music is.
+        """
         signature = _signature(key_sharps)
         alters: dict[str, set[int]] = {}
         for pitch in pitches:
@@ -136,14 +143,17 @@ class AbcSpelling:
             for step, found in alters.items()
             if len(found) > 1 or found != {signature.get(step, 0)}
         )
-        return cls(meter, key_sharps, explicit)
+        midi = [pitch.midi for pitch in pitches]
+        centre = (min(midi) + max(midi)) / 2 if midi else 71
+        return cls(meter, key_sharps, explicit, octaves_down=1 if centre >= 79 else 0)
 
     def pitch_text(self, pitch: Pitch) -> str:
         """``C4`` is ``C``, ``C5`` ``c``, ``C6`` ``c'``, ``C3`` ``C,``; accidentals as above."""
         accidental = _ACCIDENTAL_TEXT[pitch.alter] if pitch.step in self.explicit else ""
-        if pitch.octave >= 5:
-            return accidental + pitch.step.lower() + "'" * (pitch.octave - 5)
-        return accidental + pitch.step + "," * (4 - pitch.octave)
+        octave = pitch.octave - self.octaves_down
+        if octave >= 5:
+            return accidental + pitch.step.lower() + "'" * (octave - 5)
+        return accidental + pitch.step + "," * (4 - octave)
 
     def cell_texts(self, cell: Cell, pitches: Sequence[Pitch]) -> list[str]:
         """Literals of the cell's notes: ``(3`` before a triplet, ``>`` in a dotted pair."""
@@ -221,7 +231,7 @@ class AbcSpelling:
 
         Raises :class:`GrammarError` with the line and column of anything else.
         """
-        reader = _AbcReader(_signature(self.key_sharps))
+        reader = _AbcReader(_signature(self.key_sharps), self.octaves_down)
         line, line_start = 1, 0
         for match in _TOKEN_RE.finditer(text):
             kind = match.lastgroup
@@ -254,8 +264,9 @@ class AbcSpelling:
 class _AbcReader:
     """The state of :meth:`AbcSpelling.read`: bars so far, the open bar, tuplet and '>'."""
 
-    def __init__(self, signature: dict[str, int]) -> None:
+    def __init__(self, signature: dict[str, int], octaves_up: int) -> None:
         self.signature = signature
+        self.octaves_up = octaves_up
         self.bars: list[Bar] = []
         self.events: list[Event] = []
         self.triplet_left = 0
@@ -287,6 +298,7 @@ class _AbcReader:
             return
         marks = match["oct"]
         octave = (5 if step.islower() else 4) + marks.count("'") - marks.count(",")
+        octave += self.octaves_up
         accidental = match["acc"]
         alter = _ACCIDENTAL_VALUE[accidental] if accidental else self.signature.get(step.upper(), 0)
         try:

@@ -20,7 +20,7 @@ from typing import Any
 
 from tunesmith.backends.base import Completion, Prompt
 from tunesmith.decode import Decoder, Free, LaneResult, SamplerSettings, Script, Segment
-from tunesmith.errors import BackendError, DependencyError
+from tunesmith.errors import BackendError, DependencyError, RequestError
 
 __all__ = ["LocalBackend", "embedded_model_path"]
 
@@ -137,6 +137,9 @@ class LocalBackend:
     lanes:
         Candidates decoded side by side (in one batch); ``compose(candidates=...)``
         asks for up to this many.
+    spelling:
+        How the model writes notes: ``"abc"`` (about one token a note), or ``"notation"``
+        (tunesmith notation, about 4.7; kept for the comparison in ``docs/benchmarks.md``).
     """
 
     spelling = "abc"
@@ -149,7 +152,11 @@ class LocalBackend:
         n_ctx: int = 8192,
         n_threads: int | None = None,
         lanes: int = 4,
+        spelling: str = "abc",
     ) -> None:
+        if spelling not in {"abc", "notation"}:
+            raise RequestError(f"spelling must be 'abc' or 'notation' (received {spelling!r})")
+        self.spelling = spelling
         self._model_path = Path(model_path) if model_path is not None else None
         self._n_ctx = n_ctx
         self._n_threads = (
