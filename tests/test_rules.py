@@ -72,6 +72,15 @@ def test_a_bar_of_an_example_tune_is_forbidden() -> None:
 def test_an_unfinished_bar_is_judged_on_its_notes_only() -> None:
     text = "D4:q E4:q F4:q G4:q | D4:q E4:q |"
     assert broken_rules(RULES, bars(text), complete=False) == []
+
+
+def test_an_unfinished_bar_that_can_only_end_as_an_earlier_one_is_refused_at_its_last_note() -> (
+    None
+):
+    text = "D4:q E4:q F4:q G4:q | D4:q E4:q F4:q G4:e |"  # G4 can only grow to a quarter
+    assert broken_rules(RULES, bars(text), complete=False) == ["a repeated bar"]
+    other = "D4:q E4:q F4:q G4:q | D4:q E4:q F4:q A4:e |"
+    assert broken_rules(RULES, bars(other), complete=False) == []
     assert broken_rules(RULES, bars(text + " F4:q G4:q |")[:2]) == []
 
 

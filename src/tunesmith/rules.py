@@ -76,6 +76,21 @@ def bar_key(bar: Bar) -> tuple[tuple[tuple[int, ...], object], ...]:
     return tuple((tuple(p.midi for p in e.pitches), e.duration) for e in bar.events)
 
 
+def _bound_to_repeat(partial: tuple[Any, ...], others: Sequence[tuple[Any, ...]]) -> bool:
+    """Whether a bar being written can only end as one of ``others``: it has as many notes,
+    the same pitches and rhythm so far, and its last note (still growing) is the same pitch.
+    """  # noqa: D205
+    if not partial:
+        return False
+    *before, (last_pitches, _) = partial
+    return any(
+        len(other) == len(partial)
+        and list(other[:-1]) == before
+        and other[-1][0] == last_pitches
+        for other in others
+    )
+
+
 def melody(bars: Sequence[Bar]) -> list[tuple[int, int]]:
     """(MIDI key, bar index) of each sounding note, tied notes once."""
     notes, tied = [], False
@@ -203,17 +218,20 @@ def broken_rules(
     ``copies`` are indices of earlier bars that repeat others by design (not counted as
     repeats); ``forbidden`` holds bar contents (:func:`bar_key`) that must not appear.
     With ``complete=False`` the last bar is still being written: the note rules apply to
-    the notes so far, the repeated-bar rule waits for the bar line. ``cell`` (the rhythm
+    the notes so far, and the repeated-bar rule refuses a bar whose last note so far can
+    only end it as an earlier one (its length is all that is left to write). ``cell`` (the rhythm
     cell's length in quarter notes) enables the repeated-cell rule.
     """
     if not bars:
         return []
     last = len(bars) - 1
     broken = []
-    if complete and rules.unique_bars:
+    if rules.unique_bars:
         key = bar_key(bars[last])
-        earlier = (bar_key(bar) for index, bar in enumerate(bars[:last]) if index not in copies)
-        if key in forbidden or key in earlier:
+        earlier = [bar_key(bar) for index, bar in enumerate(bars[:last]) if index not in copies]
+        if (key in forbidden or key in earlier) if complete else _bound_to_repeat(
+            key, [*earlier, *forbidden]
+        ):
             broken.append("a repeated bar")
     if cell is not None and (problem := _same_beats(rules, bars[last], cell)):
         broken.append(problem)
