@@ -14,7 +14,8 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   turns back or moves by step after 70% of its leaps, and walks on through a chord after
   most of the rest).
 - ``max_pitch_share``: no pitch takes more than this share of the notes so far.
-- ``max_zigzag``: at most this many changes of direction in a row.
+- ``max_zigzag``: at most this many changes of direction in a row; ``max_turn_share``:
+  changes of direction are at most this share of the moves so far (the corpus: 0.45).
 - ``max_same_beats``: a bar repeats one rhythm cell's notes at most this many times in a
   row (a jig's ``AFA AFA`` but not ``AFA AFA AFA``; a reel's ``(3aag`` twice, not thrice).
 - ``part_lift``: a later part opens in a higher register (applied by the grammar of its
@@ -51,7 +52,8 @@ class Rules:
     max_leap_share: float = 0.15
     resolve_leaps: bool = True
     max_pitch_share: float = 0.35
-    max_zigzag: int = 6
+    max_zigzag: int = 4
+    max_turn_share: float = 0.55
     part_lift: int | None = 0
     """A later part's opening phrase stays above the first part's opening mean less this
     many semitones (None: anywhere in the range)."""
@@ -201,7 +203,26 @@ def _zigzag(rules: Rules, melody: _Context) -> str | None:
     return None
 
 
-_NOTE_RULES = (_run, _repeat_share, _leap_share, _leaps_resolve, _pitch_share, _zigzag)
+def _turn_share(rules: Rules, melody: _Context) -> str | None:
+    moves = [interval for interval in melody.intervals if interval]
+    turns = sum(1 for a, b in itertools.pairwise(moves) if a * b < 0)
+    last_move = melody.intervals[-1] if melody.intervals else 0
+    before = [interval for interval in melody.intervals[:-1] if interval]
+    turned = bool(before) and last_move * before[-1] < 0
+    if len(moves) >= MIN_NOTES and turned and turns > rules.max_turn_share * (len(moves) - 1):
+        return f"changes of direction are more than {rules.max_turn_share:.0%} of moves"
+    return None
+
+
+_NOTE_RULES = (
+    _run,
+    _repeat_share,
+    _leap_share,
+    _leaps_resolve,
+    _pitch_share,
+    _zigzag,
+    _turn_share,
+)
 
 
 def broken_rules(
