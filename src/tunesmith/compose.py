@@ -170,7 +170,17 @@ def _in_loop(
         written = writing.read(result.text)
         judged.append((judge(written, request.meter, tonic), written, result))
     best = max(range(len(judged)), key=lambda index: judged[index][0].score)
-    _, written, result = judged[best]
+    winner, written, result = judged[best]
+    why = f"candidate {best + 1}, the most like the corpus's tunes (score {winner.score:.2f})"
+    if len(judged) > 1:
+        runner_up = max(
+            (judgement for index, (judgement, _, _) in enumerate(judged) if index != best),
+            key=lambda judgement: judgement.score,
+        )
+        why += (
+            f"; of {len(judged)} candidates the next scored {runner_up.score:.2f}, "
+            f"and {winner.edge_over(runner_up)} made the difference"
+        )
     tune = writing.played(written)
     violations = validate(tune, request).violations
     repaired, repairs = repair(tune, request)
@@ -216,6 +226,7 @@ def _in_loop(
             for number, (judgement, _, lane) in enumerate(judged, 1)
         ),
         chosen=best + 1,
+        why=why,
     )
     return Composition(request=request, tune=repaired, report=report)
 

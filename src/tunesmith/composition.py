@@ -88,6 +88,8 @@ class Report(BaseModel):
     """The tunes written side by side, when the critic chose among several."""
     chosen: int | None = None
     """The number of the candidate kept."""
+    why: str = ""
+    """Why the critic kept it."""
 
     @property
     def prompt_tokens(self) -> int:
@@ -129,6 +131,7 @@ class Report(BaseModel):
             )
         if self.candidates:
             lines.append(f"form {self.form} in parts of {self.part_bars} bars, seed {self.seed}")
+            lines.append(f"kept: {self.why}")
         for candidate in self.candidates:
             mark = "chosen" if candidate.number == self.chosen else "      "
             lines.append(

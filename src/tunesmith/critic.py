@@ -47,9 +47,25 @@ class Judgement:
     """Mean log-probability of a bar's rhythm."""
     distance: float
     """Mean |z| of the metrics against the corpus tunes in the meter."""
-    score: float
-    """How typical the candidate is (0: a typical corpus tune; higher is better)."""
+    interval_z: float
+    """How many corpus standard deviations ``intervals`` is from the corpus's mean."""
+    rhythm_z: float
+    """How many corpus standard deviations ``rhythm`` is from the corpus's mean."""
     metrics: TuneMetrics
+
+    @property
+    def score(self) -> float:
+        """How typical the candidate is (0: a typical corpus tune; higher is better)."""
+        return -(abs(self.interval_z) + abs(self.rhythm_z) + self.distance)
+
+    def edge_over(self, other: Judgement) -> str:
+        """What makes this candidate more typical than ``other``, in words."""
+        gains = {
+            "its intervals": abs(other.interval_z) - abs(self.interval_z),
+            "its rhythms": abs(other.rhythm_z) - abs(self.rhythm_z),
+            "its melodic metrics": other.distance - self.distance,
+        }
+        return max(gains, key=lambda name: gains[name])
 
     def __str__(self) -> str:
         return (
@@ -139,9 +155,11 @@ def judge(written: Tune, meter: str, tonic: int | None = None) -> Judgement:
         data["intervals_spread"],
         data["rhythm_spread"],
     )
-    score = -(
-        abs(intervals - interval_mean) / interval_spread
-        + abs(rhythm - rhythm_mean) / rhythm_spread
-        + distance
+    return Judgement(
+        intervals=intervals,
+        rhythm=rhythm,
+        distance=distance,
+        interval_z=(intervals - interval_mean) / interval_spread,
+        rhythm_z=(rhythm - rhythm_mean) / rhythm_spread,
+        metrics=metrics,
     )
-    return Judgement(intervals, rhythm, distance, score, metrics)
