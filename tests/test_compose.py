@@ -328,7 +328,7 @@ def test_settings_of_the_wrong_type_or_range_are_refused_before_the_model_runs(
 
 def test_a_request_may_be_a_dict_of_options() -> None:
     composition = compose(SMALL, backend=Scripted([GOOD]))
-    assert composition.request == ComposeRequest(**SMALL)
+    assert composition.request == ComposeRequest(**SMALL, title="Folk tune on A B C# F# G")
     with pytest.raises(RequestTypeError, match=r"request must be a ComposeRequest or a dict"):
         compose(42, backend=Scripted([GOOD]))  # type: ignore[arg-type]
 

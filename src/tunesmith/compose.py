@@ -26,7 +26,7 @@ from tunesmith.decode import SamplerSettings
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError, TunesmithError
 from tunesmith.exchange import Session
 from tunesmith.interpret import interpret
-from tunesmith.prompts import render_tunebook
+from tunesmith.prompts import render_tunebook, tune_title
 from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
 from tunesmith.validate import validate
@@ -133,6 +133,13 @@ def _request(
             f"(received {type(request).__name__})"
         )
     return request
+
+
+def _titled(request: ComposeRequest) -> ComposeRequest:
+    """The request with its title, or one from its style and pitches ("Jig in D major")."""
+    if request.title is not None:
+        return request
+    return request.model_copy(update={"title": tune_title(Writing.of(request))})
 
 
 def _in_loop(
@@ -279,6 +286,7 @@ def compose(
     else:
         composing = _request(request, options, None)  # before the backend: a bad option is free
         chosen = _backend(backend)
+    composing = _titled(composing)
     if (looping := _loop_backend(chosen)) is not None:
         return _in_loop(
             composing, looping, candidates=candidates, temperature=temperature, timeout=timeout
@@ -316,6 +324,7 @@ async def compose_async(
     else:
         composing = _request(request, options, None)
         chosen = await asyncio.to_thread(_backend, backend)
+    composing = _titled(composing)
     if (looping := _loop_backend(chosen)) is not None:
         return await asyncio.to_thread(
             _in_loop,

@@ -119,7 +119,7 @@ def tune_title(writing: Writing) -> str:
     request = writing.request
     if request.title:
         return request.title
-    kind = str(writing.style.get("name") or request.style).capitalize()
+    kind = str(writing.style.get("name") or f"{request.style} tune").capitalize()
     description = request.constraints.description
     if description.startswith("only the notes "):
         return f"{kind} on {description.removeprefix('only the notes ')}"
