@@ -1,0 +1,264 @@
+"""MusicXML and ABC through music21 into a :class:`Score`, keeping what was written.
+
+A measure of one voice whose notes have notation lengths becomes its events exactly, ties
+and spelling included, so a file tunesmith wrote reads back as the same score. A measure
+with several voices or lengths the notation lacks (quintuplets) is read as notes on a
+timeline and quantised (see :mod:`tunesmith.io.timeline`); ``score.source`` says where.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from tunesmith.errors import ReadError, TunesmithError
+from tunesmith.header import MODES, Header, Key, clean_text
+from tunesmith.io.timeline import Timed, choose_grid, quantise, roles, to_bars
+from tunesmith.score import (
+    DURATIONS,
+    Bar,
+    ChordSymbol,
+    Drum,
+    Event,
+    Part,
+    Pitch,
+    PitchClass,
+    Repeat,
+    Score,
+    Source,
+    split_duration,
+)
+
+__all__ = ["read_music21"]
+
+_LENGTHS = frozenset(DURATIONS.values())
+
+
+def _pitch(m21_pitch: Any) -> Pitch:
+    alter = m21_pitch.alter
+    if alter != int(alter):
+        raise TunesmithError(f"microtone {m21_pitch.nameWithOctave}")
+    return Pitch(m21_pitch.step, int(alter), m21_pitch.octave)
+
+
+def _drums(element: Any, abc_drums: bool) -> tuple[Drum, ...]:
+    from tunesmith.io.score import drum_at  # noqa: PLC0415
+
+    hits = []
+    for hit in getattr(element, "notes", None) or [element]:
+        if abc_drums:
+            hits += [Drum.from_midi(p.midi) for p in getattr(hit, "pitches", ())]
+        elif hasattr(hit, "displayStep"):
+            place = f"{hit.displayStep}{hit.displayOctave}"
+            head = hit.notehead if hit.notehead not in {None, "normal"} else "normal"
+            drum = drum_at(place, head) or Drum.from_midi(min(127, max(0, hit.displayPitch().midi)))
+            hits.append(drum)
+    return tuple(dict.fromkeys(hits))
+
+
+def _exact(measure: Any, drums: bool, abc_drums: bool) -> list[Event] | None:
+    """The measure's events as written, or None if it needs the timeline reader."""
+    if measure.voices:
+        return None
+    events, now = [], Fraction(0)
+    for element in measure.notesAndRests:
+        if element.duration.isGrace or "Harmony" in element.classes:
+            continue
+        length = Fraction(element.duration.quarterLength).limit_denominator(1024)
+        if length not in _LENGTHS or Fraction(element.offset).limit_denominator(1024) != now:
+            return None
+        if element.isRest:
+            events.append(Event.rest(length))
+        elif drums:
+            events.append(Event((), length, drums=_drums(element, abc_drums)))
+        else:
+            pitches = tuple(dict.fromkeys(_pitch(p) for p in element.pitches))
+            tie = element.tie is not None and element.tie.type in {"start", "continue"}
+            events.append(Event(pitches, length, tie))
+        now += length
+    return events
+
+
+def _timeline(measure: Any, drums: bool, abc_drums: bool) -> tuple[list[Timed], Fraction]:
+    notes = []
+    for element in measure.flatten().notesAndRests:
+        if element.isRest or element.duration.isGrace or "Harmony" in element.classes:
+            continue
+        onset = Fraction(element.offset).limit_denominator(1024)
+        end = onset + Fraction(element.duration.quarterLength).limit_denominator(1024)
+        sounds = _drums(element, abc_drums) if drums else [_pitch(p) for p in element.pitches]
+        notes += [Timed(onset, end, sound) for sound in sounds]
+    return notes, choose_grid([t for n in notes for t in (n.onset, n.end)] or [Fraction(0)])
+
+
+def _is_drums(part: Any, abc_voice: Any) -> bool:
+    if abc_voice is not None:
+        return bool(abc_voice.drums)
+    kit = part.getInstrument(returnDefault=False)
+    unpitched = any(e.classes[0] in {"Unpitched", "PercussionChord"} for e in part.recurse().notes)
+    return unpitched or (kit is not None and "UnpitchedPercussion" in kit.classes)
+
+
+def _repeats(measures: list[Any], spanners: list[Any]) -> tuple[tuple[Repeat, ...], list[str]]:
+    index = {id(m): i for i, m in enumerate(measures)}
+    starts = {i for i, m in enumerate(measures) if getattr(m.leftBarline, "direction", "") == "start"}
+    ends = {i + 1 for i, m in enumerate(measures) if getattr(m.rightBarline, "direction", "") == "end"}
+    firsts = {}
+    for bracket in spanners:
+        spanned = [index[id(m)] for m in bracket.getSpannedElements() if id(m) in index]
+        if spanned and "1" in str(bracket.number).replace(" ", "").split(","):
+            firsts[max(spanned) + 1] = max(spanned) + 1 - min(spanned)
+    repeats, notes, free = [], [], 0
+    for end in sorted(ends):
+        start = max((s for s in starts if free <= s < end), default=free)
+        try:
+            repeats.append(Repeat(start, end, firsts.get(end, 0)))
+            free = repeats[-1].stop
+        except TunesmithError:
+            notes.append(f"a repeat ending at bar {end} could not be read; it is played once")
+    return tuple(repeats), notes
+
+
+def _harmony(part: Any, starts: list[Fraction]) -> tuple[tuple[ChordSymbol, ...], list[str]]:
+    marks: list[tuple[Fraction, str | None]] = []
+    for measure, start in zip(part.getElementsByClass("Measure"), starts, strict=False):
+        for symbol in measure.getElementsByClass("Harmony"):
+            onset = start + Fraction(symbol.offset).limit_denominator(1024)
+            figure = None if "NoChord" in symbol.classes else symbol.figure
+            marks.append((onset, figure and re.sub(r"(^|/)([A-G])-", r"\1\2b", figure)))
+    chords, skipped = [], []
+    for (onset, figure), (after, _) in zip(marks, [*marks[1:], (starts[-1], None)], strict=True):
+        if figure is not None and after > onset:
+            try:
+                chords.append(ChordSymbol(onset, after - onset, figure))
+            except TunesmithError:
+                skipped.append(figure)
+    notes = [f"chord symbols tunesmith cannot name were dropped: {', '.join(skipped)}"] if skipped else []
+    return tuple(chords), notes
+
+
+def _header(first: Any, parsed: Any, lengths: list[Fraction], keyless: bool, events: list[tuple[int, Fraction]]) -> tuple[Header, list[str]]:
+    from tunesmith.io.read import _analysed_key, _key_ending_on  # noqa: PLC0415
+    from tunesmith.notation import _meter_of  # noqa: PLC0415
+
+    estimated = []
+    signature = next(iter(first.recurse().getElementsByClass("TimeSignature")), None)
+    meter = signature.ratioString if signature is not None else _meter_of(lengths)
+    if signature is None:
+        estimated.append(f"meter {meter} (the file has no time signature)")
+    key = None
+    found = next(iter(first.recurse().getElementsByClass("KeySignature")), None)
+    if found is not None and not keyless:
+        mode = getattr(found, "mode", None)
+        written = found if mode in MODES else found.asKey("major")
+        key = Key(PitchClass.parse(written.tonic.name), written.mode)
+        if mode not in MODES:
+            final = events[-1][0] if events else None
+            key = _key_ending_on(key, final)
+            estimated.append(f"mode: {key} (from the key signature and the final note)")
+    elif not keyless and (key := _analysed_key(events)) is not None:
+        estimated.append(f"key {key} (music21's key analysis; the file has no key signature)")
+    mark = next(iter(first.recurse().getElementsByClass("MetronomeMark")), None)
+    beat = Header(meter).beat
+    tempo = 120.0
+    if mark is not None and mark.number:
+        referent = Fraction(mark.referent.quarterLength).limit_denominator(64)
+        if referent in _LENGTHS:
+            beat, tempo = referent, float(mark.number)
+        else:
+            tempo = float(mark.number) * float(referent / beat)
+    else:
+        estimated.append(f"tempo {tempo:g} beats a minute (the file has none)")
+    title = clean_text(str(parsed.metadata.bestTitle or "")) if parsed.metadata else ""
+    return Header(meter, key, round(tempo, 2), beat, title), estimated
+
+
+def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Score:  # noqa: PLR0912
+    """Read MusicXML (bytes, text or a path for .mxl) or ABC text through music21."""
+    from music21 import converter, stream  # noqa: PLC0415
+
+    from tunesmith.io.abc import voices  # noqa: PLC0415
+
+    notes: list[str] = []
+    abc_voices: tuple[Any, ...] = ()
+    keyless = False
+    if kind == "abc":
+        tunes = [m.start() for m in re.finditer(r"^X:", data, re.MULTILINE)]
+        if len(tunes) > 1:
+            notes.append(f"the file holds {len(tunes)} tunes; read the first")
+            data = data[: tunes[1]]
+        abc_voices, keyless = voices(data)
+    try:
+        parsed = converter.parse(data, format=kind) if kind == "abc" or not isinstance(data, Path) else converter.parse(str(data))
+    except Exception as error:  # music21 raises many kinds for a file it cannot read
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ReadError(path, f"music21 cannot read it as {kind}: {reason}") from error
+    if isinstance(parsed, stream.Opus):
+        parsed = parsed.scores[0]
+    parts = list(parsed.parts) or [parsed]
+    measure_lists = []
+    for part in parts:
+        measures = list(part.getElementsByClass("Measure")) or list(part.makeMeasures().getElementsByClass("Measure"))
+        measure_lists.append(measures)
+    count = max(len(m) for m in measure_lists)
+    lengths = []
+    for index in range(count):
+        ends = [
+            Fraction(e.offset + e.quarterLength).limit_denominator(1024)
+            for measures in measure_lists if index < len(measures)
+            for e in measures[index].flatten().notesAndRests if not e.duration.isGrace
+        ]  # fmt: skip
+        lengths.append(max(ends, default=Fraction(0)) or _full_bar(measure_lists, index))
+    starts = [Fraction(0)]
+    for length in lengths:
+        starts.append(starts[-1] + length)
+    read_parts, moved, largest, merged = [], 0, Fraction(0), []
+    for number, (part, measures) in enumerate(zip(parts, measure_lists, strict=True)):
+        voice = abc_voices[number] if number < len(abc_voices) else None
+        drums = _is_drums(part, voice)
+        abc_drums = voice is not None and voice.drums
+        bars = []
+        for index, length in enumerate(lengths):
+            measure = measures[index] if index < len(measures) else None
+            try:
+                events = _exact(measure, drums, abc_drums) if measure is not None else []
+                if events is None:
+                    timed, grid = _timeline(measure, drums, abc_drums)
+                    timed, count_moved, shift = quantise(timed, grid)
+                    moved, largest = moved + count_moved, max(largest, shift)
+                    merged.append(index + 1)
+                    events = list(to_bars(timed, [Fraction(0), length], drums=drums)[0].events)
+            except TunesmithError as error:
+                raise ReadError(path, f"part {number + 1}, bar {index + 1}: {error}") from error
+            filled = sum((e.duration for e in events), Fraction(0))
+            if filled > length:
+                raise ReadError(path, f"part {number + 1}, bar {index + 1} is longer than the others")
+            events += [Event.rest(piece) for piece in (split_duration(length - filled) if filled < length else ())]
+            bars.append(Bar(tuple(events)))
+        kit = part.getInstrument(returnDefault=False)
+        name = clean_text(str(part.partName or (voice.name if voice else "") or ""))
+        program = voice.program if voice is not None else (getattr(kit, "midiProgram", None) or 0)
+        read_parts.append((tuple(bars), drums, name, program))
+    if not any(e.pitches or e.drums for bars, *_ in read_parts for bar in bars for e in bar.events):
+        raise ReadError(path, "the file has no notes")
+    assigned = roles([(bars, drums) for bars, drums, *_ in read_parts])
+    final_parts = tuple(Part(b, name=n, role=r, program=p) for (b, _, n, p), r in zip(read_parts, assigned, strict=True))
+    melody_index = next(i for i, p in enumerate(final_parts) if p.role == "melody") if "melody" in assigned else 0
+    line = [(p.midi, e.duration) for bar in final_parts[melody_index].bars for e in bar.events for p in e.pitches[:1]]
+    header, estimated = _header(parts[0], parsed, lengths, keyless, line)
+    repeats, repeat_notes = _repeats(measure_lists[0], list(parts[0].getElementsByClass("RepeatBracket")) or list(parsed.recurse().getElementsByClass("RepeatBracket")))
+    harmony, harmony_notes = _harmony(parts[melody_index], starts)
+    if merged:
+        notes.append(f"bars read as layered notes and quantised: {', '.join(map(str, sorted(set(merged))))}")
+    source = Source(str(path), kind, tuple(estimated), moved, largest, tuple(notes + repeat_notes + harmony_notes))
+    return Score(header, final_parts, harmony, repeats, source)
+
+
+def _full_bar(measure_lists: list[list[Any]], index: int) -> Fraction:
+    for measures in measure_lists:
+        if index < len(measures) and (sig := measures[index].getContextByClass("TimeSignature")):
+            return Fraction(sig.barDuration.quarterLength)
+    return Fraction(4)
