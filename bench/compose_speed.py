@@ -13,7 +13,7 @@ from tunesmith import ComposeRequest, compose
 from tunesmith.backends.local import LocalBackend
 from tunesmith.compose import _max_tokens
 from tunesmith.errors import GrammarError
-from tunesmith.notation import extract, parse
+from tunesmith.notation import extract, parse_tune
 from tunesmith.prompts import render_prompt
 
 SEEDS = (1, 2, 3)
@@ -42,7 +42,7 @@ def main() -> str:
             attempt = tune.report.attempts[-1]
             rates.append(attempt.completion_tokens / attempt.seconds)
             # the notes the model wrote: with a form (AABB) it writes each part once
-            per_note.append(attempt.completion_tokens / len(parse(attempt.text).events))
+            per_note.append(attempt.completion_tokens / len(parse_tune(attempt.text).events))
         lines.append(
             f"| {bars} | grammar | {statistics.median(seconds):.1f} | "
             f"{statistics.median(rates):.1f} | {statistics.median(per_note):.2f} | "
@@ -58,7 +58,7 @@ def main() -> str:
             seconds.append(completion.seconds)
             rates.append(completion.completion_tokens / max(completion.seconds, 1e-9))
             try:
-                parse(extract(completion.text))
+                parse_tune(extract(completion.text))
                 parsed += 1
             except GrammarError:
                 pass

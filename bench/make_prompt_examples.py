@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from tunesmith.corpus import load_sample
-from tunesmith.notation import format, parse
+from tunesmith.notation import format, parse_tune
 from tunesmith.score import Tune
 
 ROOT = Path(__file__).parent.parent
@@ -58,7 +58,7 @@ def main() -> None:
             continue
         numerator, denominator = map(int, meter.split("/"))
         bar = Fraction(4 * numerator, denominator)
-        tune = parse(record["text"])
+        tune = parse_tune(record["text"])
         opening = Tune(tune.bars[:BARS])
         if len(opening.bars) < BARS or any(b.duration != bar for b in opening.bars):
             continue

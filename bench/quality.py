@@ -23,12 +23,11 @@ from tunesmith.backends.base import Prompt
 from tunesmith.backends.local import LocalBackend, _load
 from tunesmith.corpus import load_sample
 from tunesmith.errors import GrammarError
-from tunesmith.io.midi import MidiSettings
-from tunesmith.io.score import abc_text
+from tunesmith.io.abc import abc_text
 from tunesmith.metrics import distance, measure, reference_metrics
-from tunesmith.notation import extract, format_event, parse
+from tunesmith.notation import extract, format_event, parse_tune
 from tunesmith.prompts import render_prompt
-from tunesmith.score import Bar, Event, Pitch, Tune
+from tunesmith.score import Bar, Event, Pitch, Score, Tune
 from tunesmith.validate import validate
 
 REQUESTS = [
@@ -93,7 +92,7 @@ def run(backend: LocalBackend) -> dict[str, dict[str, list[float]]]:
             )
             stats = results["naive"]
             try:
-                strict = parse(extract(naive.text))
+                strict = parse_tune(extract(naive.text))
                 stats["parses"].append(1.0)
                 stats["valid"].append(float(validate(strict, request).ok))
             except GrammarError:
@@ -112,7 +111,7 @@ def run(backend: LocalBackend) -> dict[str, dict[str, list[float]]]:
             stats["valid"].append(float(validate(composition.tune, request).ok))
             stats["distance"].append(distance(measure(composition.tune, tonic), reference))
             attempt = composition.report.attempts[-1]
-            written = len(parse(attempt.text).events)  # each part of a form is written once
+            written = len(parse_tune(attempt.text).events)  # each part of a form is written once
             stats["tokens_per_note"].append(attempt.completion_tokens / written)
             document = render_prompt(request, list(request.constraints.durations)).document
             bars = [format_event_bar(bar) for bar in composition.tune.bars]
@@ -124,12 +123,11 @@ def notation_tokens(backend: LocalBackend) -> tuple[float, float]:
     """Median tokens per note of corpus tunes written in tunesmith notation and in ABC."""
     llm = _load(backend.model_path, 4096, 2)
     ours, theirs = [], []
-    settings = MidiSettings(tempo_qpm=120, numerator=4, denominator=4, program=0, track_name="t")
     for record in load_sample():
         if "text" not in record:
             continue
-        tune = parse(record["text"])
-        body = abc_text(tune, settings).split("\n", 6)[6]
+        tune = parse_tune(record["text"])
+        body = abc_text(Score.of_tune(tune)).split("\n", 5)[5]
         ours.append(len(llm.tokenize(record["text"].encode(), add_bos=False)) / len(tune.events))
         theirs.append(len(llm.tokenize(body.encode(), add_bos=False)) / len(tune.events))
     return statistics.median(ours), statistics.median(theirs)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tunesmith import ComposeRequest
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune
 from tunesmith.prompts import load_examples, render_feedback, render_prompt
 from tunesmith.validate import validate
 
@@ -56,4 +56,4 @@ def test_every_example_is_a_real_tune_that_keeps_its_header(example: object) -> 
     meter = re.search(r"^M: (\S+)", text, re.MULTILINE)[1]  # type: ignore[index]
     low, high = fields["Range"].split("-")
     request = ComposeRequest(notes=fields["Notes"].split(), meter=meter, bars=8, low=low, high=high)
-    assert validate(parse(text.split("\n", 3)[3]), request).ok
+    assert validate(parse_tune(text.split("\n", 3)[3]), request).ok

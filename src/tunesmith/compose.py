@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tunesmith.backends.base import Backend, Completion, Prompt
-from tunesmith.composition import Attempt, Composition, Report
+from tunesmith.composition import Attempt, Composition, Report, score_for
 from tunesmith.errors import CompositionError, GrammarError, RequestError, TunesmithError
 from tunesmith.grammar import grammar_for
-from tunesmith.notation import extract, parse
+from tunesmith.notation import extract, parse_tune
 from tunesmith.prompts import render_feedback, render_prompt
 from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
@@ -176,7 +176,7 @@ class _Session:
             repairs=tuple(repairs),
             seconds=time.perf_counter() - self.started,
         )
-        return Composition(request=request, tune=repaired, report=report)
+        return Composition(request=request, score=score_for(request, repaired), report=report)
 
 
 def compose(
@@ -306,7 +306,7 @@ def _problems(completion: Completion, request: ComposeRequest) -> _Problems:
     truncated = completion.finish_reason == "length"
     constraints = request.constraints
     try:
-        tune = expand_form(parse(text), constraints.form, constraints.section_bars)
+        tune = expand_form(parse_tune(text), constraints.form, constraints.section_bars)
     except GrammarError as error:
         message = f"not tunesmith notation: {error}"
         if truncated:

@@ -69,7 +69,9 @@ class Key:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ScoreError(f"a key's mode must be one of {', '.join(MODES)} (received {self.mode!r})")
+            raise ScoreError(
+                f"a key's mode must be one of {', '.join(MODES)} (received {self.mode!r})"
+            )
         if abs(self.sharps) > MAX_KEY_ACCIDENTALS:
             raise ScoreError(
                 f"{self} needs a key signature of {abs(self.sharps)} "

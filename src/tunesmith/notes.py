@@ -71,8 +71,8 @@ _CODES_BY_LENGTH = {length: code for code, length in DURATIONS.items()}
 assert len(_CODES_BY_LENGTH) == len(DURATIONS), "duration codes must be unambiguous"
 
 
-GRID = Fraction(1, 24)
-"""Every duration is a whole number of these: the smallest unit a sum of codes can reach."""
+GRID = Fraction(1, 96)
+"""Every duration code is a whole number of these (a 32nd note double-dotted is 21)."""
 
 
 def duration_code(length: Fraction) -> str:
@@ -100,7 +100,7 @@ def split_duration(length: Fraction) -> tuple[Fraction, ...]:
     if units.denominator != 1 or units <= 0:
         raise NotationError(
             f"a duration of {length} quarter notes cannot be written as tied notes of "
-            "tunesmith notation (it is not a whole number of 1/24 quarter notes)"
+            "tunesmith notation (it is not a whole number of 1/96 quarter notes)"
         )
     return _split_units(int(units))
 
@@ -241,7 +241,9 @@ def _drum_keys() -> dict[str, int]:
         re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"): key
         for key, name in enumerate(DRUM_MAP, 35)
     }
-    return _DRUM_ALIASES | {name: key for name, key in named.items() if key not in _DRUM_ALIASES.values()}
+    return _DRUM_ALIASES | {
+        name: key for name, key in named.items() if key not in _DRUM_ALIASES.values()
+    }
 
 
 def drum_names() -> dict[str, int]:

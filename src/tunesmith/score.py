@@ -26,7 +26,11 @@ from typing import TYPE_CHECKING, Literal, get_args
 from tunesmith.errors import ScoreError
 from tunesmith.header import Header, Key, check_text, clean_text
 from tunesmith.notes import (
+    ACCIDENTALS,
     DURATIONS,
+    HIGHEST_OCTAVE,
+    LOWEST_OCTAVE,
+    STEPS,
     Bar,
     Drum,
     Event,
@@ -42,8 +46,12 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 __all__ = [
+    "ACCIDENTALS",
     "DURATIONS",
+    "HIGHEST_OCTAVE",
+    "LOWEST_OCTAVE",
     "ROLES",
+    "STEPS",
     "Bar",
     "ChordSymbol",
     "Drum",
@@ -85,7 +93,9 @@ class Part:
         if self.role not in ROLES:
             raise ScoreError(f"role must be one of {', '.join(ROLES)} (received {self.role!r})")
         if isinstance(self.program, bool) or not 0 <= self.program <= 127:
-            raise ScoreError(f"program must be a General MIDI program 0-127 (received {self.program!r})")
+            raise ScoreError(
+                f"program must be a General MIDI program 0-127 (received {self.program!r})"
+            )
         check_text(self.name, "a part's name")
         if not self.bars:
             raise ScoreError(f"part {self.name!r} has no bars; a part needs at least one")
@@ -257,9 +267,11 @@ class Score:
             free = min(repeat.stop, self.bar_count)
 
     @classmethod
-    def of_tune(cls, tune: Tune, header: Header | None = None, **part: object) -> Score:
-        """A one-part score of a melody: ``Score.of_tune(tune, Header("6/8"), name="Flute")``."""
-        return cls(header or Header(), (Part(tune.bars, **part),))  # type: ignore[arg-type]
+    def of_tune(
+        cls, tune: Tune, header: Header | None = None, *, name: str = "", program: int = 0
+    ) -> Score:
+        """A one-part score of a melody: ``Score.of_tune(tune, Header("6/8"), program=73)``."""
+        return cls(header or Header(), (Part(tune.bars, name=name, program=program),))
 
     @property
     def bar_count(self) -> int:
@@ -325,7 +337,9 @@ class Score:
                 piece = ChordSymbol(now + onset - start, stop - onset, chord.figure)
                 if harmony and harmony[-1][0] == index and harmony[-1][1].end == piece.onset:
                     merged = harmony.pop()[1]
-                    piece = ChordSymbol(merged.onset, merged.duration + piece.duration, chord.figure)
+                    piece = ChordSymbol(
+                        merged.onset, merged.duration + piece.duration, chord.figure
+                    )
                 harmony.append((index, piece))
             now += end - start
         return Score(self.header, tuple(parts), tuple(p for _, p in harmony), source=self.source)

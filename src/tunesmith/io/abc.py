@@ -81,7 +81,9 @@ def _split_at(part: Part, times: set[Fraction]) -> Part:
         events: list[Event] = []
         for event in bar.events:
             cuts = sorted(t - onset for t in times if onset < t < onset + event.duration)
-            pieces = [b - a for a, b in zip([Fraction(0), *cuts], [*cuts, event.duration], strict=True)]
+            pieces = [
+                b - a for a, b in zip([Fraction(0), *cuts], [*cuts, event.duration], strict=True)
+            ]
             lengths = [length for piece in pieces for length in split_duration(piece)]
             for number, length in enumerate(lengths, 1):
                 tie = event.tie if number == len(lengths) else bool(event.pitches)
@@ -138,7 +140,9 @@ def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
                     accidental = _ACCIDENTALS[pitch.alter]
                     in_bar[place] = pitch.alter
                 written.append(_pitch(pitch, accidental))
-            head = "z" if not written else written[0] if len(written) == 1 else f"[{''.join(written)}]"
+            head = (
+                "z" if not written else written[0] if len(written) == 1 else f"[{''.join(written)}]"
+            )
             text += head + _length(length) + ("-" if event.tie else "")
             beamable, offset = short, offset + event.duration
         bars.append(text)
@@ -155,7 +159,7 @@ def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
 
 def abc_text(score: Score, *, number: int = 1) -> str:
     """The score in ABC notation: one voice per part, repeats, endings and chord symbols."""
-    from tunesmith.notation import _bar_line_kinds  # noqa: PLC0415 - one definition of repeats
+    from tunesmith.events import bar_line_kinds  # noqa: PLC0415 - one definition of repeats
 
     header = score.header
     beat = header.beat / 4
@@ -167,7 +171,7 @@ def abc_text(score: Score, *, number: int = 1) -> str:
         f"Q:{beat.numerator}/{beat.denominator}={header.tempo:g}",
         f"K:{_key_field(header)}",
     ]
-    kinds = [_BAR_LINES[kind] for kind in _bar_line_kinds(score.bar_count, score.repeats)]
+    kinds = [_BAR_LINES[kind] for kind in bar_line_kinds(score.bar_count, score.repeats)]
     named = len(score.parts) > 1 or score.parts[0].name or score.parts[0].program
     for index, part in enumerate(score.parts, 1):
         if named:

@@ -9,7 +9,6 @@ timeline and quantised (see :mod:`tunesmith.io.timeline`); ``score.source`` says
 from __future__ import annotations
 
 import re
-from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -104,8 +103,12 @@ def _is_drums(part: Any, abc_voice: Any) -> bool:
 
 def _repeats(measures: list[Any], spanners: list[Any]) -> tuple[tuple[Repeat, ...], list[str]]:
     index = {id(m): i for i, m in enumerate(measures)}
-    starts = {i for i, m in enumerate(measures) if getattr(m.leftBarline, "direction", "") == "start"}
-    ends = {i + 1 for i, m in enumerate(measures) if getattr(m.rightBarline, "direction", "") == "end"}
+    starts = {
+        i for i, m in enumerate(measures) if getattr(m.leftBarline, "direction", "") == "start"
+    }
+    ends = {
+        i + 1 for i, m in enumerate(measures) if getattr(m.rightBarline, "direction", "") == "end"
+    }
     firsts = {}
     for bracket in spanners:
         spanned = [index[id(m)] for m in bracket.getSpannedElements() if id(m) in index]
@@ -136,11 +139,21 @@ def _harmony(part: Any, starts: list[Fraction]) -> tuple[tuple[ChordSymbol, ...]
                 chords.append(ChordSymbol(onset, after - onset, figure))
             except TunesmithError:
                 skipped.append(figure)
-    notes = [f"chord symbols tunesmith cannot name were dropped: {', '.join(skipped)}"] if skipped else []
+    notes = (
+        [f"chord symbols tunesmith cannot name were dropped: {', '.join(skipped)}"]
+        if skipped
+        else []
+    )
     return tuple(chords), notes
 
 
-def _header(first: Any, parsed: Any, lengths: list[Fraction], keyless: bool, events: list[tuple[int, Fraction]]) -> tuple[Header, list[str]]:
+def _header(
+    first: Any,
+    parsed: Any,
+    lengths: list[Fraction],
+    keyless: bool,
+    events: list[tuple[int, Fraction]],
+) -> tuple[Header, list[str]]:
     from tunesmith.io.read import _analysed_key, _key_ending_on  # noqa: PLC0415
     from tunesmith.notation import _meter_of  # noqa: PLC0415
 
@@ -192,7 +205,11 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
             data = data[: tunes[1]]
         abc_voices, keyless = voices(data)
     try:
-        parsed = converter.parse(data, format=kind) if kind == "abc" or not isinstance(data, Path) else converter.parse(str(data))
+        parsed = (
+            converter.parse(data, format=kind)
+            if kind == "abc" or not isinstance(data, Path)
+            else converter.parse(str(data))
+        )
     except Exception as error:  # music21 raises many kinds for a file it cannot read
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ReadError(path, f"music21 cannot read it as {kind}: {reason}") from error
@@ -201,7 +218,9 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
     parts = list(parsed.parts) or [parsed]
     measure_lists = []
     for part in parts:
-        measures = list(part.getElementsByClass("Measure")) or list(part.makeMeasures().getElementsByClass("Measure"))
+        measures = list(part.getElementsByClass("Measure")) or list(
+            part.makeMeasures().getElementsByClass("Measure")
+        )
         measure_lists.append(measures)
     count = max(len(m) for m in measure_lists)
     lengths = []
@@ -235,8 +254,13 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
                 raise ReadError(path, f"part {number + 1}, bar {index + 1}: {error}") from error
             filled = sum((e.duration for e in events), Fraction(0))
             if filled > length:
-                raise ReadError(path, f"part {number + 1}, bar {index + 1} is longer than the others")
-            events += [Event.rest(piece) for piece in (split_duration(length - filled) if filled < length else ())]
+                raise ReadError(
+                    path, f"part {number + 1}, bar {index + 1} is longer than the others"
+                )
+            events += [
+                Event.rest(piece)
+                for piece in (split_duration(length - filled) if filled < length else ())
+            ]
             bars.append(Bar(tuple(events)))
         kit = part.getInstrument(returnDefault=False)
         name = clean_text(str(part.partName or (voice.name if voice else "") or ""))
@@ -245,15 +269,40 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
     if not any(e.pitches or e.drums for bars, *_ in read_parts for bar in bars for e in bar.events):
         raise ReadError(path, "the file has no notes")
     assigned = roles([(bars, drums) for bars, drums, *_ in read_parts])
-    final_parts = tuple(Part(b, name=n, role=r, program=p) for (b, _, n, p), r in zip(read_parts, assigned, strict=True))
-    melody_index = next(i for i, p in enumerate(final_parts) if p.role == "melody") if "melody" in assigned else 0
-    line = [(p.midi, e.duration) for bar in final_parts[melody_index].bars for e in bar.events for p in e.pitches[:1]]
+    final_parts = tuple(
+        Part(b, name=n, role=r, program=p)
+        for (b, _, n, p), r in zip(read_parts, assigned, strict=True)
+    )
+    melody_index = (
+        next(i for i, p in enumerate(final_parts) if p.role == "melody")
+        if "melody" in assigned
+        else 0
+    )
+    line = [
+        (p.midi, e.duration)
+        for bar in final_parts[melody_index].bars
+        for e in bar.events
+        for p in e.pitches[:1]
+    ]
     header, estimated = _header(parts[0], parsed, lengths, keyless, line)
-    repeats, repeat_notes = _repeats(measure_lists[0], list(parts[0].getElementsByClass("RepeatBracket")) or list(parsed.recurse().getElementsByClass("RepeatBracket")))
+    repeats, repeat_notes = _repeats(
+        measure_lists[0],
+        list(parts[0].getElementsByClass("RepeatBracket"))
+        or list(parsed.recurse().getElementsByClass("RepeatBracket")),
+    )
     harmony, harmony_notes = _harmony(parts[melody_index], starts)
     if merged:
-        notes.append(f"bars read as layered notes and quantised: {', '.join(map(str, sorted(set(merged))))}")
-    source = Source(str(path), kind, tuple(estimated), moved, largest, tuple(notes + repeat_notes + harmony_notes))
+        notes.append(
+            f"bars read as layered notes and quantised: {', '.join(map(str, sorted(set(merged))))}"
+        )
+    source = Source(
+        str(path),
+        kind,
+        tuple(estimated),
+        moved,
+        largest,
+        tuple(notes + repeat_notes + harmony_notes),
+    )
     return Score(header, final_parts, harmony, repeats, source)
 
 

@@ -10,7 +10,9 @@ naming the file and what is wrong with it.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from tunesmith.header import MODES, Header, Key, clean_text
 from tunesmith.io.timeline import Timed, choose_grid, quantise, roles, to_bars
 from tunesmith.score import Drum, Part, Pitch, PitchClass, Score, Source
 
-__all__ = ["MAX_FILE_BYTES", "READERS", "read_score"]
+__all__ = ["MAX_FILE_BYTES", "READERS", "read_midi_file", "read_score"]
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """The largest file read_score reads (32 MiB): a real score is a few hundred KB at most."""
@@ -52,21 +54,7 @@ def read_score(path: str | os.PathLike[str]) -> Score:
         For a missing, empty, oversized, corrupt or unreadable file, or one without notes.
     """
     source = Path(path)
-    try:
-        size = source.stat().st_size
-        if source.is_dir():
-            raise ReadError(source, "it is a folder; give a score file")
-        if size == 0:
-            raise ReadError(source, "the file is empty")
-        if size > MAX_FILE_BYTES:
-            raise ReadError(
-                source,
-                f"the file is {size / 2**20:.0f} MiB; tunesmith reads scores of up to "
-                f"{MAX_FILE_BYTES // 2**20} MiB (is it really a score?)",
-            )
-        data = source.read_bytes()
-    except OSError as error:
-        raise ReadError(source, error.strerror or str(error)) from error
+    data = _read_bytes(source)
     kind = READERS.get(source.suffix.lower(), "text")
     if kind == "midi":
         return _midi(data, source)
@@ -83,7 +71,38 @@ def read_score(path: str | os.PathLike[str]) -> Score:
         score = parse(text)
     except TunesmithError as error:
         raise ReadError(source, f"not tunesmith notation: {error}") from error
-    return Score(score.header, score.parts, score.harmony, score.repeats, Source(str(source), "text"))
+    guessed = (
+        ()
+        if re.search(r"^\s*meter\s*:", text, re.MULTILINE)
+        else (f"meter {score.header.meter} (from the bar lengths; the text has no 'meter:' line)",)
+    )
+    return replace(score, source=Source(str(source), "text", guessed))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ReadError(path, "it is a folder; give a score file")
+        if size == 0:
+            raise ReadError(path, "the file is empty")
+        if size > MAX_FILE_BYTES:
+            raise ReadError(
+                path,
+                f"the file is {size / 2**20:.0f} MiB; tunesmith reads scores of up to "
+                f"{MAX_FILE_BYTES // 2**20} MiB (is it really a score?)",
+            )
+        return path.read_bytes()
+    except OSError as error:
+        raise ReadError(path, error.strerror or str(error)) from error
+
+
+def read_midi_file(path: str | os.PathLike[str]) -> bytes:
+    """A MIDI file's bytes, after the checks of :func:`read_score` (exists, size, is MIDI)."""
+    source = Path(path)
+    data = _read_bytes(source)
+    _open_midi(data, source)
+    return data
 
 
 def _text(data: bytes, path: Path) -> str:
@@ -124,7 +143,9 @@ def _analysed_key(pitches: list[tuple[int, Fraction]]) -> Key | None:
 
     if not pitches:
         return None
-    line = stream.Stream([note.Note(midi=key, quarterLength=float(length)) for key, length in pitches])
+    line = stream.Stream(
+        [note.Note(midi=key, quarterLength=float(length)) for key, length in pitches]
+    )
     found = line.analyze("key")
     try:
         return Key(PitchClass.parse(found.tonic.name), found.mode)
@@ -135,20 +156,30 @@ def _analysed_key(pitches: list[tuple[int, Fraction]]) -> Key | None:
 # -- MIDI -------------------------------------------------------------------------------
 
 
-def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pass over the file
-    import mido  # noqa: PLC0415
-
-    from tunesmith.io.midi import DRUM_CHANNEL, open_midi  # noqa: PLC0415
+def _open_midi(data: bytes, path: Path) -> Any:
+    from tunesmith.io.midi import open_midi  # noqa: PLC0415
 
     if data[:4] != b"MThd":
         looks = "text" if data[:64].isascii() else "another kind of file"
-        raise ReadError(path, f"not a MIDI file: it does not start with 'MThd' (it looks like {looks})")
+        raise ReadError(
+            path, f"not a MIDI file: it does not start with 'MThd' (it looks like {looks})"
+        )
     try:
         midi = open_midi(data)
     except ExportError as error:
-        raise ReadError(path, f"corrupt or truncated MIDI file ({error.__cause__ or error})") from error
+        raise ReadError(
+            path, f"corrupt or truncated MIDI file ({error.__cause__ or error})"
+        ) from error
     if midi.type == 2 or midi.ticks_per_beat <= 0:
         raise ReadError(path, "type-2 and SMPTE-timed MIDI files are not supported; save as type 1")
+    return midi
+
+
+def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pass over the file
+
+    from tunesmith.io.midi import DRUM_CHANNEL  # noqa: PLC0415
+
+    midi = _open_midi(data, path)
     per_quarter = Fraction(midi.ticks_per_beat)
     tempos, meters, keys, names = [], [], [], {}
     programs: dict[tuple[int, int], int] = {}
@@ -161,7 +192,9 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
             if message.type == "set_tempo":
                 tempos.append((now, message.tempo))
             elif message.type == "time_signature":
-                meters.append((now, message.numerator, message.denominator, message.clocks_per_click))
+                meters.append(
+                    (now, message.numerator, message.denominator, message.clocks_per_click)
+                )
             elif message.type == "key_signature":
                 keys.append((now, message.key))
             elif message.type == "track_name" and index not in names:
@@ -179,7 +212,9 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
                     )
         for (channel, key), starts in held.items():
             for start in starts:
-                notes.setdefault((index, channel), []).append((start / per_quarter, now / per_quarter, key))
+                notes.setdefault((index, channel), []).append(
+                    (start / per_quarter, now / per_quarter, key)
+                )
         end = max(end, now / per_quarter)
     if not notes:
         raise ReadError(path, "the file has no notes")
@@ -212,13 +247,19 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
     for part, found in timed.items():
         timed[part], count, shift = quantise(found, grid)
         moved, largest = moved + count, max(largest, shift)
-    melody = [(n.sound.midi, n.end - n.onset) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f]
-    finals = sorted((n.end, n.sound.midi) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f)
+    melody = [
+        (n.sound.midi, n.end - n.onset) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
+    ]
+    finals = sorted(
+        (n.end, n.sound.midi) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
+    )
     final = finals[-1][1] if finals else None
     key = None
     if keys:
         name = sorted(keys)[0][1]
-        written = Key(PitchClass.parse(name.rstrip("m")), "minor" if name.endswith("m") else "major")
+        written = Key(
+            PitchClass.parse(name.rstrip("m")), "minor" if name.endswith("m") else "major"
+        )
         key = _key_ending_on(written, final)
         if key != written:
             estimated.append(f"mode: {key} (the signature of {written}, ending on {key.tonic})")
@@ -228,7 +269,9 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
         part: [Timed(n.onset, n.end, key.spell(n.sound.midi)) if key and isinstance(n.sound, Pitch) else n for n in found]
         for part, found in timed.items()
     }  # fmt: skip
-    bars = [to_bars(found, bar_starts, drums=part[1] == DRUM_CHANNEL) for part, found in spelled.items()]
+    bars = [
+        to_bars(found, bar_starts, drums=part[1] == DRUM_CHANNEL) for part, found in spelled.items()
+    ]
     assigned = roles([(b, part[1] == DRUM_CHANNEL) for b, part in zip(bars, spelled, strict=True)])
     channels_in = Counter(track for track, _ in spelled)
     parts = []
@@ -236,12 +279,18 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
         name = names.get(track, "")
         if channels_in[track] > 1:
             name = f"{name} (channel {channel + 1})".strip()
-        program = programs.get((track, channel), next((p for (_, c), p in programs.items() if c == channel), 0))
+        program = programs.get(
+            (track, channel), next((p for (_, c), p in programs.items() if c == channel), 0)
+        )
         parts.append(Part(part_bars, name=name, role=role, program=program))
     conductor = midi.type == 0 or not any(track == 0 for track, _ in spelled)
     title = names.get(0, "") if conductor else ""
     header = Header(meter, key, round(qpm / float(beat), 2), beat, title)
-    return Score(header, tuple(parts), source=Source(str(path), "midi", tuple(estimated), moved, largest, tuple(remarks)))
+    return Score(
+        header,
+        tuple(parts),
+        source=Source(str(path), "midi", tuple(estimated), moved, largest, tuple(remarks)),
+    )
 
 
 def _music21(data: Any, path: Path, kind: str) -> Score:

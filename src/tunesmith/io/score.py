@@ -75,9 +75,7 @@ def _drum_display() -> dict[int, tuple[str, str]]:
 
     names = drum_names()
     table = {names[name]: place for name, place in _KIT.items()}
-    free = [
-        (p, h) for h in _SPARE_HEADS for p in _SPARE_POSITIONS if (p, h) not in table.values()
-    ]
+    free = [(p, h) for h in _SPARE_HEADS for p in _SPARE_POSITIONS if (p, h) not in table.values()]
     for key in sorted(set(names.values()) - set(table)):
         table[key] = free.pop(0)
     return table
@@ -123,7 +121,11 @@ def _element(event: Event, m21: Any) -> Any:
             hit = m21.note.Unpitched(displayName=position, quarterLength=length)
             hit.notehead = head
             hits.append(hit)
-        return hits[0] if len(hits) == 1 else m21.percussion.PercussionChord(hits, quarterLength=length)
+        return (
+            hits[0]
+            if len(hits) == 1
+            else m21.percussion.PercussionChord(hits, quarterLength=length)
+        )
     if event.is_rest:
         return m21.note.Rest(quarterLength=length)
     names = [_music21_pitch_name(p) for p in event.pitches]

@@ -95,7 +95,9 @@ def _drum_bar(notes: Sequence[Timed], start: Fraction, end: Fraction) -> list[Ev
     return events
 
 
-def to_bars(notes: Sequence[Timed], bar_starts: Sequence[Fraction], *, drums: bool) -> tuple[Bar, ...]:
+def to_bars(
+    notes: Sequence[Timed], bar_starts: Sequence[Fraction], *, drums: bool
+) -> tuple[Bar, ...]:
     """The notes cut into bars: ``bar_starts`` holds each bar's start and, last, the end.
 
     Every time must be on a grid of :data:`GRIDS`; see :func:`quantise`.
