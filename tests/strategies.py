@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from tunesmith.errors import NotationError, ScoreError
@@ -148,12 +149,9 @@ def scores(draw: st.DrawFn, *, max_bars: int = 6) -> Score:
                 [d for d in (Fraction(1, 2), Fraction(1), Fraction(3, 2)) if d < header.bar_length]
             )
         )
-    roles = draw(
-        st.lists(
-            st.sampled_from(["melody", "counter", "chords", "bass", "drums"]),
-            min_size=1,
-            max_size=4,
-        )
+    roles = [draw(st.sampled_from(["melody", "counter", "chords", "bass"]))]  # one pitched part
+    roles += draw(
+        st.lists(st.sampled_from(["melody", "counter", "chords", "bass", "drums"]), max_size=3)
     )
     parts = tuple(
         Part(
@@ -164,6 +162,7 @@ def scores(draw: st.DrawFn, *, max_bars: int = 6) -> Score:
         )
         for role in roles
     )
+    assume(any(e.pitches or e.drums for part in parts for bar in part.bars for e in bar.events))
     score = Score(header, parts)
     harmony = []
     now = Fraction(0)
@@ -188,4 +187,4 @@ def scores(draw: st.DrawFn, *, max_bars: int = 6) -> Score:
     return Score(header, parts, tuple(harmony), tuple(repeats))
 
 
-FIGURES = ("C", "Am", "G7", "F#m7", "Bbmaj7", "D/F#", "Esus4", "Bdim")
+FIGURES = ("C", "Am", "G7", "F#m7", "Bbmaj7", "D/F#", "Esus4", "Bdim", "Ebm7b5", "C7b9", "Bb/D")

@@ -118,7 +118,7 @@ class Key:
         for pitch_class in self.scale:
             if pitch_class.semitone == midi % 12:
                 return Pitch.from_midi(midi, pitch_class)
-        return Pitch.from_midi(midi, None if self.sharps >= 0 else _FLAT_SPELLINGS[midi % 12])
+        return Pitch.from_midi(midi, None if self.sharps >= 0 else _FLAT_SPELLINGS.get(midi % 12))
 
     def __str__(self) -> str:
         return f"{self.tonic} {self.mode}"

@@ -73,6 +73,8 @@ __all__ = [
 
 Role = Literal["melody", "counter", "chords", "bass", "drums"]
 ROLES: tuple[Role, ...] = get_args(Role)
+BASS_CLEF_BELOW = 57
+"""A part whose notes average below A3 (MIDI 57) is written in the bass clef."""
 _FIGURE_RE = re.compile(r"^[A-G](?:#|b)?[A-Za-z0-9#+()°ø^-]*(?:/[A-G](?:#|b)?)?$")
 
 
@@ -119,6 +121,14 @@ class Part:
     def tune(self) -> Tune:
         """The part's bars as a :class:`Tune`, for validation, repair and metrics."""
         return Tune(self.bars)
+
+    @property
+    def clef(self) -> Literal["treble", "bass", "percussion"]:
+        """The clef to write the part in: bass where its notes average below A3 (MIDI 57)."""
+        if self.is_drum:
+            return "percussion"
+        keys = [p.midi for bar in self.bars for e in bar.events for p in e.pitches]
+        return "bass" if keys and sum(keys) < BASS_CLEF_BELOW * len(keys) else "treble"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -379,7 +389,7 @@ class Score:
 
     def to_abc(self) -> str:
         """ABC notation, one voice per part."""
-        from tunesmith.io.score import abc_text  # noqa: PLC0415
+        from tunesmith.io.abc import abc_text  # noqa: PLC0415
 
         return abc_text(self)
 

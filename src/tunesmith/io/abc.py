@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from tunesmith.header import Header
-from tunesmith.io.score import clef_name
+from tunesmith.events import bar_line_kinds
 from tunesmith.notes import Bar, Event, Pitch
 from tunesmith.score import Part, Score, split_duration
 
@@ -159,8 +159,6 @@ def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
 
 def abc_text(score: Score, *, number: int = 1) -> str:
     """The score in ABC notation: one voice per part, repeats, endings and chord symbols."""
-    from tunesmith.events import bar_line_kinds  # noqa: PLC0415 - one definition of repeats
-
     header = score.header
     beat = header.beat / 4
     lines = [f"X:{number}"]
@@ -176,7 +174,7 @@ def abc_text(score: Score, *, number: int = 1) -> str:
     for index, part in enumerate(score.parts, 1):
         if named:
             name = part.name.replace('"', "'")
-            clef = clef_name(part).replace("percussion", "perc")
+            clef = part.clef.replace("percussion", "perc")
             lines.append(f'V:{index} name="{name}" clef={clef}')
             if part.is_drum:
                 lines.append("%%MIDI channel 10")

@@ -164,8 +164,9 @@ def _meter_events(score: Score, ticks_per_beat: int) -> list[tuple[int, mido.Met
         wanted = (header.numerator, header.denominator)
         if length != header.bar_length:
             denominator = max(4, (length / 4).denominator)
-            if denominator in {2**n for n in range(8)}:
-                wanted = (int(length * denominator / 4), denominator)
+            numerator = length * denominator / 4
+            if denominator in {2**n for n in range(8)} and numerator <= 255:
+                wanted = (int(numerator), denominator)
         if wanted != current:
             beat = header.beat if wanted == (header.numerator, header.denominator) else None
             clocks = int(24 * (beat or Fraction(4, wanted[1])))

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from tunesmith.errors import ReadError, TunesmithError
 from tunesmith.header import MODES, Header, Key, clean_text
-from tunesmith.io.timeline import Timed, choose_grid, quantise, roles, to_bars
+from tunesmith.io.abc import Voice, voices
+from tunesmith.io.timeline import Timed, choose_grid, exact, quantise, roles, to_bars
 from tunesmith.score import (
     DURATIONS,
     Bar,
@@ -93,12 +94,9 @@ def _timeline(measure: Any, drums: bool, abc_drums: bool) -> tuple[list[Timed], 
     return notes, choose_grid([t for n in notes for t in (n.onset, n.end)] or [Fraction(0)])
 
 
-def _is_drums(part: Any, abc_voice: Any) -> bool:
-    if abc_voice is not None:
-        return bool(abc_voice.drums)
-    kit = part.getInstrument(returnDefault=False)
+def _is_drums(part: Any, voice: Voice | None) -> bool:
     unpitched = any(e.classes[0] in {"Unpitched", "PercussionChord"} for e in part.recurse().notes)
-    return unpitched or (kit is not None and "UnpitchedPercussion" in kit.classes)
+    return unpitched or (voice is not None and voice.drums)
 
 
 def _repeats(measures: list[Any], spanners: list[Any]) -> tuple[tuple[Repeat, ...], list[str]]:
@@ -131,9 +129,12 @@ def _harmony(part: Any, starts: list[Fraction]) -> tuple[tuple[ChordSymbol, ...]
         for symbol in measure.getElementsByClass("Harmony"):
             onset = start + Fraction(symbol.offset).limit_denominator(1024)
             figure = None if "NoChord" in symbol.classes else symbol.figure
+            if figure and symbol.chordKindStr:  # the chord as the file spells it
+                bass = figure.partition("/")[2] and "/" + figure.partition("/")[2]
+                figure = symbol.root().name + symbol.chordKindStr + bass
             marks.append((onset, figure and re.sub(r"(^|/)([A-G])-", r"\1\2b", figure)))
     chords, skipped = [], []
-    for (onset, figure), (after, _) in zip(marks, [*marks[1:], (starts[-1], None)], strict=True):
+    for (onset, figure), (after, _) in zip(marks, [*marks[1:], (starts[-1], None)], strict=False):
         if figure is not None and after > onset:
             try:
                 chords.append(ChordSymbol(onset, after - onset, figure))
@@ -189,21 +190,58 @@ def _header(
     return Header(meter, key, round(tempo, 2), beat, title), estimated
 
 
+def musicxml_facts(data: bytes | str) -> tuple[tuple[Voice, ...], bool]:
+    """Each part's name, program and drum flag as the file writes them (music21 puts an
+    instrument's name where a part's is empty and its class's program where the file's
+    differs), and whether the key is ``<mode>none</mode>`` (no key signature).
+    """  # noqa: D205
+    import xml.etree.ElementTree as ET  # noqa: PLC0415, N817
+
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return (), False  # music21 says what is wrong
+    parts = []
+    for part in root.iter("score-part"):
+        channel = part.findtext("midi-instrument/midi-channel") or ""
+        program = (part.findtext("midi-instrument/midi-program") or "1").strip()
+        parts.append(
+            Voice(
+                clean_text(part.findtext("part-name") or ""),
+                min(max(int(program) - 1, 0), 127) if program.isdigit() else 0,
+                channel.strip() == "10" or part.find("midi-instrument/midi-unpitched") is not None,
+            )
+        )
+    first = next(root.iter("key"), None)
+    return tuple(parts), first is not None and (first.findtext("mode") or "") == "none"
+
+
+def _mxl_document(path: Path) -> bytes:
+    import zipfile  # noqa: PLC0415
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inner = [n for n in archive.namelist() if n.endswith((".xml", ".musicxml"))]
+            inner = [n for n in inner if not n.startswith("META-INF")]
+            return archive.read(inner[0]) if inner else b""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return b""
+
+
 def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Score:  # noqa: PLR0912
     """Read MusicXML (bytes, text or a path for .mxl) or ABC text through music21."""
     from music21 import converter, stream  # noqa: PLC0415
 
-    from tunesmith.io.abc import voices  # noqa: PLC0415
 
     notes: list[str] = []
-    abc_voices: tuple[Any, ...] = ()
-    keyless = False
     if kind == "abc":
         tunes = [m.start() for m in re.finditer(r"^X:", data, re.MULTILINE)]
         if len(tunes) > 1:
             notes.append(f"the file holds {len(tunes)} tunes; read the first")
             data = data[: tunes[1]]
-        abc_voices, keyless = voices(data)
+        facts, keyless = voices(data)
+    else:
+        facts, keyless = musicxml_facts(_mxl_document(data) if isinstance(data, Path) else data)
     try:
         parsed = (
             converter.parse(data, format=kind)
@@ -236,9 +274,9 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
         starts.append(starts[-1] + length)
     read_parts, moved, largest, merged = [], 0, Fraction(0), []
     for number, (part, measures) in enumerate(zip(parts, measure_lists, strict=True)):
-        voice = abc_voices[number] if number < len(abc_voices) else None
+        voice = facts[number] if number < len(facts) else None
         drums = _is_drums(part, voice)
-        abc_drums = voice is not None and voice.drums
+        abc_drums = kind == "abc" and drums
         bars = []
         for index, length in enumerate(lengths):
             measure = measures[index] if index < len(measures) else None
@@ -246,8 +284,9 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
                 events = _exact(measure, drums, abc_drums) if measure is not None else []
                 if events is None:
                     timed, grid = _timeline(measure, drums, abc_drums)
-                    timed, count_moved, shift = quantise(timed, grid)
-                    moved, largest = moved + count_moved, max(largest, shift)
+                    if not exact([t for n in timed for t in (n.onset, n.end)], [Fraction(0), length]):
+                        timed, count_moved, shift = quantise(timed, grid)
+                        moved, largest = moved + count_moved, max(largest, shift)
                     merged.append(index + 1)
                     events = list(to_bars(timed, [Fraction(0), length], drums=drums)[0].events)
             except TunesmithError as error:
@@ -262,9 +301,8 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
                 for piece in (split_duration(length - filled) if filled < length else ())
             ]
             bars.append(Bar(tuple(events)))
-        kit = part.getInstrument(returnDefault=False)
-        name = clean_text(str(part.partName or (voice.name if voice else "") or ""))
-        program = voice.program if voice is not None else (getattr(kit, "midiProgram", None) or 0)
+        name = voice.name if voice is not None else clean_text(str(part.partName or ""))
+        program = voice.program if voice is not None else 0
         read_parts.append((tuple(bars), drums, name, program))
     if not any(e.pitches or e.drums for bars, *_ in read_parts for bar in bars for e in bar.events):
         raise ReadError(path, "the file has no notes")
@@ -290,7 +328,8 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
         list(parts[0].getElementsByClass("RepeatBracket"))
         or list(parsed.recurse().getElementsByClass("RepeatBracket")),
     )
-    harmony, harmony_notes = _harmony(parts[melody_index], starts)
+    chorded = [p for p in parts if next(iter(p.recurse().getElementsByClass("Harmony")), None)]
+    harmony, harmony_notes = _harmony(chorded[0], starts) if chorded else ((), [])
     if merged:
         notes.append(
             f"bars read as layered notes and quantised: {', '.join(map(str, sorted(set(merged))))}"

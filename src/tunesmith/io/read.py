@@ -19,7 +19,7 @@ from typing import Any
 
 from tunesmith.errors import ExportError, ReadError, TunesmithError
 from tunesmith.header import MODES, Header, Key, clean_text
-from tunesmith.io.timeline import Timed, choose_grid, quantise, roles, to_bars
+from tunesmith.io.timeline import Timed, choose_grid, exact, quantise, roles, to_bars
 from tunesmith.score import Drum, Part, Pitch, PitchClass, Score, Source
 
 __all__ = ["MAX_FILE_BYTES", "READERS", "read_midi_file", "read_score"]
@@ -138,7 +138,8 @@ def _key_ending_on(key: Key, final: int | None) -> Key:
 
 
 def _analysed_key(pitches: list[tuple[int, Fraction]]) -> Key | None:
-    """music21's key analysis (Krumhansl-Schmuckler) of (MIDI key, length) pairs."""
+    """music21's key analysis (Krumhansl-Schmuckler) of (MIDI key, length) pairs, in the
+    mode of its signature that ends on the last pitch."""
     from music21 import note, stream  # noqa: PLC0415
 
     if not pitches:
@@ -148,9 +149,10 @@ def _analysed_key(pitches: list[tuple[int, Fraction]]) -> Key | None:
     )
     found = line.analyze("key")
     try:
-        return Key(PitchClass.parse(found.tonic.name), found.mode)
+        key = Key(PitchClass.parse(found.tonic.name), found.mode)
     except TunesmithError:  # more than seven sharps or flats
         return None
+    return _key_ending_on(key, pitches[-1][0])  # as a written signature would be read
 
 
 # -- MIDI -------------------------------------------------------------------------------
@@ -218,6 +220,8 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
         end = max(end, now / per_quarter)
     if not notes:
         raise ReadError(path, "the file has no notes")
+    for part in programs:  # a part that rests throughout is still a part
+        notes.setdefault(part, [])
     estimated, remarks = [], []
     meters.sort()
     if not meters:
@@ -232,7 +236,7 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
         changes = [m[0] / per_quarter for m in meters if now < m[0] / per_quarter < now + step]
         bar_starts.append(changes[0] if changes else now + step)
         counts[(numerator, denominator, clocks)] += 1
-    numerator, denominator, clocks = counts.most_common(1)[0][0]
+    numerator, denominator, clocks = max(counts, key=lambda m: (counts[m], m[0] / m[1]))
     meter = f"{numerator}/{denominator}"
     default_beat = Header(meter).beat
     beat = Fraction(clocks, 24) if clocks not in {24, 24 * default_beat} else default_beat
@@ -242,18 +246,17 @@ def _midi(data: bytes, path: Path) -> Score:  # noqa: PLR0912, PLR0915 - one pas
     if not tempos:
         estimated.append("tempo 120 quarter notes a minute (the file has none)")
     timed = {part: [Timed(a, b, Drum.from_midi(k)) if part[1] == DRUM_CHANNEL else Timed(a, b, Pitch.from_midi(k)) for a, b, k in found] for part, found in sorted(notes.items())}  # fmt: skip
-    grid = choose_grid([t for found in timed.values() for n in found for t in (n.onset, n.end)])
     moved, largest = 0, Fraction(0)
     for part, found in timed.items():
-        timed[part], count, shift = quantise(found, grid)
-        moved, largest = moved + count, max(largest, shift)
-    melody = [
-        (n.sound.midi, n.end - n.onset) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
-    ]
-    finals = sorted(
-        (n.end, n.sound.midi) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
-    )
-    final = finals[-1][1] if finals else None
+        times = [t for n in found for t in ((n.onset,) if part[1] == DRUM_CHANNEL else (n.onset, n.end))]
+        if not exact(times, bar_starts):  # a performance, not a file a program wrote
+            timed[part], count, shift = quantise(found, choose_grid(times))
+            moved, largest = moved + count, max(largest, shift)
+    pitched = sorted(
+        (n.end, n.onset, n.sound.midi) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
+    )  # the last is the highest of the notes that end last: the melody's final note
+    melody = [(key, end - onset) for end, onset, key in pitched]
+    final = pitched[-1][2] if pitched else None
     key = None
     if keys:
         name = sorted(keys)[0][1]

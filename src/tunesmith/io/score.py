@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import os
 import re
 import zipfile
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from statistics import fmean
 from typing import Any
 
 from tunesmith.errors import DependencyError, ExportError
@@ -27,7 +27,6 @@ from tunesmith.score import Drum, Event, Part, Pitch, Score
 __all__ = [
     "DRUM_DISPLAY",
     "SCORE_SUFFIXES",
-    "clef_name",
     "drum_at",
     "music21_figure",
     "musicxml_bytes",
@@ -37,8 +36,8 @@ __all__ = [
     "write_score",
 ]
 
-BASS_CLEF_BELOW = 57
-"""A part whose notes average below A3 (MIDI 57) is written in the bass clef."""
+logger = logging.getLogger(__name__)
+
 _KIT = {
     "acoustic-bass-drum": ("E4", "normal"),
     "kick": ("F4", "normal"),
@@ -65,8 +64,8 @@ _KIT = {
     "crash-cymbal-2": ("A5", "circle-x"),
     "ride-cymbal-2": ("D5", "x"),
 }
-_SPARE_POSITIONS = ("C4", "E4", "G4", "B4", "D5", "F5", "A5", "B5", "D4", "F4", "A4", "C5")
-_SPARE_HEADS = ("triangle", "square", "slash", "cross", "inverted triangle")
+_SPARE_POSITIONS = tuple(f"{step}{octave}" for octave in (3, 4, 5, 6) for step in "CDEFGAB")
+_SPARE_HEADS = ("triangle", "square", "slash", "cross", "inverted triangle", "diamond", "normal")
 
 
 @functools.cache
@@ -75,9 +74,10 @@ def _drum_display() -> dict[int, tuple[str, str]]:
 
     names = drum_names()
     table = {names[name]: place for name, place in _KIT.items()}
-    free = [(p, h) for h in _SPARE_HEADS for p in _SPARE_POSITIONS if (p, h) not in table.values()]
-    for key in sorted(set(names.values()) - set(table)):
-        table[key] = free.pop(0)
+    used = set(table.values())
+    free = iter((p, h) for h in _SPARE_HEADS for p in _SPARE_POSITIONS if (p, h) not in used)
+    for key in range(128):
+        table.setdefault(key, next(free))
     return table
 
 
@@ -91,14 +91,6 @@ def drum_at(position: str, notehead: str) -> Drum | None:
         if place == (position, notehead or "normal"):
             return Drum.from_midi(key)
     return None
-
-
-def clef_name(part: Part) -> str:
-    """``"percussion"``, ``"bass"`` for a part that sounds low, else ``"treble"``."""
-    if part.is_drum:
-        return "percussion"
-    keys = [p.midi for bar in part.bars for e in bar.events for p in e.pitches]
-    return "bass" if keys and fmean(keys) < BASS_CLEF_BELOW else "treble"
 
 
 def music21_figure(figure: str) -> str:
@@ -146,17 +138,20 @@ def _instrument(part: Part, m21: Any) -> Any:
     if part.is_drum:
         kit = m21.instrument.UnpitchedPercussion()
         kit.midiChannel = 9
+        kit.midiProgram = part.program  # the drum kit: 0 standard, 32 jazz, 40 brushes...
     else:
         kit = m21.instrument.instrumentFromMidiProgram(part.program)
+        if "UnpitchedPercussion" in kit.classes:  # General MIDI's pitched percussion, 112-119
+            kit = m21.instrument.Instrument(kit.instrumentName)
         kit.midiProgram = part.program
-    kit.partName = part.name or None
+    kit.partName = part.name
     return kit
 
 
 def _part(part: Part, score: Score, m21: Any, first: bool) -> Any:
     header = score.header
     written: Any = m21.stream.Part()
-    written.partName = part.name or None
+    written.partName = part.name
     written.insert(0, _instrument(part, m21))
     starts = {r.start for r in score.repeats}
     ends = {r.end for r in score.repeats}
@@ -167,11 +162,13 @@ def _part(part: Part, score: Score, m21: Any, first: bool) -> Any:
         measure: Any = m21.stream.Measure(number=number)
         if number == 1:
             clef = {"percussion": "PercussionClef", "bass": "BassClef", "treble": "TrebleClef"}
-            measure.insert(0, getattr(m21.clef, clef[clef_name(part)])())
+            measure.insert(0, getattr(m21.clef, clef[part.clef])())
             measure.insert(0, m21.meter.TimeSignature(header.meter))
             if header.key is not None and not part.is_drum:
                 tonic = _music21_pitch_name(Pitch(header.key.tonic.step, header.key.tonic.alter, 4))
                 measure.insert(0, m21.key.Key(tonic[:-1], header.key.mode))
+            elif not part.is_drum:  # no key signature: written <mode>none</mode>, see below
+                measure.insert(0, m21.key.KeySignature(0))
             if first:
                 mark = m21.tempo.MetronomeMark(number=header.tempo)
                 mark.referent = m21.duration.Duration(float(header.beat))
@@ -191,6 +188,7 @@ def _part(part: Part, score: Score, m21: Any, first: bool) -> Any:
         for chord in chords:
             if onset <= chord.onset < end:
                 symbol = m21.harmony.ChordSymbol(music21_figure(chord.figure))
+                symbol.chordKindStr = re.sub(r"^[A-G][#b]?|/.*$", "", chord.figure)  # as written
                 measure.insert(float(chord.onset - onset), symbol)
             if onset <= chord.end < end and not any(c.onset == chord.end for c in chords):
                 measure.insert(float(chord.end - onset), m21.harmony.NoChord())
@@ -213,7 +211,7 @@ def to_music21(score: Score) -> Any:
     for number, part in enumerate(score.parts):
         written.insert(0, _part(part, score, m21, first=number == 0))
     written.metadata = m21.metadata.Metadata()
-    written.metadata.title = score.header.title or None
+    written.metadata.title = score.header.title  # "" rather than music21's "Music21 Fragment"
     written.metadata.composer = "tunesmith"
     return written
 
@@ -221,11 +219,26 @@ def to_music21(score: Score) -> Any:
 def musicxml_bytes(score: Score) -> bytes:
     """The score as a MusicXML document."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter  # noqa: PLC0415
+    from music21.stream import makeNotation as written_tuplets  # noqa: PLC0415
 
+    written = to_music21(score)
+    for part in written.parts:
+        part.makeAccidentals(inPlace=True)
+        try:
+            part.makeBeams(inPlace=True)
+        except Exception:  # noqa: BLE001 - unusual tuplets: the notes are right, unbeamed
+            logger.debug("music21 could not beam part %s", part.partName)
+        for measure in part.getElementsByClass("Measure"):
+            written_tuplets.makeTupletBrackets(measure, inPlace=True)
+    exporter = GeneralObjectExporter(written)
+    exporter.makeNotation = False  # music21's own would rewrite durations (rests after tuplets)
     try:
-        return bytes(GeneralObjectExporter(to_music21(score)).parse())
+        data = bytes(exporter.parse())
     except Exception as error:  # music21's exporter raises many kinds
         raise ExportError(f"music21 could not write MusicXML: {error}") from error
+    if score.header.key is None:  # MusicXML's way to say "no key", which music21 cannot write
+        data = data.replace(b"<fifths>0</fifths>", b"<fifths>0</fifths>\n<mode>none</mode>")
+    return data
 
 
 def mxl_bytes(score: Score) -> bytes:

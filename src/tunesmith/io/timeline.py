@@ -10,14 +10,16 @@ are struck: each hit lasts until the next one or the bar line.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from statistics import fmean
 
+from tunesmith.errors import NotationError
 from tunesmith.score import Bar, Drum, Event, Pitch, Role, split_duration
 
-__all__ = ["GRIDS", "Timed", "choose_grid", "quantise", "roles", "to_bars"]
+__all__ = ["GRIDS", "Timed", "choose_grid", "exact", "quantise", "roles", "to_bars"]
 
 GRIDS = (Fraction(1, 8), Fraction(1, 12))
 """A 32nd note, and a 32nd-note triplet (which also holds 16th notes and eighth triplets)."""
@@ -39,6 +41,19 @@ def _error(times: Iterable[Fraction], grid: Fraction) -> Fraction:
 def choose_grid(times: Sequence[Fraction]) -> Fraction:
     """The grid that moves ``times`` least: 1/8 unless the triplet grid fits better."""
     return min(GRIDS, key=lambda grid: (_error(times, grid), grid != GRIDS[0]))
+
+
+def exact(times: Sequence[Fraction], bar_starts: Sequence[Fraction]) -> bool:
+    """Whether notes at ``times`` can be written as they are: every gap between two of them
+    (and the bar lines) is a sum of notation durations, as in any file tunesmith wrote.
+    """  # noqa: D205
+    points = sorted(set(times) | set(bar_starts))
+    try:
+        for a, b in itertools.pairwise(points):
+            split_duration(b - a)
+    except NotationError:
+        return False
+    return True
 
 
 def quantise(notes: Sequence[Timed], grid: Fraction) -> tuple[list[Timed], int, Fraction]:
@@ -86,7 +101,7 @@ def _pitched_bar(notes: Sequence[Timed], start: Fraction, end: Fraction) -> list
 def _drum_bar(notes: Sequence[Timed], start: Fraction, end: Fraction) -> list[Event]:
     onsets = sorted({n.onset for n in notes if start <= n.onset < end})
     events = _rests((onsets[0] if onsets else end) - start)
-    for onset, stop in zip(onsets, [*onsets[1:], end], strict=True):
+    for onset, stop in zip(onsets, [*onsets[1:], end], strict=False):
         keys = sorted({n.sound.midi for n in notes if n.onset == onset})
         drums = tuple(Drum.from_midi(key) for key in keys)
         pieces = split_duration(stop - onset)
