@@ -21,7 +21,7 @@ from tunesmith import (
     compose,
 )
 from tunesmith.backends import Completion, Prompt
-from tunesmith.notation import parse
+from tunesmith.notation import format, parse
 from tunesmith.validate import validate
 
 pytestmark = pytest.mark.model
@@ -51,7 +51,7 @@ def midi_notes(data: bytes) -> tuple[mido.MidiFile, list[tuple[int, Fraction, Fr
 
 def test_the_embedded_model_writes_a_tune_that_keeps_every_constraint(jig: Composition) -> None:
     assert validate(jig.tune, jig.request).ok
-    assert parse(jig.text) == jig.tune
+    assert parse(jig.text) == jig.score
     assert len(jig.tune.bars) == 4
     assert all(bar.duration == Fraction(3) for bar in jig.tune.bars)
     assert jig.tune.notes[-1].pitches[0].pitch_class.semitone == SEMITONES["A"]
@@ -146,7 +146,7 @@ def test_a_wrong_answer_is_repaired_and_the_report_names_each_change() -> None:
         max_attempts=1,
         backend=Scripted([wrong]),
     )
-    assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+    assert format(composition.tune) == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
     assert [v.kind for v in composition.report.violations] == ["pitch", "final"]
     assert [r.kind for r in composition.report.repairs] == ["pitch", "final"]
 
@@ -218,7 +218,7 @@ def test_abc_instead_of_tunesmith_notation_is_retried_with_feedback_then_accepte
     first, second = composition.report.attempts
     assert "not tunesmith notation" in first.problems[0]
     assert second.problems == ()
-    assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+    assert format(composition.tune) == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
 
 
 def test_a_form_is_written_once_per_part_then_laid_out_with_an_open_half_cadence() -> None:
@@ -259,5 +259,45 @@ def test_sheet_music_files_are_chosen_by_suffix(tmp_path: Path) -> None:
     )
     assert composition.save_score(tmp_path / "t.abc").read_text().startswith("X:1")
     assert b"<score-partwise" in composition.save_score(tmp_path / "t.musicxml").read_bytes()
-    with pytest.raises(ExportError, match=r"end in .musicxml, .xml, .abc or .svg"):
+    with pytest.raises(ExportError, match=r"end in .musicxml, .xml, .mxl, .abc, .svg, .txt"):
         composition.save_score(tmp_path / "t.pdf")
+
+
+def test_a_composition_is_a_score_with_its_header_and_one_melody_part() -> None:
+    composition = compose(
+        notes=JIG_NOTES,
+        meter="6/8",
+        bars=2,
+        low="A4",
+        high="A5",
+        tempo=116,
+        instrument="flute",
+        title="Jig",
+        backend=Scripted(["A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"]),
+    )
+    header = composition.score.header
+    assert (header.meter, header.tempo, header.beat, header.title) == ("6/8", 116, 1.5, "Jig")
+    assert header.key is not None and header.key.sharps == 2  # A mixolydian: two sharps
+    assert [str(pc) for pc in header.notes or ()] == JIG_NOTES
+    (melody,) = composition.score.parts
+    assert (melody.name, melody.role, melody.program) == ("Flute", "melody", 73)
+    assert melody.tune == composition.tune
+
+
+def test_a_section_the_form_plays_twice_is_written_once_between_repeat_marks() -> None:
+    a_part = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. | B5:q. A5:q. | F#5:q. A4:q. |"
+    b_part = "C#5:q. B4:q. | A4:q. G4:q. | F#4:q. G4:q. | A4:h. |"
+    composition = compose(
+        notes=JIG_NOTES,
+        meter="6/8",
+        bars=16,
+        form="AABB",
+        low="F#4",
+        high="B5",
+        backend=Scripted([a_part + "\n" + b_part]),
+    )
+    score = composition.score
+    if score.bar_count == 8:  # both parts came back as written: each is repeated
+        assert [(r.start, r.end) for r in score.repeats] == [(0, 4), (4, 8)]
+    assert len(composition.tune.bars) == 16  # the melody as played
+    assert "|:" in composition.to_abc()

@@ -317,3 +317,37 @@ def test_a_corrupt_soundfont_is_a_soundfont_error_naming_the_file(tmp_path: Path
 def test_a_missing_soundfont_passed_to_render_audio_is_a_soundfont_error(tmp_path: Path) -> None:
     with pytest.raises(SoundfontError, match=r"soundfont .*gone.sf2 does not exist"):
         render_audio(midi(TUNE), soundfont=tmp_path / "gone.sf2")
+
+
+# -- scores with parts --------------------------------------------------------------------
+
+
+def band(*parts: str) -> Score:
+    from tunesmith.notation import parse
+
+    blocks = {
+        "melody": "part: Flute\nrole: melody\nprogram: 73\nA4:q B4:q C#5:q D5:q | E5:h A4:h |",
+        "bass": "part: Bass\nrole: bass\nprogram: 32\nA2:h E2:h | A2:w |",
+        "drums": "part: Drums\nrole: drums\nkick:q closed-hat:q snare:q closed-hat:q | "
+        "kick:q closed-hat:q [snare crash]:h |",
+    }
+    return parse("meter: 4/4\ntempo: q=120\n\n" + "\n\n".join(blocks[p] for p in parts))
+
+
+def test_a_drum_part_sounds_the_soundfonts_percussion() -> None:
+    drums = render_audio(band("drums").to_midi_bytes(), soundfont=FLUIDR3, reverb=False)
+    assert rms(drums) > 0.01
+    onset = np.abs(drums[: RATE // 20]).max()  # the kick on the downbeat: loud at once
+    assert onset > 0.05
+
+
+def test_every_part_of_a_score_sounds() -> None:
+    def spectrum(*parts: str) -> npt.NDArray[np.float64]:
+        mono = render_audio(band(*parts).to_midi_bytes(), soundfont=FLUIDR3, reverb=False)
+        magnitude = np.abs(np.fft.rfft(mono[: 4 * RATE].mean(axis=1), n=4 * RATE))
+        return np.asarray(magnitude / magnitude.sum(), dtype=np.float64)
+
+    everything = spectrum("melody", "bass", "drums")
+    for missing in ("melody", "bass", "drums"):
+        rest = spectrum(*[p for p in ("melody", "bass", "drums") if p != missing])
+        assert np.abs(everything - rest).sum() > 0.1, missing  # each part is heard

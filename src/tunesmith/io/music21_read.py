@@ -151,6 +151,7 @@ def _harmony(part: Any, starts: list[Fraction]) -> tuple[tuple[ChordSymbol, ...]
 def _header(
     first: Any,
     parsed: Any,
+    path: Path,
     lengths: list[Fraction],
     keyless: bool,
     events: list[tuple[int, Fraction]],
@@ -186,7 +187,8 @@ def _header(
             tempo = float(mark.number) * float(referent / beat)
     else:
         estimated.append(f"tempo {tempo:g} beats a minute (the file has none)")
-    title = clean_text(str(parsed.metadata.bestTitle or "")) if parsed.metadata else ""
+    titles = [parsed.metadata.title, parsed.metadata.movementName] if parsed.metadata else []
+    title = next((clean_text(str(t)) for t in titles if t and t != path.name), "")
     return Header(meter, key, round(tempo, 2), beat, title), estimated
 
 
@@ -322,7 +324,7 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
         for e in bar.events
         for p in e.pitches[:1]
     ]
-    header, estimated = _header(parts[0], parsed, lengths, keyless, line)
+    header, estimated = _header(parts[0], parsed, path, lengths, keyless, line)
     repeats, repeat_notes = _repeats(
         measure_lists[0],
         list(parts[0].getElementsByClass("RepeatBracket"))
