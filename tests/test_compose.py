@@ -277,7 +277,8 @@ def test_a_composition_is_a_score_with_its_header_and_one_melody_part() -> None:
     )
     header = composition.score.header
     assert (header.meter, header.tempo, header.beat, header.title) == ("6/8", 116, 1.5, "Jig")
-    assert header.key is not None and header.key.sharps == 2  # A mixolydian: two sharps
+    assert header.key is not None
+    assert header.key.sharps == 2  # A mixolydian: two sharps
     assert [str(pc) for pc in header.notes or ()] == JIG_NOTES
     (melody,) = composition.score.parts
     assert (melody.name, melody.role, melody.program) == ("Flute", "melody", 73)

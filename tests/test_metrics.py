@@ -30,7 +30,10 @@ def test_a_drone_has_no_pitch_variety_and_repeats_its_bars() -> None:
 
 def test_eight_equally_long_pitch_classes_have_three_bits_of_entropy() -> None:
     assert measure(SCALE).pitch_class_entropy == pytest.approx(2.75, abs=0.01)  # C twice as long
-    assert measure(parse_tune("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C#5:q |")).pitch_class_entropy == 3.0
+    assert (
+        measure(parse_tune("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C#5:q |")).pitch_class_entropy
+        == 3.0
+    )
 
 
 def test_a_tied_note_is_one_melodic_note() -> None:

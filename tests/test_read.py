@@ -100,10 +100,11 @@ def test_a_chorale_written_by_music21s_midi_writer_reads_into_its_four_parts(
     score = read_score(path)
     assert len(score.parts) == 4
     assert score.header.meter == "4/4"
-    assert score.header.key is not None and score.header.key.sharps == 3
+    assert score.header.key is not None
+    assert score.header.key.sharps == 3
     heard = sorted(read_midi_notes(path))
     assert sorted(n for part in score.parts for n in sounding_notes(part.tune)) == heard
-    assert [p.role for p in score.parts][0] == "melody"
+    assert score.parts[0].role == "melody"
 
 
 @pytest.mark.parametrize(

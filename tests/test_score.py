@@ -72,7 +72,7 @@ def test_keys_know_their_signature_scale_and_spelling() -> None:
     assert [str(pc) for pc in dorian.scale] == ["E", "F#", "G", "A", "B", "C#", "D"]
     assert str(Key.parse("F minor").spell(68)) == "Ab4"
     assert str(Key.parse("D").spell(70)) == "A#4"  # not in the key: a sharp in a sharp key
-    notes = tuple(PitchClass.parse(n) for n in "A B C# F# G".split())
+    notes = tuple(PitchClass.parse(n) for n in ["A", "B", "C#", "F#", "G"])
     assert Key.containing(notes) == Key.parse("A mixolydian")
 
 

@@ -27,7 +27,7 @@ from tunesmith.errors import (
     TunesmithError,
 )
 from tunesmith.io.read import read_score
-from tunesmith.notation import format, parse
+from tunesmith.notation import format, parse  # noqa: A004 - parse's inverse, as designed
 from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
 from tunesmith.score import (

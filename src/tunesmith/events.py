@@ -185,7 +185,9 @@ def repeats_of(bar_lines: Sequence[Token]) -> tuple[Repeat, ...]:
         kind = token.text
         if kind in {":|", ":|:", ":|2"}:
             if (kind == ":|2") != (first_ending is not None):
-                raise grammar_error("a first ending '|1' and a second ending ':|2' go together", token)
+                raise grammar_error(
+                    "a first ending '|1' and a second ending ':|2' go together", token
+                )
             begin = start if start is not None else (repeats[-1].stop if repeats else 0)
             ending = index - first_ending if first_ending is not None else 0
             try:

@@ -62,7 +62,7 @@ def _music21_key(tonic: PitchClass, mode: str) -> object:
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """A key: a tonic and a mode, e.g. ``Key(PitchClass("E"), "dorian")``; ``Key.parse("E dorian")``."""
+    """A key: a tonic and a mode, e.g. ``Key.parse("E dorian")``."""
 
     tonic: PitchClass
     mode: str = "major"

@@ -94,9 +94,7 @@ _TEMPO_RE = re.compile(rf"^\s*({DURATION_PATTERN})\s*=\s*([0-9]+(?:\.[0-9]+)?)\s
 # -- the harmony lane -------------------------------------------------------------------
 
 
-def _harmony(
-    block: Block, lengths: Sequence[Fraction], where: Token
-) -> tuple[ChordSymbol, ...]:
+def _harmony(block: Block, lengths: Sequence[Fraction], where: Token) -> tuple[ChordSymbol, ...]:
     if len(block.bars) != len(lengths):
         raise grammar_error(
             f"the harmony lane has {len(block.bars)} bars but the parts have {len(lengths)}",
@@ -114,7 +112,9 @@ def _harmony(
             if held and chords[-1].figure == figure and chords[-1].end == now:
                 chords[-1] = ChordSymbol(chords[-1].onset, chords[-1].duration + duration, figure)
             elif held:
-                raise grammar_error(f"a tie joins one chord, but {chords[-1].figure!r} is tied here", token)
+                raise grammar_error(
+                    f"a tie joins one chord, but {chords[-1].figure!r} is tied here", token
+                )
             elif figure != REST:
                 try:
                     chords.append(ChordSymbol(now, duration, figure))
@@ -205,10 +205,12 @@ def _part(section: _Section, block: Block) -> Part:
     bars = tuple(Bar(tuple(read(token) for token, _ in bar)) for bar in block.bars)
     program, token = section.fields.get("program", ("0", section.token))
     if not program.isdigit() or not 0 <= int(program) <= 127:
-        raise grammar_error(f"program must be a General MIDI program 0-127 (received {program!r})", token)
+        raise grammar_error(
+            f"program must be a General MIDI program 0-127 (received {program!r})", token
+        )
     name = section.fields.get("part", ("", section.token))[0]
     try:
-        return Part(bars, name=name, role=role, program=int(program))  # type: ignore[arg-type]
+        return Part(bars, name=name, role=role, program=int(program))
     except TunesmithError as error:
         raise grammar_error(str(error), section.token) from error
 
@@ -228,7 +230,8 @@ def _header(fields: dict[str, tuple[str, Token]], bar_lengths: Sequence[Fraction
                 options["notes"] = tuple(PitchClass.parse(n) for n in value.split())
             else:
                 options[name] = value
-            Header(**{k: v for k, v in options.items() if k in {"meter", "key", "title", "notes"}})
+            checked = {k: v for k, v in options.items() if k in {"meter", "key", "title", "notes"}}
+            Header(**checked)  # type: ignore[arg-type] # each field checked as it is read
         except GrammarError:
             raise
         except TunesmithError as error:
@@ -280,7 +283,9 @@ def parse(text: str) -> Score:
         block = blocks[id(section)]
         for mine, theirs in zip(block.bar_lines, first.bar_lines, strict=False):
             if (mine.text or BAR_LINE) != (theirs.text or BAR_LINE):
-                raise grammar_error(f"the first part has the bar line {theirs.text or '|'!r} here", mine)
+                raise grammar_error(
+                    f"the first part has the bar line {theirs.text or '|'!r} here", mine
+                )
     score_parts = tuple(_part(s, blocks[id(s)]) for s in parts)
     lengths = [bar.duration for bar in score_parts[0].bars]
     lanes = [s for s in sections if s.kind == "harmony"]

@@ -16,6 +16,7 @@ The note-level types (:class:`Pitch`, :class:`Event`, :class:`Bar`...) live in
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -331,7 +332,7 @@ class Score:
         parts = []
         for part in self.parts:
             bars = [part.bars[i] for i in order]
-            for position, (here, after) in enumerate(zip(order, order[1:], strict=False)):
+            for position, (here, after) in enumerate(itertools.pairwise(order)):
                 if after != here + 1 and bars[position].events[-1].tie:
                     last = replace(bars[position].events[-1], tie=False)
                     bars[position] = Bar((*bars[position].events[:-1], last))

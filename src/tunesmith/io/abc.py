@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from tunesmith.header import Header
 from tunesmith.events import bar_line_kinds
+from tunesmith.header import Header
 from tunesmith.notes import Bar, Event, Pitch
 from tunesmith.score import Part, Score, split_duration
 

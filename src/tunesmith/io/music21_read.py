@@ -9,6 +9,7 @@ timeline and quantised (see :mod:`tunesmith.io.timeline`); ``score.source`` says
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +17,16 @@ from typing import Any, Literal
 from tunesmith.errors import ReadError, TunesmithError
 from tunesmith.header import MODES, Header, Key, clean_text
 from tunesmith.io.abc import Voice, voices
-from tunesmith.io.timeline import Timed, choose_grid, exact, quantise, roles, to_bars
+from tunesmith.io.timeline import (
+    Timed,
+    analysed_key,
+    choose_grid,
+    exact,
+    key_ending_on,
+    quantise,
+    roles,
+    to_bars,
+)
 from tunesmith.score import (
     DURATIONS,
     Bar,
@@ -123,7 +133,10 @@ def _repeats(measures: list[Any], spanners: list[Any]) -> tuple[tuple[Repeat, ..
     return tuple(repeats), notes
 
 
-def _harmony(part: Any, starts: list[Fraction]) -> tuple[tuple[ChordSymbol, ...], list[str]]:
+def _harmony(part: Any, lengths: list[Fraction]) -> tuple[tuple[ChordSymbol, ...], list[str]]:
+    starts = [Fraction(0)]
+    for length in lengths:
+        starts.append(starts[-1] + length)
     marks: list[tuple[Fraction, str | None]] = []
     for measure, start in zip(part.getElementsByClass("Measure"), starts, strict=False):
         for symbol in measure.getElementsByClass("Harmony"):
@@ -153,10 +166,11 @@ def _header(
     parsed: Any,
     path: Path,
     lengths: list[Fraction],
+    *,
     keyless: bool,
-    events: list[tuple[int, Fraction]],
+    line: list[tuple[int, Fraction]],
 ) -> tuple[Header, list[str]]:
-    from tunesmith.io.read import _analysed_key, _key_ending_on  # noqa: PLC0415
+    """The header the file gives, and what had to be estimated; ``line`` is the melody."""
     from tunesmith.notation import _meter_of  # noqa: PLC0415
 
     estimated = []
@@ -171,10 +185,10 @@ def _header(
         written = found if mode in MODES else found.asKey("major")
         key = Key(PitchClass.parse(written.tonic.name), written.mode)
         if mode not in MODES:
-            final = events[-1][0] if events else None
-            key = _key_ending_on(key, final)
+            final = line[-1][0] if line else None
+            key = key_ending_on(key, final)
             estimated.append(f"mode: {key} (from the key signature and the final note)")
-    elif not keyless and (key := _analysed_key(events)) is not None:
+    elif not keyless and (key := analysed_key(line)) is not None:
         estimated.append(f"key {key} (music21's key analysis; the file has no key signature)")
     mark = next(iter(first.recurse().getElementsByClass("MetronomeMark")), None)
     beat = Header(meter).beat
@@ -197,7 +211,7 @@ def musicxml_facts(data: bytes | str) -> tuple[tuple[Voice, ...], bool]:
     instrument's name where a part's is empty and its class's program where the file's
     differs), and whether the key is ``<mode>none</mode>`` (no key signature).
     """  # noqa: D205
-    import xml.etree.ElementTree as ET  # noqa: PLC0415, N817
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
 
     try:
         root = ET.fromstring(data)
@@ -230,121 +244,124 @@ def _mxl_document(path: Path) -> bytes:
         return b""
 
 
-def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Score:  # noqa: PLR0912
-    """Read MusicXML (bytes, text or a path for .mxl) or ABC text through music21."""
+@dataclass
+class _Tally:
+    """What reading changed: notes for ``score.source``, quantised times, merged bars."""
+
+    notes: list[str] = field(default_factory=list)
+    moved: int = 0
+    largest: Fraction = Fraction(0)
+    merged: set[int] = field(default_factory=set)
+
+
+def _parse(data: Any, path: Path, kind: str, tally: _Tally) -> tuple[Any, tuple[Voice, ...], bool]:
+    """music21's score of the file (its first tune), each part's facts, and whether keyless."""
     from music21 import converter, stream  # noqa: PLC0415
 
-
-    notes: list[str] = []
     if kind == "abc":
         tunes = [m.start() for m in re.finditer(r"^X:", data, re.MULTILINE)]
         if len(tunes) > 1:
-            notes.append(f"the file holds {len(tunes)} tunes; read the first")
+            tally.notes.append(f"the file holds {len(tunes)} tunes; read the first")
             data = data[: tunes[1]]
         facts, keyless = voices(data)
     else:
         facts, keyless = musicxml_facts(_mxl_document(data) if isinstance(data, Path) else data)
     try:
-        parsed = (
-            converter.parse(data, format=kind)
-            if kind == "abc" or not isinstance(data, Path)
-            else converter.parse(str(data))
-        )
+        parsed = converter.parse(str(data) if isinstance(data, Path) else data, format=kind)
     except Exception as error:  # music21 raises many kinds for a file it cannot read
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ReadError(path, f"music21 cannot read it as {kind}: {reason}") from error
     if isinstance(parsed, stream.Opus):
         parsed = parsed.scores[0]
-    parts = list(parsed.parts) or [parsed]
+    return parsed, facts, keyless
+
+
+def _measures(parts: list[Any], tally: _Tally) -> tuple[list[list[Any]], list[Fraction]]:
+    """Each part's measures, and each bar's length (the longest part's, a pickup's short)."""
     measure_lists = []
     for part in parts:
-        measures = list(part.getElementsByClass("Measure")) or list(
-            part.makeMeasures().getElementsByClass("Measure")
-        )
+        measures = list(part.getElementsByClass("Measure"))
+        if not measures:
+            tally.notes.append(
+                "music21 read no bar lines (in ABC it needs two plain '|'); bars follow the meter"
+            )
+            measures = list(part.makeMeasures().getElementsByClass("Measure"))
         measure_lists.append(measures)
-    count = max(len(m) for m in measure_lists)
     lengths = []
-    for index in range(count):
+    for index in range(max(len(m) for m in measure_lists)):
         ends = [
             Fraction(e.offset + e.quarterLength).limit_denominator(1024)
             for measures in measure_lists if index < len(measures)
             for e in measures[index].flatten().notesAndRests if not e.duration.isGrace
         ]  # fmt: skip
         lengths.append(max(ends, default=Fraction(0)) or _full_bar(measure_lists, index))
-    starts = [Fraction(0)]
-    for length in lengths:
-        starts.append(starts[-1] + length)
-    read_parts, moved, largest, merged = [], 0, Fraction(0), []
+    return measure_lists, lengths
+
+
+def _bar(
+    measure: Any, length: Fraction, *, drums: bool, abc: bool, tally: _Tally, number: int
+) -> Bar:
+    """A measure as a bar of ``length``: exactly as written where it can be, else quantised."""
+    events = _exact(measure, drums, abc) if measure is not None else []
+    if events is None:
+        timed, grid = _timeline(measure, drums, abc)
+        if not exact([t for n in timed for t in (n.onset, n.end)], [Fraction(0), length]):
+            timed, moved, shift = quantise(timed, grid)
+            tally.moved, tally.largest = tally.moved + moved, max(tally.largest, shift)
+        tally.merged.add(number)
+        events = list(to_bars(timed, [Fraction(0), length], drums=drums)[0].events)
+    filled = sum((e.duration for e in events), Fraction(0))
+    if filled > length:
+        raise TunesmithError("it is longer than the same bar of the other parts")
+    rests = split_duration(length - filled) if filled < length else ()
+    return Bar(tuple(events) + tuple(Event.rest(piece) for piece in rests))
+
+
+def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Score:
+    """Read MusicXML (bytes, text or a path for .mxl) or ABC text through music21."""
+    tally = _Tally()
+    parsed, facts, keyless = _parse(data, path, kind, tally)
+    parts = list(parsed.parts) or [parsed]
+    measure_lists, lengths = _measures(parts, tally)
+    read_parts = []
     for number, (part, measures) in enumerate(zip(parts, measure_lists, strict=True)):
         voice = facts[number] if number < len(facts) else None
         drums = _is_drums(part, voice)
-        abc_drums = kind == "abc" and drums
         bars = []
         for index, length in enumerate(lengths):
             measure = measures[index] if index < len(measures) else None
             try:
-                events = _exact(measure, drums, abc_drums) if measure is not None else []
-                if events is None:
-                    timed, grid = _timeline(measure, drums, abc_drums)
-                    if not exact([t for n in timed for t in (n.onset, n.end)], [Fraction(0), length]):
-                        timed, count_moved, shift = quantise(timed, grid)
-                        moved, largest = moved + count_moved, max(largest, shift)
-                    merged.append(index + 1)
-                    events = list(to_bars(timed, [Fraction(0), length], drums=drums)[0].events)
+                abc = kind == "abc" and drums
+                bars.append(
+                    _bar(measure, length, drums=drums, abc=abc, tally=tally, number=index + 1)
+                )
             except TunesmithError as error:
                 raise ReadError(path, f"part {number + 1}, bar {index + 1}: {error}") from error
-            filled = sum((e.duration for e in events), Fraction(0))
-            if filled > length:
-                raise ReadError(
-                    path, f"part {number + 1}, bar {index + 1} is longer than the others"
-                )
-            events += [
-                Event.rest(piece)
-                for piece in (split_duration(length - filled) if filled < length else ())
-            ]
-            bars.append(Bar(tuple(events)))
         name = voice.name if voice is not None else clean_text(str(part.partName or ""))
-        program = voice.program if voice is not None else 0
-        read_parts.append((tuple(bars), drums, name, program))
+        read_parts.append((tuple(bars), drums, name, voice.program if voice else 0))
     if not any(e.pitches or e.drums for bars, *_ in read_parts for bar in bars for e in bar.events):
         raise ReadError(path, "the file has no notes")
     assigned = roles([(bars, drums) for bars, drums, *_ in read_parts])
-    final_parts = tuple(
+    final = tuple(
         Part(b, name=n, role=r, program=p)
         for (b, _, n, p), r in zip(read_parts, assigned, strict=True)
     )
-    melody_index = (
-        next(i for i, p in enumerate(final_parts) if p.role == "melody")
-        if "melody" in assigned
-        else 0
-    )
-    line = [
-        (p.midi, e.duration)
-        for bar in final_parts[melody_index].bars
-        for e in bar.events
-        for p in e.pitches[:1]
-    ]
-    header, estimated = _header(parts[0], parsed, path, lengths, keyless, line)
-    repeats, repeat_notes = _repeats(
-        measure_lists[0],
-        list(parts[0].getElementsByClass("RepeatBracket"))
-        or list(parsed.recurse().getElementsByClass("RepeatBracket")),
-    )
+    melody = next((p for p in final if p.role == "melody"), final[0])
+    line = [(p.midi, e.duration) for e in melody.tune.events for p in e.pitches[:1]]
+    try:
+        header, estimated = _header(parts[0], parsed, path, lengths, keyless=keyless, line=line)
+    except TunesmithError as error:
+        raise ReadError(path, f"its header cannot be read: {error}") from error
+    brackets = list(parsed.recurse().getElementsByClass("RepeatBracket"))
+    repeats, repeat_notes = _repeats(measure_lists[0], brackets)
     chorded = [p for p in parts if next(iter(p.recurse().getElementsByClass("Harmony")), None)]
-    harmony, harmony_notes = _harmony(chorded[0], starts) if chorded else ((), [])
-    if merged:
-        notes.append(
-            f"bars read as layered notes and quantised: {', '.join(map(str, sorted(set(merged))))}"
-        )
-    source = Source(
-        str(path),
-        kind,
-        tuple(estimated),
-        moved,
-        largest,
-        tuple(notes + repeat_notes + harmony_notes),
-    )
-    return Score(header, final_parts, harmony, repeats, source)
+    harmony, harmony_notes = _harmony(chorded[0], lengths) if chorded else ((), [])
+    if tally.merged:
+        merged = ", ".join(map(str, sorted(tally.merged)))
+        tally.notes.append(f"measures read as layered notes (voices, tuplets): {merged}")
+    notes = tuple(tally.notes + repeat_notes + harmony_notes)
+    source = Source(str(path), kind, tuple(estimated), tally.moved, tally.largest, notes)
+    return Score(header, final, harmony, repeats, source)
 
 
 def _full_bar(measure_lists: list[list[Any]], index: int) -> Fraction:

@@ -22,7 +22,7 @@ from typing import Any
 
 from tunesmith.errors import DependencyError, ExportError
 from tunesmith.io.files import write_atomically
-from tunesmith.score import Drum, Event, Part, Pitch, Score
+from tunesmith.score import ChordSymbol, Drum, Event, Header, Part, Pitch, Score
 
 __all__ = [
     "DRUM_DISPLAY",
@@ -148,8 +148,36 @@ def _instrument(part: Part, m21: Any) -> Any:
     return kit
 
 
-def _part(part: Part, score: Score, m21: Any, first: bool) -> Any:
-    header = score.header
+def _opening(measure: Any, part: Part, header: Header, m21: Any, *, tempo: bool) -> None:
+    """Clef, meter, key (or none, written ``<mode>none</mode>``) and tempo of the first bar."""
+    names = {"percussion": "PercussionClef", "bass": "BassClef", "treble": "TrebleClef"}
+    measure.insert(0, getattr(m21.clef, names[part.clef])())
+    measure.insert(0, m21.meter.TimeSignature(header.meter))
+    if header.key is not None and not part.is_drum:
+        tonic = _music21_pitch_name(Pitch(header.key.tonic.step, header.key.tonic.alter, 4))
+        measure.insert(0, m21.key.Key(tonic[:-1], header.key.mode))
+    elif not part.is_drum:
+        measure.insert(0, m21.key.KeySignature(0))
+    if tempo:
+        mark = m21.tempo.MetronomeMark(number=header.tempo)
+        mark.referent = m21.duration.Duration(float(header.beat))
+        measure.insert(0, mark)
+
+
+def _chord_symbols(
+    measure: Any, chords: list[ChordSymbol], start: Fraction, end: Fraction, m21: Any
+) -> None:
+    """The chords that start in the bar, and "N.C." where one ends with none after it."""
+    for chord in chords:
+        if start <= chord.onset < end:
+            symbol = m21.harmony.ChordSymbol(music21_figure(chord.figure))
+            symbol.chordKindStr = re.sub(r"^[A-G][#b]?|/.*$", "", chord.figure)  # as written
+            measure.insert(float(chord.onset - start), symbol)
+        if start <= chord.end < end and not any(c.onset == chord.end for c in chords):
+            measure.insert(float(chord.end - start), m21.harmony.NoChord())
+
+
+def _part(part: Part, score: Score, m21: Any, *, first: bool) -> Any:
     written: Any = m21.stream.Part()
     written.partName = part.name
     written.insert(0, _instrument(part, m21))
@@ -161,18 +189,7 @@ def _part(part: Part, score: Score, m21: Any, first: bool) -> Any:
     for number, bar in enumerate(part.bars, 1):
         measure: Any = m21.stream.Measure(number=number)
         if number == 1:
-            clef = {"percussion": "PercussionClef", "bass": "BassClef", "treble": "TrebleClef"}
-            measure.insert(0, getattr(m21.clef, clef[part.clef])())
-            measure.insert(0, m21.meter.TimeSignature(header.meter))
-            if header.key is not None and not part.is_drum:
-                tonic = _music21_pitch_name(Pitch(header.key.tonic.step, header.key.tonic.alter, 4))
-                measure.insert(0, m21.key.Key(tonic[:-1], header.key.mode))
-            elif not part.is_drum:  # no key signature: written <mode>none</mode>, see below
-                measure.insert(0, m21.key.KeySignature(0))
-            if first:
-                mark = m21.tempo.MetronomeMark(number=header.tempo)
-                mark.referent = m21.duration.Duration(float(header.beat))
-                measure.insert(0, mark)
+            _opening(measure, part, score.header, m21, tempo=first)
         if number - 1 in starts:
             measure.leftBarline = m21.bar.Repeat(direction="start")
         if number in ends:
@@ -184,21 +201,15 @@ def _part(part: Part, score: Score, m21: Any, first: bool) -> Any:
                 element.tie = m21.tie.Tie(kind)
             tied_in = event.tie
             measure.append(element)
-        end = onset + bar.duration
-        for chord in chords:
-            if onset <= chord.onset < end:
-                symbol = m21.harmony.ChordSymbol(music21_figure(chord.figure))
-                symbol.chordKindStr = re.sub(r"^[A-G][#b]?|/.*$", "", chord.figure)  # as written
-                measure.insert(float(chord.onset - onset), symbol)
-            if onset <= chord.end < end and not any(c.onset == chord.end for c in chords):
-                measure.insert(float(chord.end - onset), m21.harmony.NoChord())
-        onset = end
+        _chord_symbols(measure, chords, onset, onset + bar.duration, m21)
+        onset += bar.duration
         written.append(measure)
     measures = list(written.getElementsByClass("Measure"))
     for repeat in score.repeats:
         if repeat.ending:
-            for number, span in ((1, measures[repeat.end - repeat.ending : repeat.end]),
-                                 (2, measures[repeat.end : repeat.end + repeat.ending])):  # fmt: skip
+            first_time = measures[repeat.end - repeat.ending : repeat.end]
+            second_time = measures[repeat.end : repeat.end + repeat.ending]
+            for number, span in ((1, first_time), (2, second_time)):
                 if span:
                     written.insert(0, m21.spanner.RepeatBracket(span, number=number))
     return written
@@ -219,17 +230,17 @@ def to_music21(score: Score) -> Any:
 def musicxml_bytes(score: Score) -> bytes:
     """The score as a MusicXML document."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter  # noqa: PLC0415
-    from music21.stream import makeNotation as written_tuplets  # noqa: PLC0415
+    from music21.stream import makeNotation as make_notation  # noqa: PLC0415, N813
 
     written = to_music21(score)
     for part in written.parts:
         part.makeAccidentals(inPlace=True)
         try:
             part.makeBeams(inPlace=True)
-        except Exception:  # noqa: BLE001 - unusual tuplets: the notes are right, unbeamed
+        except Exception:
             logger.debug("music21 could not beam part %s", part.partName)
         for measure in part.getElementsByClass("Measure"):
-            written_tuplets.makeTupletBrackets(measure, inPlace=True)
+            make_notation.makeTupletBrackets(measure, inPlace=True)
     exporter = GeneralObjectExporter(written)
     exporter.makeNotation = False  # music21's own would rewrite durations (rests after tuplets)
     try:

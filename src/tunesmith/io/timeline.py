@@ -16,10 +16,21 @@ from dataclasses import dataclass
 from fractions import Fraction
 from statistics import fmean
 
-from tunesmith.errors import NotationError
-from tunesmith.score import Bar, Drum, Event, Pitch, Role, split_duration
+from tunesmith.errors import NotationError, TunesmithError
+from tunesmith.header import MODES, Key
+from tunesmith.score import Bar, Drum, Event, Pitch, PitchClass, Role, split_duration
 
-__all__ = ["GRIDS", "Timed", "choose_grid", "exact", "quantise", "roles", "to_bars"]
+__all__ = [
+    "GRIDS",
+    "Timed",
+    "analysed_key",
+    "choose_grid",
+    "exact",
+    "key_ending_on",
+    "quantise",
+    "roles",
+    "to_bars",
+]
 
 GRIDS = (Fraction(1, 8), Fraction(1, 12))
 """A 32nd note, and a 32nd-note triplet (which also holds 16th notes and eighth triplets)."""
@@ -81,7 +92,7 @@ def _pitched_bar(notes: Sequence[Timed], start: Fraction, end: Fraction) -> list
     cuts = sorted({start, end} | {t for n in notes for t in (n.onset, n.end) if start < t < end})
     events: list[Event] = []
     rest = Fraction(0)
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         sounding = [n for n in notes if n.onset <= a < n.end]
         if not sounding:
             rest += b - a
@@ -118,7 +129,7 @@ def to_bars(
     Every time must be on a grid of :data:`GRIDS`; see :func:`quantise`.
     """
     bars = []
-    for start, end in zip(bar_starts, bar_starts[1:], strict=False):
+    for start, end in itertools.pairwise(bar_starts):
         inside = [n for n in notes if n.onset < end and (n.end > start or n.onset >= start)]
         events = (_drum_bar if drums else _pitched_bar)(inside, start, end)
         bars.append(Bar(tuple(events)))
@@ -151,3 +162,43 @@ def roles(parts: Sequence[tuple[Sequence[Bar], bool]]) -> list[Role]:
         melodic = [i for i in ranked if i not in chordal] or ranked
         result[melodic[0]] = "melody"
     return result
+
+
+# -- estimates -------------------------------------------------------------------------------
+
+
+def key_ending_on(key: Key, final: int | None) -> Key:
+    """The mode of ``key``'s signature whose tonic is the final note, if it is a scale note."""
+    if final is None or key.tonic.semitone == final % 12:
+        return key
+    for pitch_class in key.scale:
+        if pitch_class.semitone == final % 12:
+            for mode in MODES:
+                try:
+                    candidate = Key(pitch_class, mode)
+                except TunesmithError:
+                    continue
+                if candidate.sharps == key.sharps:
+                    return candidate
+    return key
+
+
+def analysed_key(pitches: list[tuple[int, Fraction]]) -> Key | None:
+    """music21's key analysis (Krumhansl-Schmuckler) of (MIDI key, length) pairs.
+
+    Given in the mode of its signature that ends on the last pitch, as a written signature
+    is read (see :func:`key_ending_on`).
+    """
+    from music21 import note, stream  # noqa: PLC0415
+
+    if not pitches:
+        return None
+    line = stream.Stream(
+        [note.Note(midi=key, quarterLength=float(length)) for key, length in pitches]
+    )
+    found = line.analyze("key")
+    try:
+        key = Key(PitchClass.parse(found.tonic.name), found.mode)
+    except TunesmithError:  # more than seven sharps or flats
+        return None
+    return key_ending_on(key, pitches[-1][0])  # as a written signature would be read
