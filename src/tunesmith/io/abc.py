@@ -17,12 +17,13 @@ import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from tunesmith.errors import NotationError, TunesmithError
 from tunesmith.events import bar_line_kinds
-from tunesmith.header import Header
-from tunesmith.notes import Bar, Event, Pitch
+from tunesmith.header import Header, Key
+from tunesmith.notes import Bar, Event, Pitch, PitchClass
 from tunesmith.score import Part, Score, split_duration
 
-__all__ = ["ABC_UNIT", "Voice", "abc_text", "voices"]
+__all__ = ["ABC_UNIT", "Facts", "Voice", "abc_key", "abc_text", "voices"]
 
 ABC_UNIT = Fraction(1, 2)
 """The default note length ``L:1/8``, in quarter notes."""
@@ -75,7 +76,11 @@ def _beam_unit(header: Header) -> Fraction:
 
 
 def _split_at(part: Part, times: set[Fraction]) -> Part:
-    """The part with every event that sounds across one of ``times`` split there, tied."""
+    """The part with every event that sounds across one of ``times`` split there, tied.
+
+    An event no notation durations can split there is left whole (its chord symbol is then
+    written at its start).
+    """
     bars, onset = [], Fraction(0)
     for bar in part.bars:
         events: list[Event] = []
@@ -84,7 +89,10 @@ def _split_at(part: Part, times: set[Fraction]) -> Part:
             pieces = [
                 b - a for a, b in zip([Fraction(0), *cuts], [*cuts, event.duration], strict=True)
             ]
-            lengths = [length for piece in pieces for length in split_duration(piece)]
+            try:
+                lengths = [length for piece in pieces for length in split_duration(piece)]
+            except NotationError:  # no notes reach the chord: it stands at the note's start
+                lengths = [event.duration]
             for number, length in enumerate(lengths, 1):
                 tie = event.tie if number == len(lengths) else bool(event.pitches)
                 events.append(replace(event, duration=length, tie=tie))
@@ -103,6 +111,8 @@ def _chord_marks(score: Score) -> dict[Fraction, str]:
 
 def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
     signature = _signature(score.header)  # the key applies to a drum voice too
+    # music21 reads K:Floc as F major: in locrian every note says its accidental
+    explicit = score.header.key is not None and score.header.key.mode == "locrian"
     marks = _chord_marks(score) if part is score.melody else {}
     unit = _beam_unit(score.header)
     bars: list[str] = []
@@ -116,8 +126,6 @@ def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
             short = not event.is_rest and length < 1
             if text and not (short and beamable and offset % unit):
                 text += " "
-            if onset + offset in marks:
-                text += f'"{marks[onset + offset]}"'
             if length.denominator % 3 == 0:
                 if triplets == 0:
                     run = 0
@@ -129,6 +137,9 @@ def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
                     triplets = run
                 triplets -= 1
                 length *= Fraction(3, 2)
+            here = [t for t in marks if onset + offset <= t < onset + offset + event.duration]
+            if here:  # the chord that starts here, or the last one to change within the note
+                text += f'"{marks[max(here)]}"'
             written = []
             pitches = event.pitches or tuple(Pitch.from_midi(d.midi) for d in event.drums)
             for pitch in pitches:
@@ -136,7 +147,8 @@ def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
                 current = in_bar.get(place, signature.get(pitch.step, 0))
                 accidental = ""
                 # written where the bar's accidentals (ABC) or the key alone (music21) differ
-                if pitch.alter != current or pitch.alter != signature.get(pitch.step, 0):
+                written_as = signature.get(pitch.step, 0)
+                if explicit or pitch.alter != current or pitch.alter != written_as:
                     accidental = _ACCIDENTALS[pitch.alter]
                     in_bar[place] = pitch.alter
                 written.append(_pitch(pitch, accidental))
@@ -162,7 +174,7 @@ def abc_text(score: Score, *, number: int = 1) -> str:
     header = score.header
     beat = header.beat / 4
     lines = [f"X:{number}"]
-    lines += [f"T:{header.title}"] if header.title else []
+    lines += [f"T:{header.title.replace('%', chr(92) + '%')}"] if header.title else []
     lines += [
         f"M:{header.meter}",
         "L:1/8",
@@ -197,21 +209,61 @@ _NAME_RE = re.compile(r'(?:name|nm)\s*=\s*"([^"]*)"|(?:name|nm)\s*=\s*(\S+)')
 _MIDI_RE = re.compile(r"^\s*%%MIDI\s+(program|channel)\s+(?:\d+\s+)?(\d+)")
 
 
-def voices(text: str) -> tuple[tuple[Voice, ...], bool]:
-    """Each voice's name, program and drum flag, in order of appearance, from the first tune
-    of an ABC file; and whether its key is ``K:none`` (no key signature).
+_ABC_MODES = {"": "major", "maj": "major", "ion": "major", "m": "minor", "min": "minor"} | {
+    "aeo": "minor",
+    "dor": "dorian",
+    "phr": "phrygian",
+    "lyd": "lydian",
+    "mix": "mixolydian",
+    "loc": "locrian",
+}
+
+
+def abc_key(field: str) -> Key | None:
+    """The key a ``K:`` field names (``Edor``, ``F#m``, ``A mixolydian``), or None."""
+    match = re.match(r"^\s*([A-G][#b]?)\s*([A-Za-z]{0,3})", field)
+    mode = _ABC_MODES.get(match.group(2).lower()) if match else None
+    if match is None or mode is None:
+        return None
+    try:
+        return Key(PitchClass.parse(match.group(1)), mode)
+    except TunesmithError:
+        return None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a file says that music21 does not read (or reads otherwise)."""
+
+    voices: tuple[Voice, ...] = ()
+    key: str | None = None
+    """The key as written: ABC's ``K:`` field, or ``"none"`` for no key signature."""
+    title: str | None = None
+
+
+def _unescaped(text: str) -> str:
+    """An ABC text field up to its comment, an escaped percent sign read as ``%``."""
+    return re.split(r"(?<!\\)%", text)[0].replace("\\%", "%").strip()
+
+
+def voices(text: str) -> Facts:
+    """Each voice's name, program and drum flag, in order of appearance, the key field
+    (``K:``) and the title (``T:``) of the first tune of an ABC file.
     """  # noqa: D205
     found: dict[str, Voice] = {}
     current = ""
-    keyless = False
+    key: str | None = None
+    title: str | None = None
     tunes = 0
     for line in text.splitlines():
         if line.startswith("X:"):
             tunes += 1
             if tunes > 1:
                 break
-        if line.startswith("K:") and not found:
-            keyless = line[2:].split("%")[0].strip().lower() == "none"
+        if line.startswith("K:") and key is None:
+            key = _unescaped(line[2:])
+        if line.startswith("T:") and title is None:
+            title = _unescaped(line[2:])
         if (match := _VOICE_RE.match(line)) and line.lstrip().startswith(("V:", "[V:")):
             current = match.group(1)
             named = _NAME_RE.search(match.group(2))
@@ -226,4 +278,4 @@ def voices(text: str) -> tuple[tuple[Voice, ...], bool]:
             elif int(match.group(2)) == 10:
                 voice = replace(voice, drums=True)
             found[current] = voice
-    return tuple(found.values()), keyless
+    return Facts(tuple(found.values()), key, title)

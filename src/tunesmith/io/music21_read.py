@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from tunesmith.errors import ReadError, TunesmithError
 from tunesmith.header import MODES, Header, Key, clean_text
-from tunesmith.io.abc import Voice, voices
+from tunesmith.io.abc import Facts, Voice, abc_key, voices
 from tunesmith.io.timeline import (
     Timed,
     analysed_key,
@@ -51,7 +51,8 @@ def _pitch(m21_pitch: Any) -> Pitch:
     alter = m21_pitch.alter
     if alter != int(alter):
         raise TunesmithError(f"microtone {m21_pitch.nameWithOctave}")
-    return Pitch(m21_pitch.step, int(alter), m21_pitch.octave)
+    octave = m21_pitch.octave if m21_pitch.octave is not None else m21_pitch.implicitOctave
+    return Pitch(m21_pitch.step, int(alter), octave)
 
 
 def _drums(element: Any, abc_drums: bool) -> tuple[Drum, ...]:
@@ -167,7 +168,7 @@ def _header(
     path: Path,
     lengths: list[Fraction],
     *,
-    keyless: bool,
+    facts: Facts,
     line: list[tuple[int, Fraction]],
 ) -> tuple[Header, list[str]]:
     """The header the file gives, and what had to be estimated; ``line`` is the melody."""
@@ -180,7 +181,10 @@ def _header(
         estimated.append(f"meter {meter} (the file has no time signature)")
     key = None
     found = next(iter(first.recurse().getElementsByClass("KeySignature")), None)
-    if found is not None and not keyless:
+    keyless = (facts.key or "").lower() == "none"
+    if (key := abc_key(facts.key or "")) is not None:
+        pass  # the file names it: ABC's K: field, which music21 reads only in part
+    elif found is not None and not keyless:
         mode = getattr(found, "mode", None)
         written = found if mode in MODES else found.asKey("major")
         key = Key(PitchClass.parse(written.tonic.name), written.mode)
@@ -203,10 +207,11 @@ def _header(
         estimated.append(f"tempo {tempo:g} beats a minute (the file has none)")
     titles = [parsed.metadata.title, parsed.metadata.movementName] if parsed.metadata else []
     title = next((clean_text(str(t)) for t in titles if t and t != path.name), "")
+    title = clean_text(facts.title) if facts.title is not None else title
     return Header(meter, key, round(tempo, 2), beat, title), estimated
 
 
-def musicxml_facts(data: bytes | str) -> tuple[tuple[Voice, ...], bool]:
+def musicxml_facts(data: bytes | str) -> Facts:
     """Each part's name, program and drum flag as the file writes them (music21 puts an
     instrument's name where a part's is empty and its class's program where the file's
     differs), and whether the key is ``<mode>none</mode>`` (no key signature).
@@ -216,7 +221,7 @@ def musicxml_facts(data: bytes | str) -> tuple[tuple[Voice, ...], bool]:
     try:
         root = ET.fromstring(data)
     except ET.ParseError:
-        return (), False  # music21 says what is wrong
+        return Facts()  # music21 says what is wrong
     parts = []
     for part in root.iter("score-part"):
         channel = part.findtext("midi-instrument/midi-channel") or ""
@@ -229,7 +234,8 @@ def musicxml_facts(data: bytes | str) -> tuple[tuple[Voice, ...], bool]:
             )
         )
     first = next(root.iter("key"), None)
-    return tuple(parts), first is not None and (first.findtext("mode") or "") == "none"
+    keyless = first is not None and (first.findtext("mode") or "") == "none"
+    return Facts(tuple(parts), "none" if keyless else None)
 
 
 def _mxl_document(path: Path) -> bytes:
@@ -252,10 +258,11 @@ class _Tally:
     moved: int = 0
     largest: Fraction = Fraction(0)
     merged: set[int] = field(default_factory=set)
+    barred: list[int] = field(default_factory=list)
 
 
-def _parse(data: Any, path: Path, kind: str, tally: _Tally) -> tuple[Any, tuple[Voice, ...], bool]:
-    """music21's score of the file (its first tune), each part's facts, and whether keyless."""
+def _parse(data: Any, path: Path, kind: str, tally: _Tally) -> tuple[Any, Facts]:
+    """music21's score of the file (its first tune), and what music21 does not read."""
     from music21 import converter, stream  # noqa: PLC0415
 
     if kind == "abc":
@@ -263,9 +270,9 @@ def _parse(data: Any, path: Path, kind: str, tally: _Tally) -> tuple[Any, tuple[
         if len(tunes) > 1:
             tally.notes.append(f"the file holds {len(tunes)} tunes; read the first")
             data = data[: tunes[1]]
-        facts, keyless = voices(data)
+        facts = voices(data)
     else:
-        facts, keyless = musicxml_facts(_mxl_document(data) if isinstance(data, Path) else data)
+        facts = musicxml_facts(_mxl_document(data) if isinstance(data, Path) else data)
     try:
         parsed = converter.parse(str(data) if isinstance(data, Path) else data, format=kind)
     except Exception as error:  # music21 raises many kinds for a file it cannot read
@@ -273,17 +280,23 @@ def _parse(data: Any, path: Path, kind: str, tally: _Tally) -> tuple[Any, tuple[
         raise ReadError(path, f"music21 cannot read it as {kind}: {reason}") from error
     if isinstance(parsed, stream.Opus):
         parsed = parsed.scores[0]
-    return parsed, facts, keyless
+    return parsed, facts
 
 
 def _measures(parts: list[Any], tally: _Tally) -> tuple[list[list[Any]], list[Fraction]]:
-    """Each part's measures, and each bar's length (the longest part's, a pickup's short)."""
+    """Each part's measures, and each bar's length (the longest part's, a pickup's short).
+
+    The part whose bar lines the file gave comes first in ``tally.barred``.
+    """
     measure_lists = []
-    for part in parts:
+    for number, part in enumerate(parts):
         measures = list(part.getElementsByClass("Measure"))
-        if not measures:
+        if measures:
+            tally.barred.append(number)
+        else:
             tally.notes.append(
-                "music21 read no bar lines (in ABC it needs two plain '|'); bars follow the meter"
+                f"music21 read no bar lines in part {number + 1} (in ABC it needs two plain "
+                "'|'); its bars follow the meter"
             )
             measures = list(part.makeMeasures().getElementsByClass("Measure"))
         measure_lists.append(measures)
@@ -320,12 +333,12 @@ def _bar(
 def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Score:
     """Read MusicXML (bytes, text or a path for .mxl) or ABC text through music21."""
     tally = _Tally()
-    parsed, facts, keyless = _parse(data, path, kind, tally)
+    parsed, facts = _parse(data, path, kind, tally)
     parts = list(parsed.parts) or [parsed]
     measure_lists, lengths = _measures(parts, tally)
     read_parts = []
     for number, (part, measures) in enumerate(zip(parts, measure_lists, strict=True)):
-        voice = facts[number] if number < len(facts) else None
+        voice = facts.voices[number] if number < len(facts.voices) else None
         drums = _is_drums(part, voice)
         bars = []
         for index, length in enumerate(lengths):
@@ -349,11 +362,11 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
     melody = next((p for p in final if p.role == "melody"), final[0])
     line = [(p.midi, e.duration) for e in melody.tune.events for p in e.pitches[:1]]
     try:
-        header, estimated = _header(parts[0], parsed, path, lengths, keyless=keyless, line=line)
+        header, estimated = _header(parts[0], parsed, path, lengths, facts=facts, line=line)
     except TunesmithError as error:
         raise ReadError(path, f"its header cannot be read: {error}") from error
     brackets = list(parsed.recurse().getElementsByClass("RepeatBracket"))
-    repeats, repeat_notes = _repeats(measure_lists[0], brackets)
+    repeats, repeat_notes = _repeats(measure_lists[(tally.barred or [0])[0]], brackets)
     chorded = [p for p in parts if next(iter(p.recurse().getElementsByClass("Harmony")), None)]
     harmony, harmony_notes = _harmony(chorded[0], lengths) if chorded else ((), [])
     if tally.merged:
