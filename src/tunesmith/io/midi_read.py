@@ -105,20 +105,22 @@ def _contents(midi: Any) -> _Contents:
 
 
 def _bars(found: _Contents, estimated: list[str]) -> tuple[list[Fraction], str, Fraction]:
-    """Bar starts (and the end), the meter most bars are in, and its beat."""
+    """Bar starts (and the end), the meter that holds the most music, and its beat."""
     meters = sorted(found.meters)
     if not meters:
         meters = [(Fraction(0), 4, 4, 24)]
         estimated.append("meter 4/4 (the file has no time signature)")
-    starts, counts = [Fraction(0)], Counter[tuple[int, int, int]]()
+    starts: list[Fraction] = [Fraction(0)]
+    counts: dict[tuple[int, int, int], Fraction] = {}  # meter -> quarter notes in it
     while starts[-1] < found.end or len(starts) == 1:
         now = starts[-1]
         _, numerator, denominator, clocks = ([m for m in meters if m[0] <= now] or meters)[-1]
         step = Fraction(4 * numerator, denominator)
         changes = [m[0] for m in meters if now < m[0] < now + step]  # a bar cut short
         starts.append(changes[0] if changes else now + step)
-        counts[(numerator, denominator, clocks)] += 1
-    numerator, denominator, clocks = max(counts, key=lambda m: (counts[m], m[0] / m[1]))
+        meter_of_bar = (numerator, denominator, clocks)
+        counts[meter_of_bar] = counts.get(meter_of_bar, Fraction(0)) + starts[-1] - now
+    numerator, denominator, clocks = max(counts, key=lambda m: counts[m])  # the most music
     meter = f"{numerator}/{denominator}"
     beat = Header(meter).beat
     if clocks not in {24, 24 * beat}:  # 24 is what programs that ignore the beat write
