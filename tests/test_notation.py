@@ -6,6 +6,7 @@ import itertools
 import random
 import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -307,3 +308,19 @@ def test_every_sentence_of_the_melodic_grammar_keeps_every_constraint(seed: int)
             inside = start // cell == (end - Fraction(1, 96)) // cell
             assert inside or (start % cell == 0 and event.duration % cell == 0)
             start = end
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "grammar.md"
+DOC_EXAMPLES = re.findall(r"```tunesmith\n(.*?)```", DOCS.read_text("utf-8"), re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    "text", DOC_EXAMPLES, ids=[f"example{i}" for i in range(len(DOC_EXAMPLES))]
+)
+def test_the_examples_in_the_docs_are_notation_written_as_format_writes_it(text: str) -> None:
+    score = parse(text)
+    assert parse(format(score)) == score
+    if "part:" in text:
+        assert format(score) == text.strip()
+    else:
+        assert format(score.melody.tune) == text.strip()
