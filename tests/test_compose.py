@@ -21,7 +21,7 @@ from tunesmith import (
     compose,
 )
 from tunesmith.backends import Completion, Prompt
-from tunesmith.notation import format, parse
+from tunesmith.notation import parse
 from tunesmith.validate import validate
 
 pytestmark = pytest.mark.model
@@ -51,7 +51,7 @@ def midi_notes(data: bytes) -> tuple[mido.MidiFile, list[tuple[int, Fraction, Fr
 
 def test_the_embedded_model_writes_a_tune_that_keeps_every_constraint(jig: Composition) -> None:
     assert validate(jig.tune, jig.request).ok
-    assert parse(jig.text) == jig.score
+    assert parse(jig.score.text) == jig.score
     assert len(jig.tune.bars) == 4
     assert all(bar.duration == Fraction(3) for bar in jig.tune.bars)
     assert jig.tune.notes[-1].pitches[0].pitch_class.semitone == SEMITONES["A"]
@@ -146,7 +146,7 @@ def test_a_wrong_answer_is_repaired_and_the_report_names_each_change() -> None:
         max_attempts=1,
         backend=Scripted([wrong]),
     )
-    assert format(composition.tune) == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+    assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
     assert [v.kind for v in composition.report.violations] == ["pitch", "final"]
     assert [r.kind for r in composition.report.repairs] == ["pitch", "final"]
 
@@ -218,7 +218,7 @@ def test_abc_instead_of_tunesmith_notation_is_retried_with_feedback_then_accepte
     first, second = composition.report.attempts
     assert "not tunesmith notation" in first.problems[0]
     assert second.problems == ()
-    assert format(composition.tune) == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+    assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
 
 
 def test_a_form_is_written_once_per_part_then_laid_out_with_an_open_half_cadence() -> None:

@@ -114,8 +114,10 @@ class Composition:
 
     @property
     def text(self) -> str:
-        """The score in tunesmith notation: header and parts."""
-        return self.score.text
+        """The melody as played, in tunesmith notation (bars only; ``score.text`` has all)."""
+        from tunesmith.notation import format as format_tune  # noqa: PLC0415
+
+        return format_tune(self.tune)
 
     def to_midi_bytes(self, *, humanize: float = 0.0) -> bytes:
         """The score as a Standard MIDI File (type 1); see :meth:`save_midi` for ``humanize``."""

@@ -70,6 +70,25 @@ def _drums(element: Any, abc_drums: bool) -> tuple[Drum, ...]:
     return tuple(dict.fromkeys(hits))
 
 
+def _undo_full_bar_rest(measure: Any, signature: Any) -> None:
+    """Give back its written length to a whole rest music21 stretched over the whole bar.
+
+    music21 reads the one whole rest of a measure of chords as a rest of the full bar (in
+    12/8 a rest of six quarter notes after the chords), and places what follows after it.
+    """
+    elements = [e for e in measure.notesAndRests if not e.duration.isGrace]
+    rests = [e for e in elements if e.isRest and e.fullMeasure is True]
+    if len(rests) != 1 or len(elements) < 2 or signature is None:
+        return
+    others = sum(Fraction(e.quarterLength) for e in elements if e is not rests[0])
+    rests[0].quarterLength = Fraction(signature.barDuration.quarterLength) - others
+    rests[0].fullMeasure = False
+    now = Fraction(0)
+    for element in sorted(elements, key=lambda e: e.offset):
+        measure.setElementOffset(element, now)
+        now += Fraction(element.quarterLength)
+
+
 def _exact(measure: Any, drums: bool, abc_drums: bool) -> list[Event] | None:
     """The measure's events as written, or None if it needs the timeline reader."""
     if measure.voices:
@@ -291,6 +310,10 @@ def _measures(parts: list[Any], tally: _Tally) -> tuple[list[list[Any]], list[Fr
     measure_lists = []
     for number, part in enumerate(parts):
         measures = list(part.getElementsByClass("Measure"))
+        signature = None
+        for measure in measures:
+            signature = measure.timeSignature or signature
+            _undo_full_bar_rest(measure, signature)
         if measures:
             tally.barred.append(number)
         else:

@@ -119,7 +119,9 @@ def _element(event: Event, m21: Any) -> Any:
             else m21.percussion.PercussionChord(hits, quarterLength=length)
         )
     if event.is_rest:
-        return m21.note.Rest(quarterLength=length)
+        rest = m21.note.Rest(quarterLength=length)
+        rest.fullMeasure = False  # else a whole rest in 12/8 is read back as the whole bar
+        return rest
     names = [_music21_pitch_name(p) for p in event.pitches]
     if event.is_chord:
         return m21.chord.Chord(names, quarterLength=length)
