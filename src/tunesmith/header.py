@@ -192,9 +192,9 @@ class Header:
         return self.tempo * float(self.beat)
 
     def __str__(self) -> str:
-        parts = [f"{self.title!r}," if self.title else "", self.meter]
-        parts += [f"{self.key}" if self.key else "no key"]
+        """``'The Kesh': 6/8, G major, q.=116``."""
+        facts = [self.meter, str(self.key) if self.key else "no key"]
         if self.notes is not None:
-            parts.append("notes " + " ".join(map(str, self.notes)))
-        parts.append(f"{duration_code(self.beat)}={self.tempo:g}")
-        return " ".join(p for p in parts if p)
+            facts.append("notes " + " ".join(map(str, self.notes)))
+        facts.append(f"{duration_code(self.beat)}={self.tempo:g}")
+        return (f"{self.title!r}: " if self.title else "") + ", ".join(facts)

@@ -364,6 +364,9 @@ class Score:
 
         return format_score(self)
 
+    def __str__(self) -> str:
+        return self.text
+
     def to_midi_bytes(self, *, humanize: float = 0.0, seed: int = 0) -> bytes:
         """A type-1 Standard MIDI File; see :func:`tunesmith.io.midi.midi_bytes`."""
         from tunesmith.io.midi import midi_bytes  # noqa: PLC0415
