@@ -18,17 +18,17 @@ import wave
 from pathlib import Path
 
 import tunesmith.io.audio as audio
-from tunesmith.io.midi import MidiSettings, midi_bytes
-from tunesmith.notation import parse
+from tunesmith.io.midi import midi_bytes
+from tunesmith.notation import parse_tune
+from tunesmith.score import Header, Score
 
 REPEATS = 7
-SETTINGS = MidiSettings(tempo_qpm=168, numerator=6, denominator=8, program=73, track_name="b")
 BAR = "A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. | A4:q. C#5:q B4:e | A4:h. |"
 
 
 def main() -> str:
     soundfont = audio.find_soundfont()
-    data = midi_bytes(parse(" ".join([BAR] * 8)), SETTINGS)
+    data = midi_bytes(Score.of_tune(parse_tune(" ".join([BAR] * 8)), Header("6/8", tempo=112)))
     folder = Path(tempfile.mkdtemp())
     (folder / "tune.mid").write_bytes(data)
     audio._synth.cache_clear()

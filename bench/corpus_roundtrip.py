@@ -1,7 +1,7 @@
 """The whole corpus: how many tunes tunesmith notation expresses, and round-trips exactly.
 
 For every tune of essenFolksong, oneills1850 and ryansMammoth: convert with music21
-(`tune_from_music21`), then check `parse(format(t)) == t` and that the MIDI file read back
+(`tune_from_music21`), then check `parse_tune(format(t)) == t` and that the MIDI file read back
 with mido has exactly the tune's notes. Inexpressible tunes are counted by gap kind.
 Takes tens of minutes (music21 parses a few ABC tunes a second); writes docs/corpus.md.
 Usage: python bench/corpus_roundtrip.py [LIMIT_PER_COLLECTION]
@@ -19,16 +19,14 @@ from typing import Any
 
 from tunesmith.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
-from tunesmith.io.midi import MidiSettings, midi_bytes, read_midi_notes, sounding_notes
-from tunesmith.notation import format, parse
-from tunesmith.score import Tune
-
-SETTINGS = MidiSettings(tempo_qpm=120, numerator=4, denominator=4, program=0, track_name="t")
+from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
+from tunesmith.notation import format, parse_tune
+from tunesmith.score import Header, Score, Tune
 
 
 def midi_matches(tune: Tune) -> bool:
     """Whether the MIDI file holds exactly the tune's notes (ties merged, rests skipped)."""
-    return read_midi_notes(midi_bytes(tune, SETTINGS)) == sounding_notes(tune)
+    return read_midi_notes(midi_bytes(Score.of_tune(tune, Header("4/4")))) == sounding_notes(tune)
 
 
 Check = tuple[str, Callable[[Tune], bool]]
@@ -40,7 +38,7 @@ def roundtrip_counts(
 ) -> Counter[str]:
     """Counts over ``(id, music21 score)`` pairs such as `corpus_tunes` yields.
 
-    Keys: "tunes", "expressible", "notation round trip" (`parse(format(t)) == t`), the name
+    Keys: "tunes", "expressible", "notation round trip" (`parse_tune(format(t)) == t`), the name
     of each extra check that holds, "gap: KIND" per NotationError kind and "music21 error:
     TYPE" where music21 itself fails. Tunes failing a check are named on stderr.
     """
@@ -56,7 +54,7 @@ def roundtrip_counts(
             counts[f"music21 error: {type(error).__name__}"] += 1
             continue
         counts["expressible"] += 1
-        checks: list[Check] = [("notation round trip", lambda t: parse(format(t)) == t)]
+        checks: list[Check] = [("notation round trip", lambda t: parse_tune(format(t)) == t)]
         for name, check in [*checks, *extra_checks]:
             if check(tune):
                 counts[name] += 1

@@ -18,7 +18,7 @@ from corpus_cache import load
 from tunesmith import critic
 from tunesmith.critic import MAX_INTERVAL, rhythm_key
 from tunesmith.metrics import COMPARED, measure
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune
 from tunesmith.rules import melody
 
 OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "critic.json"
@@ -46,7 +46,7 @@ def main() -> None:
     after_leap: Counter[str] = Counter()
     runs, leap_shares, top_shares, zigzags = [], [], [], []
     for record in records:
-        tune = parse(record["text"])
+        tune = parse_tune(record["text"])
         pitches = [midi for midi, _ in melody(tune.bars)]
         intervals = [b - a for a, b in itertools.pairwise(pitches)]
         for a, b in itertools.pairwise(intervals):
@@ -83,7 +83,7 @@ def main() -> None:
             values = [float(getattr(m, name)) for m in metrics]
             spread[name] = [round(statistics.fmean(values), 4), round(statistics.stdev(values), 4)]
         kept = dict(rhythms[meter].most_common(TOP_RHYTHMS))
-        tunes = [parse(r["text"]) for r in records if r["meter"] == meter][:SPREAD_SAMPLE]
+        tunes = [parse_tune(r["text"]) for r in records if r["meter"] == meter][:SPREAD_SAMPLE]
         meters[meter] = {
             "tunes": len(metrics),
             "metrics": spread,

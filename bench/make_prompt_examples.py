@@ -17,7 +17,7 @@ from pathlib import Path
 from music21 import key
 
 from corpus_cache import load
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune
 from tunesmith.presets import style_presets
 from tunesmith.rhythm import meter_of, rhythm_for
 from tunesmith.score import Tune
@@ -94,7 +94,7 @@ def main() -> None:
         for record in records:
             if record["meter"] not in SAME_BARS.get(meter, (meter,)):
                 continue
-            tune = parse(record["text"])
+            tune = parse_tune(record["text"])
             if tune.bars and tune.bars[0].duration < bar_length:  # a pickup: start after it
                 tune = Tune(tune.bars[1:])
             if not usable(tune, bar_length) or fit(tune, style, meter) < MIN_FIT:

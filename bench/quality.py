@@ -35,7 +35,7 @@ import numpy as np
 from corpus_cache import load
 from tunesmith import compose
 from tunesmith.metrics import measure
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune
 from tunesmith.score import Tune
 
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
@@ -119,7 +119,7 @@ def corpus_reference(meter: str, dance: bool, rng: random.Random) -> list[Tune]:
             continue
         if collections is not None and record["collection"] not in collections:
             continue
-        tune = parse(record["text"])
+        tune = parse_tune(record["text"])
         bars = tune.bars[:BARS]
         if len(bars) == BARS and len({bar.duration for bar in bars}) == 1:
             tunes.append(Tune(tuple(bars)))
@@ -186,7 +186,7 @@ def measure_tunes(seeds: int, spelling: str = "abc") -> list[dict[str, Any]]:
 def _measured(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows with their features and structure, from their text."""
     for row in rows:
-        tune = parse(row["text"])
+        tune = parse_tune(row["text"])
         row["features"] = features(tune, row["meter"])
         row["structure"] = structure(tune, row.get("sources"))
     return rows
@@ -307,7 +307,7 @@ def spelling_section() -> str:
     return "\n".join(
         [
             f"The same {len(rows)} requests and seeds, the model writing tunesmith notation "
-            "(`LocalBackend(spelling=\"notation\")`) instead of ABC; everything else equal.",
+            '(`LocalBackend(spelling="notation")`) instead of ABC; everything else equal.',
             "",
             "| spelling | classifier AUC | requests inside the bands | repeated bars | "
             "median s/tune |",

@@ -78,7 +78,9 @@ def test_compose_writes_midi_audio_and_text(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (tmp_path / "jig.txt").read_text().strip()
+    written = (tmp_path / "jig.txt").read_text()  # the score: header and melody part
+    assert written.startswith("title: tunesmith folk\nmeter: 6/8\n")
+    assert result.stdout.strip() in written  # the melody's bars
     assert "2 bars of 6/8 on local" in result.stderr
     midi = mido.MidiFile(tmp_path / "jig.mid")
     assert any(m.type == "program_change" and m.program == 73 for m in midi.tracks[1])
@@ -134,6 +136,60 @@ def test_render_turns_any_midi_file_into_audio(tmp_path: Path) -> None:
     result = tunesmith("render", "c.mid", "--audio", "c.flac", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "c.flac").read_bytes()[:4] == b"fLaC"
+
+
+def test_show_takes_the_header_from_the_score_and_writes_every_part(tmp_path: Path) -> None:
+    (tmp_path / "band.txt").write_text(
+        "title: Ōdori\nmeter: 6/8\nkey: E dorian\ntempo: q.=116\n\n"
+        "part: Fiddle\nprogram: 40\n|: E4:e G4:e B4:e E5:q. :|\n\n"
+        "part: Drums\nrole: drums\n|: kick:q. snare:q. :|\n"
+    )
+    result = tunesmith("show", "band.txt", "-o", "band.mid", "--musicxml", "band.mxl", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    midi = mido.MidiFile(tmp_path / "band.mid", charset="utf-8")
+    assert [t.name for t in midi.tracks] == ["Ōdori", "Fiddle", "Drums"]
+    assert [m.note for m in midi.tracks[2] if m.type == "note_on"] == [36, 38, 36, 38]  # repeated
+    assert (tmp_path / "band.mxl").read_bytes()[:2] == b"PK"
+
+
+def test_show_turns_any_readable_file_into_any_other(tmp_path: Path) -> None:
+    from music21 import corpus
+
+    chorale = corpus.getWork("bach/bwv66.6.mxl")
+    result = tunesmith("show", str(chorale), "-o", "bach.mid", "--abc", "bach.abc", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(mido.MidiFile(tmp_path / "bach.mid").tracks) == 5  # conductor + four voices
+    assert (tmp_path / "bach.abc").read_text().count("V:") == 4
+
+
+def test_render_plays_every_part_of_a_musicxml_file(tmp_path: Path) -> None:
+    from music21 import corpus
+
+    result = tunesmith(
+        "render", str(corpus.getWork("bach/bwv66.6.mxl")), "--audio", "bach.wav", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "bach.wav").stat().st_size > 44100 * 4 * 10  # over ten seconds
+
+
+def test_evaluate_measures_the_melody_of_any_readable_file(tmp_path: Path) -> None:
+    from music21 import corpus
+
+    result = tunesmith("evaluate", str(corpus.getWork("bach/bwv66.6.mxl")), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "distance from" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["show", "render", "evaluate"])
+def test_a_bad_file_is_one_line_naming_it(tmp_path: Path, command: str) -> None:
+    (tmp_path / "fake.mid").write_text("not midi at all\n")
+    extra = ["--audio", "x.wav"] if command == "render" else []
+    result = tunesmith(command, "fake.mid", *extra, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tunesmith: error: cannot read fake.mid: not a MIDI file: it does not start with "
+        "'MThd' (it looks like text)\n"
+    )
 
 
 def test_render_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
@@ -208,7 +264,7 @@ def test_a_file_that_is_not_utf8_is_one_line_naming_the_byte(command: str, tmp_p
     assert result.returncode == 2
     position = len("A4:q B4:q | C#5:h | % Caf")
     assert result.stderr == (
-        "tunesmith: error: cannot read tune.txt: it is not UTF-8 text (byte 0xe9 at position "
+        "tunesmith: error: cannot read tune.txt: not UTF-8 text (byte 0xe9 at position "
         f"{position}); save it as UTF-8\n"
     )
 

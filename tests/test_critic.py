@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tunesmith.corpus import load_sample
 from tunesmith.critic import judge
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune as parse
 
 LOOP = "D4:e F#4:e A4:e D4:e F#4:e A4:e | " * 8
 ZIGZAG = "D4:e D5:e D4:e D5:e D4:e D5:e | A4:e A5:e A4:e A5:e A4:e A5:e | " * 4

@@ -20,26 +20,25 @@ import pytest
 
 from tunesmith import DependencyError, ExportError, RequestError, SoundfontError
 from tunesmith.io.audio import find_soundfont, render_audio, soundfont_candidates, write_audio
-from tunesmith.io.midi import MidiSettings, midi_bytes
-from tunesmith.notation import parse
+from tunesmith.io.midi import midi_bytes
+from tunesmith.notation import parse_tune
+from tunesmith.score import Header, Score, Tune
 
 RATE = 44100
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-TUNE = parse("A4:q B4:q C#5:q D5:q | E5:h A4:h |")  # 8 quarters: 4 s at 120 qpm
+TUNE = parse_tune("A4:q B4:q C#5:q D5:q | E5:h A4:h |")  # 8 quarters: 4 s at 120 qpm
 TUNE_SECONDS = 4.0
 
 pytestmark = pytest.mark.skipif(not FLUIDR3.is_file(), reason="apt-get install fluid-soundfont-gm")
 
 
-def settings(program: int = 73, tempo: float = 120) -> MidiSettings:
-    return MidiSettings(
-        tempo_qpm=tempo, numerator=4, denominator=4, program=program, track_name="t"
-    )
+def midi(tune: Tune, program: int = 73, tempo: float = 120) -> bytes:
+    return midi_bytes(Score.of_tune(tune, Header("4/4", tempo=tempo), program=program))
 
 
 def render(program: int = 73, text: str | None = None, **options: Any) -> npt.NDArray[np.float32]:
-    tune = TUNE if text is None else parse(text)
-    return render_audio(midi_bytes(tune, settings(program)), soundfont=FLUIDR3, **options)
+    tune = TUNE if text is None else parse_tune(text)
+    return render_audio(midi(tune, program), soundfont=FLUIDR3, **options)
 
 
 def rms(samples: npt.NDArray[np.float32]) -> float:
@@ -76,7 +75,7 @@ def test_without_a_tail_the_render_is_exactly_as_long_as_the_tune() -> None:
 
 
 def test_the_tempo_sets_the_length() -> None:
-    fast = render_audio(midi_bytes(TUNE, settings(tempo=240)), soundfont=FLUIDR3, tail_seconds=0.0)
+    fast = render_audio(midi(TUNE, tempo=240), soundfont=FLUIDR3, tail_seconds=0.0)
     assert len(fast) == TUNE_SECONDS / 2 * RATE
 
 
@@ -167,7 +166,7 @@ def test_fluidsynth_prints_nothing(capfd: pytest.CaptureFixture[str], tmp_path: 
     bad = tmp_path / "bad.sf2"
     bad.write_bytes(b"RIFF" + bytes(200))
     with pytest.raises(SoundfontError):
-        render_audio(midi_bytes(TUNE, settings()), soundfont=bad)
+        render_audio(midi(TUNE), soundfont=bad)
     assert capfd.readouterr() == ("", "")
 
 
@@ -342,9 +341,43 @@ def test_a_corrupt_soundfont_is_a_soundfont_error_naming_the_file(tmp_path: Path
     with pytest.raises(
         SoundfontError, match=rf"cannot load the soundfont {bad}: it is not a valid"
     ):
-        render_audio(midi_bytes(TUNE, settings()), soundfont=bad)
+        render_audio(midi(TUNE), soundfont=bad)
 
 
 def test_a_missing_soundfont_passed_to_render_audio_is_a_soundfont_error(tmp_path: Path) -> None:
     with pytest.raises(SoundfontError, match=r"soundfont .*gone.sf2 does not exist"):
-        render_audio(midi_bytes(TUNE, settings()), soundfont=tmp_path / "gone.sf2")
+        render_audio(midi(TUNE), soundfont=tmp_path / "gone.sf2")
+
+
+# -- scores with parts --------------------------------------------------------------------
+
+
+def band(*parts: str) -> Score:
+    from tunesmith.notation import parse
+
+    blocks = {
+        "melody": "part: Flute\nrole: melody\nprogram: 73\nA4:q B4:q C#5:q D5:q | E5:h A4:h |",
+        "bass": "part: Bass\nrole: bass\nprogram: 32\nA2:h E2:h | A2:w |",
+        "drums": "part: Drums\nrole: drums\nkick:q closed-hat:q snare:q closed-hat:q | "
+        "kick:q closed-hat:q [snare crash]:h |",
+    }
+    return parse("meter: 4/4\ntempo: q=120\n\n" + "\n\n".join(blocks[p] for p in parts))
+
+
+def test_a_drum_part_sounds_the_soundfonts_percussion() -> None:
+    drums = render_audio(band("drums").to_midi_bytes(), soundfont=FLUIDR3, reverb=False)
+    assert rms(drums) > 0.01
+    onset = np.abs(drums[: RATE // 20]).max()  # the kick on the downbeat: loud at once
+    assert onset > 0.05
+
+
+def test_every_part_of_a_score_sounds() -> None:
+    def spectrum(*parts: str) -> npt.NDArray[np.float64]:
+        mono = render_audio(band(*parts).to_midi_bytes(), soundfont=FLUIDR3, reverb=False)
+        magnitude = np.abs(np.fft.rfft(mono[: 4 * RATE].mean(axis=1), n=4 * RATE))
+        return np.asarray(magnitude / magnitude.sum(), dtype=np.float64)
+
+    everything = spectrum("melody", "bass", "drums")
+    for missing in ("melody", "bass", "drums"):
+        rest = spectrum(*[p for p in ("melody", "bass", "drums") if p != missing])
+        assert np.abs(everything - rest).sum() > 0.1, missing  # each part is heard

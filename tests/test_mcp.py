@@ -22,6 +22,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from scripted_server import ScriptedServer, answer, status
+from tunesmith.notation import parse, parse_tune
 
 KEY = "sk-test-secret-0123456789"
 BAD_TUNE = "A4:q B4:q C5:q | D5:h |"  # in A major: C is out, bar 2 is short, ends on D
@@ -122,7 +123,9 @@ def test_render_writes_midi_and_text_into_the_output_folder(server: Server) -> N
         "render", notation=tune, files=["set/jig.mid", "jig.txt"], meter="6/8", instrument="flute"
     )
     assert result.structured_content == {"files": ["set/jig.mid", "jig.txt"]}
-    assert (server.out / "jig.txt").read_text() == tune + "\n"
+    written = parse((server.out / "jig.txt").read_text())  # the whole score: header and part
+    assert written.melody.tune == parse_tune(tune)
+    assert written.header.meter == "6/8"
     midi = mido.MidiFile(server.out / "set" / "jig.mid")
     played = [m.note for track in midi.tracks for m in track if m.type == "note_on" and m.velocity]
     assert played == [69, 71, 73, 78, 79, 81]

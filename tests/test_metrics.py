@@ -8,10 +8,10 @@ import pytest
 
 from tunesmith.errors import RequestError
 from tunesmith.metrics import COMPARED, distance, measure
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune
 
-SCALE = parse("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C5:q |")
-DRONE = parse("C4:q C4:q C4:q C4:q | C4:q C4:q C4:q C4:q |")
+SCALE = parse_tune("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C5:q |")
+DRONE = parse_tune("C4:q C4:q C4:q C4:q | C4:q C4:q C4:q C4:q |")
 
 
 def test_a_rising_scale_moves_by_step_in_one_direction_and_ends_on_its_tonic() -> None:
@@ -33,15 +33,18 @@ def test_a_drone_has_no_pitch_variety_and_repeats_its_bars() -> None:
 
 def test_eight_equally_long_pitch_classes_have_three_bits_of_entropy() -> None:
     assert measure(SCALE).pitch_class_entropy == pytest.approx(2.75, abs=0.01)  # C twice as long
-    assert measure(parse("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C#5:q |")).pitch_class_entropy == 3.0
+    assert (
+        measure(parse_tune("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C#5:q |")).pitch_class_entropy
+        == 3.0
+    )
 
 
 def test_a_tied_note_is_one_melodic_note() -> None:
-    assert measure(parse("C4:h D4:h~ | D4:h E4:h |")).notes == 3
+    assert measure(parse_tune("C4:h D4:h~ | D4:h E4:h |")).notes == 3
 
 
 def test_distance_is_zero_for_the_reference_mean_and_grows_with_difference() -> None:
-    reference = [measure(SCALE), measure(parse("C4:q E4:q D4:q F4:q | E4:q G4:q F4:q C4:q |"))]
+    reference = [measure(SCALE), measure(parse_tune("C4:q E4:q D4:q F4:q | E4:q G4:q F4:q C4:q |"))]
     mean = reference[0].model_copy(
         update={
             name: statistics.fmean(float(getattr(m, name)) for m in reference) for name in COMPARED

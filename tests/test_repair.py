@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from strategies import tunes
 from tunesmith import ComposeRequest
 from tunesmith.errors import NotationError
-from tunesmith.notation import format, parse
+from tunesmith.notation import format, parse_tune
 from tunesmith.repair import repair, split_duration
 from tunesmith.score import Tune
 from tunesmith.validate import validate
@@ -20,7 +20,7 @@ JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low
 
 
 def repaired(text: str, request: ComposeRequest = JIG) -> tuple[str, list[str]]:
-    tune, log = repair(parse(text), request)
+    tune, log = repair(parse_tune(text), request)
     assert validate(tune, request).ok
     return format(tune), [f"{change.kind}@{change.bar}" for change in log]
 
@@ -118,4 +118,4 @@ def test_any_tune_repaired_for_any_request_satisfies_it_and_repair_is_idempotent
     fixed, _ = repair(tune, request)
     assert validate(fixed, request).ok, validate(fixed, request)
     assert repair(fixed, request) == (fixed, [])
-    assert parse(format(fixed)) == fixed
+    assert parse_tune(format(fixed)) == fixed

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from tunesmith.errors import ConstraintError
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune as parse
 from tunesmith.rules import Rules, bar_key, broken_rules
 
 RULES = Rules()

@@ -5,24 +5,24 @@ from __future__ import annotations
 import pytest
 
 from tunesmith import ComposeRequest
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune
 from tunesmith.validate import validate
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
 
 
 def kinds(text: str, request: ComposeRequest = JIG) -> list[tuple[str, int | None, float | None]]:
-    return [(v.kind, v.bar, v.beat) for v in validate(parse(text), request).violations]
+    return [(v.kind, v.bar, v.beat) for v in validate(parse_tune(text), request).violations]
 
 
 def test_a_tune_that_keeps_every_constraint_has_no_violations() -> None:
-    report = validate(parse("A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"), JIG)
+    report = validate(parse_tune("A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"), JIG)
     assert report.ok
     assert str(report) == "no violations"
 
 
 def test_a_note_outside_the_pitch_set_is_named_with_its_bar_and_beat() -> None:
-    report = validate(parse("A4:e B4:e C#5:e F#5:q. | G5:q. D5:e A5:q |"), JIG)
+    report = validate(parse_tune("A4:e B4:e C#5:e F#5:q. | G5:q. D5:e A5:q |"), JIG)
     (violation,) = report.violations
     assert (violation.kind, violation.bar, violation.beat, violation.found) == (
         "pitch",
@@ -82,5 +82,5 @@ def test_a_tune_of_rests_is_empty() -> None:
 )
 def test_bar_lengths_follow_the_meter(meter: str, bar: str) -> None:
     request = ComposeRequest(notes=["A"], meter=meter, bars=1)
-    assert validate(parse(bar), request).ok
-    assert not validate(parse(bar + " A4:e"), request).ok
+    assert validate(parse_tune(bar), request).ok
+    assert not validate(parse_tune(bar + " A4:e"), request).ok

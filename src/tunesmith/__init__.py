@@ -1,9 +1,10 @@
 """tunesmith: compose music with language models, one note at a time.
 
->>> from tunesmith import compose
+>>> from tunesmith import compose, read_score
 >>> tune = compose(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=16)  # doctest: +SKIP
 >>> tune.save_midi("jig.mid")  # doctest: +SKIP
 >>> tune = compose("a slow air in E dorian for fiddle, 16 bars")  # doctest: +SKIP
+>>> score = read_score("jig.mid")  # doctest: +SKIP
 """
 
 import typing
@@ -20,13 +21,33 @@ from tunesmith.errors import (
     GrammarError,
     NotationError,
     NoteNameError,
+    ReadError,
     RequestError,
     RequestTypeError,
+    ScoreError,
     SoundfontError,
     TunesmithError,
 )
 from tunesmith.interpret import interpret
+from tunesmith.io.read import read_score
+from tunesmith.notation import format, parse  # noqa: A004 - parse's inverse, as designed
+from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
+from tunesmith.score import (
+    Bar,
+    ChordSymbol,
+    Drum,
+    Event,
+    Header,
+    Key,
+    Part,
+    Pitch,
+    PitchClass,
+    Repeat,
+    Score,
+    Tune,
+)
+from tunesmith.validate import validate
 
 if typing.TYPE_CHECKING:
     from tunesmith.backends.openai import OpenAIBackend
@@ -34,26 +55,45 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "Backend",
     "BackendError",
+    "Bar",
+    "ChordSymbol",
     "ComposeRequest",
     "Composition",
     "CompositionError",
     "ConstraintError",
     "DependencyError",
+    "Drum",
+    "Event",
     "ExportError",
     "GrammarError",
+    "Header",
+    "Key",
     "LocalBackend",
     "NotationError",
     "NoteNameError",
     "OpenAIBackend",
+    "Part",
+    "Pitch",
+    "PitchClass",
+    "ReadError",
+    "Repeat",
     "Report",
     "RequestError",
     "RequestTypeError",
+    "Score",
+    "ScoreError",
     "SoundfontError",
+    "Tune",
     "TunesmithError",
     "compose",
     "compose_async",
     "compose_many",
+    "format",
     "interpret",
+    "parse",
+    "read_score",
+    "repair",
+    "validate",
 ]
 
 

@@ -7,9 +7,9 @@ r"""The ``tunesmith`` command.
     tunesmith compose "a sad waltz in D minor for accordion" -o waltz.mid --audio waltz.wav
     tunesmith interpret "a jig in 6/8 on the notes D E F# A B"
     tunesmith mcp --out tunes/
-    tunesmith show tune.txt --meter 6/8 -o tune.mid --svg tune.svg
-    tunesmith render tune.mid --audio tune.wav
-    tunesmith evaluate tune.mid
+    tunesmith show tune.txt -o tune.mid --svg tune.svg
+    tunesmith render any.musicxml --audio any.wav
+    tunesmith evaluate any.abc
     tunesmith batch requests.jsonl --out tunes/ --backend openai --concurrency 8
     tunesmith soundfonts
 
@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
 
 if TYPE_CHECKING:
-    from tunesmith.io.midi import MidiSettings
-    from tunesmith.score import Tune
+    from tunesmith.score import Score
 
 __all__ = ["main"]
 
@@ -101,17 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, required=True, help="folder for NNN.mid and NNN.txt")
     batch.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
     _add_backend_options(batch)
-    show = commands.add_parser("show", help="turn tunesmith notation into MIDI, audio, score")
-    show.add_argument("tune", type=Path, help="a text file in tunesmith notation ('-': stdin)")
+    show = commands.add_parser("show", help="turn any score file into MIDI, audio, sheet music")
+    show.add_argument(
+        "tune", type=Path, help="notation, MIDI, MusicXML or ABC file ('-': notation on stdin)"
+    )
     _add_request_options(show, pitches=False)
     _add_outputs(show)
-    render = commands.add_parser("render", help="render any MIDI file to audio with FluidSynth")
-    render.add_argument("midi", type=Path)
+    render = commands.add_parser("render", help="render any score file to audio with FluidSynth")
+    render.add_argument("midi", type=Path, help="MIDI, MusicXML, ABC or notation file")
     render.add_argument("--audio", type=Path, required=True, help="audio file to write")
     render.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3)")
     render.add_argument("--sample-rate", type=int, default=44100)
-    evaluate = commands.add_parser("evaluate", help="musical metrics of a MIDI or notation file")
-    evaluate.add_argument("tune", type=Path, help="a .mid file or a tunesmith notation file")
+    evaluate = commands.add_parser("evaluate", help="musical metrics of any score file's melody")
+    evaluate.add_argument("tune", type=Path, help="MIDI, MusicXML, ABC or notation file")
     commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
     _add_words_commands(commands)
     return parser
@@ -166,28 +167,22 @@ def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str
     return options
 
 
-def _write_outputs(tune: Tune, settings: MidiSettings, args: argparse.Namespace) -> None:
-    from tunesmith.io import audio, files, midi, score  # noqa: PLC0415
-    from tunesmith.notation import format as format_tune  # noqa: PLC0415
+def _write_outputs(score: Score, args: argparse.Namespace, *, seed: int = 0) -> None:
+    from tunesmith.io import abc, audio, files  # noqa: PLC0415
+    from tunesmith.io import score as sheet  # noqa: PLC0415
+
+    def musicxml(path: Path) -> bytes:
+        return sheet.mxl_bytes(score) if path.suffix.lower() == ".mxl" else score.to_musicxml()
 
     writers: dict[str, Callable[[Path], Path]] = {
-        "output": lambda path: midi.write_midi(tune, path, settings),
-        "audio": lambda path: audio.write_audio(
-            audio.render_audio(
-                midi.midi_bytes(tune, settings), soundfont=audio.find_soundfont(args.soundfont)
-            ),
-            path,
-            44100,
-        ),
-        "musicxml": lambda path: files.write_atomically(path, score.musicxml_bytes(tune, settings)),
-        "abc": lambda path: files.write_atomically(
-            path, score.abc_text(tune, settings).encode("utf-8")
-        ),
-        "svg": lambda path: files.write_atomically(
-            path, score.svg_pages(tune, settings)[0].encode("utf-8")
-        ),
-        "text": lambda path: files.write_atomically(path, (format_tune(tune) + "\n").encode()),
+        "output": lambda path: score.save_midi(path, seed=seed),
+        "audio": lambda path: score.save_audio(path, soundfont=args.soundfont),
+        "musicxml": lambda path: files.write_atomically(path, musicxml(path)),
+        "abc": lambda path: files.write_atomically(path, abc.abc_text(score).encode("utf-8")),
+        "svg": lambda path: files.write_atomically(path, score.to_svg().encode("utf-8")),
+        "text": lambda path: files.write_atomically(path, (score.text + "\n").encode("utf-8")),
     }
+    assert audio  # the audio module is imported above so a missing FluidSynth fails early
     for name, write in writers.items():
         if (path := getattr(args, name)) is not None:
             print(f"wrote {write(path)}", file=sys.stderr)
@@ -204,7 +199,7 @@ def _compose(args: argparse.Namespace) -> None:
         print(composition.request.explanation, file=sys.stderr)  # type: ignore[attr-defined]
     print(composition.text)
     print(composition.report if args.report else composition.report.summary, file=sys.stderr)
-    _write_outputs(composition.tune, composition.midi_settings, args)
+    _write_outputs(composition.score, args, seed=composition.request.seed or 0)
 
 
 def _backend(args: argparse.Namespace) -> Any:
@@ -280,31 +275,55 @@ def _batch(args: argparse.Namespace) -> None:
         raise ExportError(f"{len(failures)} of {len(requests)} requests failed (see above)")
 
 
-def _show(args: argparse.Namespace) -> None:
-    from tunesmith.composition import midi_settings  # noqa: PLC0415
-    from tunesmith.io.files import read_text  # noqa: PLC0415
+def _read(path: Path) -> Score:
+    """A score from a file, or from notation on stdin for ``-``."""
+    from tunesmith.io.read import read_score  # noqa: PLC0415
     from tunesmith.notation import parse  # noqa: PLC0415
-    from tunesmith.request import ComposeRequest  # noqa: PLC0415
-    from tunesmith.validate import validate  # noqa: PLC0415
+
+    return parse(sys.stdin.read()) if str(path) == "-" else read_score(path)
+
+
+def _show(args: argparse.Namespace) -> None:
+    from dataclasses import replace  # noqa: PLC0415
+    from fractions import Fraction  # noqa: PLC0415
+
+    from tunesmith.header import clean_text  # noqa: PLC0415
+    from tunesmith.presets import program_number  # noqa: PLC0415
 
     _check_outputs(args)
-    tune = parse(read_text(args.tune))
-    options = _request_options(args, ("meter", "tempo", "instrument", "style", "title"))
-    request = ComposeRequest(bars=len(tune.bars), **options)
-    for problem in validate(tune, request).violations:
-        if problem.kind == "bar_length":
-            print(f"warning: {problem}", file=sys.stderr)
-    _write_outputs(tune, midi_settings(request), args)
+    score = _read(args.tune)
+    changes = {name: getattr(args, name) for name in ("meter", "tempo", "title")}
+    options = {name: value for name, value in changes.items() if value is not None}
+    if "meter" in options:
+        options["beat"] = Fraction(0)  # the new meter's own beat
+    if "title" in options:
+        options["title"] = clean_text(options["title"])
+    if options:
+        score = replace(score, header=replace(score.header, **options))
+    if args.instrument is not None:
+        instrument = int(args.instrument) if args.instrument.isdigit() else args.instrument
+        melody = replace(score.melody, program=program_number(instrument))
+        parts = tuple(melody if part is score.melody else part for part in score.parts)
+        score = replace(score, parts=parts)
+    for number, length in enumerate(score.bar_lengths[1:-1], 2):
+        if length != score.header.bar_length:
+            print(
+                f"warning: bar {number} lasts {length} quarter notes; a bar of "
+                f"{score.header.meter} lasts {score.header.bar_length}",
+                file=sys.stderr,
+            )
+    _write_outputs(score, args)
 
 
 def _render(args: argparse.Namespace) -> None:
     from tunesmith.io.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
+    from tunesmith.io.read import READERS, read_midi_file  # noqa: PLC0415
 
     _check_writable(args.audio, "--audio")
-    try:
-        data = args.midi.read_bytes()
-    except OSError as error:
-        raise RequestError(f"cannot read {args.midi}: {error.strerror}") from error
+    if READERS.get(args.midi.suffix.lower()) == "midi":
+        data = read_midi_file(args.midi)  # played as it is: every track, channel and drum
+    else:
+        data = _read(args.midi).to_midi_bytes()
     samples = render_audio(
         data, soundfont=find_soundfont(args.soundfont), sample_rate=args.sample_rate
     )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from tunesmith.backends.base import Backend, LoopBackend
-from tunesmith.composition import Attempt, Candidate, Composition, Report
+from tunesmith.composition import Attempt, Candidate, Composition, Report, score_for
 from tunesmith.critic import judge
 from tunesmith.decode import SamplerSettings
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError, TunesmithError
@@ -235,7 +235,8 @@ def _in_loop(
         chosen=best + 1,
         why=why,
     )
-    return Composition(request=request, tune=repaired, report=report)
+    score = score_for(request, repaired, writing.plan.form, writing.plan.part_bars)
+    return Composition(request=request, score=score, report=report)
 
 
 def compose(

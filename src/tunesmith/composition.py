@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from tunesmith.errors import ExportError
-from tunesmith.notation import format as format_tune
+from tunesmith.header import clean_text
 from tunesmith.repair import Repair
 from tunesmith.request import ComposeRequest
-from tunesmith.score import Tune
+from tunesmith.score import Bar, Header, Key, Part, Repeat, Score, Tune
 from tunesmith.validate import Violation
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from tunesmith.io.midi import MidiSettings
-
-__all__ = ["Attempt", "Candidate", "Composition", "Report", "midi_settings"]
+__all__ = ["Attempt", "Candidate", "Composition", "Report", "header_for", "score_for"]
 
 
 class Attempt(BaseModel):
@@ -147,30 +143,31 @@ class Report(BaseModel):
 
 @dataclass(frozen=True)
 class Composition:
-    """A composed tune with its request and report; writes MIDI, audio and text."""
+    """A composed score with its request and report; writes MIDI, audio, sheet music and text.
+
+    ``score`` is the whole of it (header, the melody part, repeats); ``tune`` is the melody
+    as it is played, repeats written out, for validation and metrics.
+    """
 
     request: ComposeRequest
-    tune: Tune
+    score: Score
     report: Report
+
+    @cached_property
+    def tune(self) -> Tune:
+        """The melody as played (repeats written out): the tune the request asked for."""
+        return self.score.expanded().melody.tune
 
     @property
     def text(self) -> str:
-        """The tune in tunesmith notation."""
+        """The melody as played, in tunesmith notation (bars only; ``score.text`` has all)."""
+        from tunesmith.notation import format as format_tune  # noqa: PLC0415
+
         return format_tune(self.tune)
 
-    @cached_property
-    def midi_settings(self) -> MidiSettings:
-        """Tempo, meter, key, instrument and title for the MIDI file and the score."""
-        return midi_settings(self.request)
-
     def to_midi_bytes(self, *, humanize: float = 0.0) -> bytes:
-        """The tune as a Standard MIDI File (type 1); see :meth:`save_midi` for ``humanize``."""
-        from tunesmith.io.midi import midi_bytes  # noqa: PLC0415
-
-        settings = replace(
-            self.midi_settings, humanize=humanize, humanize_seed=self.request.seed or 0
-        )
-        return midi_bytes(self.tune, settings)
+        """The score as a Standard MIDI File (type 1); see :meth:`save_midi` for ``humanize``."""
+        return self.score.to_midi_bytes(humanize=humanize, seed=self.request.seed or 0)
 
     def save_midi(self, path: str | os.PathLike[str], *, humanize: float = 0.0) -> Path:
         """Write the MIDI file for a DAW: tempo, meter, key and instrument set.
@@ -178,44 +175,23 @@ class Composition:
         ``humanize`` (0 to 1, default 0: exact) adds a player's timing and velocity jitter,
         seeded by the request's seed.
         """
-        from tunesmith.io.files import write_atomically  # noqa: PLC0415
-
-        return write_atomically(Path(path), self.to_midi_bytes(humanize=humanize))
+        return self.score.save_midi(path, humanize=humanize, seed=self.request.seed or 0)
 
     def to_musicxml(self) -> bytes:
-        """The tune as MusicXML (for MuseScore, Finale, Sibelius, Dorico)."""
-        from tunesmith.io.score import musicxml_bytes  # noqa: PLC0415
-
-        return musicxml_bytes(self.tune, self.midi_settings)
+        """The score as MusicXML (for MuseScore, Finale, Sibelius, Dorico)."""
+        return self.score.to_musicxml()
 
     def to_abc(self) -> str:
-        """The tune in ABC notation."""
-        from tunesmith.io.score import abc_text  # noqa: PLC0415
-
-        return abc_text(self.tune, self.midi_settings)
+        """The score in ABC notation."""
+        return self.score.to_abc()
 
     def to_svg(self) -> str:
         """The sheet music engraved by verovio (first page) as an SVG document."""
-        from tunesmith.io.score import svg_pages  # noqa: PLC0415
-
-        return svg_pages(self.tune, self.midi_settings)[0]
+        return self.score.to_svg()
 
     def save_score(self, path: str | os.PathLike[str]) -> Path:
-        """Write sheet music; the suffix picks the format: .musicxml/.xml, .abc or .svg."""
-        from tunesmith.io.files import write_atomically  # noqa: PLC0415
-
-        target = Path(path)
-        writers: dict[str, Callable[[], bytes]] = {
-            ".musicxml": self.to_musicxml,
-            ".xml": self.to_musicxml,
-            ".abc": lambda: self.to_abc().encode("utf-8"),
-            ".svg": lambda: self.to_svg().encode("utf-8"),
-        }
-        if target.suffix.lower() not in writers:
-            raise ExportError(
-                f"cannot write {target}: sheet music files end in .musicxml, .xml, .abc or .svg"
-            )
-        return write_atomically(target, writers[target.suffix.lower()]())
+        """Write sheet music; the suffix picks the format: .musicxml/.xml/.mxl, .abc, .svg, .txt."""
+        return self.score.save_score(path)
 
     def _repr_html_(self) -> str:
         """In Jupyter: the sheet music and an audio player."""
@@ -233,12 +209,8 @@ class Composition:
     def to_audio(
         self, *, soundfont: str | os.PathLike[str] | None = None, sample_rate: int = 44100
     ) -> npt.NDArray[np.float32]:
-        """The tune rendered by FluidSynth: a (samples, 2) array."""
-        from tunesmith.io.audio import find_soundfont, render_audio  # noqa: PLC0415
-
-        return render_audio(
-            self.to_midi_bytes(), soundfont=find_soundfont(soundfont), sample_rate=sample_rate
-        )
+        """The score rendered by FluidSynth: a (samples, 2) array."""
+        return self.score.to_audio(soundfont=soundfont, sample_rate=sample_rate)
 
     def save_audio(
         self,
@@ -247,26 +219,46 @@ class Composition:
         soundfont: str | os.PathLike[str] | None = None,
         sample_rate: int = 44100,
     ) -> Path:
-        """Render the tune with FluidSynth and a General MIDI soundfont to a WAV file."""
-        from tunesmith.io.audio import write_audio  # noqa: PLC0415
-
-        samples = self.to_audio(soundfont=soundfont, sample_rate=sample_rate)
-        return write_audio(samples, Path(path), sample_rate)
+        """Render the score with FluidSynth and a General MIDI soundfont to an audio file."""
+        return self.score.save_audio(path, soundfont=soundfont, sample_rate=sample_rate)
 
 
-def midi_settings(request: ComposeRequest) -> MidiSettings:
-    """Tempo, meter, key, instrument and title of a request, for MIDI and score export."""
-    from tunesmith.io.midi import MidiSettings  # noqa: PLC0415 - keep import light
-
+def header_for(request: ComposeRequest) -> Header:
+    """The header a request asks for: meter, key (and pitch set), tempo and beat, title."""
     constraints = request.constraints
-    return MidiSettings(
-        tempo_qpm=float(request.tempo * constraints.beat_length),
-        numerator=constraints.numerator,
-        denominator=constraints.denominator,
-        program=constraints.program,
-        track_name=request.title or f"tunesmith {request.style}",
-        instrument_name=request.instrument,
-        key_sharps=constraints.key_sharps,
-        key_minor=constraints.key_minor,
-        beat_length=constraints.beat_length,
+    key = None
+    if constraints.key_mode is not None:  # the key signature the tune is written in
+        key = Key(constraints.tonic, constraints.key_mode)
+    return Header(
+        meter=f"{constraints.numerator}/{constraints.denominator}",
+        key=key,
+        tempo=request.tempo,
+        beat=constraints.beat_length,
+        title=clean_text(request.title or f"tunesmith {request.style}"),
+        notes=constraints.pitch_classes if request.notes is not None else None,
     )
+
+
+def score_for(request: ComposeRequest, tune: Tune, form: str = "A", part_bars: int = 0) -> Score:
+    """The one-part score of a composed melody (as played), parts the form plays twice in a
+    row (the AA and BB of AABB) written once between repeat marks.
+    """  # noqa: D205
+    constraints = request.constraints
+    size = part_bars or len(tune.bars)
+    sections = [tune.bars[i * size : (i + 1) * size] for i in range(len(form))]
+    bars: list[Bar] = []
+    repeats: list[Repeat] = []
+    position = 0
+    if len(tune.bars) != len(form) * size:
+        sections, form = [tune.bars], "A"
+    while position < len(form):
+        section = sections[position]
+        twice = position + 1 < len(form) and form[position + 1] == form[position]
+        if twice and sections[position + 1] == section and not section[-1].events[-1].tie:
+            repeats.append(Repeat(len(bars), len(bars) + len(section)))
+            position += 1
+        bars += section
+        position += 1
+    instrument = request.instrument if isinstance(request.instrument, str) else ""
+    part = Part(tuple(bars), name=clean_text(instrument), program=constraints.program)
+    return Score(header_for(request), (part,), repeats=tuple(repeats))

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from tunesmith.errors import NotationError, RequestError
-from tunesmith.score import DURATIONS, HIGHEST_MIDI, LOWEST_MIDI, Bar, Event, Pitch, Tune
+from tunesmith.notes import DURATIONS, HIGHEST_MIDI, LOWEST_MIDI, Bar, Event, Pitch, Tune
 
 __all__ = ["COLLECTIONS", "corpus_tune", "corpus_tunes", "load_sample", "tune_from_music21"]
 

@@ -9,6 +9,8 @@ The tree::
     │   └── ConstraintError                  constraints that no tune can satisfy
     ├── GrammarError (ValueError)           text that is not tunesmith notation (line, column)
     ├── NotationError (ValueError)          a tune that the notation cannot write
+    ├── ScoreError (ValueError)             a score whose parts, bars, chords or repeats disagree
+    ├── ReadError (ValueError)              a file that cannot be read as a score (path, reason)
     ├── BackendError (RuntimeError)         the language model could not be asked or did not answer
     ├── DependencyError (ImportError)       an optional dependency or model file is missing
     ├── CompositionError (RuntimeError)     every attempt failed (attempts, last output, usage)
@@ -33,8 +35,10 @@ __all__ = [
     "GrammarError",
     "NotationError",
     "NoteNameError",
+    "ReadError",
     "RequestError",
     "RequestTypeError",
+    "ScoreError",
     "SoundfontError",
     "TunesmithError",
 ]
@@ -84,6 +88,27 @@ class GrammarError(TunesmithError, ValueError):
 
 class NotationError(TunesmithError, ValueError):
     """A tune that tunesmith notation cannot express (e.g. a quintuplet duration)."""
+
+
+class ScoreError(TunesmithError, ValueError):
+    """A score that cannot be: parts with different bars, overlapping chords or repeats."""
+
+
+class ReadError(TunesmithError, ValueError):
+    """A file that cannot be read as a score: missing, empty, corrupt, too big, no notes.
+
+    Attributes
+    ----------
+    path:
+        The file, as given.
+    reason:
+        What is wrong with it and, where it helps, what to do.
+    """
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot read {self.path}: {reason}")
 
 
 class BackendError(TunesmithError, RuntimeError):

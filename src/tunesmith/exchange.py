@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tunesmith.backends.base import Backend, Completion, Prompt
-from tunesmith.composition import Attempt, Composition, Report
+from tunesmith.composition import Attempt, Composition, Report, score_for
 from tunesmith.errors import CompositionError, GrammarError
 from tunesmith.notation import extract
 from tunesmith.prompts import render_feedback, render_prompt
@@ -133,7 +133,9 @@ class Session:
             part_bars=self.writing.plan.part_bars,
             seed=request.seed,
         )
-        return Composition(request=request, tune=repaired, report=report)
+        plan = self.writing.plan
+        score = score_for(request, repaired, plan.form, plan.part_bars)
+        return Composition(request=request, score=score, report=report)
 
 
 @dataclass(frozen=True)

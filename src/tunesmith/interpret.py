@@ -21,9 +21,9 @@ cross-check. The rules, with examples, are in ``docs/words.md``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
@@ -106,6 +106,12 @@ class Interpretation(ComposeRequest):
         """Each phrase and what it set, what is not supported, each word not used."""
         assert self._explanation is not None, "made by interpret()"
         return self._explanation
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (see :meth:`ComposeRequest.model_copy`) that keeps the explanation."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy._explanation = self._explanation
+        return copy
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,10 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 
 from tunesmith.backends.base import Backend
 from tunesmith.compose import compose_async
-from tunesmith.composition import midi_settings
+from tunesmith.composition import score_for
 from tunesmith.errors import GrammarError, RequestError, TunesmithError
 from tunesmith.interpret import Interpretation, interpret
-from tunesmith.notation import format as format_tune
-from tunesmith.notation import parse
+from tunesmith.notation import parse_tune
 from tunesmith.phrases import languages, meanings
 from tunesmith.presets import gm_instruments, instrument_ranges, style_presets
 from tunesmith.request import ComposeRequest
@@ -104,32 +103,14 @@ class OutputFolder:
 
 
 def _writers(tune: Tune, request: ComposeRequest) -> dict[str, Callable[[Path], Path]]:
-    from tunesmith.io import audio, files, midi, score  # noqa: PLC0415
-
-    settings = midi_settings(request)
-
-    def sound(path: Path) -> Path:
-        samples = audio.render_audio(
-            midi.midi_bytes(tune, settings), soundfont=audio.find_soundfont()
-        )
-        return audio.write_audio(samples, path, 44100)
-
-    def text(data: Callable[[], str]) -> Callable[[Path], Path]:
-        return lambda path: files.write_atomically(path, data().encode("utf-8"))
-
+    score = score_for(request, tune)
     return {
-        ".mid": lambda path: midi.write_midi(tune, path, settings),
-        ".midi": lambda path: midi.write_midi(tune, path, settings),
-        ".wav": sound,
-        ".flac": sound,
-        ".ogg": sound,
-        ".musicxml": lambda path: files.write_atomically(
-            path, score.musicxml_bytes(tune, settings)
-        ),
-        ".xml": lambda path: files.write_atomically(path, score.musicxml_bytes(tune, settings)),
-        ".abc": text(lambda: score.abc_text(tune, settings)),
-        ".svg": text(lambda: score.svg_pages(tune, settings)[0]),
-        ".txt": text(lambda: format_tune(tune) + "\n"),
+        ".mid": score.save_midi,
+        ".midi": score.save_midi,
+        ".wav": score.save_audio,
+        ".flac": score.save_audio,
+        ".ogg": score.save_audio,
+        **dict.fromkeys((".musicxml", ".xml", ".abc", ".svg", ".txt"), score.save_score),
     }
 
 
@@ -142,7 +123,7 @@ def _tune(notation: str) -> Tune:
         raise RequestError(
             f"the tune is {len(notation):,} characters; the tools read at most {MAX_NOTATION:,}"
         )
-    return parse(notation)
+    return parse_tune(notation)
 
 
 def build_server(  # noqa: PLR0915 - the tools are closures over the server's settings

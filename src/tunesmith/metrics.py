@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from tunesmith.errors import NotationError, RequestError
+from tunesmith.errors import RequestError
 from tunesmith.score import Tune
 
 __all__ = ["TuneMetrics", "distance", "evaluate_file", "measure", "reference_metrics"]
@@ -128,41 +128,27 @@ def distance(metrics: TuneMetrics, reference: Sequence[TuneMetrics]) -> float:
 def reference_metrics(meter: str | None = None) -> list[TuneMetrics]:
     """Metrics of the corpus sample's tunes, of one meter if given (and at least 3 have it)."""
     from tunesmith.corpus import load_sample  # noqa: PLC0415
-    from tunesmith.notation import parse  # noqa: PLC0415
+    from tunesmith.notation import parse_tune  # noqa: PLC0415
 
     records = [r for r in load_sample() if "text" in r]
     same = [r for r in records if r.get("meter") == meter]
     chosen = same if meter is not None and len(same) >= 3 else records
-    return [measure(parse(r["text"])) for r in chosen]
+    return [measure(parse_tune(r["text"])) for r in chosen]
 
 
 def _read_tune(path: Path) -> tuple[Tune, str | None, int | None]:
-    """A tune, its meter and its tonic (0-11) from a MIDI file or a notation file.
+    """The melody as played, its meter and its tonic (0-11), from any file read_score reads.
 
-    MIDI files are read by music21, which also estimates the key (Krumhansl-Schmuckler).
+    A meter or key the file does not give is estimated by the reader; an estimated meter
+    counts as unknown (the tune is compared with the whole corpus sample).
     """
-    from tunesmith.corpus import tune_from_music21  # noqa: PLC0415
-    from tunesmith.notation import parse  # noqa: PLC0415
+    from tunesmith.io.read import read_score  # noqa: PLC0415
 
-    if not path.is_file():
-        raise RequestError(f"cannot read {path}: no such file")
-    if path.suffix.lower() in {".mid", ".midi"}:
-        from music21 import converter  # noqa: PLC0415
-
-        try:
-            score = converter.parse(str(path), format="midi")
-        except Exception as error:  # music21 raises many kinds for a broken file
-            raise RequestError(f"cannot read {path} as MIDI: {error}") from error
-        signature = next(iter(score.recurse().getElementsByClass("TimeSignature")), None)
-        tonic = score.analyze("key").tonic.pitchClass
-        try:
-            tune = tune_from_music21(score)
-        except NotationError as error:
-            raise RequestError(f"cannot evaluate {path}: {error}") from error
-        return tune, signature.ratioString if signature else None, tonic
-    from tunesmith.io.files import read_text  # noqa: PLC0415
-
-    return parse(read_text(path)), None, None
+    score = read_score(path)
+    header, source = score.header, score.source
+    guessed = source is not None and any(e.startswith("meter") for e in source.estimated)
+    tonic = header.key.tonic.semitone if header.key is not None else None
+    return score.expanded().melody.tune, None if guessed else header.meter, tonic
 
 
 def evaluate_file(path: str | Path) -> str:

@@ -86,9 +86,7 @@ def _bound_to_repeat(partial: tuple[Any, ...], others: Sequence[tuple[Any, ...]]
         return False
     *before, (last_pitches, _) = partial
     return any(
-        len(other) == len(partial)
-        and list(other[:-1]) == before
-        and other[-1][0] == last_pitches
+        len(other) == len(partial) and list(other[:-1]) == before and other[-1][0] == last_pitches
         for other in others
     )
 
@@ -250,8 +248,10 @@ def broken_rules(
     if rules.unique_bars:
         key = bar_key(bars[last])
         earlier = [bar_key(bar) for index, bar in enumerate(bars[:last]) if index not in copies]
-        if (key in forbidden or key in earlier) if complete else _bound_to_repeat(
-            key, [*earlier, *forbidden]
+        if (
+            (key in forbidden or key in earlier)
+            if complete
+            else _bound_to_repeat(key, [*earlier, *forbidden])
         ):
             broken.append("a repeated bar")
     if cell is not None and (problem := _same_beats(rules, bars[last], cell)):

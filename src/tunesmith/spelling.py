@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from tunesmith.errors import GrammarError, NotationError, NoteNameError
-from tunesmith.notation import format_event, parse
+from tunesmith.notation import format_event, parse_tune
 from tunesmith.rhythm import Cell, Meter
 from tunesmith.score import Bar, Event, Pitch, duration_code
 
@@ -338,8 +338,8 @@ class NotationSpelling:
         return ""
 
     def read(self, text: str) -> list[Bar]:
-        """:func:`tunesmith.notation.parse`."""
-        return list(parse(text).bars)
+        """:func:`tunesmith.notation.parse_tune`."""
+        return list(parse_tune(text).bars)
 
     def write(self, bar: Bar) -> str:
         """:func:`tunesmith.notation.format_event` for each event."""

@@ -1,25 +1,101 @@
-"""Sheet music: MusicXML (music21), ABC, and SVG engraved by verovio.
+"""Sheet music: MusicXML (through music21), SVG engraved by verovio, and the file dispatcher.
 
-MusicXML opens in MuseScore, Finale, Sibelius and Dorico; ABC is the folk musician's
-text format; SVG lets a user see the tune with no other software.
+MusicXML opens in MuseScore, Finale, Sibelius and Dorico: one staff per part with its clef
+(bass for low parts, percussion for drums), the key with its mode, the meter, the tempo with
+its beat, repeat bar lines and endings, and the harmony lane as chord symbols above the
+melody. Drums are written on a percussion staff at the positions of a common drum kit,
+from which :mod:`tunesmith.io.read` reads them back. ABC is :mod:`tunesmith.io.abc`.
 """
 
 from __future__ import annotations
 
 import functools
+import io
+import logging
+import os
+import re
+import zipfile
+from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from tunesmith.errors import DependencyError, ExportError
-from tunesmith.io.midi import MidiSettings, key_name
-from tunesmith.score import Event, Pitch, Tune
+from tunesmith.io.files import write_atomically
+from tunesmith.score import ChordSymbol, Drum, Event, Header, Part, Pitch, Score
 
-__all__ = ["abc_text", "musicxml_bytes", "svg_pages", "to_music21"]
+__all__ = [
+    "DRUM_DISPLAY",
+    "SCORE_SUFFIXES",
+    "drum_at",
+    "music21_figure",
+    "musicxml_bytes",
+    "mxl_bytes",
+    "svg_pages",
+    "to_music21",
+    "write_score",
+]
 
-ABC_UNIT = Fraction(1, 2)
-"""ABC's default note length L: an eighth note, in quarter notes."""
-_FLAT_KEY_ORDER = "BEADGCF"
-_SHARP_KEY_ORDER = "FCGDAEB"
+logger = logging.getLogger(__name__)
+
+_KIT = {
+    "acoustic-bass-drum": ("E4", "normal"),
+    "kick": ("F4", "normal"),
+    "rim": ("C5", "x"),
+    "snare": ("C5", "normal"),
+    "clap": ("C5", "slash"),
+    "electric-snare": ("C5", "diamond"),
+    "floor-tom": ("A4", "normal"),
+    "closed-hat": ("G5", "x"),
+    "high-floor-tom": ("G4", "normal"),
+    "pedal-hat": ("D4", "x"),
+    "low-tom": ("B4", "normal"),
+    "open-hat": ("G5", "circle-x"),
+    "mid-tom": ("D5", "normal"),
+    "hi-mid-tom": ("E5", "normal"),
+    "crash": ("A5", "x"),
+    "high-tom": ("F5", "normal"),
+    "ride": ("F5", "x"),
+    "ride-bell": ("F5", "diamond"),
+    "tambourine": ("E5", "x"),
+    "cowbell": ("E5", "triangle"),
+    "splash-cymbal": ("B5", "x"),
+    "chinese-cymbal": ("B5", "circle-x"),
+    "crash-cymbal-2": ("A5", "circle-x"),
+    "ride-cymbal-2": ("D5", "x"),
+}
+_SPARE_POSITIONS = tuple(f"{step}{octave}" for octave in (3, 4, 5, 6) for step in "CDEFGAB")
+_SPARE_HEADS = ("triangle", "square", "slash", "cross", "inverted triangle", "diamond", "normal")
+
+
+@functools.cache
+def _drum_display() -> dict[int, tuple[str, str]]:
+    from tunesmith.notes import drum_names  # noqa: PLC0415
+
+    names = drum_names()
+    table = {names[name]: place for name, place in _KIT.items()}
+    used = set(table.values())
+    free = iter((p, h) for h in _SPARE_HEADS for p in _SPARE_POSITIONS if (p, h) not in used)
+    for key in range(128):
+        table.setdefault(key, next(free))
+    return table
+
+
+DRUM_DISPLAY = _drum_display
+"""GM percussion key -> (staff position, notehead) on a drum staff; one place per drum."""
+
+
+def drum_at(position: str, notehead: str) -> Drum | None:
+    """The drum written at ``position`` with ``notehead`` on a tunesmith drum staff."""
+    for key, place in _drum_display().items():
+        if place == (position, notehead or "normal"):
+            return Drum.from_midi(key)
+    return None
+
+
+def music21_figure(figure: str) -> str:
+    """A chord symbol as music21 reads it: flats in the root and bass as ``-``."""
+    return re.sub(r"(^|/)([A-G])b", r"\1\2-", figure)
 
 
 def _music21_pitch_name(pitch: Pitch) -> str:
@@ -28,148 +104,169 @@ def _music21_pitch_name(pitch: Pitch) -> str:
     )
 
 
-def to_music21(tune: Tune, settings: MidiSettings) -> Any:
-    """The tune as a music21 Score: title, meter, key, tempo, instrument, ties."""
-    from music21 import (  # noqa: PLC0415 - music21 takes a second to import
-        chord,
-        instrument,
-        key,
-        metadata,
-        meter,
-        note,
-        stream,
-        tempo,
-    )
-    from music21 import tie as music21_tie  # noqa: PLC0415
+def _element(event: Event, m21: Any) -> Any:
+    length = event.duration
+    if event.drums:
+        hits = []
+        for drum in event.drums:
+            position, head = _drum_display()[drum.midi]
+            hit = m21.note.Unpitched(displayName=position, quarterLength=length)
+            hit.notehead = head
+            hits.append(hit)
+        return (
+            hits[0]
+            if len(hits) == 1
+            else m21.percussion.PercussionChord(hits, quarterLength=length)
+        )
+    if event.is_rest:
+        rest = m21.note.Rest(quarterLength=length)
+        rest.fullMeasure = False  # else a whole rest in 12/8 is read back as the whole bar
+        return rest
+    names = [_music21_pitch_name(p) for p in event.pitches]
+    if event.is_chord:
+        return m21.chord.Chord(names, quarterLength=length)
+    return m21.note.Note(names[0], quarterLength=length)
 
-    part: Any = stream.Part()
-    part.insert(0, instrument.instrumentFromMidiProgram(settings.program))
+
+@functools.cache
+def _music21() -> Any:
+    import music21  # noqa: PLC0415 - music21 takes a second to import
+    from music21 import percussion  # noqa: PLC0415, F401 - not loaded by `import music21`
+
+    return music21
+
+
+def _instrument(part: Part, m21: Any) -> Any:
+    if part.is_drum:
+        kit = m21.instrument.UnpitchedPercussion()
+        kit.midiChannel = 9
+        kit.midiProgram = part.program  # the drum kit: 0 standard, 32 jazz, 40 brushes...
+    else:
+        kit = m21.instrument.instrumentFromMidiProgram(part.program)
+        if "UnpitchedPercussion" in kit.classes:  # General MIDI's pitched percussion, 112-119
+            kit = m21.instrument.Instrument(kit.instrumentName)
+        kit.midiProgram = part.program
+    kit.partName = part.name
+    return kit
+
+
+def _opening(measure: Any, part: Part, header: Header, m21: Any, *, tempo: bool) -> None:
+    """Clef, meter, key (or none, written ``<mode>none</mode>``) and tempo of the first bar."""
+    names = {"percussion": "PercussionClef", "bass": "BassClef", "treble": "TrebleClef"}
+    measure.insert(0, getattr(m21.clef, names[part.clef])())
+    measure.insert(0, m21.meter.TimeSignature(header.meter))
+    if header.key is not None and not part.is_drum:
+        tonic = _music21_pitch_name(Pitch(header.key.tonic.step, header.key.tonic.alter, 4))
+        measure.insert(0, m21.key.Key(tonic[:-1], header.key.mode))
+    elif not part.is_drum:
+        measure.insert(0, m21.key.KeySignature(0))
+    if tempo:
+        mark = m21.tempo.MetronomeMark(number=header.tempo)
+        mark.referent = m21.duration.Duration(float(header.beat))
+        measure.insert(0, mark)
+
+
+def _chord_symbols(
+    measure: Any, chords: list[ChordSymbol], start: Fraction, end: Fraction, m21: Any
+) -> None:
+    """The chords that start in the bar, and "N.C." where one ends with none after it."""
+    for chord in chords:
+        if start <= chord.onset < end:
+            symbol = m21.harmony.ChordSymbol(music21_figure(chord.figure))
+            symbol.chordKindStr = re.sub(r"^[A-G][#b]?|/.*$", "", chord.figure)  # as written
+            measure.insert(float(chord.onset - start), symbol)
+        if start <= chord.end < end and not any(c.onset == chord.end for c in chords):
+            measure.insert(float(chord.end - start), m21.harmony.NoChord())
+
+
+def _part(part: Part, score: Score, m21: Any, *, first: bool) -> Any:
+    written: Any = m21.stream.Part()
+    written.partName = part.name
+    written.insert(0, _instrument(part, m21))
+    starts = {r.start for r in score.repeats}
+    ends = {r.end for r in score.repeats}
     tied_in = False
-    for number, bar in enumerate(tune.bars, 1):
-        measure: Any = stream.Measure(number=number)
+    onset = Fraction(0)
+    chords = list(score.harmony) if part is score.melody else []
+    for number, bar in enumerate(part.bars, 1):
+        measure: Any = m21.stream.Measure(number=number)
         if number == 1:
-            measure.insert(0, meter.TimeSignature(f"{settings.numerator}/{settings.denominator}"))
-            if settings.key_sharps is not None:
-                measure.insert(0, key.KeySignature(settings.key_sharps))
-            beats_per_minute = settings.tempo_qpm / float(settings.beat_length)
-            mark = tempo.MetronomeMark(number=round(beats_per_minute, 2))
-            mark.referent = float(settings.beat_length)
-            measure.insert(0, mark)
+            _opening(measure, part, score.header, m21, tempo=first)
+        if number - 1 in starts:
+            measure.leftBarline = m21.bar.Repeat(direction="start")
+        if number in ends:
+            measure.rightBarline = m21.bar.Repeat(direction="end")
         for event in bar.events:
-            element = _music21_element(event, note, chord)
+            element = _element(event, m21)
             if event.pitches and (event.tie or tied_in):
                 kind = "continue" if event.tie and tied_in else "start" if event.tie else "stop"
-                element.tie = music21_tie.Tie(kind)
+                element.tie = m21.tie.Tie(kind)
             tied_in = event.tie
             measure.append(element)
-        part.append(measure)
-    score = stream.Score([part])
-    score.metadata = metadata.Metadata()
-    score.metadata.title = settings.track_name
-    score.metadata.composer = "tunesmith"
-    return score
+        _chord_symbols(measure, chords, onset, onset + bar.duration, m21)
+        onset += bar.duration
+        written.append(measure)
+    measures = list(written.getElementsByClass("Measure"))
+    for repeat in score.repeats:
+        if repeat.ending:
+            first_time = measures[repeat.end - repeat.ending : repeat.end]
+            second_time = measures[repeat.end : repeat.end + repeat.ending]
+            for number, span in ((1, first_time), (2, second_time)):
+                if span:
+                    written.insert(0, m21.spanner.RepeatBracket(span, number=number))
+    return written
 
 
-def _music21_element(event: Event, note: Any, chord: Any) -> Any:
-    length = event.duration
-    if event.is_rest:
-        return note.Rest(quarterLength=length)
-    if event.is_chord:
-        return chord.Chord([_music21_pitch_name(p) for p in event.pitches], quarterLength=length)
-    return note.Note(_music21_pitch_name(event.pitches[0]), quarterLength=length)
+def to_music21(score: Score) -> Any:
+    """The score as a music21 ``Score``: one part per part, with everything in the header."""
+    m21 = _music21()
+    written = m21.stream.Score()
+    for number, part in enumerate(score.parts):
+        written.insert(0, _part(part, score, m21, first=number == 0))
+    written.metadata = m21.metadata.Metadata()
+    written.metadata.title = score.header.title  # "" rather than music21's "Music21 Fragment"
+    written.metadata.composer = "tunesmith"
+    return written
 
 
-def musicxml_bytes(tune: Tune, settings: MidiSettings) -> bytes:
-    """The tune as a MusicXML document."""
+def musicxml_bytes(score: Score) -> bytes:
+    """The score as a MusicXML document."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter  # noqa: PLC0415
+    from music21.stream import makeNotation as make_notation  # noqa: PLC0415, N813
 
+    written = to_music21(score)
+    for part in written.parts:
+        part.makeAccidentals(inPlace=True)
+        try:
+            part.makeBeams(inPlace=True)
+        except Exception:
+            logger.debug("music21 could not beam part %s", part.partName)
+        for measure in part.getElementsByClass("Measure"):
+            make_notation.makeTupletBrackets(measure, inPlace=True)
+    exporter = GeneralObjectExporter(written)
+    exporter.makeNotation = False  # music21's own would rewrite durations (rests after tuplets)
     try:
-        return bytes(GeneralObjectExporter(to_music21(tune, settings)).parse())
+        data = bytes(exporter.parse())
     except Exception as error:  # music21's exporter raises many kinds
-        raise ExportError(f"music21 could not write MusicXML: {error}") from None
+        raise ExportError(f"music21 could not write MusicXML: {error}") from error
+    if score.header.key is None:  # MusicXML's way to say "no key", which music21 cannot write
+        data = data.replace(b"<fifths>0</fifths>", b"<fifths>0</fifths>\n<mode>none</mode>")
+    return data
 
 
-def _key_accidentals(sharps: int | None) -> dict[str, int]:
-    if not sharps:
-        return {}
-    order = _SHARP_KEY_ORDER if sharps > 0 else _FLAT_KEY_ORDER
-    return dict.fromkeys(order[: abs(sharps)], 1 if sharps > 0 else -1)
-
-
-def _abc_key(settings: MidiSettings) -> str:
-    if settings.key_sharps is None:
-        return "none"
-    name = key_name(settings) or "C"
-    return name[:-1] + "m" if name.endswith("m") else name
-
-
-def _abc_length(length: Fraction) -> str:
-    ratio = length / ABC_UNIT
-    if ratio == 1:
-        return ""
-    if ratio.denominator == 1:
-        return str(ratio.numerator)
-    if ratio == Fraction(1, 2):
-        return "/"
-    if ratio.numerator == 1:
-        return f"/{ratio.denominator}"
-    return f"{ratio.numerator}/{ratio.denominator}"
-
-
-def _abc_pitch(pitch: Pitch, accidental: str) -> str:
-    if pitch.octave >= 5:
-        return accidental + pitch.step.lower() + "'" * (pitch.octave - 5)
-    return accidental + pitch.step + "," * (4 - pitch.octave)
-
-
-def abc_text(tune: Tune, settings: MidiSettings, *, number: int = 1) -> str:
-    """The tune in ABC notation, accidentals written relative to the key signature."""
-    signature = _key_accidentals(settings.key_sharps)
-    beats_per_minute = settings.tempo_qpm / float(settings.beat_length)
-    beat = settings.beat_length / 4
-    lines = [
-        f"X:{number}",
-        f"T:{settings.track_name}",
-        f"M:{settings.numerator}/{settings.denominator}",
-        "L:1/8",
-        f"Q:{beat.numerator}/{beat.denominator}={round(beats_per_minute)}",
-        f"K:{_abc_key(settings)}",
-    ]
-    bars = []
-    triplet_left = 0
-    for bar in tune.bars:
-        in_bar: dict[tuple[str, int], int] = {}  # accidentals in force in this bar
-        tokens = []
-        for event in bar.events:
-            length = event.duration
-            prefix = ""
-            if length.denominator % 3 == 0:  # triplets: (3 before every three notes
-                if triplet_left == 0:
-                    prefix, triplet_left = "(3", 3
-                triplet_left -= 1
-                length = length * Fraction(3, 2)
-            written = []
-            for pitch in event.pitches:
-                place = (pitch.step, pitch.octave)
-                current = in_bar.get(place, signature.get(pitch.step, 0))
-                accidental = ""
-                if pitch.alter != current:
-                    accidental = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}[pitch.alter]
-                    in_bar[place] = pitch.alter
-                written.append(_abc_pitch(pitch, accidental))
-            if event.is_rest:
-                head = "z"
-            elif event.is_chord:
-                head = "[" + "".join(written) + "]"
-            else:
-                head = written[0]
-            tokens.append(prefix + head + _abc_length(length) + ("-" if event.tie else ""))
-        bars.append(" ".join(tokens))
-    body = [
-        " | ".join(bars[i : i + 4]) + (" |]" if i + 4 >= len(bars) else " |")
-        for i in range(0, len(bars), 4)
-    ]
-    return "\n".join(lines + body) + "\n"
+def mxl_bytes(score: Score) -> bytes:
+    """The score as compressed MusicXML (``.mxl``): a zip with a container manifest."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.recordare.musicxml", zipfile.ZIP_STORED)
+        archive.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0" encoding="UTF-8"?>\n<container><rootfiles>'
+            '<rootfile full-path="score.musicxml" '
+            'media-type="application/vnd.recordare.musicxml+xml"/></rootfiles></container>\n',
+        )
+        archive.writestr("score.musicxml", musicxml_bytes(score))
+    return buffer.getvalue()
 
 
 @functools.cache
@@ -185,9 +282,39 @@ def _verovio_toolkit() -> Any:
     return toolkit
 
 
-def svg_pages(tune: Tune, settings: MidiSettings) -> list[str]:
-    """The tune engraved by verovio from its MusicXML: one SVG document per page."""
+def svg_pages(score: Score) -> list[str]:
+    """The score engraved by verovio from its MusicXML, every staff: one SVG per page."""
     toolkit = _verovio_toolkit()
-    if not toolkit.loadData(musicxml_bytes(tune, settings).decode("utf-8")):
+    if not toolkit.loadData(musicxml_bytes(score).decode("utf-8")):
         raise ExportError("verovio could not read the MusicXML tunesmith wrote")
     return [str(toolkit.renderToSVG(page)) for page in range(1, toolkit.getPageCount() + 1)]
+
+
+def _writers(score: Score) -> dict[str, Callable[[], bytes]]:
+    from tunesmith.io.abc import abc_text  # noqa: PLC0415
+    from tunesmith.notation import format as format_score  # noqa: PLC0415
+
+    return {
+        ".musicxml": lambda: musicxml_bytes(score),
+        ".xml": lambda: musicxml_bytes(score),
+        ".mxl": lambda: mxl_bytes(score),
+        ".abc": lambda: abc_text(score).encode("utf-8"),
+        ".svg": lambda: svg_pages(score)[0].encode("utf-8"),
+        ".txt": lambda: (format_score(score) + "\n").encode("utf-8"),
+    }
+
+
+SCORE_SUFFIXES = (".musicxml", ".xml", ".mxl", ".abc", ".svg", ".txt")
+"""The suffixes :func:`write_score` writes."""
+
+
+def write_score(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write sheet music or tunesmith notation, atomically; the suffix picks the format."""
+    target = Path(path)
+    writers = _writers(score)
+    if target.suffix.lower() not in writers:
+        raise ExportError(
+            f"cannot write {target}: sheet music files end in {', '.join(SCORE_SUFFIXES)} "
+            f"(received {target.suffix or 'no suffix'!r})"
+        )
+    return write_atomically(target, writers[target.suffix.lower()]())

@@ -1,0 +1,281 @@
+"""ABC notation, the folk musician's text format: written from a score, voices read back.
+
+Written for people as much as programs: notes are beamed in beats (``AcF FAG`` in 6/8,
+``ABcd efge`` in a reel), accidentals follow the key signature, ``K:`` names the mode
+(``K:Edor``), chord symbols stand above the melody (``"Am"``), repeats are ``|:`` ``:|``
+with ``|1`` ``:|2`` endings. Each part is a voice (``V:``) with its name, clef and
+``%%MIDI program``; a drum voice plays on ``%%MIDI channel 10`` with each drum at the pitch
+of its General MIDI key, as abc2midi plays it.
+
+music21 reads the notes of each voice but not these directives, so :func:`voices` reads
+them for :mod:`tunesmith.io.read`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from tunesmith.errors import NotationError, TunesmithError
+from tunesmith.events import bar_line_kinds
+from tunesmith.header import Header, Key
+from tunesmith.notes import Bar, Event, Pitch, PitchClass
+from tunesmith.score import Part, Score, split_duration
+
+__all__ = ["ABC_UNIT", "Facts", "Voice", "abc_key", "abc_text", "voices"]
+
+ABC_UNIT = Fraction(1, 2)
+"""The default note length ``L:1/8``, in quarter notes."""
+_MODES = {"major": "", "minor": "m", "dorian": "dor", "phrygian": "phr", "lydian": "lyd"} | {
+    "mixolydian": "mix",
+    "locrian": "loc",
+}
+_ACCIDENTALS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+_BAR_LINES = {"": "", "|": "|", "|:": "|:", ":|": ":|", ":|:": "::", "|1": "|1", ":|2": ":|2"}
+
+
+def _length(length: Fraction) -> str:
+    ratio = length / ABC_UNIT
+    if ratio == 1:
+        return ""
+    if ratio.denominator == 1:
+        return str(ratio.numerator)
+    if ratio == Fraction(1, 2):
+        return "/"
+    if ratio.numerator == 1:
+        return f"/{ratio.denominator}"
+    return f"{ratio.numerator}/{ratio.denominator}"
+
+
+def _pitch(pitch: Pitch, accidental: str) -> str:
+    if pitch.octave >= 5:
+        return accidental + pitch.step.lower() + "'" * (pitch.octave - 5)
+    return accidental + pitch.step + "," * (4 - pitch.octave)
+
+
+def _key_field(header: Header) -> str:
+    if header.key is None:
+        return "none"
+    return f"{header.key.tonic}{_MODES[header.key.mode]}"
+
+
+def _signature(header: Header) -> dict[str, int]:
+    """The key signature's alteration of each step, from music21's ``KeySignature``."""
+    if header.key is None:
+        return {}
+    from music21 import key  # noqa: PLC0415 - music21 is slow to import
+
+    altered = key.KeySignature(header.key.sharps).alteredPitches
+    return {p.step: int(p.alter) for p in altered}
+
+
+def _beam_unit(header: Header) -> Fraction:
+    """Eighths are beamed in beats, and in half bars of 4/4 (reels: ``ABcd efge``)."""
+    return Fraction(2) if header.meter == "4/4" else header.beat
+
+
+def _split_at(part: Part, times: set[Fraction]) -> Part:
+    """The part with every event that sounds across one of ``times`` split there, tied.
+
+    An event no notation durations can split there is left whole (its chord symbol is then
+    written at its start).
+    """
+    bars, onset = [], Fraction(0)
+    for bar in part.bars:
+        events: list[Event] = []
+        for event in bar.events:
+            cuts = sorted(t - onset for t in times if onset < t < onset + event.duration)
+            pieces = [
+                b - a for a, b in zip([Fraction(0), *cuts], [*cuts, event.duration], strict=True)
+            ]
+            try:
+                lengths = [length for piece in pieces for length in split_duration(piece)]
+            except NotationError:  # no notes reach the chord: it stands at the note's start
+                lengths = [event.duration]
+            for number, length in enumerate(lengths, 1):
+                tie = event.tie if number == len(lengths) else bool(event.pitches)
+                events.append(replace(event, duration=length, tie=tie))
+            onset += event.duration
+        bars.append(Bar(tuple(events)))
+    return replace(part, bars=tuple(bars))
+
+
+def _chord_marks(score: Score) -> dict[Fraction, str]:
+    marks = {chord.onset: chord.figure for chord in score.harmony}
+    for chord in score.harmony:
+        if chord.end not in marks and chord.end < score.duration:
+            marks[chord.end] = "N.C."
+    return marks
+
+
+def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
+    signature = _signature(score.header)  # the key applies to a drum voice too
+    # music21 reads K:Floc as F major: in locrian every note says its accidental
+    explicit = score.header.key is not None and score.header.key.mode == "locrian"
+    marks = _chord_marks(score) if part is score.melody else {}
+    unit = _beam_unit(score.header)
+    bars: list[str] = []
+    onset = Fraction(0)
+    triplets = 0
+    for bar in _split_at(part, set(marks)).bars:
+        in_bar: dict[tuple[str, int], int] = {}  # accidentals in force in this bar
+        text, beamable, offset = "", False, Fraction(0)
+        for index, event in enumerate(bar.events):
+            length = event.duration
+            short = not event.is_rest and length < 1
+            if text and not (short and beamable and offset % unit):
+                text += " "
+            if length.denominator % 3 == 0:
+                if triplets == 0:
+                    run = 0
+                    for following in bar.events[index:]:
+                        if following.duration.denominator % 3:
+                            break
+                        run += 1
+                    text += "(3" if run == 3 else f"(3:2:{run}"
+                    triplets = run
+                triplets -= 1
+                length *= Fraction(3, 2)
+            here = [t for t in marks if onset + offset <= t < onset + offset + event.duration]
+            if here:  # the chord that starts here, or the last one to change within the note
+                text += f'"{marks[max(here)]}"'
+            written = []
+            pitches = event.pitches or tuple(Pitch.from_midi(d.midi) for d in event.drums)
+            for pitch in pitches:
+                place = (pitch.step, pitch.octave)
+                current = in_bar.get(place, signature.get(pitch.step, 0))
+                accidental = ""
+                # written where the bar's accidentals (ABC) or the key alone (music21) differ
+                written_as = signature.get(pitch.step, 0)
+                if explicit or pitch.alter != current or pitch.alter != written_as:
+                    accidental = _ACCIDENTALS[pitch.alter]
+                    in_bar[place] = pitch.alter
+                written.append(_pitch(pitch, accidental))
+            head = (
+                "z" if not written else written[0] if len(written) == 1 else f"[{''.join(written)}]"
+            )
+            text += head + _length(length) + ("-" if event.tie else "")
+            beamable, offset = short, offset + event.duration
+        bars.append(text)
+        onset += bar.duration
+    lines = []
+    for start in range(0, len(bars), 4):
+        words = [kinds[0]] if start == 0 and kinds[0] else []
+        for index in range(start, min(start + 4, len(bars))):
+            last = index == len(bars) - 1 and kinds[index + 1] == "|"
+            words += [bars[index], "|]" if last else kinds[index + 1]]
+        lines.append(" ".join(words))
+    return lines
+
+
+def abc_text(score: Score, *, number: int = 1) -> str:
+    """The score in ABC notation: one voice per part, repeats, endings and chord symbols."""
+    header = score.header
+    beat = header.beat / 4
+    lines = [f"X:{number}"]
+    lines += [f"T:{header.title.replace('%', chr(92) + '%')}"] if header.title else []
+    lines += [
+        f"M:{header.meter}",
+        "L:1/8",
+        f"Q:{beat.numerator}/{beat.denominator}={header.tempo:g}",
+        f"K:{_key_field(header)}",
+    ]
+    kinds = [_BAR_LINES[kind] for kind in bar_line_kinds(score.bar_count, score.repeats)]
+    named = len(score.parts) > 1 or score.parts[0].name or score.parts[0].program
+    for index, part in enumerate(score.parts, 1):
+        if named:
+            name = part.name.replace('"', "'")
+            clef = part.clef.replace("percussion", "perc")
+            lines.append(f'V:{index} name="{name}" clef={clef}')
+            if part.is_drum:
+                lines.append("%%MIDI channel 10")
+            lines.append(f"%%MIDI program {part.program}")
+        lines += _voice_body(part, score, kinds)
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What an ABC file says about one voice besides its notes."""
+
+    name: str = ""
+    program: int = 0
+    drums: bool = False
+
+
+_VOICE_RE = re.compile(r"^\s*(?:\[?V:\s*)(\S+)(.*?)\]?\s*$")
+_NAME_RE = re.compile(r'(?:name|nm)\s*=\s*"([^"]*)"|(?:name|nm)\s*=\s*(\S+)')
+_MIDI_RE = re.compile(r"^\s*%%MIDI\s+(program|channel)\s+(?:\d+\s+)?(\d+)")
+
+
+_ABC_MODES = {"": "major", "maj": "major", "ion": "major", "m": "minor", "min": "minor"} | {
+    "aeo": "minor",
+    "dor": "dorian",
+    "phr": "phrygian",
+    "lyd": "lydian",
+    "mix": "mixolydian",
+    "loc": "locrian",
+}
+
+
+def abc_key(field: str) -> Key | None:
+    """The key a ``K:`` field names (``Edor``, ``F#m``, ``A mixolydian``), or None."""
+    match = re.match(r"^\s*([A-G][#b]?)\s*([A-Za-z]{0,3})", field)
+    mode = _ABC_MODES.get(match.group(2).lower()) if match else None
+    if match is None or mode is None:
+        return None
+    try:
+        return Key(PitchClass.parse(match.group(1)), mode)
+    except TunesmithError:
+        return None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a file says that music21 does not read (or reads otherwise)."""
+
+    voices: tuple[Voice, ...] = ()
+    key: str | None = None
+    """The key as written: ABC's ``K:`` field, or ``"none"`` for no key signature."""
+    title: str | None = None
+
+
+def _unescaped(text: str) -> str:
+    """An ABC text field up to its comment, an escaped percent sign read as ``%``."""
+    return re.split(r"(?<!\\)%", text)[0].replace("\\%", "%").strip()
+
+
+def voices(text: str) -> Facts:
+    """Each voice's name, program and drum flag, in order of appearance, the key field
+    (``K:``) and the title (``T:``) of the first tune of an ABC file.
+    """  # noqa: D205
+    found: dict[str, Voice] = {}
+    current = ""
+    key: str | None = None
+    title: str | None = None
+    tunes = 0
+    for line in text.splitlines():
+        if line.startswith("X:"):
+            tunes += 1
+            if tunes > 1:
+                break
+        if line.startswith("K:") and key is None:
+            key = _unescaped(line[2:])
+        if line.startswith("T:") and title is None:
+            title = _unescaped(line[2:])
+        if (match := _VOICE_RE.match(line)) and line.lstrip().startswith(("V:", "[V:")):
+            current = match.group(1)
+            named = _NAME_RE.search(match.group(2))
+            voice = found.get(current, Voice())
+            if named:
+                voice = replace(voice, name=named.group(1) or named.group(2) or "")
+            found[current] = voice
+        elif match := _MIDI_RE.match(line):
+            voice = found.get(current, Voice())
+            if match.group(1) == "program":
+                voice = replace(voice, program=min(int(match.group(2)), 127))
+            elif int(match.group(2)) == 10:
+                voice = replace(voice, drums=True)
+            found[current] = voice
+    return Facts(tuple(found.values()), key, title)

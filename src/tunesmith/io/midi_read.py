@@ -1,0 +1,209 @@
+"""A Standard MIDI File read into a :class:`Score`: tracks and channels become parts.
+
+Channel 10 is drums. Tempo, time signatures (bars of other lengths, such as a pickup,
+included) and the key signature make the header; the metronome click gives the beat.
+Times a program wrote on the notation's grid are kept exactly; a performance is quantised
+part by part, and ``score.source`` counts what moved. What the file does not say (key,
+meter, tempo) is estimated and named in ``score.source.estimated``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from tunesmith.errors import ExportError, ReadError
+from tunesmith.header import Header, Key, clean_text
+from tunesmith.io.midi import DRUM_CHANNEL, open_midi
+from tunesmith.io.timeline import (
+    Timed,
+    analysed_key,
+    choose_grid,
+    exact,
+    key_ending_on,
+    quantise,
+    roles,
+    to_bars,
+)
+from tunesmith.score import Drum, Part, Pitch, PitchClass, Score, Source
+
+__all__ = ["open_midi_file", "read_midi"]
+
+PartKey = tuple[int, int]
+"""(track, channel): one part."""
+
+
+def open_midi_file(data: bytes, path: Path) -> Any:
+    """The file parsed by mido; a :class:`ReadError` for anything else."""
+    if data[:4] != b"MThd":
+        looks = "text" if data[:64].isascii() else "another kind of file"
+        raise ReadError(
+            path, f"not a MIDI file: it does not start with 'MThd' (it looks like {looks})"
+        )
+    try:
+        midi = open_midi(data)
+    except ExportError as error:
+        reason = error.__cause__ or error
+        raise ReadError(path, f"corrupt or truncated MIDI file ({reason})") from error
+    if midi.type == 2 or midi.ticks_per_beat <= 0:
+        raise ReadError(path, "type-2 and SMPTE-timed MIDI files are not supported; save as type 1")
+    return midi
+
+
+@dataclass
+class _Contents:
+    """What one pass over a MIDI file finds; times in quarter notes."""
+
+    tempos: list[tuple[Fraction, int]] = field(default_factory=list)
+    meters: list[tuple[Fraction, int, int, int]] = field(default_factory=list)
+    keys: list[tuple[Fraction, str]] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)
+    programs: dict[PartKey, int] = field(default_factory=dict)
+    notes: dict[PartKey, list[tuple[Fraction, Fraction, int]]] = field(default_factory=dict)
+    end: Fraction = Fraction(0)
+
+    def take(self, index: int, message: Any, now: Fraction) -> None:
+        if message.type == "set_tempo":
+            self.tempos.append((now, message.tempo))
+        elif message.type == "time_signature":
+            signature = (message.numerator, message.denominator, message.clocks_per_click)
+            self.meters.append((now, *signature))
+        elif message.type == "key_signature":
+            self.keys.append((now, message.key))
+        elif message.type == "track_name":
+            self.names.setdefault(index, clean_text(message.name))
+        elif message.type == "program_change":
+            self.programs.setdefault((index, message.channel), message.program)
+
+
+def _contents(midi: Any) -> _Contents:
+    found = _Contents()
+    per_quarter = Fraction(midi.ticks_per_beat)
+    for index, track in enumerate(midi.tracks):
+        ticks = 0
+        held: dict[tuple[int, int], list[Fraction]] = {}  # (channel, key) -> starts, oldest first
+        for message in track:
+            ticks += message.time
+            now = ticks / per_quarter
+            found.take(index, message, now)
+            if message.type not in {"note_on", "note_off"}:
+                continue
+            starts = held.setdefault((message.channel, message.note), [])
+            if message.type == "note_on" and message.velocity > 0:
+                starts.append(now)
+            elif starts:
+                notes = found.notes.setdefault((index, message.channel), [])
+                notes.append((starts.pop(0), now, message.note))
+        for (channel, key), starts in held.items():  # left sounding: ends with its track
+            notes = found.notes.setdefault((index, channel), [])
+            notes += [(start, ticks / per_quarter, key) for start in starts]
+        found.end = max(found.end, ticks / per_quarter)
+    return found
+
+
+def _bars(found: _Contents, estimated: list[str]) -> tuple[list[Fraction], str, Fraction]:
+    """Bar starts (and the end), the meter that holds the most music, and its beat."""
+    meters = sorted(found.meters)
+    if not meters:
+        meters = [(Fraction(0), 4, 4, 24)]
+        estimated.append("meter 4/4 (the file has no time signature)")
+    starts: list[Fraction] = [Fraction(0)]
+    counts: dict[tuple[int, int, int], Fraction] = {}  # meter -> quarter notes in it
+    while starts[-1] < found.end or len(starts) == 1:
+        now = starts[-1]
+        _, numerator, denominator, clocks = ([m for m in meters if m[0] <= now] or meters)[-1]
+        step = Fraction(4 * numerator, denominator)
+        changes = [m[0] for m in meters if now < m[0] < now + step]  # a bar cut short
+        starts.append(changes[0] if changes else now + step)
+        meter_of_bar = (numerator, denominator, clocks)
+        counts[meter_of_bar] = counts.get(meter_of_bar, Fraction(0)) + starts[-1] - now
+    numerator, denominator, clocks = max(counts, key=lambda m: counts[m])  # the most music
+    meter = f"{numerator}/{denominator}"
+    beat = Header(meter).beat
+    if clocks not in {24, 24 * beat}:  # 24 is what programs that ignore the beat write
+        beat = Fraction(clocks, 24)
+    return starts, meter, beat
+
+
+def _key(found: _Contents, timed: dict[PartKey, list[Timed]], estimated: list[str]) -> Key | None:
+    pitched = sorted(
+        (n.end, n.onset, n.sound.midi) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
+    )  # the last is the highest of the notes that end last: the melody's final note
+    final = pitched[-1][2] if pitched else None
+    if not found.keys:
+        key = analysed_key([(k, end - onset) for end, onset, k in pitched])
+        if key is not None:
+            estimated.append(f"key {key} (music21's key analysis; the file has no key signature)")
+        return key
+    name = sorted(found.keys)[0][1]
+    written = Key(PitchClass.parse(name.rstrip("m")), "minor" if name.endswith("m") else "major")
+    key = key_ending_on(written, final)
+    if key != written:
+        estimated.append(f"mode: {key} (the signature of {written}, ending on {key.tonic})")
+    return key
+
+
+def _timed(
+    found: _Contents, starts: list[Fraction]
+) -> tuple[dict[PartKey, list[Timed]], int, Fraction]:
+    """Each part's notes, quantised where a performance needs it; what moved and how far."""
+    timed, moved, largest = {}, 0, Fraction(0)
+    for part, notes in sorted(found.notes.items()):
+        drums = part[1] == DRUM_CHANNEL
+        sound = Drum.from_midi if drums else Pitch.from_midi
+        timed[part] = [Timed(onset, end, sound(key)) for onset, end, key in notes]
+        times = [t for n in timed[part] for t in ((n.onset,) if drums else (n.onset, n.end))]
+        if not exact(times, starts):  # a performance, not a file a program wrote
+            timed[part], count, shift = quantise(timed[part], choose_grid(times))
+            moved, largest = moved + count, max(largest, shift)
+    return timed, moved, largest
+
+
+def _spelled(notes: list[Timed], key: Key | None) -> list[Timed]:
+    """Pitches spelled in the key (MIDI has only key numbers): F# in D major, Gb in Db."""
+    if key is None:
+        return notes
+    return [
+        Timed(n.onset, n.end, key.spell(n.sound.midi)) if isinstance(n.sound, Pitch) else n
+        for n in notes
+    ]
+
+
+def read_midi(data: bytes, path: Path) -> Score:
+    """The MIDI file's bytes as a score; ``path`` names it in errors and ``score.source``."""
+    midi = open_midi_file(data, path)
+    found = _contents(midi)
+    if not found.notes:
+        raise ReadError(path, "the file has no notes")
+    for part in found.programs:  # a part that rests throughout is still a part
+        found.notes.setdefault(part, [])
+    estimated: list[str] = []
+    remarks = ["the tempo changes; kept the first"] if len({t for _, t in found.tempos}) > 1 else []
+    starts, meter, beat = _bars(found, estimated)
+    timed, moved, largest = _timed(found, starts)
+    key = _key(found, timed, estimated)
+    bars = [
+        to_bars(_spelled(notes, key), starts, drums=part[1] == DRUM_CHANNEL)
+        for part, notes in timed.items()
+    ]
+    assigned = roles([(b, part[1] == DRUM_CHANNEL) for b, part in zip(bars, timed, strict=True)])
+    channels = Counter(track for track, _ in timed)
+    parts = []
+    for (track, channel), part_bars, role in zip(timed, bars, assigned, strict=True):
+        name = found.names.get(track, "")
+        if channels[track] > 1:
+            name = f"{name} (channel {channel + 1})".strip()
+        same_channel = (p for (_, c), p in found.programs.items() if c == channel)
+        program = found.programs.get((track, channel), next(same_channel, 0))
+        parts.append(Part(part_bars, name=name, role=role, program=program))
+    conductor = midi.type == 0 or not any(track == 0 for track, _ in timed)
+    title = found.names.get(0, "") if conductor else ""
+    qpm = 60e6 / found.tempos[0][1] if found.tempos else 120.0
+    if not found.tempos:
+        estimated.append("tempo 120 quarter notes a minute (the file has none)")
+    header = Header(meter, key, round(qpm / float(beat), 2), beat, title)
+    source = Source(str(path), "midi", tuple(estimated), moved, largest, tuple(remarks))
+    return Score(header, tuple(parts), source=source)
