@@ -49,12 +49,15 @@ def test_the_package_exports_exactly_the_public_api() -> None:
         "compose",
         "compose_async",
         "compose_many",
+        "continue_score",
         "format",
+        "infill",
         "interpret",
         "parse",
         "read_score",
         "repair",
         "validate",
+        "vary",
     }
 
 

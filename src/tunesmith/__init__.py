@@ -12,6 +12,7 @@ import typing
 from tunesmith.backends import Backend, LocalBackend
 from tunesmith.compose import compose, compose_async, compose_many
 from tunesmith.composition import Composition, Report
+from tunesmith.continuation import continue_score, infill, vary
 from tunesmith.errors import (
     BackendError,
     CompositionError,
@@ -88,12 +89,15 @@ __all__ = [
     "compose",
     "compose_async",
     "compose_many",
+    "continue_score",
     "format",
+    "infill",
     "interpret",
     "parse",
     "read_score",
     "repair",
     "validate",
+    "vary",
 ]
 
 

@@ -8,6 +8,9 @@ r"""The ``tunesmith`` command.
     tunesmith interpret "a jig in 6/8 on the notes D E F# A B"
     tunesmith mcp --out tunes/
     tunesmith show tune.txt -o tune.mid --svg tune.svg
+    tunesmith continue first_half.mid --bars 8 -o longer.mid
+    tunesmith infill tune.musicxml --bars 5-8 -o fixed.musicxml
+    tunesmith vary tune.mid --bars 9-16 --keep rhythm -o varied.mid
     tunesmith render any.musicxml --audio any.wav
     tunesmith evaluate any.abc
     tunesmith batch requests.jsonl --out tunes/ --backend openai --concurrency 8
@@ -115,7 +118,35 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("tune", type=Path, help="MIDI, MusicXML, ABC or notation file")
     commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
     _add_words_commands(commands)
+    _add_rework_commands(commands)
     return parser
+
+
+def _add_rework_commands(commands: Any) -> None:
+    jobs = {
+        "continue": "continue a MIDI, MusicXML or ABC file by new bars, its own bars locked",
+        "infill": "write bars of a file again (e.g. --bars 5-8), every other bar locked",
+        "vary": "vary bars of a file, keeping their rhythm or contour; the others locked",
+    }
+    for name, what in jobs.items():
+        job = commands.add_parser(name, help=what)
+        job.add_argument("file", type=Path, help="MIDI, MusicXML, ABC or notation file")
+        if name == "continue":
+            job.add_argument("--bars", type=int, default=8, help="new bars (default 8)")
+        else:
+            job.add_argument("--bars", required=name == "infill", help="bars to write: 5-8")
+        if name == "vary":
+            job.add_argument("--keep", choices=["rhythm", "contour", "none"], default="rhythm")
+            job.add_argument("--amount", type=float, default=1.0, help="share of bars (0-1]")
+        job.add_argument("--part", help="the part's name or index (default: the melody)")
+        group = job.add_argument_group("what the file does not say, or you want otherwise")
+        for option in ("notes", "key", "mode", "low", "high"):
+            group.add_argument(f"--{option}", help=f"{option} (default: from the file)")
+        job.add_argument("--seed", type=int, help="random seed for repeatable output")
+        job.add_argument("--report", action="store_true", help="print the full report")
+        _add_request_options(job, pitches=False)
+        _add_backend_options(job)
+        _add_outputs(job)
 
 
 def _add_words_commands(commands: Any) -> None:
@@ -371,6 +402,36 @@ def _soundfonts(_: argparse.Namespace) -> None:
         print(f"{path}  ({origin})")
 
 
+_SCORE_SUFFIXES = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml"}
+_SCORE_SUFFIXES |= {".abc": "abc", ".txt": "text", ".svg": "svg", ".wav": "audio"}
+
+
+def _rework(args: argparse.Namespace) -> None:
+    """continue, infill, vary: ``-o`` writes the format its suffix names."""
+    from tunesmith import continuation  # noqa: PLC0415
+
+    if args.output is not None and (kind := _SCORE_SUFFIXES.get(args.output.suffix.lower())):
+        setattr(args, kind, args.output)
+        args.output = None
+    _check_outputs(args)
+    names = ("notes", "key", "mode", "low", "high", "meter", "tempo", "instrument")
+    options = _request_options(args, (*names, "style", "title", "seed"))
+    options["part"] = int(args.part) if args.part and args.part.isdigit() else args.part
+    options["backend"] = _backend(args)
+    if args.command == "continue":
+        result = continuation.continue_score(args.file, args.bars, **options)
+    elif args.command == "infill":
+        result = continuation.infill(args.file, args.bars, **options)
+    else:
+        keep = None if args.keep == "none" else args.keep
+        result = continuation.vary(args.file, args.bars, keep=keep, amount=args.amount, **options)
+    print(result.text)
+    report = result.report
+    shown = report if args.report else f"{report.overview}\n{report.summary}"  # type: ignore[attr-defined]
+    print(shown, file=sys.stderr)
+    _write_outputs(result.score, args, seed=result.request.seed or 0)
+
+
 COMMANDS = {
     "compose": _compose,
     "show": _show,
@@ -380,6 +441,9 @@ COMMANDS = {
     "batch": _batch,
     "interpret": _interpret,
     "mcp": _mcp,
+    "continue": _rework,
+    "infill": _rework,
+    "vary": _rework,
 }
 
 

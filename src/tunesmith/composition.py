@@ -20,7 +20,15 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Attempt", "Candidate", "Composition", "Report", "header_for", "score_for"]
+__all__ = [
+    "Attempt",
+    "Candidate",
+    "Composition",
+    "Report",
+    "ReworkReport",
+    "header_for",
+    "score_for",
+]
 
 
 class Attempt(BaseModel):
@@ -262,3 +270,49 @@ def score_for(request: ComposeRequest, tune: Tune, form: str = "A", part_bars: i
     instrument = request.instrument if isinstance(request.instrument, str) else ""
     part = Part(tuple(bars), name=clean_text(instrument), program=constraints.program)
     return Score(header_for(request), (part,), repeats=tuple(repeats))
+
+
+class ReworkReport(Report):
+    """The :class:`~tunesmith.Report`, and what was inferred, locked and written."""
+
+    operation: str
+    """``"continue"``, ``"infill"`` or ``"vary"``."""
+    source: str
+    part: str
+    context: tuple[str, ...]
+    """What came from the file or was estimated, and what the user gave."""
+    locked: tuple[int, ...]
+    """The user's bars (1-based) that come back as they are."""
+    written: tuple[int, ...]
+    """The bars (1-based) the model wrote."""
+    keep: str | None = None
+    user_violations: tuple[Violation, ...] = ()
+    """Where the user's own bars break a constraint the user gave: left as written."""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def overview(self) -> str:
+        """What was inferred, locked and written, and what the user's bars break."""
+        lines = [
+            f"{self.operation} {self.source}, part {self.part!r}: bars {_spans(self.written)} "
+            f"written{f' (keeping their {self.keep})' if self.keep else ''}, bars "
+            f"{_spans(self.locked) or 'none'} locked as the user wrote them",
+            *(f"context: {line}" for line in self.context),
+            *(f"your bars: {v} (left as written)" for v in self.user_violations),
+            *self.notes,
+        ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return f"{self.overview}\n{super().__str__()}"
+
+
+def _spans(numbers: tuple[int, ...]) -> str:
+    """``1-8, 13-16``."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)

@@ -43,6 +43,9 @@ class BarSpec:
     """Text before the bar, e.g. ABC's ``|:``."""
     separator: str = "|"
     """Text after the bar."""
+    contour: tuple[tuple[Fraction, int], ...] = ()
+    """(offset, direction): the note starting at that offset moves up (1), down (-1) or
+    repeats (0) from the note before it, as a variation that keeps a bar's shape does."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class _Builder:
         self.start = start
         self.options = [_options(spec) for spec in specs]
         self.final_offset = [_final_offset(spec) for spec in specs]
+        self.contours = [dict(spec.contour) for spec in specs]
         self.rules: dict[str, str] = {}
         self.order: dict[str, tuple[object, ...]] = {}
         """Each rule's place when written out: by bar, then offset in the bar."""
@@ -148,6 +152,9 @@ class _Builder:
                 for pitch in self.near(spec, previous)
                 if not (ending and spec.final is not None and pitch.midi not in spec.final)
             ]
+            direction = self.contours[bar].get(offset)
+            if direction is not None and previous is not None:
+                choices = [p for p in choices if p and _sign(p.midi - previous) == direction]
         for pitch in choices:
             sounding = previous if pitch is None else pitch.midi
             texts = self.spelling.cell_texts(cell, [pitch or spec.pitches[0]] * len(cell.durations))
@@ -186,6 +193,10 @@ def _final_offset(spec: BarSpec) -> Fraction:
                 break
             end -= slot.length
     return end
+
+
+def _sign(step: int) -> int:
+    return (step > 0) - (step < 0)
 
 
 def _units(offset: Fraction) -> str:

@@ -175,6 +175,11 @@ class LocalBackend:
         return self._model_path.stem if self._model_path else MODEL_NAME
 
     @property
+    def n_ctx(self) -> int:
+        """Context length in tokens, shared by the candidates decoded side by side."""
+        return self._n_ctx
+
+    @property
     def supports_grammar(self) -> bool:
         """Always: the decoding loop applies GBNF grammars."""
         return True

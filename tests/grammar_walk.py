@@ -1,0 +1,78 @@
+"""A stand-in for the model in tunesmith's decoding loop: random walks through the grammars.
+
+:class:`WalkingBackend` runs the scripts of :mod:`tunesmith.decode` as the loop does
+(forced text as it is, each free segment a sentence of its grammar) but draws the
+sentence by a seeded random walk instead of asking the model: whatever the grammar
+allows, the pipeline around it must handle, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from tunesmith.decode import Forced, LaneResult, SamplerSettings, Script
+
+_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([A-Za-z][\w-]*)|(\|)|\s+')
+_ESCAPES = {"n": "\n", '"': '"', "\\": "\\"}
+
+
+def walk(gbnf: str, rng: random.Random) -> str:
+    """A random sentence of a tunesmith grammar (literals, rule names and ``|``)."""
+    rules: dict[str, list[list[tuple[bool, str]]]] = {}
+    for line in gbnf.splitlines():
+        name, _, body = line.partition(" ::= ")
+        alternatives: list[list[tuple[bool, str]]] = [[]]
+        for match in _TOKEN.finditer(body):
+            if match[1] is not None:
+                text = re.sub(r"\\(.)", lambda m: _ESCAPES[m[1]], match[1])
+                alternatives[-1].append((True, text))
+            elif match[2]:
+                alternatives[-1].append((False, match[2]))
+            elif match[3]:
+                alternatives.append([])
+        rules[name] = alternatives
+    out: list[str] = []
+    pending = [(False, "root")]
+    while pending:
+        literal, value = pending.pop()
+        if literal:
+            out.append(value)
+        else:
+            pending += reversed(rng.choice(rules[value]))
+    return "".join(out)
+
+
+class WalkingBackend:
+    """A loop backend whose 'model' walks the grammars at random (seeded per lane)."""
+
+    name = "walk"
+    model = "random grammar walk"
+    spelling = "abc"
+    lanes = 4
+    supports_grammar = True
+
+    def __init__(self) -> None:
+        self.prompts: list[tuple[str, str]] = []
+
+    def complete(self, *args: object, **kwargs: object) -> object:
+        raise NotImplementedError("the walking backend only runs the loop")
+
+    def write(
+        self,
+        prefix: str,
+        suffix: str,
+        scripts: list[Script],
+        *,
+        seed: int,
+        settings: SamplerSettings,
+        deadline: float | None,
+    ) -> list[LaneResult]:
+        self.prompts.append((prefix, suffix))
+        results = []
+        for lane, script in enumerate(scripts):
+            rng, text = random.Random(seed + lane), ""
+            while (segment := script.next_segment(text)) is not None:
+                text += segment.text if isinstance(segment, Forced) else walk(segment.grammar, rng)
+            results.append(LaneResult(text))
+        return results
