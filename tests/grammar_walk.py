@@ -9,38 +9,9 @@ allows, the pipeline around it must handle, in milliseconds.
 from __future__ import annotations
 
 import random
-import re
 
+from test_grammar import walk
 from tunesmith.decode import Forced, LaneResult, SamplerSettings, Script
-
-_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([A-Za-z][\w-]*)|(\|)|\s+')
-_ESCAPES = {"n": "\n", '"': '"', "\\": "\\"}
-
-
-def walk(gbnf: str, rng: random.Random) -> str:
-    """A random sentence of a tunesmith grammar (literals, rule names and ``|``)."""
-    rules: dict[str, list[list[tuple[bool, str]]]] = {}
-    for line in gbnf.splitlines():
-        name, _, body = line.partition(" ::= ")
-        alternatives: list[list[tuple[bool, str]]] = [[]]
-        for match in _TOKEN.finditer(body):
-            if match[1] is not None:
-                text = re.sub(r"\\(.)", lambda m: _ESCAPES[m[1]], match[1])
-                alternatives[-1].append((True, text))
-            elif match[2]:
-                alternatives[-1].append((False, match[2]))
-            elif match[3]:
-                alternatives.append([])
-        rules[name] = alternatives
-    out: list[str] = []
-    pending = [(False, "root")]
-    while pending:
-        literal, value = pending.pop()
-        if literal:
-            out.append(value)
-        else:
-            pending += reversed(rng.choice(rules[value]))
-    return "".join(out)
 
 
 class WalkingBackend:

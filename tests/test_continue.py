@@ -10,6 +10,7 @@ passes through the pipeline in milliseconds.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +246,8 @@ def test_the_users_bars_are_never_repaired_and_their_breaks_are_reported(
     breaks = [str(v) for v in filled.report.user_violations]
     assert breaks
     assert all("pitch C#" in line for line in breaks)
-    assert "your bars: bar 2, beat 2.333: pitch C#5" in filled.report.overview
+    shown = "your bars: bar 2, beat 2.333: pitch C#5 (expected one of D E F# G A B) (left as"
+    assert shown in filled.report.overview  # as docs/continue.md shows it
     assert filled.report.repairs == ()
 
 
@@ -453,6 +455,21 @@ def test_the_commands_refuse_a_bad_range_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("tunesmith: error: bars='9-2' is reversed")
     assert result.stderr.count("\n") == 1
+
+
+# -- the docs -----------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_the_example_in_docs_continue_md_runs_and_prints_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (Path(__file__).parent.parent / "docs" / "continue.md").read_text("utf-8")
+    [code] = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    [shown] = re.findall(r"```\n(continue .*?)```", text, re.DOTALL)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "docs/continue.md", "exec"), {})
+    assert capsys.readouterr().out == shown
 
 
 # -- the embedded model ---------------------------------------------------------------------

@@ -123,3 +123,21 @@ def test_the_lark_translation_keeps_every_rule() -> None:
     assert len(lark.splitlines()) == len(gbnf.splitlines())
     assert lark.startswith("start: ")
     assert parse(walk(gbnf, random.Random(0)))
+
+
+def test_a_bar_with_a_contour_moves_up_down_or_repeats_where_it_says() -> None:
+    rhythm = rhythm_for(meter_of("6/8"))
+    contour = ((Fraction(0), 1), (Fraction(1, 2), 1), (Fraction(1), 0), (Fraction(3, 2), -1))
+    spec = BarSpec(rhythm, JIG.constraints.pitches, contour=contour)
+    spelling = AbcSpelling.for_pitches(rhythm.meter, 2, JIG.constraints.pitches)
+    grammar = bars_gbnf([spec], spelling, start=Pitch.parse("A4"))
+    for seed in range(20):
+        [bar] = spelling.read(walk(grammar, random.Random(seed)))
+        keys, offset, moves = [69], Fraction(0), {}
+        for event in bar.events:
+            moves[offset] = event.pitches[0].midi - keys[-1]
+            keys.append(event.pitches[0].midi)
+            offset += event.duration
+        for at, direction in contour:
+            if at in moves:
+                assert (moves[at] > 0) - (moves[at] < 0) == direction, (at, moves)

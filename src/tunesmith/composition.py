@@ -279,6 +279,7 @@ class ReworkReport(Report):
     """``"continue"``, ``"infill"`` or ``"vary"``."""
     source: str
     part: str
+    """The part's name in quotes, or ``#index`` for a part without one."""
     context: tuple[str, ...]
     """What came from the file or was estimated, and what the user gave."""
     locked: tuple[int, ...]
@@ -294,7 +295,7 @@ class ReworkReport(Report):
     def overview(self) -> str:
         """What was inferred, locked and written, and what the user's bars break."""
         lines = [
-            f"{self.operation} {self.source}, part {self.part!r}: bars {_spans(self.written)} "
+            f"{self.operation} {self.source}, part {self.part}: bars {_spans(self.written)} "
             f"written{f' (keeping their {self.keep})' if self.keep else ''}, bars "
             f"{_spans(self.locked) or 'none'} locked as the user wrote them",
             *(f"context: {line}" for line in self.context),

@@ -22,7 +22,7 @@ from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import meter_of
 from tunesmith.score import Bar, Part, Pitch, PitchClass, Score
 
-__all__ = ["OPTIONS", "Context", "bar_range", "context_of", "load_score"]
+__all__ = ["OPTIONS", "Context", "bar_range", "context_of", "load_score", "part_name"]
 
 OPTIONS = (
     "notes",
@@ -82,8 +82,14 @@ def load_score(source: Any) -> tuple[Score, str]:
     return read_score(source), str(Path(source))
 
 
-def _describe(part: Part) -> str:
-    return f"{part.name or 'unnamed'!r} ({part.role})"
+def part_name(score: Score, index: int) -> str:
+    """``'Fiddle'``, or ``#2`` for a part without a name."""
+    name = score.parts[index].name
+    return repr(name) if name else f"#{index}"
+
+
+def _describe(score: Score, index: int) -> str:
+    return f"{part_name(score, index)} ({score.parts[index].role})"
 
 
 def _notes(part: Part) -> list[Pitch]:
@@ -96,7 +102,7 @@ def choose_part(score: Score, part: int | str | None, source: str) -> tuple[int,
     Default: the melody, i.e. the highest-sounding part with pitches (the reader names it
     the melody); a name or an index into ``score.parts`` chooses another.
     """
-    listed = ", ".join(f"{i}: {_describe(p)}" for i, p in enumerate(score.parts))
+    listed = ", ".join(f"{i}: {_describe(score, i)}" for i in range(len(score.parts)))
     if part is None:
         pitched = [i for i, p in enumerate(score.parts) if not p.is_drum and _notes(p)]
         if not pitched:
@@ -106,7 +112,7 @@ def choose_part(score: Score, part: int | str | None, source: str) -> tuple[int,
             )
         melodic = [i for i in pitched if score.parts[i].role == "melody"]
         index = melodic[0] if melodic else max(pitched, key=lambda i: fmean(_pitch_keys(score, i)))
-        return index, f"part {_describe(score.parts[index])}, the melody, of {len(score.parts)}"
+        return index, f"part {_describe(score, index)}, the melody, of {len(score.parts)}"
     if isinstance(part, bool) or not isinstance(part, int | str):
         raise RequestTypeError(
             f"part must be a part's name or its index in score.parts (received {part!r})"
@@ -124,10 +130,10 @@ def choose_part(score: Score, part: int | str | None, source: str) -> tuple[int,
     if chosen.is_drum or not _notes(chosen):
         why = "is drums" if chosen.is_drum else "has no notes"
         raise RequestError(
-            f"part {_describe(chosen)} of {source} {why}: continue, infill and vary write "
+            f"part {_describe(score, index)} of {source} {why}: continue, infill and vary write "
             f"melodies; choose a part with pitches ({listed})"
         )
-    return index, f"part {_describe(chosen)}, as asked, of {len(score.parts)}"
+    return index, f"part {_describe(score, index)}, as asked, of {len(score.parts)}"
 
 
 def _pitch_keys(score: Score, index: int) -> list[int]:

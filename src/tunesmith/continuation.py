@@ -29,7 +29,7 @@ from typing import Any
 from tunesmith.backends.base import Backend, LoopBackend
 from tunesmith.compose import DEFAULT_TIMEOUT, _backend, _check_settings, _loop_backend
 from tunesmith.composition import Attempt, Candidate, Composition, ReworkReport
-from tunesmith.context import Context, bar_range, context_of, load_score
+from tunesmith.context import Context, bar_range, context_of, load_score, part_name
 from tunesmith.critic import judge
 from tunesmith.decode import SamplerSettings
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError
@@ -209,7 +209,7 @@ def _write(
         why=f"candidate {best + 1}, the most like the corpus's tunes (score {judgement.score:.2f})",
         operation=operation,
         source=context.source,
-        part=context.part.name or f"#{context.index}",
+        part=part_name(context.score, context.index),
         context=context.inferred,
         locked=tuple(index + 1 for index in rework.locked),
         written=tuple(index + 1 for index in sorted(rework.written)),

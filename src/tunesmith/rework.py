@@ -23,7 +23,7 @@ from typing import Any, Literal
 from tunesmith.decode import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, NotationError
 from tunesmith.grammar import BarSpec, bars_gbnf
-from tunesmith.plan import Plan, PlannedBar, plan_for
+from tunesmith.plan import GENERIC_PHRASES, Plan, PlannedBar, plan_for
 from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import Cell, Rhythm
 from tunesmith.score import DURATIONS, Bar, Event, Pitch
@@ -35,8 +35,9 @@ __all__ = ["Keep", "Rework", "ReworkScript", "first_pitch", "melodic_text", "wri
 Keep = Literal["rhythm", "contour"]
 Shape = Literal["rhythm", "contour", "inner"] | None
 """What a bar's grammar keeps of the original: "inner" is a contour without its first move."""
-PART_BARS = 8
-"""Bars per part where the style gives none: folk tunes are made of 8-bar parts."""
+FOLK = {"part_bars": 8, "phrases": GENERIC_PHRASES, "shared_ending": 2}
+"""The plan where no style in the meter gives one: 8-bar parts, each a phrase and its answer,
+and later parts ending as the first one does (the last two bars), as the dance presets do."""
 _LENGTHS = frozenset(DURATIONS.values())
 
 
@@ -144,14 +145,13 @@ def _plan(rework: Rework, style: dict[str, Any], meter: str, request: ComposeReq
     """
     pickup = int(len(rework.bars) > 1 and _short(rework.bars[0], request))
     length = rework.total - pickup
-    same_meter = style.get("meter") == meter
-    part_bars = int(style.get("part_bars", PART_BARS)) if same_meter else PART_BARS
+    if style.get("meter") != meter:
+        style = {**FOLK, "meter": meter}
+    part_bars = int(style.get("part_bars", length))
     count = length // part_bars
     if length % part_bars or count > len(string.ascii_uppercase):
-        part_bars, count = length, 1
-    plan = plan_for(
-        length, form=string.ascii_uppercase[:count], style=style if same_meter else None
-    )
+        count = 1
+    plan = plan_for(length, form=string.ascii_uppercase[:count], style=style)
     shifted = [
         replace(bar, source=None if bar.source is None else bar.source + pickup)
         for bar in plan.bars
