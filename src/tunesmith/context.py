@@ -17,7 +17,7 @@ from statistics import fmean
 from typing import Any
 
 from tunesmith.errors import RequestError, RequestTypeError
-from tunesmith.header import MODES, Key
+from tunesmith.header import MODES, Header, Key
 from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import meter_of
 from tunesmith.score import Bar, Part, Pitch, PitchClass, Score
@@ -175,6 +175,39 @@ def _range(pitches: tuple[PitchClass, ...], part: Part, tonic: PitchClass) -> tu
     return Pitch.from_midi(low, spell.get(low % 12)), Pitch.from_midi(high, spell.get(high % 12))
 
 
+def _pitch_fields(
+    score: Score, part: Part, given: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The notes, low and high the file implies where the user gave none, and whence."""
+    fields: dict[str, Any] = {}
+    inferred: list[str] = []
+    tonic, whence = _tonic(score, part)
+    spelled: tuple[PitchClass, ...] = ()
+    if not any(name in given for name in _PITCH_OPTIONS):
+        if score.header.notes is not None:
+            spelled, how = score.header.notes, "the file's pitch set"
+        else:
+            spelled, how = _own_pitch_classes(part, tonic), "the part's own notes"
+        spelled = (tonic, *(p for p in spelled if p.semitone != tonic.semitone))
+        fields["notes"] = [str(p) for p in spelled]
+        names = " ".join(map(str, spelled))
+        inferred.append(f"pitches {names} ({how}; tonic {tonic} from {whence})")
+        if score.header.key is not None:
+            inferred.append(f"key {score.header.key} {_origin(score, 'key')}")
+    else:  # the tonic the user gave: the key, or the first of the notes
+        first = given.get("key") or given.get("notes")
+        if isinstance(first, str):
+            first = first.replace(",", " ").split()
+        if isinstance(first, list | tuple) and first:
+            tonic = PitchClass.parse(str(first[0]))
+    if "low" not in given or "high" not in given:
+        low, high = _range(spelled, part, tonic)
+        fields["low"], fields["high"] = given.get("low", str(low)), given.get("high", str(high))
+        whose = "the part's lowest and highest notes"
+        inferred.append(f"range {fields['low']}-{fields['high']} ({whose})")
+    return fields, inferred
+
+
 def context_of(
     score: Score, source: str, part: int | str | None, bars: int, options: dict[str, Any]
 ) -> Context:
@@ -201,22 +234,9 @@ def context_of(
     if "meter" not in given:
         fields["meter"] = header.meter
         inferred.append(f"meter {header.meter} {_origin(score, 'meter')}")
-    if not any(name in given for name in _PITCH_OPTIONS):
-        tonic, whence = _tonic(score, chosen)
-        if header.notes is not None:
-            pitches, how = header.notes, "the file's pitch set"
-        else:
-            pitches, how = _own_pitch_classes(chosen, tonic), "the part's own notes"
-        pitches = (tonic, *(p for p in pitches if p.semitone != tonic.semitone))
-        fields["notes"] = [str(p) for p in pitches]
-        names = " ".join(map(str, pitches))
-        inferred.append(f"pitches {names} ({how}; tonic {tonic} from {whence})")
-        if header.key is not None:
-            inferred.append(f"key {header.key} {_origin(score, 'key')}")
-        if "low" not in given and "high" not in given:
-            low, high = _range(pitches, chosen, tonic)
-            fields["low"], fields["high"] = str(low), str(high)
-            inferred.append(f"range {low}-{high} (the part's lowest and highest notes)")
+    pitched, how = _pitch_fields(score, chosen, given)
+    fields |= pitched
+    inferred += how
     if "tempo" not in given:
         beat = meter_of(str(fields["meter"])).beat_length
         tempo = min(max(round(header.qpm / float(beat), 2), 10.0), 400.0)
@@ -246,7 +266,7 @@ def context_of(
     )
 
 
-def _header(header: Any, request: ComposeRequest, given: dict[str, Any]) -> Any:
+def _header(header: Header, request: ComposeRequest, given: dict[str, Any]) -> Header:
     """The file's header, with what the user set explicitly."""
     changes: dict[str, Any] = {}
     if "meter" in given:
