@@ -173,7 +173,7 @@ def _in_loop(
     seconds = time.perf_counter() - started
     tonic = request.constraints.tonic.semitone
     judged = []
-    for result in results:
+    for result in (r for r in results if r.finished):  # lanes stopped behind are dropped
         written = writing.read(result.text)
         judged.append((judge(written, request.meter, tonic), written, result))
     best = max(range(len(judged)), key=lambda index: judged[index][0].score)
@@ -188,6 +188,8 @@ def _in_loop(
             f"; of {len(judged)} candidates the next scored {runner_up.score:.2f}, "
             f"and {winner.edge_over(runner_up)} made the difference"
         )
+    if stopped := sum(1 for r in results if not r.finished):
+        why += f"; {stopped} more stopped when they fell behind the first to finish"
     tune = writing.played(written)
     violations = validate(tune, request).violations
     repaired, repairs = repair(tune, request)

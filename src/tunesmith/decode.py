@@ -103,6 +103,9 @@ class SamplerSettings:
     """How many tokens are drawn at one step before the grammar's choice is kept anyway."""
     retry_heat: float = 0.15
     """Temperature added at each retry, so a refused segment is not written again."""
+    patience: float = 0.25
+    """Once a lane finishes, the others get this share of its steps (and 8 more) to finish
+    too; a lane still writing then is stopped (``LaneResult.finished`` is False)."""
 
 
 @dataclass
@@ -119,6 +122,8 @@ class LaneResult:
     """Tokens drawn again because the script refused them."""
     accepted_with_problems: int = 0
     """Segments kept although the script refused every try (the one breaking fewest rules)."""
+    finished: bool = True
+    """False for a lane stopped because it fell too far behind the first one to finish."""
 
 
 @dataclass
@@ -303,8 +308,18 @@ class Decoder:
         try:
             for lane in lanes:
                 self._advance(lane, settings)
+            first_done: int | None = None
             while any(not lane.done for lane in lanes):
                 stats.steps += 1
+                if first_done is None and any(lane.done for lane in lanes):
+                    first_done = stats.steps
+                if first_done is not None and stats.steps > first_done * (
+                    1 + settings.patience
+                ) + 8:
+                    for lane in lanes:
+                        if not lane.done:
+                            lane.done, lane.result.finished = True, False
+                    break
                 if deadline is not None and time.monotonic() > deadline:
                     raise BackendError(
                         "the embedded model ran past its deadline",
