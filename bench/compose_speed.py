@@ -23,8 +23,8 @@ import llama_cpp
 
 from tunesmith import ComposeRequest, compose
 from tunesmith.backends.local import LocalBackend
-from tunesmith.decode import SamplerSettings
 from tunesmith.prompts import render_tunebook
+from tunesmith.segments import SamplerSettings
 from tunesmith.writing import PlanScript, Writing
 
 SEEDS = (1, 2, 3)

@@ -18,8 +18,9 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   changes of direction are at most this share of the moves so far (the corpus: 0.45).
 - ``max_same_beats``: a bar repeats one rhythm cell's notes at most this many times in a
   row (a jig's ``AFA AFA`` but not ``AFA AFA AFA``; a reel's ``(3aag`` twice, not thrice).
-- ``part_lift``: a later part opens in a higher register (applied by the grammar of its
-  opening bars, see :class:`tunesmith.writing.PlanScript`).
+- ``part_lift``: a later part opens in a higher register: its opening phrase stays at or
+  above the first part's opening mean plus this many semitones (applied by the grammar of
+  its opening bars, see :class:`tunesmith.writing.PlanScript`).
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ class Rules:
     max_pitch_share: float = 0.35
     max_zigzag: int = 4
     max_turn_share: float = 0.55
-    part_lift: int | None = 0
-    """A later part's opening phrase stays above the first part's opening mean less this
-    many semitones (None: anywhere in the range)."""
+    part_lift: int | None = 1
+    """A later part's opening phrase stays at or above the first part's opening mean plus
+    this many semitones (None: anywhere in the range)."""
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any] | None) -> Rules:

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tunesmith.decode import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.grammar import BarSpec, bars_gbnf
 from tunesmith.plan import Plan, plan_for
@@ -24,6 +23,7 @@ from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import Rhythm, meter_of, rhythm_for
 from tunesmith.rules import Rules, bar_key, broken_rules
 from tunesmith.score import Bar, Pitch, Tune
+from tunesmith.segments import Forced, Free, Segment
 from tunesmith.spelling import AbcSpelling, NotationSpelling, Spelling
 
 __all__ = ["PlanScript", "Writing", "grammar_for"]
@@ -217,7 +217,7 @@ class PlanScript:
         """The lowest key of a later part's opening phrase, which moves up.
 
         The corpus's B parts open a median 3.3 semitones above their A parts; the floor is
-        the first part's opening mean less ``part_lift`` semitones.
+        the first part's opening mean plus ``part_lift`` semitones.
         """
         plan = self.writing.plan
         bar = plan.bars[index]
@@ -230,7 +230,7 @@ class PlanScript:
             for event in written.events
             if event.pitches
         ]
-        return round(sum(opening) / len(opening)) - lift if opening else None
+        return round(sum(opening) / len(opening)) + lift if opening else None
 
     def _last_pitch(self) -> Pitch | None:
         for bar in reversed(self.bars):
