@@ -8,6 +8,8 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   not new bars) and no bar of the prompt's example tunes.
 - ``max_run``: at most this many equal notes in a row; ``max_repeat_share``: repeated
   notes are at most this share of the tune's intervals so far.
+- ``min_step_share``: steps (one or two semitones) are at least this share of the
+  intervals so far (the corpus: about half).
 - ``leap`` and ``max_leap_share``: intervals of at least ``leap`` semitones are at most
   this share of the tune's intervals so far.
 - ``resolve_leaps``: a leap is not followed by another leap the same way (the corpus
@@ -47,7 +49,8 @@ class Rules:
 
     unique_bars: bool = True
     max_run: int = 3
-    max_repeat_share: float = 0.2
+    max_repeat_share: float = 0.15
+    min_step_share: float = 0.35
     max_same_beats: int = 2
     leap: int = 5
     max_leap_share: float = 0.15
@@ -157,6 +160,20 @@ def _repeat_share(rules: Rules, melody: _Context) -> str | None:
     return None
 
 
+def _step_share(rules: Rules, melody: _Context) -> str | None:
+    intervals = melody.intervals
+    steps = sum(1 for interval in intervals if 0 < abs(interval) <= 2)
+    if (
+        len(melody.pitches) >= MIN_NOTES
+        and steps < rules.min_step_share * len(intervals)
+        and intervals
+        and not 0 < abs(intervals[-1]) <= 2
+        and len(intervals) - 1 in melody.new_intervals
+    ):
+        return f"steps are less than {rules.min_step_share:.0%} of intervals"
+    return None
+
+
 def _leap_share(rules: Rules, melody: _Context) -> str | None:
     intervals = melody.intervals
     leaps = sum(1 for interval in intervals if abs(interval) >= rules.leap)
@@ -216,6 +233,7 @@ def _turn_share(rules: Rules, melody: _Context) -> str | None:
 _NOTE_RULES = (
     _run,
     _repeat_share,
+    _step_share,
     _leap_share,
     _leaps_resolve,
     _pitch_share,
