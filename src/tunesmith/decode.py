@@ -111,8 +111,6 @@ class Decoder:
             self.batch = None
         self._context.close()  # type: ignore[no-untyped-call]
 
-    # -- candidates -----------------------------------------------------------------------
-
     def tokenize(self, text: str, *, bos: bool) -> list[int]:
         """The model's tokens for ``text``."""
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False))
@@ -280,11 +278,8 @@ class Decoder:
     def _advance(self, lane: _Lane, settings: SamplerSettings) -> None:
         """Sample the lane's next token, or move it to its next segment; sets ``pending``."""
         while not lane.pending and not lane.done:
-            if lane.segment is None:
+            if lane.segment is None:  # a forced segment is pending at once: never kept here
                 self._next_segment(lane, settings)
-                continue
-            if isinstance(lane.segment, Forced):  # pragma: no cover - forced segments end at once
-                lane.segment = None
                 continue
             if self._grammar_can_end(lane):
                 self._finish_segment(lane, settings)
