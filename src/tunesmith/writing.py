@@ -203,15 +203,19 @@ class PlanScript:
         start = self._last_pitch()
         leap = self.writing.request.constraints.max_leap
         spelling = self.writing.spelling
-        floor = self._floor(index)
-        if floor is not None:
+        # the most constrained bar that can be written: a later part's register, a note that
+        # leads into the bar already written next, a first note within reach of the last
+        tries = [(following, self._floor(index), start), (following, None, start)]
+        tries += [(None, None, start), (None, None, None)]
+        for near, floor, after in tries:
             try:
-                spec = self.writing.spec(index, following=following, floor=floor)
-                return Free(bars_gbnf([spec], spelling, start=start, max_leap=leap))
+                spec = self.writing.spec(index, following=near, floor=floor)
+                return Free(bars_gbnf([spec], spelling, start=after, max_leap=leap))
             except ConstraintError:
-                pass  # no bar fits in the higher register from here: the whole range
-        spec = self.writing.spec(index, following=following)
-        return Free(bars_gbnf([spec], spelling, start=start, max_leap=leap))
+                continue
+        raise ConstraintError(
+            f"no bar {index + 1} fits the rhythm and the cadence (a tunesmith bug)"
+        )
 
     def _floor(self, index: int) -> int | None:
         """The lowest key of a later part's opening phrase, which moves up.
