@@ -163,7 +163,7 @@ def measure_tunes(seeds: int, spelling: str = "abc") -> list[dict[str, Any]]:
     for name, options in REQUESTS:
         for seed in range(1, seeds + 1):
             started = time.perf_counter()
-            composition = compose(bars=BARS, seed=seed, backend=backend, **options)
+            composition = compose(bars=BARS, seed=seed, backend=backend, timeout=3600, **options)
             seconds = time.perf_counter() - started
             plan = Writing.of(composition.request).plan
             rows.append(
