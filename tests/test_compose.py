@@ -418,3 +418,13 @@ def test_a_32_bar_jig_is_aabb_written_once_with_repeat_marks_and_played_out() ->
     assert last.duration == Fraction(3, 2)  # a long final note, on the beat
     assert last.pitches[0].pitch_class.semitone == 2  # D
     assert composition.report.why.startswith("candidate ")
+
+
+def test_feedback_names_the_bar_as_the_model_wrote_it_not_as_it_is_played() -> None:
+    # AABB of 2-bar parts: the model writes A and B once (4 bars); B's first bar is bar 3
+    wrong = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. | A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |"
+    backend = Scripted([wrong, GOOD + " " + GOOD])
+    compose(**{**SMALL, "bars": 8, "form": "AABB"}, backend=backend)
+    feedback = backend.prompts[1].messages[-1]["content"]
+    assert "bar 3, beat 1.667: pitch D5" in feedback
+    assert "bar 7" not in feedback  # as played, B's first bar is bar 5 and again bar 7
