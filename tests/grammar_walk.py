@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from test_grammar import walk
-from tunesmith.decode import Forced, LaneResult, SamplerSettings, Script
+from tunesmith.segments import Forced, LaneResult, SamplerSettings, Script
 
 
 class WalkingBackend:

@@ -31,13 +31,13 @@ from tunesmith.compose import DEFAULT_TIMEOUT, _backend, _check_settings, _loop_
 from tunesmith.composition import Attempt, Candidate, Composition, ReworkReport
 from tunesmith.context import Context, bar_range, context_of, load_score, part_name
 from tunesmith.critic import judge
-from tunesmith.decode import SamplerSettings
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError
 from tunesmith.prompts import render_tunebook
 from tunesmith.request import MAX_BARS
 from tunesmith.rework import Keep, Rework, ReworkScript, melodic_text, writing_for
 from tunesmith.rules import bar_key
 from tunesmith.score import Bar, Event, Score, Tune, split_duration
+from tunesmith.segments import SamplerSettings
 from tunesmith.validate import Violation, validate
 from tunesmith.writing import Writing
 
@@ -155,18 +155,19 @@ def _write(
     seconds = time.perf_counter() - started
     tonic = request.constraints.tonic.semitone
     outcomes = []
-    for script in scripts:
-        bars = (*script.bars, *rework.bars[len(script.bars) :])
-        outcomes.append((judge(Tune(bars), request.meter, tonic), bars, script))
+    for script, result in zip(scripts, results, strict=True):
+        if result.finished:  # a lane stopped behind the first to finish is dropped
+            bars = (*script.bars, *rework.bars[len(script.bars) :])
+            outcomes.append((judge(Tune(bars), request.meter, tonic), bars, script, result))
     best = max(range(len(outcomes)), key=lambda index: outcomes[index][0].score)
-    judgement, bars, script = outcomes[best]
+    judgement, bars, script, result = outcomes[best]
     found = validate(Tune(bars), request).violations
     ours = tuple(v for v in found if v.bar is not None and _ours(v, rework, bars))
     if ours:  # the grammars guarantee every constraint in the new bars: a tunesmith bug
         raise CompositionError(
             f"the written bars break the request: {'; '.join(map(str, ours))} (please report this)",
             attempts=1,
-            last_output=results[best].text,
+            last_output=result.text,
         )
     report = ReworkReport(
         request=request,
@@ -183,7 +184,7 @@ def _write(
                 seconds=seconds,
                 problems=(),
             )
-            for number, lane in enumerate(results, 1)
+            for number, (_, _, _, lane) in enumerate(outcomes, 1)
         ),
         violations=(),
         repairs=(),
@@ -194,16 +195,16 @@ def _write(
         candidates=tuple(
             Candidate(
                 number=number,
-                score=round(outcome[0].score, 4),
-                intervals=round(outcome[0].intervals, 4),
-                rhythm=round(outcome[0].rhythm, 4),
-                distance=round(outcome[0].distance, 4),
+                score=round(outcome.score, 4),
+                intervals=round(outcome.intervals, 4),
+                rhythm=round(outcome.rhythm, 4),
+                distance=round(outcome.distance, 4),
                 tokens=lane.tokens,
                 redrawn_tokens=lane.refused_tokens,
                 rewritten_bars=lane.retries,
                 kept_breaking_rules=lane.accepted_with_problems,
             )
-            for number, (outcome, lane) in enumerate(zip(outcomes, results, strict=True), 1)
+            for number, (outcome, _, _, lane) in enumerate(outcomes, 1)
         ),
         chosen=best + 1,
         why=f"candidate {best + 1}, the most like the corpus's tunes (score {judgement.score:.2f})",

@@ -20,13 +20,13 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Literal
 
-from tunesmith.decode import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, NotationError
 from tunesmith.grammar import BarSpec, bars_gbnf
 from tunesmith.plan import GENERIC_PHRASES, Plan, PlannedBar, plan_for
 from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import Cell, Rhythm
 from tunesmith.score import DURATIONS, Bar, Event, Pitch
+from tunesmith.segments import Forced, Free, Segment
 from tunesmith.spelling import AbcSpelling, Spelling
 from tunesmith.writing import PlanScript, Writing
 
