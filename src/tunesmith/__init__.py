@@ -14,6 +14,7 @@ from tunesmith.compose import compose, compose_async, compose_many
 from tunesmith.composition import Composition, Report
 from tunesmith.errors import (
     BackendError,
+    ChordError,
     CompositionError,
     ConstraintError,
     DependencyError,
@@ -28,6 +29,7 @@ from tunesmith.errors import (
     SoundfontError,
     TunesmithError,
 )
+from tunesmith.harmonise import harmonise
 from tunesmith.interpret import interpret
 from tunesmith.io.read import read_score
 from tunesmith.notation import format, parse  # noqa: A004 - parse's inverse, as designed
@@ -56,6 +58,7 @@ __all__ = [
     "Backend",
     "BackendError",
     "Bar",
+    "ChordError",
     "ChordSymbol",
     "ComposeRequest",
     "Composition",
@@ -89,6 +92,7 @@ __all__ = [
     "compose_async",
     "compose_many",
     "format",
+    "harmonise",
     "interpret",
     "parse",
     "read_score",

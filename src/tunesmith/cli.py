@@ -10,6 +10,8 @@ r"""The ``tunesmith`` command.
     tunesmith show tune.txt -o tune.mid --svg tune.svg
     tunesmith render any.musicxml --audio any.wav
     tunesmith evaluate any.abc
+    tunesmith compose --style reel --key G --chords auto --band -o reel.mid
+    tunesmith harmonise melody.mid -o band.mid --style jig
     tunesmith batch requests.jsonl --out tunes/ --backend openai --concurrency 8
     tunesmith soundfonts
 
@@ -27,6 +29,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from tunesmith.cli_band import (
+    BAND_OPTIONS,
+    add_band_options,
+    add_harmonise_command,
+    harmonise_command,
+)
 from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
 
 if TYPE_CHECKING:
@@ -92,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
     compose.add_argument("words", nargs="?", help="the tune in words; options given win over them")
     _add_request_options(compose, pitches=True)
+    add_band_options(compose)
     _add_backend_options(compose)
     _add_outputs(compose)
     compose.add_argument("--report", action="store_true", help="print the full report")
@@ -114,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="musical metrics of any score file's melody")
     evaluate.add_argument("tune", type=Path, help="MIDI, MusicXML, ABC or notation file")
     commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
+    _add_outputs(add_harmonise_command(commands))
     _add_words_commands(commands)
     return parser
 
@@ -193,7 +203,7 @@ def _compose(args: argparse.Namespace) -> None:
 
     _check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
-    options = _request_options(args, (*names, "style", "title", "seed"))
+    options = _request_options(args, (*names, "style", "title", "seed", *BAND_OPTIONS))
     composition = compose(args.words, strict=args.strict, backend=_backend(args), **options)
     if args.words is not None:
         print(composition.request.explanation, file=sys.stderr)  # type: ignore[attr-defined]
@@ -371,8 +381,14 @@ def _soundfonts(_: argparse.Namespace) -> None:
         print(f"{path}  ({origin})")
 
 
+def _harmonise(args: argparse.Namespace) -> None:
+    _check_outputs(args)
+    _write_outputs(harmonise_command(args), args)
+
+
 COMMANDS = {
     "compose": _compose,
+    "harmonise": _harmonise,
     "show": _show,
     "render": _render,
     "evaluate": _evaluate,

@@ -25,6 +25,8 @@ from tunesmith.critic import judge
 from tunesmith.decode import SamplerSettings
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError, TunesmithError
 from tunesmith.exchange import Session
+from tunesmith.harmonise import finish, heard_harmony
+from tunesmith.harmony import chord_tone_share
 from tunesmith.interpret import interpret
 from tunesmith.prompts import render_tunebook, tune_title
 from tunesmith.repair import repair
@@ -189,9 +191,10 @@ def _in_loop(
             f"and {winner.edge_over(runner_up)} made the difference"
         )
     tune = writing.played(written)
-    violations = validate(tune, request).violations
-    repaired, repairs = repair(tune, request)
-    if not validate(repaired, request).ok:  # repair guarantees this; else a tunesmith bug
+    lane = heard_harmony(writing, result.text, tune)
+    violations = validate(tune, request, harmony=lane).violations
+    repaired, repairs = repair(tune, request, harmony=lane)
+    if not validate(repaired, request, harmony=lane).ok:  # repair guarantees this
         raise CompositionError(
             "repair left violations (please report this)", attempts=1, last_output=result.text
         )
@@ -234,9 +237,10 @@ def _in_loop(
         ),
         chosen=best + 1,
         why=why,
+        chord_tones=chord_tone_share(tune, lane, writing.rhythm.meter),
     )
     score = score_for(request, repaired, writing.plan.form, writing.plan.part_bars)
-    return Composition(request=request, score=score, report=report)
+    return Composition(request=request, score=finish(score, request, lane), report=report)
 
 
 def compose(

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from tunesmith.errors import RequestError, RequestTypeError
+from tunesmith.errors import ChordError, RequestError, RequestTypeError
 from tunesmith.presets import gm_instruments, program_number, style_preset
 from tunesmith.score import Pitch, PitchClass
 from tunesmith.theory import Constraints, is_known_mode, known_modes
@@ -35,6 +35,8 @@ MAX_SEED = 2**31 - 1
 """Seeds are 0 to 2**31 - 1: every server takes them, and none reads one as 'random'."""
 
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
+PARTS = ("melody", "chords", "bass", "drums")
+"""The parts a request may ask for; ``band=True`` asks for all of them."""
 
 
 class ComposeRequest(BaseModel):
@@ -70,6 +72,18 @@ class ComposeRequest(BaseModel):
         description="parts in the order they are heard, e.g. 'AABA': each letter a part of "
         "bars/len(form) bars (default: the style's, with its part length)",
     )
+    chords: str | None = Field(
+        None,
+        description="chord progression the melody fits, bars between '|': 'D G | D A', "
+        "'i iv V i', or 'auto' for the model to write it",
+    )
+    band: bool = Field(False, description="add chords, bass and drums behind the melody")
+    parts: tuple[str, ...] | None = Field(
+        None, description=f"the parts to write, among {', '.join(PARTS)}; 'melody' first"
+    )
+    instruments: tuple[str, ...] | None = Field(
+        None, description="instruments of the other parts as 'part=instrument', e.g. 'bass=cello'"
+    )
     _options: dict[str, Any] = PrivateAttr(default_factory=dict)
     """The options as the user gave them, before the style preset: what model_copy updates."""
 
@@ -104,6 +118,9 @@ class ComposeRequest(BaseModel):
     def _resolve_constraints(self) -> Self:
         """Resolve the constraints now, so that impossible ones fail at once, on every path."""
         self.constraints  # noqa: B018 - cached on the instance
+        from tunesmith.harmony import check_request  # noqa: PLC0415 - harmony imports the plan
+
+        check_request(self)
         return self
 
     def __init__(self, **data: Any) -> None:
@@ -258,6 +275,108 @@ class ComposeRequest(BaseModel):
     def _check_instrument(cls, value: Any) -> str:
         return gm_instruments()[program_number(value)]
 
+    @field_validator("chords", mode="before")
+    @classmethod
+    def _join_chords(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and all(isinstance(bar, str) for bar in value):
+            return " | ".join(value)  # a list of bars
+        return value
+
+    @field_validator("chords")
+    @classmethod
+    def _check_chords(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip("| "):
+            raise ChordError("no chords given: write a progression such as 'D G | D A', or 'auto'")
+        return "auto" if value.lower() == "auto" else " ".join(value.split())
+
+    @field_validator("parts", mode="before")
+    @classmethod
+    def _split_parts(cls, value: Any) -> Any:
+        return value.replace(",", " ").split() if isinstance(value, str) else value
+
+    @field_validator("parts")
+    @classmethod
+    def _check_parts(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        names = tuple(dict.fromkeys(name.strip().lower() for name in value))
+        for name in names:
+            if name not in PARTS:
+                hint = " (a counter-melody is not composed yet)" if name == "counter" else ""
+                raise ValueError(
+                    f"unknown part {name!r}{hint}: the parts are {', '.join(PARTS)}, "
+                    f"e.g. parts=['melody', 'chords', 'bass']"
+                )
+        if "melody" not in names:
+            raise ValueError(
+                f"parts must include 'melody' (received {list(names)}): the accompaniment "
+                "follows the tune, e.g. parts=['melody', 'bass']"
+            )
+        return ("melody", *(name for name in names if name != "melody"))
+
+    @field_validator("instruments", mode="before")
+    @classmethod
+    def _pair_instruments(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return tuple(f"{part}={instrument}" for part, instrument in value.items())
+        if isinstance(value, str):
+            return tuple(pair.strip() for pair in value.split(",") if pair.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _check_band(self) -> Self:
+        wanted = self.part_names
+        for part, instrument in self.part_instruments.items():
+            if part == "melody":
+                raise RequestError(
+                    f"instruments sets the accompaniment's instruments; give the melody's as "
+                    f"instrument={instrument!r}"
+                )
+            if part not in PARTS:
+                raise RequestError(
+                    f"instruments names an unknown part {part!r}: the parts are "
+                    f"{', '.join(PARTS[1:])}, e.g. instruments={{'bass': 'cello'}}"
+                )
+            if part not in wanted:
+                raise RequestError(
+                    f"instruments names the part {part!r}, which is not asked for; add it to "
+                    f"parts (parts={[*wanted, part]!r}) or set band=True"
+                )
+            from tunesmith.arrange import part_program  # noqa: PLC0415
+
+            part_program(part, instrument)  # an unknown instrument fails now
+        return self
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """The parts to write: ``parts``, all of them with ``band=True``, else the melody."""
+        if self.parts is not None:
+            return self.parts
+        return PARTS if self.band else ("melody",)
+
+    @property
+    def part_instruments(self) -> dict[str, str]:
+        """``instruments`` as a dict: part name -> the instrument as given."""
+        pairs = [pair.partition("=") for pair in self.instruments or ()]
+        for part, equals, instrument in pairs:
+            if not equals or not part.strip() or not instrument.strip():
+                raise RequestError(
+                    "instruments must pair parts with instruments, e.g. {'chords': 'accordion'} "
+                    f"or 'chords=accordion' (received {part + equals + instrument!r})"
+                )
+        return {part.strip().lower(): instrument.strip() for part, _, instrument in pairs}
+
+    @property
+    def progression(self) -> str | None:
+        """The chords the melody fits: ``chords``, or ``"auto"`` when parts other than the
+        melody need chords and none were given.
+        """  # noqa: D205
+        if self.chords is None and len(self.part_names) > 1:
+            return "auto"
+        return self.chords
+
     @functools.cached_property
     def constraints(self) -> Constraints:
         """The musical facts this request implies (pitches in range, tonic, bar length...)."""
@@ -271,7 +390,11 @@ def _request_error(error: pydantic.ValidationError) -> RequestError:
     :class:`RequestTypeError`; one kind of our errors alone keeps its kind.
     """
     messages, kinds = [], set()
-    for item in error.errors():
+    items = error.errors()
+    cause = items[0].get("ctx", {}).get("error") if len(items) == 1 else None
+    if isinstance(cause, RequestError) and not items[0]["loc"]:
+        return cause  # one error of the whole request: as raised, with its attributes
+    for item in items:
         field = ".".join(str(part) for part in item["loc"])
         cause = item.get("ctx", {}).get("error")
         cause = cause if isinstance(cause, Exception) else None

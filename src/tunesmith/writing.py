@@ -17,7 +17,8 @@ from typing import Any
 
 from tunesmith.decode import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, GrammarError
-from tunesmith.grammar import BarSpec, bars_gbnf
+from tunesmith.grammar import BarSpec, ChordChoice, bars_gbnf
+from tunesmith.harmony import WrittenHarmony, written_harmony
 from tunesmith.plan import Plan, plan_for
 from tunesmith.presets import style_preset
 from tunesmith.request import ComposeRequest
@@ -41,6 +42,8 @@ class Writing:
     spelling: Spelling
     rules: Rules
     style: dict[str, Any]
+    harmony: WrittenHarmony | None = None
+    """The chords of each written bar, or the chords the model chooses from (``chords=``)."""
 
     @classmethod
     def of(cls, request: ComposeRequest, spelling: str = "abc") -> Writing:
@@ -62,7 +65,9 @@ class Writing:
             chosen = AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
         else:
             chosen = NotationSpelling()
-        return cls(request, plan, rhythm, chosen, Rules.from_data(style.get("rules")), style)
+        rules = Rules.from_data(style.get("rules"))
+        harmony = written_harmony(request, plan)
+        return cls(request, plan, rhythm, chosen, rules, style, harmony)
 
     @property
     def pitches(self) -> tuple[Pitch, ...]:
@@ -103,6 +108,9 @@ class Writing:
         if floor is not None and (higher := tuple(p for p in pitches if p.midi >= floor)):
             pitches = higher
             final = final if final is None else (final & {p.midi for p in higher}) or final
+        chords: tuple[ChordChoice, ...] = ()
+        if self.harmony is not None:
+            chords, final = self.harmony.choices(index, cadence, final, pitches, self.rhythm)
         return BarSpec(
             rhythm=self.rhythm,
             pitches=pitches,
@@ -110,6 +118,7 @@ class Writing:
             final=final,
             prefix=prefix,
             separator=separator,
+            chords=chords,
         )
 
     def whole_grammar(self) -> str:
