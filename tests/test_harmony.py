@@ -338,3 +338,25 @@ def test_chords_is_a_request_option_that_the_report_names() -> None:
         ComposeRequest(key="D", chords=" | ")
     with pytest.raises(RequestError, match="unknown option 'chord'"):
         ComposeRequest(key="D", chord="D")  # type: ignore[call-arg]
+
+
+# -- the embedded model ----------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_the_embedded_model_writes_a_jig_over_given_chords_on_chord_tones() -> None:
+    composition = compose(key="D", style="jig", bars=16, chords="D G | D A | D G | A D", seed=7)
+    assert_the_melody_fits_its_chords(composition)
+    assert composition.report.chord_tones == 1.0  # by grammar: nothing to repair
+    assert composition.report.violations == ()
+    assert [c.figure for c in composition.score.harmony][:4] == ["D", "G", "D", "A"]
+
+
+@pytest.mark.model
+def test_the_embedded_model_writes_its_own_chords_on_the_guides_five_notes() -> None:
+    composition = compose(notes=JIG_NOTES, meter="6/8", bars=16, chords="auto", seed=7)
+    assert_the_melody_fits_its_chords(composition)
+    chosen = composition.report.attempts[composition.report.chosen - 1].text  # type: ignore[operator]
+    assert chosen.startswith('|:"A" ')  # the model's ABC opens on the tonic chord's mark
+    figures = [c.figure for c in composition.score.harmony]
+    assert figures[-1] == "A" and set(figures) <= {"A", "F#m", "Em"}

@@ -10,8 +10,8 @@ code) over a bar, or over several bars taken in turn:
   chord's root (its fifth when the root stays), ``-`` holds, ``.`` rests;
 - drums: a row per General MIDI drum (``kick = "x..x.."``), ``x`` strikes it.
 
-A style with no file, or a meter other than its file's, gets a pattern from the meter:
-bass on the strong beats, chords between them, kick and snare likewise. Chords are voiced
+A style with no file, or a meter other than its file's, gets patterns from the meter (bass
+on the strong beats, chords between them, kick and snare likewise) on its instruments. Chords are voiced
 close, each voicing the nearest to the one before (smooth voice leading); the bass takes
 the octave nearest its last note within E1-G3. The last bar holds its chord to the end.
 """
@@ -128,12 +128,18 @@ def band_style(style: str, meter: Meter) -> BandStyle:
                     f"of {data['step']}, not whole bars of {meter.text} ({steps} steps a bar)"
                 )
         return band
-    return _from_meter(meter)
+    generic = _from_meter(meter)
+    if data:  # the style's instruments, playing patterns of this meter
+        instruments = {name: data[name]["instrument"] for name in ("chords", "bass")}
+        kit = data.get("drums", {}).get("kit", "standard")
+        return replace(generic, instruments={**instruments, "drums": kit})
+    return generic
 
 
 def _from_meter(meter: Meter) -> BandStyle:
     """Bass on the strong beats, chords on the other beats (or off the beat), kick and snare."""
-    step = min(meter.beats) / (3 if meter.compound else 2)
+    beat = min(meter.beats)
+    step = beat / 3 if meter.compound else beat / 2 if beat >= 1 else beat
     steps = int(meter.bar_length / step)
     beats = {int(start / step) for start in meter.beat_starts()}
     strong = {int(start / step) for start in strong_beats(meter)}

@@ -128,7 +128,9 @@ def best_fit(
 
 
 def _key_of(score: Score) -> Key:
-    """The score's key, or music21's estimate from its melody."""
+    """The score's key, or music21's estimate from its melody (of two relative keys, the
+    one whose tonic the melody ends on).
+    """  # noqa: D205
     if score.header.key is not None:
         return score.header.key
     from music21 import note, stream  # noqa: PLC0415
@@ -140,8 +142,10 @@ def _key_of(score: Score) -> Key:
     if not line.notes:
         return Key(PitchClass("C"))
     guess = line.analyze("key")
+    if line.notes[-1].pitch.pitchClass == guess.relative.tonic.pitchClass:
+        guess = guess.relative  # relative keys share their notes: the one the tune ends on
     mode = guess.mode if guess.mode in {"major", "minor"} else "major"
-    return Key(PitchClass.parse(guess.tonic.name), mode)
+    return Key(PitchClass.parse(guess.tonic.name.replace("-", "b")), mode)
 
 
 def harmonise(

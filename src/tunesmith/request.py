@@ -370,10 +370,10 @@ class ComposeRequest(BaseModel):
 
     @property
     def progression(self) -> str | None:
-        """The chords the melody fits: ``chords``, or ``"auto"`` when parts other than the
-        melody need chords and none were given.
+        """The chords the melody fits: ``chords``, or ``"auto"`` when a chords or bass part
+        needs chords and none were given.
         """  # noqa: D205
-        if self.chords is None and len(self.part_names) > 1:
+        if self.chords is None and {"chords", "bass"} & set(self.part_names):
             return "auto"
         return self.chords
 
