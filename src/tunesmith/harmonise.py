@@ -192,11 +192,14 @@ def harmonise(
 
 
 def harmony_chords(key: Key) -> tuple[Chord, ...]:
-    """The tonic, then the key's other major and minor triads; a minor key's major dominant."""
+    """The tonic, then the key's other major and minor triads; a minor key's dominant is
+    major, as in common-practice harmony (measured on Bach's chorales: see benchmarks).
+    """  # noqa: D205
     vocabulary, tonic, dominant = key_chords(key.scale, key)
     chords = [tonic, *vocabulary, dominant]
     if key.mode == "minor":
-        chords.append(Chord.parse(str(key.scale[4])))
+        major = Chord.parse(str(key.scale[4]))
+        chords = [chord for chord in chords if chord.root != major.root] + [major]
     return tuple(dict.fromkeys(chords))
 
 
