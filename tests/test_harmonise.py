@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import io
 from fractions import Fraction
 from pathlib import Path
@@ -109,3 +110,18 @@ def test_a_melody_with_no_key_gets_music21s_estimate() -> None:
     header = ARPEGGIOS.header
     unkeyed = Score(type(header)(meter=header.meter), (Part(ARPEGGIOS.melody.bars),))
     assert harmonise(unkeyed, parts=()).harmony[0].figure == "D"
+
+
+DOC = Path(__file__).parent.parent / "docs" / "harmony.md"
+DOC_EXAMPLES = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def test_the_docs_harmonise_example_runs() -> None:
+    exec(compile(DOC_EXAMPLES[1], str(DOC), "exec"), {})
+
+
+@pytest.mark.model
+def test_the_docs_compose_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    exec(compile(DOC_EXAMPLES[0], str(DOC), "exec"), {})
+    assert (tmp_path / "reel.mid").stat().st_size > 0
