@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from band_checks import GrammarBound, assert_the_melody_fits_its_chords, tracks, walk
 from conftest import JIG_NOTES
 from tunesmith import ChordError, ComposeRequest, RequestError, compose
-from tunesmith.harmony import read_marks, strong_beats, written_harmony
+from tunesmith.harmony import read_marks, strong_beats
+from tunesmith.progression import written_harmony
 from tunesmith.notation import parse_tune
 from tunesmith.presets import style_presets
 from tunesmith.repair import repair

@@ -11,9 +11,10 @@ code) over a bar, or over several bars taken in turn:
 - drums: a row per General MIDI drum (``kick = "x..x.."``), ``x`` strikes it.
 
 A style with no file, or a meter other than its file's, gets patterns from the meter (bass
-on the strong beats, chords between them, kick and snare likewise) on its instruments. Chords are voiced
-close, each voicing the nearest to the one before (smooth voice leading); the bass takes
-the octave nearest its last note within E1-G3. The last bar holds its chord to the end.
+on the strong beats, chords between them, kick and snare likewise) on its instruments.
+Chords are voiced close, each voicing the nearest to the one before (smooth voice leading);
+the bass takes the octave nearest its last note within E1-G3. The last bar holds its chord
+to the end.
 """
 
 from __future__ import annotations
@@ -27,54 +28,25 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any
 
+from tunesmith.band import part_program
 from tunesmith.chords import Chord
 from tunesmith.errors import ConstraintError, RequestError
 from tunesmith.harmony import chord_at, strong_beats
 from tunesmith.header import Key
 from tunesmith.notes import split_duration
-from tunesmith.presets import gm_instruments, program_number, style_preset
+from tunesmith.presets import gm_instruments, style_preset
 from tunesmith.rhythm import Meter, meter_of
 from tunesmith.score import DURATIONS, Bar, ChordSymbol, Event, Part, Pitch, Score
 
-__all__ = ["BASS_RANGE", "CHORD_RANGE", "DRUM_KITS", "accompany", "band_style", "part_program"]
+__all__ = ["BASS_RANGE", "CHORD_RANGE", "accompany", "band_style"]
 
 BASS_RANGE = (28, 55)
 """E1-G3: where the bass part plays (MIDI keys)."""
 CHORD_RANGE = (52, 72)
 """E3-C5: where the chords part is voiced, below most melodies."""
-DRUM_KITS = {"standard": 0, "room": 8, "power": 16, "electronic": 24, "tr-808": 25}
-DRUM_KITS |= {"jazz": 32, "brush": 40, "brushes": 40, "orchestra": 48}
-"""General MIDI drum kits (the program on channel 10) by name."""
 _DEFAULTS = {"chords": "Acoustic Grand Piano", "bass": "Acoustic Bass", "drums": "standard"}
 _NAMES = {"chords": "Chords", "bass": "Bass", "drums": "Drums"}
 _INTERVALS = {"6": 9, "8": 12}
-
-
-def part_program(part: str, instrument: str | int) -> int:
-    """The General MIDI program of ``instrument`` for ``part`` (a drum kit for drums).
-
-    Raises :class:`RequestError` naming the part and what it takes.
-    """
-    if part == "drums":
-        if (
-            isinstance(instrument, int)
-            and not isinstance(instrument, bool)
-            and 0 <= instrument <= 127
-        ):
-            return instrument
-        name = str(instrument).strip().lower().removesuffix(" kit")
-        if name.isdigit() and 0 <= int(name) <= 127:
-            return int(name)
-        if name not in DRUM_KITS:
-            raise RequestError(
-                f"unknown drum kit {instrument!r} for the drums part: use one of "
-                f"{', '.join(DRUM_KITS)} or a kit program 0-127"
-            )
-        return DRUM_KITS[name]
-    try:
-        return program_number(int(instrument) if str(instrument).isdigit() else instrument)
-    except RequestError as error:
-        raise RequestError(f"the {part} part: {error}") from None
 
 
 @functools.cache

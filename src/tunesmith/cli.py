@@ -29,12 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from tunesmith.cli_band import (
-    BAND_OPTIONS,
-    add_band_options,
-    add_harmonise_command,
-    harmonise_command,
-)
+from tunesmith import cli_band
 from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
 
 if TYPE_CHECKING:
@@ -100,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
     compose.add_argument("words", nargs="?", help="the tune in words; options given win over them")
     _add_request_options(compose, pitches=True)
-    add_band_options(compose)
+    cli_band.add_band_options(compose)
     _add_backend_options(compose)
     _add_outputs(compose)
     compose.add_argument("--report", action="store_true", help="print the full report")
@@ -123,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="musical metrics of any score file's melody")
     evaluate.add_argument("tune", type=Path, help="MIDI, MusicXML, ABC or notation file")
     commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
-    _add_outputs(add_harmonise_command(commands))
+    _add_outputs(cli_band.add_harmonise_command(commands))
     _add_words_commands(commands)
     return parser
 
@@ -203,7 +198,7 @@ def _compose(args: argparse.Namespace) -> None:
 
     _check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
-    options = _request_options(args, (*names, "style", "title", "seed", *BAND_OPTIONS))
+    options = _request_options(args, (*names, "style", "title", "seed", *cli_band.BAND_OPTIONS))
     composition = compose(args.words, strict=args.strict, backend=_backend(args), **options)
     if args.words is not None:
         print(composition.request.explanation, file=sys.stderr)  # type: ignore[attr-defined]
@@ -383,7 +378,7 @@ def _soundfonts(_: argparse.Namespace) -> None:
 
 def _harmonise(args: argparse.Namespace) -> None:
     _check_outputs(args)
-    _write_outputs(harmonise_command(args), args)
+    _write_outputs(cli_band.harmonise_command(args), args)
 
 
 COMMANDS = {

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Literal
 from tunesmith.arrange import accompany
 from tunesmith.chords import Chord, key_chords
 from tunesmith.errors import RequestError
-from tunesmith.harmony import BarHarmony, chord_at, lane_of, read_marks, request_key, strong_beats
+from tunesmith.harmony import BarHarmony, chord_at, lane_of, read_marks, strong_beats
 from tunesmith.header import Key
+from tunesmith.progression import request_key
 from tunesmith.rhythm import Meter, meter_of
 from tunesmith.score import ChordSymbol, PitchClass, Score, Tune
 
@@ -89,7 +90,8 @@ def best_fit(
 
     Each chord earns the length of the notes it holds (a segment's first note twice) and
     loses part of it for the others; I, IV and V earn a little more; changes earn by root
-    motion; opening and ending on ``tonic`` earn a cadence. The best path through the tune is found by dynamic programming.
+    motion; opening and ending on ``tonic`` earn a cadence. The best path through the tune
+    is found by dynamic programming.
     """
     segments = _fit(tune, meter, rhythm)
     if not segments:

@@ -29,10 +29,11 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from tunesmith.backends.base import Backend
 from tunesmith.backends.openai import OpenAIBackend
+from tunesmith.band import PARTS
 from tunesmith.errors import ConstraintError, RequestError
 from tunesmith.phrases import LEXICON, Language, Match, languages, meanings
 from tunesmith.presets import instrument_ranges, style_preset, style_presets
-from tunesmith.request import PARTS, ComposeRequest
+from tunesmith.request import ComposeRequest
 from tunesmith.score import STEPS, Pitch, PitchClass
 from tunesmith.theory import DEFAULT_HIGH, DEFAULT_LOW
 

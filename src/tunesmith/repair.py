@@ -13,18 +13,17 @@ import bisect
 import itertools
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.chords import Chord
 from tunesmith.errors import NotationError
+from tunesmith.harmony import chord_at, strong_beats
 from tunesmith.notation import format_event
 from tunesmith.request import ComposeRequest
+from tunesmith.rhythm import meter_of
 from tunesmith.score import DURATIONS, Bar, ChordSymbol, Event, Pitch, Tune
 from tunesmith.theory import Constraints
-
-if TYPE_CHECKING:
-    from tunesmith.chords import Chord
 
 __all__ = ["Repair", "repair", "split_duration"]
 
@@ -234,9 +233,6 @@ class _Repairer:
         """Each note sounding on a strong beat moved to the nearest tone of its chord; a note
         held over chords that share no allowed tone is cut at their strong beats.
         """  # noqa: D205
-        from tunesmith.harmony import chord_at, strong_beats  # noqa: PLC0415
-        from tunesmith.rhythm import meter_of  # noqa: PLC0415
-
         beats = strong_beats(meter_of(meter))
         bars, start, previous = [], Fraction(0), None
         for index, bar in enumerate(tune.bars, 1):

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from tunesmith.band import PARTS, check_instruments, instrument_pairs, part_names
 from tunesmith.errors import ChordError, RequestError, RequestTypeError
 from tunesmith.presets import gm_instruments, program_number, style_preset
 from tunesmith.score import Pitch, PitchClass
@@ -35,8 +36,6 @@ MAX_SEED = 2**31 - 1
 """Seeds are 0 to 2**31 - 1: every server takes them, and none reads one as 'random'."""
 
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
-PARTS = ("melody", "chords", "bass", "drums")
-"""The parts a request may ask for; ``band=True`` asks for all of them."""
 
 
 class ComposeRequest(BaseModel):
@@ -118,7 +117,7 @@ class ComposeRequest(BaseModel):
     def _resolve_constraints(self) -> Self:
         """Resolve the constraints now, so that impossible ones fail at once, on every path."""
         self.constraints  # noqa: B018 - cached on the instance
-        from tunesmith.harmony import check_request  # noqa: PLC0415 - harmony imports the plan
+        from tunesmith.progression import check_request  # noqa: PLC0415 - harmony imports the plan
 
         check_request(self)
         return self
@@ -299,54 +298,16 @@ class ComposeRequest(BaseModel):
     @field_validator("parts")
     @classmethod
     def _check_parts(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        names = tuple(dict.fromkeys(name.strip().lower() for name in value))
-        for name in names:
-            if name not in PARTS:
-                hint = " (a counter-melody is not composed yet)" if name == "counter" else ""
-                raise ValueError(
-                    f"unknown part {name!r}{hint}: the parts are {', '.join(PARTS)}, "
-                    f"e.g. parts=['melody', 'chords', 'bass']"
-                )
-        if "melody" not in names:
-            raise ValueError(
-                f"parts must include 'melody' (received {list(names)}): the accompaniment "
-                "follows the tune, e.g. parts=['melody', 'bass']"
-            )
-        return ("melody", *(name for name in names if name != "melody"))
+        return None if value is None else part_names(value)
 
     @field_validator("instruments", mode="before")
     @classmethod
     def _pair_instruments(cls, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return tuple(f"{part}={instrument}" for part, instrument in value.items())
-        if isinstance(value, str):
-            return tuple(pair.strip() for pair in value.split(",") if pair.strip())
-        return value
+        return instrument_pairs(value)
 
     @model_validator(mode="after")
     def _check_band(self) -> Self:
-        wanted = self.part_names
-        for part, instrument in self.part_instruments.items():
-            if part == "melody":
-                raise RequestError(
-                    f"instruments sets the accompaniment's instruments; give the melody's as "
-                    f"instrument={instrument!r}"
-                )
-            if part not in PARTS:
-                raise RequestError(
-                    f"instruments names an unknown part {part!r}: the parts are "
-                    f"{', '.join(PARTS[1:])}, e.g. instruments={{'bass': 'cello'}}"
-                )
-            if part not in wanted:
-                raise RequestError(
-                    f"instruments names the part {part!r}, which is not asked for; add it to "
-                    f"parts (parts={[*wanted, part]!r}) or set band=True"
-                )
-            from tunesmith.arrange import part_program  # noqa: PLC0415
-
-            part_program(part, instrument)  # an unknown instrument fails now
+        check_instruments(self.instruments or (), self.part_names)
         return self
 
     @property
@@ -359,14 +320,7 @@ class ComposeRequest(BaseModel):
     @property
     def part_instruments(self) -> dict[str, str]:
         """``instruments`` as a dict: part name -> the instrument as given."""
-        pairs = [pair.partition("=") for pair in self.instruments or ()]
-        for part, equals, instrument in pairs:
-            if not equals or not part.strip() or not instrument.strip():
-                raise RequestError(
-                    "instruments must pair parts with instruments, e.g. {'chords': 'accordion'} "
-                    f"or 'chords=accordion' (received {part + equals + instrument!r})"
-                )
-        return {part.strip().lower(): instrument.strip() for part, _, instrument in pairs}
+        return check_instruments(self.instruments or (), self.part_names)
 
     @property
     def progression(self) -> str | None:

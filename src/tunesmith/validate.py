@@ -17,7 +17,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.harmony import misfits
 from tunesmith.request import ComposeRequest
+from tunesmith.rhythm import meter_of
 from tunesmith.score import ChordSymbol, Event, Tune
 from tunesmith.theory import Constraints
 
@@ -83,9 +85,6 @@ def _chord_tones(
     """A violation for each strong beat's note that is not a tone of its chord."""
     if not harmony:
         return []
-    from tunesmith.harmony import misfits  # noqa: PLC0415 - harmony imports the grammar
-    from tunesmith.rhythm import meter_of  # noqa: PLC0415
-
     return [
         Violation(
             kind="chord_tone",

@@ -18,9 +18,9 @@ from typing import Any
 from tunesmith.decode import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.grammar import BarSpec, ChordChoice, bars_gbnf
-from tunesmith.harmony import WrittenHarmony, written_harmony
 from tunesmith.plan import Plan, plan_for
 from tunesmith.presets import style_preset
+from tunesmith.progression import WrittenHarmony, written_harmony
 from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import Rhythm, meter_of, rhythm_for
 from tunesmith.rules import Rules, bar_key, broken_rules

@@ -135,7 +135,8 @@ def _key(
         (n.end, n.onset, n.sound.midi) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
     )
     tune = sorted((n.end, n.onset, n.sound.midi) for n in timed.get(melody, []))
-    final = (tune or pitched or [(0, 0, None)])[-1][2]  # the highest of the melody's last notes
+    last = tune or pitched  # the highest of the melody's last notes
+    final = last[-1][2] if last else None
     if not found.keys:
         key = analysed_key([(k, end - onset) for end, onset, k in pitched])
         if key is not None:
