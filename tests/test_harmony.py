@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from band_checks import GrammarBound, assert_the_melody_fits_its_chords, tracks, walk
 from conftest import JIG_NOTES
 from tunesmith import ChordError, ComposeRequest, RequestError, compose
-from tunesmith.harmony import read_marks, strong_beats
+from tunesmith.harmony import held_too_long, read_marks, strong_beats
 from tunesmith.progression import written_harmony
 from tunesmith.notation import parse_tune
 from tunesmith.presets import style_presets
@@ -25,7 +25,7 @@ from tunesmith.repair import repair
 from tunesmith.rhythm import meter_of
 from tunesmith.score import ChordSymbol, Tune
 from tunesmith.validate import validate
-from tunesmith.writing import Writing
+from tunesmith.writing import PlanScript, Writing
 
 # -- strong beats ------------------------------------------------------------------------
 
@@ -199,6 +199,20 @@ def test_with_auto_chords_each_bar_opens_with_a_chord_of_the_key_its_notes_fit(
             assert marks[index] == harmony.tonic
         if planned.source is None and planned.cadence == "half":
             assert marks[index] == harmony.dominant
+
+
+def test_the_model_keeps_one_of_its_chords_two_bars_at_most() -> None:
+    writing = Writing.of(ComposeRequest(notes=JIG_NOTES, meter="6/8", bars=16, chords="auto"))
+    script = PlanScript(writing)
+    script.texts = ['"A" cBc A3', '"A" cBB A3']  # two bars on A
+    assert not script.allows('"A')  # only A can follow: refused as it is written
+    assert script.allows('"F#m" ')
+    script.texts = ['"D" cBc A3', '"A" cBB A3']
+    assert script.allows('"A" ')
+    vocabulary = {"A", "Am"}  # while Am can still follow "A, the mark goes on
+    assert not held_too_long(['"A" a', "r:q."], '"A', 2, {"A"})  # a bar with no mark
+    assert not held_too_long(['"A" a', '"A" b'], '"A', 2, vocabulary)
+    assert held_too_long(['"A" a', '"A" b'], '"A"', 2, vocabulary)
 
 
 # -- validation and repair -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -27,6 +27,7 @@ __all__ = [
     "Misfit",
     "chord_at",
     "chord_tone_share",
+    "held_too_long",
     "lane_of",
     "misfits",
     "read_marks",
@@ -38,6 +39,7 @@ BarHarmony = tuple[tuple[Fraction, Chord], ...]
 """The chords of one bar: (offset from the bar line, chord), in order, the first at 0."""
 _BAR_LINE = re.compile(r"\|\]|\|\||:\||\|:|\|")
 _MARK = re.compile(r'"([^"\n]*)"')
+_BEGUN = re.compile(r'"([^"\n]*)("?)')
 
 
 def strong_beats(meter: Meter) -> tuple[Fraction, ...]:
@@ -88,6 +90,22 @@ def read_marks(text: str) -> list[Chord | None]:
         except ChordError:
             chords.append(None)
     return chords
+
+
+def held_too_long(before: Sequence[str], segment: str, limit: int, figures: Iterable[str]) -> bool:
+    """Whether the chord mark begun in ``segment`` can only be the chord marked in each of
+    the ``limit`` bars ``before`` it (their texts): one chord held more than ``limit`` bars.
+
+    ``figures`` are the chords the mark may name: ``"A`` is refused when only ``A`` can
+    follow, not while ``Am`` still can.
+    """  # noqa: D205
+    begun = _BEGUN.search(segment)
+    marks = [found[1] for text in before[-limit:] if (found := _MARK.search(text))]
+    if begun is None or len(marks) < limit or len(set(marks)) != 1:
+        return False
+    if begun[2]:  # the mark is whole
+        return begun[1] == marks[0]
+    return {figure for figure in figures if figure.startswith(begun[1])} == {marks[0]}
 
 
 def lane_of(bars: Sequence[BarHarmony], lengths: Sequence[Fraction]) -> tuple[ChordSymbol, ...]:

@@ -18,6 +18,7 @@ from typing import Any
 from tunesmith.decode import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.grammar import BarSpec, ChordChoice, bars_gbnf
+from tunesmith.harmony import held_too_long
 from tunesmith.plan import Plan, plan_for
 from tunesmith.presets import style_preset
 from tunesmith.progression import WrittenHarmony, written_harmony
@@ -172,6 +173,10 @@ class PlanScript:
         self.copies = frozenset(
             index for index, bar in enumerate(writing.plan.bars) if bar.source is not None
         )
+        harmony = writing.harmony
+        chosen = () if harmony is None or harmony.bars is not None else harmony.vocabulary
+        self.figures = frozenset(chord.figure for chord in chosen)
+        self.max_chord = writing.rules.max_same_chord
 
     def _record(self, text: str) -> None:
         segment = text[self.mark :]
@@ -250,6 +255,8 @@ class PlanScript:
 
     def allows(self, segment: str) -> bool:
         """Whether the bar so far keeps the musical rules (its last note counts already)."""
+        if self.figures and held_too_long(self.texts, segment, self.max_chord, self.figures):
+            return False  # the model's chord, held too long: another one
         try:
             bars = self.writing.spelling.read(segment)
         except GrammarError:
