@@ -8,6 +8,7 @@ before.json`, then `python bench/quality.py 5 --before before.json`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -26,11 +27,15 @@ BARS = 16
 
 def main() -> None:
     seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    from tunesmith.backends.local import LocalBackend  # every version has it
+
+    threads = int(os.environ.get("TUNESMITH_THREADS") or 0) or None
+    backend = LocalBackend(n_threads=threads)
     rows = []
     for name, options in REQUESTS:
         for seed in range(1, seeds + 1):
             started = time.perf_counter()
-            composition = compose(bars=BARS, seed=seed, **options)
+            composition = compose(bars=BARS, seed=seed, backend=backend, **options)
             rows.append(
                 {
                     "request": name,

@@ -204,7 +204,8 @@ def report(rows: dict[str, list[dict[str, Any]]], chorales: dict[str, Any]) -> s
     lines += [
         f"| embedded model, grammar, its own chords (`band=True`) | {_share(band)} | {len(band)} |",
         f"| embedded model, grammar, given chords (`{GIVEN}`) | {_share(given)} | {len(given)} |",
-        f"| server without a grammar (a melody-only tune), before repair | {_share(before)} | {len(before)} |",
+        f"| server without a grammar (a melody-only tune), before repair | {_share(before)} "
+        f"| {len(before)} |",
         f"| the same, after repair | {_share(after)} | {len(after)} |",
         "",
     ]
@@ -214,7 +215,8 @@ def report(rows: dict[str, list[dict[str, Any]]], chorales: dict[str, Any]) -> s
     lines += [
         "| folk-likeness | melody only | with `band=True` (chords by grammar) |",
         "| --- | --- | --- |",
-        f"| AUC against the corpus (0.5: indistinguishable) | {melody['auc']:.2f} | {with_band['auc']:.2f} |",
+        f"| AUC against the corpus (0.5: indistinguishable) | {melody['auc']:.2f} "
+        f"| {with_band['auc']:.2f} |",
         f"| requests inside the corpus bands (of {len(quality.REQUESTS)}) | "
         f"{melody['inside']} | {with_band['inside']} |",
     ]

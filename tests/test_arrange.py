@@ -63,7 +63,8 @@ def test_one_midi_track_per_part_the_drums_on_channel_10() -> None:
     names = [track.name for track in found]
     assert names == ["Acoustic Grand Piano", "Acoustic Guitar (steel)", "Acoustic Bass", "Drums"]
     channels = [track.channel for track in found]
-    assert channels[-1] == DRUM_CHANNEL and DRUM_CHANNEL not in channels[:-1]
+    assert channels[-1] == DRUM_CHANNEL
+    assert DRUM_CHANNEL not in channels[:-1]
     assert len(set(channels)) == len(channels)
     assert [track.program for track in found[1:]] == [25, 32, 0]
 
@@ -76,7 +77,8 @@ def test_the_chords_part_plays_the_chord_sounding_there_voiced_close_and_smoothl
     for onset, notes in by_onset:
         keys = sorted(key for key, _, _, _ in notes)
         assert {key % 12 for key in keys} <= chord_at(score.harmony, onset).semitones
-        assert CHORD_RANGE[0] <= keys[0] and keys[-1] <= CHORD_RANGE[1]
+        assert CHORD_RANGE[0] <= keys[0]
+        assert keys[-1] <= CHORD_RANGE[1]
         assert keys[-1] - keys[0] <= 12, "close position"
         voicings.append(keys)
     for before, after in itertools.pairwise(voicings):  # smooth: no voice leaps a fifth
@@ -95,8 +97,8 @@ def test_the_bass_plays_in_the_bass_range_on_the_chords_roots_on_strong_beats() 
 
 def test_the_bass_steps_onto_the_next_bars_root() -> None:
     bass = tracks(band().to_midi_bytes())[2]  # the jig's bass: 1-.5-a
-    approach = [key for key, onset, _, _ in bass.notes if onset == Fraction(5, 2)][0]
-    downbeat = [key for key, onset, _, _ in bass.notes if onset == 3][0]
+    approach = next(key for key, onset, _, _ in bass.notes if onset == Fraction(5, 2))
+    downbeat = next(key for key, onset, _, _ in bass.notes if onset == 3)
     assert 1 <= abs(approach - downbeat) <= 2
 
 

@@ -70,7 +70,8 @@ def test_an_unknown_numeral_is_a_chord_error() -> None:
 def test_a_numeral_whose_root_is_outside_the_key_says_which_note_and_how_to_write_it() -> None:
     with pytest.raises(
         ChordError,
-        match=r"'bVII' in D major has the root C, which is not a note of D major \(D E F# G A B C#\); .* symbol such as 'C'",
+        match=r"'bVII' in D major has the root C, which is not a note of D major "
+        r"\(D E F# G A B C#\); .* symbol such as 'C'",
     ):
         parse_chord("bVII", Key.parse("D"))
 
@@ -83,7 +84,7 @@ def test_the_chords_of_a_key_are_its_triads_on_allowed_roots() -> None:
 
 
 def test_a_gapped_pitch_set_keeps_only_chords_inside_it_and_its_tonic_and_dominant() -> None:
-    notes = [PitchClass.parse(name) for name in "A B C# F# G".split()]
+    notes = [PitchClass.parse(name) for name in ["A", "B", "C#", "F#", "G"]]
     vocabulary, tonic, dominant = key_chords(notes, Key.parse("A mixolydian"))
     assert [chord.figure for chord in vocabulary] == ["A", "F#m", "Em"]  # F#m: all inside
     assert (tonic.figure, dominant.figure) == ("A", "Em")  # the key's, E and all

@@ -79,7 +79,7 @@ def test_compose_writes_midi_audio_and_text(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     written = (tmp_path / "jig.txt").read_text()  # the score: header and melody part
-    assert written.startswith("title: tunesmith folk\nmeter: 6/8\n")
+    assert written.startswith("title: Folk tune on A B C# F# G\nmeter: 6/8\n")
     assert result.stdout.strip() in written  # the melody's bars
     assert "2 bars of 6/8 on local" in result.stderr
     midi = mido.MidiFile(tmp_path / "jig.mid")

@@ -54,4 +54,5 @@ def test_compose_a_reel_with_auto_chords_and_a_band_to_midi_audio_and_musicxml(
     assert (tmp_path / "reel.wav").read_bytes()[:4] == b"RIFF"
     sheet = read_score(tmp_path / "reel.musicxml")
     assert [part.role for part in sheet.parts] == ["melody", "chords", "bass", "drums"]
-    assert sheet.harmony and sheet.harmony[0].figure == "G"
+    assert sheet.harmony
+    assert sheet.harmony[0].figure == "G"

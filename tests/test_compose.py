@@ -395,3 +395,36 @@ def test_keys_beyond_seven_accidentals_compose_and_export(
     assert not [m for m in midi.tracks[0] if m.type == "key_signature"]
     assert b"<score-partwise" in composition.to_musicxml()
     assert composition.to_abc().startswith("X:1")
+
+
+@pytest.mark.model
+def test_a_32_bar_jig_is_aabb_written_once_with_repeat_marks_and_played_out() -> None:
+    composition = compose(style="jig", key="D", seed=5, candidates=2)
+    assert composition.request.bars == 32  # the style's default: AABB of 8-bar parts
+    score = composition.score
+    assert score.bar_count == 16  # A and B written once
+    assert [(r.start, r.end) for r in score.repeats] == [(0, 8), (8, 16)]
+    abc = composition.to_abc()
+    assert "|:" in abc
+    assert "::" in abc  # A's end repeat and B's start repeat together, as ABC writes them
+    assert abc.rstrip().endswith(":|")
+    assert len(composition.tune.bars) == 32  # as heard: the repeats played out
+    notes = midi_notes(composition.to_midi_bytes())[1]
+    assert max(onset + length for _, onset, length in notes) == 32 * Fraction(3)
+    bars = composition.tune.bars
+    assert bars[4:6] == bars[0:2]  # the answer echoes the phrase
+    assert bars[22:24] == bars[6:8]  # B ends as A does
+    last = bars[-1].events[-1]
+    assert last.duration == Fraction(3, 2)  # a long final note, on the beat
+    assert last.pitches[0].pitch_class.semitone == 2  # D
+    assert composition.report.why.startswith("candidate ")
+
+
+def test_feedback_names_the_bar_as_the_model_wrote_it_not_as_it_is_played() -> None:
+    # AABB of 2-bar parts: the model writes A and B once (4 bars); B's first bar is bar 3
+    wrong = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. | A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |"
+    backend = Scripted([wrong, GOOD + " " + GOOD])
+    compose(**{**SMALL, "bars": 8, "form": "AABB"}, backend=backend)
+    feedback = backend.prompts[1].messages[-1]["content"]
+    assert "bar 3, beat 1.667: pitch D5" in feedback
+    assert "bar 7" not in feedback  # as played, B's first bar is bar 5 and again bar 7

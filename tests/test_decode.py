@@ -9,9 +9,9 @@ import pytest
 
 from tunesmith import BackendError, ComposeRequest
 from tunesmith.backends.local import LocalBackend
-from tunesmith.decode import Forced, Free, SamplerSettings, Segment
 from tunesmith.grammar import grammar_alphabet
 from tunesmith.prompts import render_tunebook
+from tunesmith.segments import Forced, Free, SamplerSettings, Segment
 from tunesmith.writing import PlanScript, Writing
 
 pytestmark = pytest.mark.model
@@ -71,13 +71,17 @@ def test_the_loop_writes_what_create_completion_writes_under_the_same_grammar(
 def test_only_tokens_made_of_the_grammars_characters_are_offered(backend: LocalBackend) -> None:
     decoder = backend.decoder()
     alphabet = grammar_alphabet(WRITING.whole_grammar())
-    offered = decoder.candidates(alphabet)
-    pieces = [decoder.pieces[int(token)] for token in offered if token not in decoder.eog]
+    offered = decoder.words.candidates(alphabet)
+    pieces = [
+        decoder.words.pieces[int(token)] for token in offered if token not in decoder.words.eog
+    ]
     assert all(set(piece) <= alphabet for piece in pieces)
     every = [
-        token for token, piece in enumerate(decoder.pieces) if piece and set(piece) <= alphabet
+        token
+        for token, piece in enumerate(decoder.words.pieces)
+        if piece and set(piece) <= alphabet
     ]
-    assert sorted(int(t) for t in offered if t not in decoder.eog) == every
+    assert sorted(int(t) for t in offered if t not in decoder.words.eog) == every
     assert 100 < len(offered) < decoder.n_vocab / 50
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import io
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -63,7 +63,8 @@ def test_a_corpus_folk_tune_is_harmonised_on_its_strong_beats() -> None:
     harmonised = harmonise(score, parts=())
     meter = meter_of(score.header.meter)
     share = chord_tone_share(score.melody.tune, harmonised.harmony, meter)
-    assert share is not None and share >= 0.9
+    assert share is not None
+    assert share >= 0.9
     key = score.header.key
     assert key is not None
     assert harmonised.harmony[-1].figure.startswith(str(key.tonic))  # a cadence home
@@ -100,7 +101,7 @@ def test_tunesmith_harmonise_writes_the_band_to_midi_and_sheet_music(tmp_path: P
 
 
 def test_a_missing_file_or_a_bad_rhythm_is_a_typed_error() -> None:
-    with pytest.raises(ReadError, match="no-such.mid"):
+    with pytest.raises(ReadError, match=r"no-such\.mid"):
         harmonise("no-such.mid")
     with pytest.raises(RequestError, match="rhythm must be 'bar', 'strong' or 'beat'"):
         harmonise(ARPEGGIOS, rhythm="half")  # type: ignore[arg-type]

@@ -18,9 +18,9 @@ from band_checks import GrammarBound, assert_the_melody_fits_its_chords, tracks,
 from conftest import JIG_NOTES
 from tunesmith import ChordError, ComposeRequest, RequestError, compose
 from tunesmith.harmony import held_too_long, read_marks, strong_beats
-from tunesmith.progression import written_harmony
 from tunesmith.notation import parse_tune
 from tunesmith.presets import style_presets
+from tunesmith.progression import written_harmony
 from tunesmith.repair import repair
 from tunesmith.rhythm import meter_of
 from tunesmith.score import ChordSymbol, Tune
@@ -53,14 +53,16 @@ def test_strong_beats_come_from_the_meter(meter: str, beats: str) -> None:
 def figures(request: ComposeRequest) -> list[str]:
     """The chords of each written bar, e.g. 'D G' for two in a bar."""
     harmony = written_harmony(request)
-    assert harmony is not None and harmony.bars is not None
+    assert harmony is not None
+    assert harmony.bars is not None
     return [" ".join(chord.figure for _, chord in bar) for bar in harmony.bars]
 
 
 def test_chords_between_bar_lines_share_their_bar_from_its_beats() -> None:
     request = ComposeRequest(key="D", style="jig", chords="D G | D A | D G | A D")
     harmony = written_harmony(request)
-    assert harmony is not None and harmony.bars is not None
+    assert harmony is not None
+    assert harmony.bars is not None
     assert [(offset, chord.figure) for offset, chord in harmony.bars[1]] == [
         (Fraction(0), "D"),
         (Fraction(3, 2), "A"),
@@ -168,7 +170,8 @@ def test_every_sentence_puts_a_tone_of_the_given_chord_on_every_strong_beat(
 ) -> None:
     writing = Writing.of(request_, spelling)
     harmony = writing.harmony
-    assert harmony is not None and harmony.bars is not None
+    assert harmony is not None
+    assert harmony.bars is not None
     for seed in range(3):
         written = writing.read(walk(writing.whole_grammar(), random.Random(seed)))
         for bar, beat, key in strong_notes(written, request_.meter):
@@ -183,14 +186,17 @@ def test_with_auto_chords_each_bar_opens_with_a_chord_of_the_key_its_notes_fit(
 ) -> None:
     writing = Writing.of(request_, "abc")
     harmony = writing.harmony
-    assert harmony is not None and harmony.tonic is not None and harmony.dominant is not None
+    assert harmony is not None
+    assert harmony.tonic is not None
+    assert harmony.dominant is not None
     text = walk(writing.whole_grammar(), random.Random(0))
     marks = read_marks(text)
     written = writing.read(text)
     assert len(marks) == len(written.bars) == len(writing.plan.bars)
-    for bar, beat, key in strong_notes(written, request_.meter):
+    for bar, _, key in strong_notes(written, request_.meter):
         chord = marks[bar]
-        assert chord is not None and key % 12 in chord.semitones
+        assert chord is not None
+        assert key % 12 in chord.semitones
     allowed = {*harmony.vocabulary, harmony.tonic, harmony.dominant}
     assert all(mark in allowed for mark in marks)
     assert marks[0] == harmony.tonic  # the tune opens on the tonic
@@ -343,7 +349,8 @@ def test_the_chords_stand_in_musicxml_and_abc() -> None:
         key="D", style="jig", bars=16, chords="D G | A D", seed=1, backend=GrammarBound(seed=1)
     )
     assert composition.to_musicxml().count(b"<harmony") >= 16
-    assert '"D"' in composition.to_abc() and '"A"' in composition.to_abc()
+    assert '"D"' in composition.to_abc()
+    assert '"A"' in composition.to_abc()
 
 
 def test_chords_is_a_request_option_that_the_report_names() -> None:
@@ -374,4 +381,5 @@ def test_the_embedded_model_writes_its_own_chords_on_the_guides_five_notes() -> 
     chosen = composition.report.attempts[composition.report.chosen - 1].text  # type: ignore[operator]
     assert chosen.startswith('|:"A" ')  # the model's ABC opens on the tonic chord's mark
     figures = [c.figure for c in composition.score.harmony]
-    assert figures[-1] == "A" and set(figures) <= {"A", "F#m", "Em"}
+    assert figures[-1] == "A"
+    assert set(figures) <= {"A", "F#m", "Em"}

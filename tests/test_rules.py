@@ -20,7 +20,7 @@ def bars(text: str) -> list[object]:
 CASES = {
     "a repeated bar": "D4:q E4:q F4:q G4:q | A4:h G4:h | D4:q E4:q F4:q G4:q |",
     "more than 3 equal notes in a row": "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e B4:h |",
-    "repeated notes are more than 20% of intervals": (
+    "repeated notes are more than 15% of intervals": (
         "D4:q E4:q F4:q G4:q | A4:q A4:q B4:q B4:q | C5:q C5:q D5:q D5:q |"
     ),
     "two leaps in a row the same way": "D4:q E4:q F4:q G4:q | D4:h A4:q E5:q |",
@@ -32,6 +32,9 @@ CASES = {
     ),
     "one pitch is more than 35% of the notes": (
         "D4:q E4:q D4:q F4:q | D4:q G4:q D4:q A4:q | D4:q B4:q D4:q C5:q |"
+    ),
+    "steps are less than 35% of intervals": (
+        "D4:q F#4:q A4:q F#4:q | D4:q F#4:q A4:q D5:q | B4:q G4:q E4:q G4:q |"
     ),
     "leaps are more than 15% of intervals": (
         "D4:q A4:q E4:q B4:q | F4:q C5:q G4:q D5:q | A4:q E5:q B4:q F5:q |"
@@ -88,7 +91,7 @@ def test_an_unfinished_bar_that_can_only_end_as_an_earlier_one_is_refused_at_its
 
 
 def test_a_style_changes_a_threshold_and_a_typo_is_an_error() -> None:
-    relaxed = Rules.from_data({"max_run": 8, "max_repeat_share": 0.5})
+    relaxed = Rules.from_data({"max_run": 8, "max_repeat_share": 0.5, "min_step_share": 0})
     text = "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e A4:h |"
     assert broken_rules(relaxed, bars(text)) == []
     with pytest.raises(ConstraintError, match="unknown rule 'max_runs'"):

@@ -24,10 +24,12 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from typing import Any
 
 from tunesmith.metrics import COMPARED, TuneMetrics, measure
+from tunesmith.rhythm import meter_of
 from tunesmith.rules import melody
 from tunesmith.score import Tune
 
@@ -127,19 +129,17 @@ def _distance(metrics: TuneMetrics, spread: Mapping[str, Sequence[float]]) -> fl
 
 
 def _meter_data(meter: str) -> dict[str, Any]:
+    """The corpus's data for ``meter``, else for the meter closest to it: the same kind of
+    beat (simple or compound), then the nearest bar length.
+    """  # noqa: D205
     meters: dict[str, Any] = _data()["meters"]
     if meter in meters:
         return dict(meters[meter])
-    numerator, denominator = (int(part) for part in meter.split("/"))
+    asked = meter_of(meter)
 
-    # another meter: the corpus meter with the closest bar length and beat kind
-    def closeness(other: str) -> tuple[bool, float]:
-        top, bottom = (int(part) for part in other.split("/"))
-        compound = top % 3 == 0 and bottom == 8
-        return (
-            compound != (numerator % 3 == 0 and denominator == 8),
-            abs(top / bottom - numerator / denominator),
-        )
+    def closeness(other: str) -> tuple[bool, Fraction]:
+        candidate = meter_of(other)
+        return candidate.compound != asked.compound, abs(candidate.bar_length - asked.bar_length)
 
     return dict(meters[min(meters, key=closeness)])
 

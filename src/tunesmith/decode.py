@@ -26,111 +26,21 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from tunesmith.errors import BackendError
 from tunesmith.grammar import grammar_alphabet
+from tunesmith.segments import Forced, Free, LaneResult, RunStats, SamplerSettings, Script, Segment
+from tunesmith.vocabulary import Vocabulary
 
-__all__ = [
-    "Decoder",
-    "Forced",
-    "Free",
-    "LaneResult",
-    "RunStats",
-    "SamplerSettings",
-    "Script",
-    "Segment",
-]
+__all__ = ["Decoder"]
 
 BATCH = 512
 """Tokens per llama_decode call when evaluating a prompt (a fixed split, for reproducibility)."""
 _TOKEN_DTYPE = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
-
-
-@dataclass(frozen=True)
-class Forced:
-    """Text decoded as it is (a bar repeated from earlier, a bar line)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Free:
-    """Text sampled under a GBNF grammar; the segment ends where the grammar can end."""
-
-    grammar: str
-    checked: bool = True
-    """Offer the finished segment to :meth:`Script.judge`."""
-
-
-Segment = Forced | Free
-
-
-class Script(Protocol):
-    """What one lane writes: the segments in order, and judges of its sampled text."""
-
-    def next_segment(self, text: str) -> Segment | None:
-        """The next segment after ``text`` (everything the lane wrote so far), or None."""
-        ...
-
-    def allows(self, segment: str) -> bool:
-        """Whether the free segment so far (the sampled token's text included) may go on.
-
-        A token it refuses is drawn again, from the others the grammar allows.
-        """
-        ...
-
-    def judge(self, text: str, segment: str) -> int:
-        """How many rules ``segment`` (just written, after ``text``) breaks; 0 accepts it."""
-        ...
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """The sampling parameters, as ``Llama.create_completion`` names them."""
-
-    temperature: float = 0.8
-    top_k: int = 40
-    top_p: float = 0.95
-    min_p: float = 0.05
-    typical_p: float = 1.0
-    retries: int = 2
-    """How many times a segment the script refuses is decoded again."""
-    token_tries: int = 8
-    """How many tokens are drawn at one step before the grammar's choice is kept anyway."""
-    retry_heat: float = 0.15
-    """Temperature added at each retry, so a refused segment is not written again."""
-
-
-@dataclass
-class LaneResult:
-    """What one lane wrote, and what it cost."""
-
-    text: str
-    tokens: int = 0
-    """Tokens sampled (forced tokens excluded)."""
-    forced_tokens: int = 0
-    retries: int = 0
-    """Segments decoded again because the script refused them."""
-    refused_tokens: int = 0
-    """Tokens drawn again because the script refused them."""
-    accepted_with_problems: int = 0
-    """Segments kept although the script refused every try (the one breaking fewest rules)."""
-
-
-@dataclass
-class RunStats:
-    """What the last :meth:`Decoder.run` cost."""
-
-    prompt_seconds: float = 0.0
-    """Evaluating the prompt (the prefix only when it was not cached)."""
-    steps: int = 0
-    """Batches decoded after the prompt (a token, or a forced text, per lane each)."""
-    loop_seconds: float = 0.0
-    """Time in those steps: decoding, sampling, rules."""
 
 
 @functools.cache
@@ -189,19 +99,7 @@ class Decoder:
         self.ctx = self._context.ctx
         self.memory = L.llama_get_memory(self.ctx)
         self.batch = L.llama_batch_init(BATCH, 0, lanes + 1)
-        self.pieces = _pieces(L, self.vocab, self.n_vocab)
-        self.eog = np.array(
-            [t for t in range(self.n_vocab) if L.llama_vocab_is_eog(self.vocab, t)], np.int32
-        )
-        ascii_tokens = [
-            (token, piece)
-            for token, piece in enumerate(self.pieces)
-            if piece and all(char == "\n" or " " <= char <= "~" for char in piece)
-        ]
-        self._ascii_ids = np.array([token for token, _ in ascii_tokens], np.int32)
-        self._ascii_masks = np.array(
-            [[_mask(piece, 0), _mask(piece, 64)] for _, piece in ascii_tokens], np.uint64
-        )
+        self.words = Vocabulary(L, self.vocab, self.n_vocab)
         self._prefix: list[int] = []
         self.last_run = RunStats()
 
@@ -212,16 +110,6 @@ class Decoder:
             L.llama_batch_free(self.batch)
             self.batch = None
         self._context.close()  # type: ignore[no-untyped-call]
-
-    # -- candidates -----------------------------------------------------------------------
-
-    @functools.lru_cache(maxsize=64)  # noqa: B019 - one decoder per process
-    def candidates(self, alphabet: frozenset[str]) -> npt.NDArray[np.int32]:
-        """Every token made only of ``alphabet``'s characters, and end-of-generation."""
-        text = "".join(alphabet)
-        allowed = np.array([_mask(text, 0), _mask(text, 64)], np.uint64)
-        outside = (self._ascii_masks & ~allowed).any(axis=1)
-        return np.concatenate([self._ascii_ids[~outside], self.eog])
 
     def tokenize(self, text: str, *, bos: bool) -> list[int]:
         """The model's tokens for ``text``."""
@@ -282,7 +170,7 @@ class Decoder:
         scripts: Sequence[Script],
         *,
         seed: int,
-        settings: SamplerSettings = SamplerSettings(),
+        settings: SamplerSettings | None = None,
         deadline: float | None = None,
         max_tokens: int = 4096,
     ) -> list[LaneResult]:
@@ -296,6 +184,7 @@ class Decoder:
         """
         if not 1 <= len(scripts) <= self.lanes:
             raise ValueError(f"1 to {self.lanes} scripts per run (received {len(scripts)})")
+        settings = settings or SamplerSettings()
         started = time.perf_counter()
         lanes = self._start(prefix, suffix, scripts, seed)
         stats = self.last_run = RunStats(prompt_seconds=time.perf_counter() - started)
@@ -303,8 +192,19 @@ class Decoder:
         try:
             for lane in lanes:
                 self._advance(lane, settings)
+            first_done: int | None = None
             while any(not lane.done for lane in lanes):
                 stats.steps += 1
+                if first_done is None and any(lane.done for lane in lanes):
+                    first_done = stats.steps
+                if (
+                    first_done is not None
+                    and stats.steps > first_done * (1 + settings.patience) + 8
+                ):
+                    for lane in lanes:
+                        if not lane.done:
+                            lane.done, lane.result.finished = True, False
+                    break
                 if deadline is not None and time.monotonic() > deadline:
                     raise BackendError(
                         "the embedded model ran past its deadline",
@@ -378,17 +278,14 @@ class Decoder:
     def _advance(self, lane: _Lane, settings: SamplerSettings) -> None:
         """Sample the lane's next token, or move it to its next segment; sets ``pending``."""
         while not lane.pending and not lane.done:
-            if lane.segment is None:
+            if lane.segment is None:  # a forced segment is pending at once: never kept here
                 self._next_segment(lane, settings)
-                continue
-            if isinstance(lane.segment, Forced):  # pragma: no cover - forced segments end at once
-                lane.segment = None
                 continue
             if self._grammar_can_end(lane):
                 self._finish_segment(lane, settings)
                 continue
             token = self._sample(lane, settings)
-            lane.result.text += self.pieces[token]
+            lane.result.text += self.words.pieces[token]
             lane.result.tokens += 1
             lane.sampled += 1
             lane.pending = [token]
@@ -430,7 +327,7 @@ class Decoder:
         ):
             L.llama_sampler_chain_add(chain, sampler)
         lane.shape = chain
-        lane.candidates = self.candidates(grammar_alphabet(lane.segment.grammar))
+        lane.candidates = self.words.candidates(grammar_alphabet(lane.segment.grammar))
 
     def _sample(self, lane: _Lane, settings: SamplerSettings) -> int:
         """Draw a token the grammar allows and the script accepts (else the grammar's first)."""
@@ -457,7 +354,7 @@ class Decoder:
             token = int(data[array.selected].id)
             if first is None:
                 first = token
-            if lane.script.allows(written + self.pieces[token]):
+            if lane.script.allows(written + self.words.pieces[token]):
                 break
             lane.result.refused_tokens += 1
             logits = np.where(ids == token, -np.inf, logits).astype(np.float32)
@@ -476,7 +373,7 @@ class Decoder:
     def _grammar_can_end(self, lane: _Lane) -> bool:
         L = _lib()  # noqa: N806
         data = (L.llama_token_data * 1)()
-        data[0].id = int(self.eog[0])
+        data[0].id = int(self.words.eog[0])
         data[0].logit = 0.0
         array = L.llama_token_data_array(data, 1, -1, False)
         L.llama_sampler_apply(lane.grammar, ctypes.byref(array))
@@ -529,30 +426,7 @@ class Decoder:
             lane.dist = None
 
 
-def _mask(text: str, base: int) -> int:
-    """Bits ``ord(c) - base`` of the characters of ``text`` with codes base..base+63."""
-    bits = 0
-    for char in set(text):
-        code = ord(char) - base
-        if 0 <= code < 64:
-            bits |= 1 << code
-    return bits
-
-
 def _raise_dead_end() -> int:
     raise BackendError(
         "no token can continue the grammar (a tunesmith bug: its grammars have no dead ends)"
     )
-
-
-def _pieces(L: Any, vocab: Any, n_vocab: int) -> list[str]:  # noqa: N803
-    """Each token's text ('' where it is not whole UTF-8 on its own)."""
-    buffer = ctypes.create_string_buffer(256)
-    pieces = []
-    for token in range(n_vocab):
-        length = L.llama_token_to_piece(vocab, token, buffer, 256, 0, False)
-        try:
-            pieces.append(buffer.raw[: max(length, 0)].decode("utf-8"))
-        except UnicodeDecodeError:
-            pieces.append("")
-    return pieces

@@ -47,10 +47,13 @@ def check_text(text: str, what: str) -> None:
 
 @functools.cache
 def meter_beat(meter: str) -> Fraction:
-    """The beat of a meter in quarter notes, as music21 counts it: 3/2 in 6/8, 2 in 2/2."""
-    from music21 import meter as music21_meter  # noqa: PLC0415 - music21 is slow to import
+    """The beat of a meter in quarter notes, as music21 counts it: 3/2 in 6/8, 2 in 2/2.
 
-    return Fraction(music21_meter.TimeSignature(meter).beatDuration.quarterLength)
+    One definition for every stage: :func:`tunesmith.rhythm.meter_of`.
+    """
+    from tunesmith.rhythm import meter_of  # noqa: PLC0415 - music21 is slow to import
+
+    return meter_of(meter).beat_length
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tunesmith.errors import ConstraintError
-from tunesmith.score import DURATIONS
+from tunesmith.notes import DURATIONS
 
 __all__ = ["Cell", "Meter", "Rhythm", "meter_of", "rhythm_for"]
 

@@ -8,6 +8,8 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   not new bars) and no bar of the prompt's example tunes.
 - ``max_run``: at most this many equal notes in a row; ``max_repeat_share``: repeated
   notes are at most this share of the tune's intervals so far.
+- ``min_step_share``: steps (one or two semitones) are at least this share of the
+  intervals so far (the corpus: about half).
 - ``leap`` and ``max_leap_share``: intervals of at least ``leap`` semitones are at most
   this share of the tune's intervals so far.
 - ``resolve_leaps``: a leap is not followed by another leap the same way (the corpus
@@ -18,8 +20,9 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   changes of direction are at most this share of the moves so far (the corpus: 0.45).
 - ``max_same_beats``: a bar repeats one rhythm cell's notes at most this many times in a
   row (a jig's ``AFA AFA`` but not ``AFA AFA AFA``; a reel's ``(3aag`` twice, not thrice).
-- ``part_lift``: a later part opens in a higher register (applied by the grammar of its
-  opening bars, see :class:`tunesmith.writing.PlanScript`).
+- ``part_lift``: a later part opens in a higher register: its opening phrase stays at or
+  above the first part's opening mean plus this many semitones (applied by the grammar of
+  its opening bars, see :class:`tunesmith.writing.PlanScript`).
 - ``max_same_chord``: with ``chords="auto"``, the model's chord marks keep one chord for at
   most this many bars in a row (applied to each mark as it is written).
 """
@@ -48,7 +51,8 @@ class Rules:
 
     unique_bars: bool = True
     max_run: int = 3
-    max_repeat_share: float = 0.2
+    max_repeat_share: float = 0.15
+    min_step_share: float = 0.35
     max_same_beats: int = 2
     leap: int = 5
     max_leap_share: float = 0.15
@@ -56,9 +60,9 @@ class Rules:
     max_pitch_share: float = 0.35
     max_zigzag: int = 4
     max_turn_share: float = 0.55
-    part_lift: int | None = 0
-    """A later part's opening phrase stays above the first part's opening mean less this
-    many semitones (None: anywhere in the range)."""
+    part_lift: int | None = 1
+    """A later part's opening phrase stays at or above the first part's opening mean plus
+    this many semitones (None: anywhere in the range)."""
     max_same_chord: int = 2
 
     @classmethod
@@ -159,6 +163,20 @@ def _repeat_share(rules: Rules, melody: _Context) -> str | None:
     return None
 
 
+def _step_share(rules: Rules, melody: _Context) -> str | None:
+    intervals = melody.intervals
+    steps = sum(1 for interval in intervals if 0 < abs(interval) <= 2)
+    if (
+        len(melody.pitches) >= MIN_NOTES
+        and steps < rules.min_step_share * len(intervals)
+        and intervals
+        and not 0 < abs(intervals[-1]) <= 2
+        and len(intervals) - 1 in melody.new_intervals
+    ):
+        return f"steps are less than {rules.min_step_share:.0%} of intervals"
+    return None
+
+
 def _leap_share(rules: Rules, melody: _Context) -> str | None:
     intervals = melody.intervals
     leaps = sum(1 for interval in intervals if abs(interval) >= rules.leap)
@@ -218,6 +236,7 @@ def _turn_share(rules: Rules, melody: _Context) -> str | None:
 _NOTE_RULES = (
     _run,
     _repeat_share,
+    _step_share,
     _leap_share,
     _leaps_resolve,
     _pitch_share,

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tunesmith.decode import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.grammar import BarSpec, ChordChoice, bars_gbnf
 from tunesmith.harmony import held_too_long
@@ -26,6 +25,7 @@ from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import Rhythm, meter_of, rhythm_for
 from tunesmith.rules import Rules, bar_key, broken_rules
 from tunesmith.score import Bar, Pitch, Tune
+from tunesmith.segments import Forced, Free, Segment
 from tunesmith.spelling import AbcSpelling, NotationSpelling, Spelling
 
 __all__ = ["PlanScript", "Writing", "grammar_for"]
@@ -217,21 +217,25 @@ class PlanScript:
         start = self._last_pitch()
         leap = self.writing.request.constraints.max_leap
         spelling = self.writing.spelling
-        floor = self._floor(index)
-        if floor is not None:
+        # the most constrained bar that can be written: a later part's register, a note that
+        # leads into the bar already written next, a first note within reach of the last
+        tries = [(following, self._floor(index), start), (following, None, start)]
+        tries += [(None, None, start), (None, None, None)]
+        for near, floor, after in tries:
             try:
-                spec = self.writing.spec(index, following=following, floor=floor)
-                return Free(bars_gbnf([spec], spelling, start=start, max_leap=leap))
+                spec = self.writing.spec(index, following=near, floor=floor)
+                return Free(bars_gbnf([spec], spelling, start=after, max_leap=leap))
             except ConstraintError:
-                pass  # no bar fits in the higher register from here: the whole range
-        spec = self.writing.spec(index, following=following)
-        return Free(bars_gbnf([spec], spelling, start=start, max_leap=leap))
+                continue
+        raise ConstraintError(
+            f"no bar {index + 1} fits the rhythm and the cadence (a tunesmith bug)"
+        )
 
     def _floor(self, index: int) -> int | None:
         """The lowest key of a later part's opening phrase, which moves up.
 
         The corpus's B parts open a median 3.3 semitones above their A parts; the floor is
-        the first part's opening mean less ``part_lift`` semitones.
+        the first part's opening mean plus ``part_lift`` semitones.
         """
         plan = self.writing.plan
         bar = plan.bars[index]
@@ -244,7 +248,7 @@ class PlanScript:
             for event in written.events
             if event.pitches
         ]
-        return round(sum(opening) / len(opening)) - lift if opening else None
+        return round(sum(opening) / len(opening)) + lift if opening else None
 
     def _last_pitch(self) -> Pitch | None:
         for bar in reversed(self.bars):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from tunesmith.decode import LaneResult, SamplerSettings, Script
+    from tunesmith.segments import LaneResult, SamplerSettings, Script
 
 __all__ = ["Backend", "Completion", "LoopBackend", "Prompt"]
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.backends.base import Completion, Prompt
-from tunesmith.decode import Decoder, Free, LaneResult, SamplerSettings, Script, Segment
+from tunesmith.decode import Decoder
 from tunesmith.errors import BackendError, DependencyError, RequestError
+from tunesmith.segments import Free, LaneResult, SamplerSettings, Script, Segment
 
 __all__ = ["LocalBackend", "embedded_model_path"]
 

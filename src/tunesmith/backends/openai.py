@@ -36,35 +36,32 @@ Grammar modes (how the constrained grammar travels; see ``docs/backends.md``):
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
-import json
 import logging
 import os
-import re
 import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, get_args
+from typing import Any
 
 from tunesmith.backends.base import Completion, Prompt
+from tunesmith.backends.grammar_modes import detect_grammar_mode, place_grammar
+from tunesmith.backends.openai_answers import (
+    GrammarMode,
+    TransientError,
+    check_options,
+    classify,
+    read_completion,
+    waiting,
+)
 from tunesmith.backends.secrets import display_url, protect, redact, url_secrets
-from tunesmith.errors import BackendError, DependencyError, RequestError, RequestTypeError
-from tunesmith.grammar import gbnf_to_lark
+from tunesmith.errors import BackendError, DependencyError, RequestError
 
 __all__ = ["GrammarMode", "OpenAIBackend"]
 
 logger = logging.getLogger(__name__)
-GrammarMode = Literal["auto", "none", "llama.cpp", "vllm", "vllm-legacy", "sglang", "openai"]
 DEFAULT_MODEL = "gpt-4.1-mini"
-TOOL_NAME = "write_tune"
-_OWNERS: dict[str, GrammarMode] = {
-    "vllm": "vllm",
-    "sglang": "sglang",
-    "llamacpp": "llama.cpp",
-    "me": "llama.cpp",  # llama-cpp-python's server
-}
 _ADJUSTABLE = {"temperature", "seed", "max_tokens"}
 """Parameters some models refuse (OpenAI's reasoning models): dropped, or renamed, on a 400."""
 BODY_ENVELOPE = 64 * 1024
@@ -83,14 +80,6 @@ def _openai() -> Any:
         ) from error
     protect(())  # the SDK's HTTP stack exists now: filter its loggers
     return openai
-
-
-class _TransientError(Exception):
-    """A failure worth retrying, with the server's Retry-After when it gave one."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class OpenAIBackend:
@@ -133,7 +122,7 @@ class OpenAIBackend:
         deadline: float = 600.0,
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
-        _check_options(
+        check_options(
             model=model,
             base_url=base_url,
             api_key=api_key,
@@ -312,31 +301,7 @@ class OpenAIBackend:
         if self._client is None and not self._owns_clients:
             logger.info("grammar auto-detection needs a sync client; sending no grammar")
             return "none"
-        wait = min(self._timeout, 10.0)
-        try:
-            models = self.client.models.list(timeout=wait)
-            owners = {str(getattr(m, "owned_by", "")).lower() for m in models.data}
-        except Exception as error:  # any failure: stay safe and send no grammar
-            logger.info(
-                "grammar auto-detection failed (%s); sending no grammar", type(error).__name__
-            )
-            return "none"
-        modes = {_OWNERS[owner] for owner in owners if owner in _OWNERS}
-        mode: GrammarMode = modes.pop() if len(modes) == 1 else "none"
-        if mode == "vllm" and _version(self._vllm_version(wait)) < (0, 12):
-            mode = "vllm-legacy"
-        logger.info("server models owned by %s: grammar mode %s", sorted(owners), mode)
-        return mode
-
-    def _vllm_version(self, wait: float) -> str:
-        """The version from vLLM's ``GET /version`` (next to ``/v1``), or empty."""
-        root = str(self.client.base_url).rstrip("/").removesuffix("/v1")
-        try:
-            answer = self.client.get(f"{root}/version", cast_to=object, options={"timeout": wait})
-        except Exception as error:  # an unknown version is read as a current one
-            logger.info("vLLM version unknown (%s)", type(error).__name__)
-            return ""
-        return str(answer.get("version", "")) if isinstance(answer, dict) else ""
+        return detect_grammar_mode(self.client, min(self._timeout, 10.0))
 
     def _request(
         self,
@@ -354,31 +319,8 @@ class OpenAIBackend:
         if seed is not None and "seed" not in refused:
             request["seed"] = seed
         extra = dict(self._extra_body)
-        mode = self.grammar_mode
-        if grammar and mode == "llama.cpp":
-            extra["grammar"] = grammar
-        elif grammar and mode == "vllm":
-            extra["structured_outputs"] = {"grammar": grammar}
-        elif grammar and mode == "vllm-legacy":
-            extra["guided_grammar"] = grammar
-        elif grammar and mode == "sglang":
-            extra["ebnf"] = grammar
-        elif grammar and mode == "openai":
-            lark = gbnf_to_lark(grammar)
-            request["tools"] = [
-                {
-                    "type": "custom",
-                    "custom": {
-                        "name": TOOL_NAME,
-                        "description": "Writes the melody, in tunesmith notation.",
-                        "format": {
-                            "type": "grammar",
-                            "grammar": {"syntax": "lark", "definition": lark},
-                        },
-                    },
-                }
-            ]
-            request["tool_choice"] = {"type": "custom", "custom": {"name": TOOL_NAME}}
+        if grammar:
+            place_grammar(self.grammar_mode, grammar, request, extra)
         if extra:
             request["extra_body"] = extra
         return request
@@ -393,49 +335,17 @@ class OpenAIBackend:
     def _where(self) -> str:
         return f" at {display_url(self._base_url)}" if self._base_url else ""
 
-    def _classify(self, error: Exception, *, constrained: bool) -> Exception:  # noqa: PLR0911 - one case per kind
+    def _classify(self, error: Exception, *, constrained: bool) -> Exception:
         """A transient marker to retry, or the BackendError to raise."""
-        openai = _openai()
-        message = self._redact(str(error))
-        where = self._where
-        if isinstance(error, openai.APITimeoutError):
-            return _TransientError(f"the server{where} did not answer in time")
-        if isinstance(error, openai.APIConnectionError):
-            return _TransientError(f"cannot reach the server{where}: {message}")
-        if isinstance(error, openai.APIStatusError) and (
-            error.status_code in {408, 409, 429} or error.status_code >= 500
-        ):
-            wait = _retry_after(error.response.headers if error.response is not None else {})
-            return _TransientError(f"HTTP {error.status_code}{where}: {message}", wait)
-        if isinstance(error, openai.AuthenticationError):
-            return BackendError(
-                f"the server{where} refused the API key (HTTP 401)",
-                hint="check OPENAI_API_KEY or the api_key= you passed",
-            )
-        if isinstance(error, openai.PermissionDeniedError):
-            return BackendError(
-                f"HTTP 403{where}: {message}", hint="the key may not use this model or endpoint"
-            )
-        if isinstance(error, openai.NotFoundError):
-            return BackendError(
-                f"HTTP 404{where}: model {self._model!r} or the endpoint was not found",
-                hint="check model= and that base_url ends in /v1",
-            )
-        if isinstance(error, openai.BadRequestError) and self._adjusted(error):
-            return _TransientError(f"the model refused {error.param!r}; asking without it", 0.0)
-        if isinstance(error, openai.APIStatusError):
-            hint = (
-                f"the server may not take the grammar (grammar mode {self._grammar_mode!r}): "
-                "try grammar='none'"
-                if constrained
-                else "check model=, extra_body= and the server's documentation"
-            )
-            return BackendError(f"HTTP {error.status_code}{where}: {message}", hint=hint)
-        if isinstance(error, openai.OpenAIError):
-            return _TransientError(f"unreadable answer from the server{where}: {message}")
-        # the answer's body is read after the SDK returns: its failures come from httpx
-        return _TransientError(
-            f"the answer from the server{where} broke off ({type(error).__name__}: {message})"
+        return classify(
+            _openai(),
+            error,
+            where=self._where,
+            model=self._model,
+            mode=self._grammar_mode,
+            constrained=constrained,
+            redact=self._redact,
+            adjusted=self._adjusted,
         )
 
     def _adjusted(self, error: Any) -> bool:
@@ -451,35 +361,8 @@ class OpenAIBackend:
         return True
 
     def _completion(self, body: bytes, started: float) -> Completion:
-        """The completion in an answer's JSON body; a malformed one is worth another try."""
-        try:
-            answer = json.loads(body)
-        except ValueError as error:  # not JSON, or not UTF-8
-            raise _TransientError(
-                f"unreadable answer from the server{self._where}: not JSON "
-                f"({self._redact(body[:80].decode('utf-8', 'replace'))!r}...)"
-            ) from error
-        choices = answer.get("choices") if isinstance(answer, dict) else None
-        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-            raise _TransientError(f"the server{self._where} answered with no choices")
-        choice = choices[0]
-        message = choice.get("message")
-        message = message if isinstance(message, dict) else {}
-        text = _text(message.get("content"), self._where)
-        for call in message.get("tool_calls") or []:
-            custom = call.get("custom") if isinstance(call, dict) else None
-            if isinstance(custom, dict) and custom.get("name") == TOOL_NAME:
-                text = _text(custom.get("input"), self._where)
-        usage = answer.get("usage")
-        usage = usage if isinstance(usage, dict) else {}
-        model, finish_reason = answer.get("model"), choice.get("finish_reason")
-        return Completion(
-            text=text,
-            model=model if isinstance(model, str) and model else self._model,
-            prompt_tokens=_count(usage.get("prompt_tokens")),
-            completion_tokens=_count(usage.get("completion_tokens")),
-            finish_reason=finish_reason if isinstance(finish_reason, str) else "stop",
-            seconds=time.perf_counter() - started,
+        return read_completion(
+            body, started, where=self._where, model=self._model, redact=self._redact
         )
 
     def _body_limit(self, max_tokens: int) -> int:
@@ -496,11 +379,11 @@ class OpenAIBackend:
         import tenacity  # noqa: PLC0415
 
         return {
-            "retry": tenacity.retry_if_exception_type(_TransientError),
+            "retry": tenacity.retry_if_exception_type(TransientError),
             # stop_before_delay: never start a wait that would end past the deadline
             "stop": tenacity.stop_after_attempt(self._max_attempts)
             | tenacity.stop_before_delay(self._deadline),
-            "wait": _waiting(
+            "wait": waiting(
                 tenacity.wait_exponential_jitter(multiplier=0.25, max=8.0, jitter=0.25)
             ),
             "reraise": True,
@@ -516,10 +399,10 @@ class OpenAIBackend:
         """Seconds left of the deadline (a little, at least, to make the call)."""
         return max(0.05, self._deadline - (time.perf_counter() - started))
 
-    def _late(self) -> _TransientError:
-        return _TransientError(f"the server{self._where} did not answer in time")
+    def _late(self) -> TransientError:
+        return TransientError(f"the server{self._where} did not answer in time")
 
-    def _give_up(self, error: _TransientError, attempts: int, started: float) -> BackendError:
+    def _give_up(self, error: TransientError, attempts: int, started: float) -> BackendError:
         elapsed = time.perf_counter() - started
         reason = str(error)
         if error.retry_after and elapsed + error.retry_after >= self._deadline:
@@ -554,7 +437,7 @@ class OpenAIBackend:
                     attempt_started = time.perf_counter()
                     body = self._post(client, request, started, grammar, max_tokens)
                     return self._completion(body, attempt_started)
-        except _TransientError as error:
+        except TransientError as error:
             raise self._give_up(error, attempts, started) from error
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
@@ -614,7 +497,7 @@ class OpenAIBackend:
                     if len(body) > limit:
                         raise self._too_long(limit, max_tokens)
                 return bytes(body)
-        except (_TransientError, BackendError):
+        except (TransientError, BackendError):
             raise
         except Exception as error:
             raise self._classify(error, constrained=self._sends(grammar)) from error
@@ -650,7 +533,7 @@ class OpenAIBackend:
                     attempt_started = time.perf_counter()
                     body = await self._apost(client, request, started, grammar, max_tokens)
                     return self._completion(body, attempt_started)
-        except _TransientError as error:
+        except TransientError as error:
             raise self._give_up(error, attempts, started) from error
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
@@ -677,105 +560,7 @@ class OpenAIBackend:
                     return bytes(body)
         except TimeoutError as error:
             raise self._late() from error
-        except (_TransientError, BackendError):
+        except (TransientError, BackendError):
             raise
         except Exception as error:
             raise self._classify(error, constrained=self._sends(grammar)) from error
-
-
-def _check_options(
-    *,
-    model: Any,
-    base_url: Any,
-    api_key: Any,
-    grammar: Any,
-    timeout: Any,
-    max_attempts: Any,
-    deadline: Any,
-    extra_body: Any,
-) -> None:
-    """The constructor's options: each the right type, and in range."""
-    for name, value in (("model", model), ("base_url", base_url), ("api_key", api_key)):
-        if value is not None and not isinstance(value, str):
-            raise RequestTypeError(f"{name} must be a str (received {type(value).__name__})")
-    if extra_body is not None and not isinstance(extra_body, Mapping):
-        raise RequestTypeError(
-            f"extra_body must be a dict of JSON fields (received {type(extra_body).__name__})"
-        )
-    if grammar not in get_args(GrammarMode):
-        raise RequestError(
-            f"grammar must be one of {', '.join(get_args(GrammarMode))} (received {grammar!r})"
-        )
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
-        raise RequestTypeError(f"max_attempts must be a whole number (received {max_attempts!r})")
-    if max_attempts < 1:
-        raise RequestError(f"max_attempts must be at least 1 (received {max_attempts})")
-    for name, value in (("timeout", timeout), ("deadline", deadline)):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise RequestTypeError(f"{name} must be a number of seconds (received {value!r})")
-        if not value > 0:
-            raise RequestError(f"{name} must be positive seconds (received {value})")
-
-
-def _text(content: Any, where: str) -> str:
-    """A message's text: a string, or the text parts of a list of content parts."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [part.get("text") if isinstance(part, dict) else part for part in content]
-        texts = [part for part in parts if isinstance(part, str)]
-        if len(texts) == len(parts):
-            return "".join(texts)
-    raise _TransientError(
-        f"unreadable answer from the server{where}: the message content is "
-        f"{type(content).__name__} {str(content)[:40]!r}, not text"
-    )
-
-
-def _count(value: Any) -> int:
-    """A token count from ``usage``; a server that sends something else counts as 0."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if value is not None:
-        logger.debug("ignoring a token count that is not a number: %r", value)
-    return 0
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    for header, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(header)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) / scale)
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            continue
-        return max(0.0, when.timestamp() - time.time())
-    return None
-
-
-def _version(text: str) -> tuple[int, ...]:
-    """``"0.11.2"`` → (0, 11); an unreadable version reads as the newest."""
-    numbers = re.findall(r"\d+", text)[:2]
-    return tuple(int(n) for n in numbers) if len(numbers) == 2 else (10**6,)
-
-
-def _waiting(backoff: Callable[[Any], float]) -> Callable[[Any], float]:
-    """Retry-After when the server gave one, else ``backoff`` (exponential with jitter)."""
-
-    def wait(state: Any) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _TransientError) and error.retry_after is not None:
-            return error.retry_after
-        return backoff(state)
-
-    return wait

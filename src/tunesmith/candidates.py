@@ -1,0 +1,128 @@
+"""Composing on tunesmith's decoding loop: candidates side by side, the critic keeps one.
+
+The request's :class:`~tunesmith.writing.Writing` gives every candidate the same plan,
+prompt (a tune book in ABC) and rules; the backend decodes them as lanes of one batch;
+the critic (:mod:`tunesmith.critic`) judges each written tune against the corpus and the
+best is validated, repaired if need be (never, under the grammar), and laid out as a score.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from tunesmith.backends.base import LoopBackend
+from tunesmith.composition import Attempt, Candidate, Composition, Report, score_for
+from tunesmith.critic import judge
+from tunesmith.errors import CompositionError, RequestError
+from tunesmith.harmonise import finish, heard_harmony
+from tunesmith.harmony import chord_tone_share
+from tunesmith.prompts import render_tunebook
+from tunesmith.repair import repair
+from tunesmith.request import ComposeRequest
+from tunesmith.segments import SamplerSettings
+from tunesmith.validate import validate
+from tunesmith.writing import PlanScript, Writing
+
+__all__ = ["compose_in_loop"]
+
+
+def compose_in_loop(
+    request: ComposeRequest,
+    backend: LoopBackend,
+    *,
+    candidates: int | None,
+    temperature: float,
+    timeout: float,
+) -> Composition:
+    """Compose on a backend that runs tunesmith's decoding loop: best of ``candidates``."""
+    count = backend.lanes if candidates is None else candidates
+    if not 1 <= count <= backend.lanes:
+        raise RequestError(
+            f"candidates must be between 1 and {backend.lanes} for this backend (received {count})"
+        )
+    started = time.perf_counter()
+    seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
+    writing = Writing.of(request, backend.spelling)
+    prefix, suffix, examples = render_tunebook(writing)
+    forbidden = writing.examples_forbidden([example.tune for example in examples])
+    scripts = [PlanScript(writing, forbidden=forbidden) for _ in range(count)]
+    results = backend.write(
+        prefix,
+        suffix,
+        list(scripts),
+        seed=seed,
+        settings=SamplerSettings(temperature=temperature),
+        deadline=time.monotonic() + timeout,
+    )
+    seconds = time.perf_counter() - started
+    tonic = request.constraints.tonic.semitone
+    judged = []
+    for result in (r for r in results if r.finished):  # lanes stopped behind are dropped
+        written = writing.read(result.text)
+        judged.append((judge(written, request.meter, tonic), written, result))
+    best = max(range(len(judged)), key=lambda index: judged[index][0].score)
+    winner, written, result = judged[best]
+    why = f"candidate {best + 1}, the most like the corpus's tunes (score {winner.score:.2f})"
+    if len(judged) > 1:
+        runner_up = max(
+            (judgement for index, (judgement, _, _) in enumerate(judged) if index != best),
+            key=lambda judgement: judgement.score,
+        )
+        why += (
+            f"; of {len(judged)} candidates the next scored {runner_up.score:.2f}, "
+            f"and {winner.edge_over(runner_up)} made the difference"
+        )
+    if stopped := sum(1 for r in results if not r.finished):
+        why += f"; {stopped} more stopped when they fell behind the first to finish"
+    tune = writing.played(written)
+    lane = heard_harmony(writing, result.text, tune)
+    violations = validate(tune, request, harmony=lane).violations
+    repaired, repairs = repair(tune, request, harmony=lane)
+    if not validate(repaired, request, harmony=lane).ok:  # repair guarantees this
+        raise CompositionError(
+            "repair left violations (please report this)", attempts=1, last_output=result.text
+        )
+    report = Report(
+        request=request,
+        backend=backend.name,
+        model=backend.model,
+        constrained=True,
+        attempts=tuple(
+            Attempt(
+                number=number,
+                text=lane.text,
+                prompt_tokens=0,
+                completion_tokens=lane.tokens,
+                finish_reason="stop",
+                seconds=seconds,
+                problems=(),
+            )
+            for number, (_, _, lane) in enumerate(judged, 1)
+        ),
+        violations=violations,
+        repairs=tuple(repairs),
+        seconds=time.perf_counter() - started,
+        form=writing.plan.form,
+        part_bars=writing.plan.part_bars,
+        seed=seed,
+        candidates=tuple(
+            Candidate(
+                number=number,
+                score=round(judgement.score, 4),
+                intervals=round(judgement.intervals, 4),
+                rhythm=round(judgement.rhythm, 4),
+                distance=round(judgement.distance, 4),
+                tokens=lane.tokens,
+                redrawn_tokens=lane.refused_tokens,
+                rewritten_bars=lane.retries,
+                kept_breaking_rules=lane.accepted_with_problems,
+            )
+            for number, (judgement, _, lane) in enumerate(judged, 1)
+        ),
+        chosen=best + 1,
+        why=why,
+        chord_tones=chord_tone_share(tune, lane, writing.rhythm.meter),
+    )
+    score = score_for(request, repaired, writing.plan.form, writing.plan.part_bars)
+    return Composition(request=request, score=finish(score, request, lane), report=report)

@@ -1,0 +1,81 @@
+"""A planned tune written bar by bar: the lane script's segments, without the model.
+
+A random walk through each bar's grammar stands in for the model, so these tests run in
+milliseconds and cover every branch of the plan: forced echoes, cadences, joins, registers.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from test_grammar import walk
+from tunesmith import ComposeRequest
+from tunesmith.segments import Forced, Free
+from tunesmith.validate import validate
+from tunesmith.writing import PlanScript, Writing
+
+
+def write(writing: Writing, seed: int) -> tuple[str, list[object]]:
+    """What a lane writes when each free bar is a random sentence of its grammar."""
+    rng, script, text, segments = random.Random(seed), PlanScript(writing), "", []
+    while (segment := script.next_segment(text)) is not None:
+        segments.append(segment)
+        text += segment.text if isinstance(segment, Forced) else walk(segment.grammar, rng)
+    return text, segments
+
+
+@pytest.mark.parametrize("style", ["jig", "reel", "hornpipe", "polka", "slip jig", "waltz", "air"])
+@pytest.mark.parametrize("seed", range(4))
+def test_every_planned_tune_keeps_every_constraint_and_its_plan(style: str, seed: int) -> None:
+    request = ComposeRequest(style=style, key="D", bars=32)
+    writing = Writing.of(request)
+    text, segments = write(writing, seed)
+    written = writing.read(text)
+    plan = writing.plan
+    assert len(written.bars) == len(plan.bars)
+    for index, bar in enumerate(plan.bars):
+        if bar.source is not None:
+            assert written.bars[index] == written.bars[bar.source]
+            assert isinstance(segments[index], Forced)
+        else:
+            assert isinstance(segments[index], Free)
+    assert validate(writing.played(written), request).ok
+
+
+def test_a_bar_that_leads_into_a_repeated_bar_ends_within_reach_of_it() -> None:
+    writing = Writing.of(ComposeRequest(style="jig", key="D", bars=16))
+    leap = writing.request.constraints.max_leap
+    for seed in range(10):
+        written = writing.read(write(writing, seed)[0])
+        for index, bar in enumerate(writing.plan.bars[:-1]):
+            following = writing.plan.bars[index + 1]
+            if bar.source is None and following.source is not None:
+                last = written.bars[index].events[-1].pitches[0].midi
+                first = written.bars[following.source].events[0].pitches[0].midi
+                assert abs(first - last) <= leap
+
+
+def test_the_b_part_opens_higher_than_the_a_part() -> None:
+    """Best effort: a bar that must start near a low note, or lead into a low one, may not."""
+    writing = Writing.of(ComposeRequest(style="reel", key="G", bars=16))
+    higher = 0
+    for seed in range(10):
+        bars = writing.read(write(writing, seed)[0]).bars
+        a = [e.pitches[0].midi for bar in bars[0:4] for e in bar.events if e.pitches]
+        b = [e.pitches[0].midi for bar in bars[8:12] for e in bar.events if e.pitches]
+        higher += sum(b) / len(b) > sum(a) / len(a) + 2
+    assert higher >= 8
+
+
+def test_the_script_refuses_a_bar_the_plan_does_not_repeat() -> None:
+    writing = Writing.of(ComposeRequest(key="D", meter="4/4", bars=8))
+    script = PlanScript(writing)
+    first = script.next_segment("")
+    assert isinstance(first, Free)
+    bar = "|:D2E2 F2G2|"
+    second = script.next_segment(bar)
+    assert isinstance(second, Free)
+    assert not script.allows("D2E2 F2G2|")  # bar 2 repeating bar 1
+    assert script.allows("D2E2 F2A2|")
