@@ -138,7 +138,8 @@ def _key(
     last = tune or pitched  # the highest of the melody's last notes
     final = last[-1][2] if last else None
     if not found.keys:
-        key = analysed_key([(k, end - onset) for end, onset, k in pitched])
+        ordered = [note for note in pitched if note != last[-1]] + last[-1:]  # ends on the tune's
+        key = analysed_key([(k, end - onset) for end, onset, k in ordered])
         if key is not None:
             estimated.append(f"key {key} (music21's key analysis; the file has no key signature)")
         return key
