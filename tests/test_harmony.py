@@ -14,10 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from band_checks import GrammarBound, assert_the_melody_fits_its_chords, tracks, walk
+from band_checks import GrammarBound, assert_the_melody_fits_its_chords, chord_at, tracks, walk
 from conftest import JIG_NOTES
 from tunesmith import ChordError, ComposeRequest, RequestError, compose
+from tunesmith.arrange import BASS_RANGE
 from tunesmith.harmony import held_too_long, read_marks, strong_beats
+from tunesmith.io.midi import DRUM_CHANNEL
 from tunesmith.notation import parse_tune
 from tunesmith.presets import style_presets
 from tunesmith.progression import written_harmony
@@ -317,6 +319,19 @@ def test_every_style_meter_composes_with_chords_through_to_the_midi_file(style: 
     composition = compose(style=style, bars=16, chords="auto", seed=3, backend=GrammarBound(seed=3))
     assert_the_melody_fits_its_chords(composition)
     assert len(tracks(composition.to_midi_bytes())) == 1  # a lead sheet: the chords as symbols
+
+
+@pytest.mark.parametrize("style", sorted(style_presets()))
+def test_every_style_meter_has_its_band_in_the_midi_file(style: str) -> None:
+    composition = compose(style=style, bars=16, band=True, seed=4, backend=GrammarBound(seed=4))
+    assert_the_melody_fits_its_chords(composition)
+    melody, chords, bass, drums = tracks(composition.to_midi_bytes())  # one track per part
+    assert drums.channel == DRUM_CHANNEL
+    assert DRUM_CHANNEL not in {melody.channel, chords.channel, bass.channel}
+    assert all(BASS_RANGE[0] <= key <= BASS_RANGE[1] for key, _, _, _ in bass.notes)
+    played = composition.score.expanded()
+    for key, onset, _, _ in chords.notes:  # the chords part plays the chord sounding there
+        assert key % 12 in chord_at(played.harmony, onset).semitones
 
 
 def test_a_server_without_a_grammar_gets_its_chord_tones_repaired() -> None:
