@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import audio_speed
 import compose_speed
 import gallery
+import harmony
 import quality
 import validate_repair
 
@@ -25,6 +26,7 @@ SECTIONS = [
         quality.spelling_section,
         quality.spelling_section.__doc__,
     ),
+    ("Harmony and the band", harmony.main, harmony.__doc__),
     ("Audio rendering", audio_speed.main, audio_speed.__doc__),
 ]
 
