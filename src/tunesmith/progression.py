@@ -72,7 +72,7 @@ def _allowed_text(request: ComposeRequest) -> str:
 
 
 @functools.cache
-def _read(text: str, key: Key, meter_text: str) -> tuple[tuple[tuple[str, Chord], ...], ...]:
+def _read(text: str, key: Key) -> tuple[tuple[tuple[str, Chord], ...], ...]:
     """The chords of each bar of a progression, as written and as read."""
     bars = [bar.split() for bar in text.split("|")] if "|" in text else [[w] for w in text.split()]
     if bars and not bars[-1]:
@@ -100,8 +100,10 @@ def _read(text: str, key: Key, meter_text: str) -> tuple[tuple[tuple[str, Chord]
 
 
 def _bar_harmony(chords: Sequence[Chord], meter: Meter, number: int, written: str) -> BarHarmony:
-    """Chords sharing a bar equally, each starting on a beat."""
+    """Chords sharing a bar equally, each starting on a beat (or a group's first, 7/8's 2+2+3)."""
     starts = meter.beat_starts()
+    if len(starts) % len(chords) and not len(strong_beats(meter)) % len(chords):
+        starts = strong_beats(meter)
     if len(starts) % len(chords):
         fits = [n for n in range(1, len(starts) + 1) if len(starts) % n == 0]
         raise ChordError(
@@ -119,7 +121,7 @@ def _progression(request: ComposeRequest) -> tuple[BarHarmony, ...]:
     """The given progression's bars, checked against the meter and the allowed notes."""
     assert request.progression is not None
     meter = meter_of(request.meter)
-    read = _read(request.progression, request_key(request), request.meter)
+    read = _read(request.progression, request_key(request))
     in_range = {pitch.midi % 12 for pitch in request.constraints.pitches}
     bars = []
     for number, written in enumerate(read, 1):
