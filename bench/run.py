@@ -14,6 +14,7 @@ import audio_speed
 import compose_speed
 import continuation
 import gallery
+import harmony
 import quality
 import validate_repair
 
@@ -27,6 +28,7 @@ SECTIONS = [
         quality.spelling_section.__doc__,
     ),
     ("Continuing the user's music", continuation.main, continuation.__doc__),
+    ("Harmony and the band", harmony.main, harmony.__doc__),
     ("Audio rendering", audio_speed.main, audio_speed.__doc__),
 ]
 

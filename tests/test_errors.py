@@ -21,18 +21,21 @@ import numpy as np
 import pytest
 
 from tunesmith import (
+    ChordError,
     ComposeRequest,
     ConstraintError,
     ExportError,
     GrammarError,
     NoteNameError,
     OpenAIBackend,
+    ReadError,
     RequestError,
     RequestTypeError,
     SoundfontError,
     TunesmithError,
     compose,
     compose_many,
+    harmonise,
 )
 from tunesmith.cli import main
 from tunesmith.io.audio import find_soundfont, write_audio
@@ -80,6 +83,7 @@ NAMESPACE = {
     "OpenAIBackend": OpenAIBackend,
     "compose": compose,
     "compose_many": compose_many,
+    "harmonise": harmonise,
     "find_soundfont": find_soundfont,
     "parse": parse,
     "read_text": read_text,
@@ -102,6 +106,19 @@ CASES = [
     Case('ComposeRequest(instrument="kazooo")', RequestError, "unknown instrument"),
     Case("ComposeRequest(bar=8)", RequestError, "unknown option 'bar'"),
     Case("ComposeRequest.model_validate_json('{\"bars\": 0}')", RequestError, "bars must be"),
+    Case(
+        'ComposeRequest(key="D", chords="D H7")', ChordError, "bar 2 of the chords: unknown chord"
+    ),
+    Case('ComposeRequest(key="A", mode="minor", chords="i iv VIII")', ChordError, "Roman numeral"),
+    Case('ComposeRequest(key="D", chords="D bVII D")', ChordError, "has the root C"),
+    Case('ComposeRequest(key="D", bars=4, chords="D G A G D")', ChordError, "more than the tune"),
+    Case('ComposeRequest(key="D", meter="6/8", chords="D G A | D")', ChordError, "has 3 chords"),
+    Case('ComposeRequest(notes=["A", "B", "C#"], chords="A Fm")', ChordError, "has no note"),
+    Case('ComposeRequest(key="D", chords="D A")', ChordError, "ends on its tonic D"),
+    Case('ComposeRequest(parts=["melody", "tuba"])', RequestError, "unknown part 'tuba'"),
+    Case('ComposeRequest(band=True, instruments={"bass": "kazooo"})', RequestError, "bass part"),
+    Case('ComposeRequest(instruments={"bass": "cello"})', RequestError, "not asked for"),
+    Case('harmonise("missing.mid")', ReadError, "cannot read missing.mid"),
     Case('compose(max_attempts="3")', RequestTypeError, "max_attempts must be a whole number"),
     Case("compose(temperature=5)", RequestError, "temperature must be between 0 and 2"),
     Case('compose(backend="gpt")', RequestError, "unknown backend 'gpt'"),
@@ -120,6 +137,8 @@ CASES = [
     Case("tunesmith compose --backend bogus", CommandLineError, "invalid choice: 'bogus'"),
     Case("tunesmith compose -o tune.mid --audio tune.mp3", CommandLineError, "must end in"),
     Case("tunesmith batch requests.jsonl --out missing/", CommandLineError, "does not exist"),
+    Case("tunesmith compose --parts melody,tuba", CommandLineError, "unknown part 'tuba'"),
+    Case("tunesmith harmonise missing.mid -o band.mid", CommandLineError, "cannot read"),
 ]
 
 

@@ -33,7 +33,14 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         "a lively reel in G for tin whistle with chords and a bass line",
-        {"style": "reel", "key": "G", "instrument": "Whistle", "tempo": 129},
+        {
+            "style": "reel",
+            "key": "G",
+            "instrument": "Whistle",
+            "tempo": 129,
+            "chords": "auto",
+            "parts": ["melody", "chords", "bass"],
+        },
     ),
     (
         "a sad waltz in D minor for accordion",
@@ -212,7 +219,7 @@ ADVERSARIAL_ERRORS: list[tuple[str, type[Exception], str]] = [
         r"'in G major' and 'ending on E' .* a tune ends on its tonic",
     ),
     ("a jig and a reel", ConstraintError, r"'jig' and 'reel' are two styles"),
-    ("for fiddle and flute", ConstraintError, r"a tune has one instrument today"),
+    ("for fiddle and flute", ConstraintError, r"the melody has one instrument"),
     ("16 bars, no, 32 bars", ConstraintError, r"'16 bars' and '32 bars' contradict"),
     ("slow and fast", ConstraintError, r"'slow' and 'fast' contradict"),
     ("x" * (MAX_TEXT + 1), RequestError, r"at most 2,000"),
@@ -245,9 +252,9 @@ ADVERSARIAL_IGNORED: list[tuple[str, list[str], list[str]]] = [
     ("a jig in D, xyzzy plugh", ["xyzzy", "plugh"], []),
     ("ein Walzer in D for fiddle", ["ein", "Walzer"], []),
     ("a tune for kazoo in G", ["kazoo"], []),
-    ("a reel in G with drums", [], ["drums"]),
+    ("a reel in G with a counter-melody", [], ["counter-melody"]),
     ("continue this in D dorian", [], ["continue this"]),
-    ("a jig with a bodhrán and chords", [], ["bodhrán", "chords"]),
+    ("harmonise this jig", [], ["harmonise this"]),
     ("a seed 99999999999 jig", ["seed", "99999999999"], []),
     ("a jig in 16", ["16"], []),
 ]
@@ -273,19 +280,20 @@ def test_there_are_at_least_twenty_adversarial_requests() -> None:
 def test_the_explanation_says_what_each_phrase_set_and_what_is_not_supported() -> None:
     request = interpret("a lively reel in G for tin whistle with chords and a bass line")
     explanation = request.explanation
-    assert [(p.words, p.sets) for p in explanation.phrases] == [
+    assert [(p.words, p.sets) for p in explanation.phrases][:4] == [
         ("lively", {"tempo": 129}),
         ("reel", {"style": "reel"}),
         ("in G", {"key": "G"}),
         ("tin whistle", {"instrument": "Whistle"}),
     ]
-    assert [(p.words, p.note) for p in explanation.unsupported] == [
-        ("with chords", "chord progressions are not composed yet (issue 12)"),
-        ("and a bass line", "band parts (bass) are not composed yet (issue 13)"),
+    assert [(p.words, p.sets) for p in explanation.phrases][4:] == [
+        ("with chords", {"chords": "auto", "parts": ("melody", "chords", "bass")}),
+        ("and a bass line", {"parts": ("melody", "chords", "bass")}),
     ]
+    assert explanation.unsupported == ()
     text = str(explanation)
     assert "'in G' -> key='G'" in text
-    assert "not supported: 'with chords'" in text
+    assert "'with chords' -> chords='auto'" in text
 
 
 def test_an_ending_sets_the_tonic_the_tune_ends_on() -> None:
@@ -400,3 +408,19 @@ def test_the_examples_in_docs_words_md_run() -> None:
     assert len(examples) == 2
     for code in examples:
         exec(compile(code, "docs/words.md", "exec"), {})
+
+
+@pytest.mark.parametrize(
+    ("text", "chords", "parts"),
+    [
+        ("a reel in G with drums", None, ("melody", "drums")),
+        ("a jig with a bodhrán and chords", "auto", ("melody", "chords", "drums")),
+        ("a waltz in F with a band", "auto", ("melody", "chords", "bass", "drums")),
+        ("an air in D with a bass line", "auto", ("melody", "bass")),
+    ],
+)
+def test_words_for_chords_and_band_parts_set_them(
+    text: str, chords: str | None, parts: tuple[str, ...]
+) -> None:
+    request = interpret(text)
+    assert (request.progression, request.part_names) == (chords, parts)

@@ -15,6 +15,7 @@ from tunesmith.composition import Composition, Report
 from tunesmith.continuation import continue_score, infill, vary
 from tunesmith.errors import (
     BackendError,
+    ChordError,
     CompositionError,
     ConstraintError,
     DependencyError,
@@ -29,6 +30,7 @@ from tunesmith.errors import (
     SoundfontError,
     TunesmithError,
 )
+from tunesmith.harmonise import harmonise
 from tunesmith.interpret import interpret
 from tunesmith.io.read import read_score
 from tunesmith.notation import format, parse  # noqa: A004 - parse's inverse, as designed
@@ -57,6 +59,7 @@ __all__ = [
     "Backend",
     "BackendError",
     "Bar",
+    "ChordError",
     "ChordSymbol",
     "ComposeRequest",
     "Composition",
@@ -91,6 +94,7 @@ __all__ = [
     "compose_many",
     "continue_score",
     "format",
+    "harmonise",
     "infill",
     "interpret",
     "parse",

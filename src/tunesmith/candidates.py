@@ -15,6 +15,8 @@ from tunesmith.backends.base import LoopBackend
 from tunesmith.composition import Attempt, Candidate, Composition, Report, score_for
 from tunesmith.critic import judge
 from tunesmith.errors import CompositionError, RequestError
+from tunesmith.harmonise import finish, heard_harmony
+from tunesmith.harmony import chord_tone_share
 from tunesmith.prompts import render_tunebook
 from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
@@ -74,9 +76,10 @@ def compose_in_loop(
     if stopped := sum(1 for r in results if not r.finished):
         why += f"; {stopped} more stopped when they fell behind the first to finish"
     tune = writing.played(written)
-    violations = validate(tune, request).violations
-    repaired, repairs = repair(tune, request)
-    if not validate(repaired, request).ok:  # repair guarantees this; else a tunesmith bug
+    lane = heard_harmony(writing, result.text, tune)
+    violations = validate(tune, request, harmony=lane).violations
+    repaired, repairs = repair(tune, request, harmony=lane)
+    if not validate(repaired, request, harmony=lane).ok:  # repair guarantees this
         raise CompositionError(
             "repair left violations (please report this)", attempts=1, last_output=result.text
         )
@@ -119,6 +122,7 @@ def compose_in_loop(
         ),
         chosen=best + 1,
         why=why,
+        chord_tones=chord_tone_share(tune, lane, writing.rhythm.meter),
     )
     score = score_for(request, repaired, writing.plan.form, writing.plan.part_bars)
-    return Composition(request=request, score=score, report=report)
+    return Composition(request=request, score=finish(score, request, lane), report=report)

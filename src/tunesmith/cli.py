@@ -13,6 +13,8 @@ r"""The ``tunesmith`` command.
     tunesmith vary tune.mid --bars 9-16 --keep rhythm -o varied.mid
     tunesmith render any.musicxml --audio any.wav
     tunesmith evaluate any.abc
+    tunesmith compose --style reel --key G --chords auto --band -o reel.mid
+    tunesmith harmonise melody.mid -o band.mid --style jig
     tunesmith batch requests.jsonl --out tunes/ --backend openai --concurrency 8
     tunesmith soundfonts
 
@@ -30,6 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from tunesmith import cli_band
 from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
 
 if TYPE_CHECKING:
@@ -95,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
     compose.add_argument("words", nargs="?", help="the tune in words; options given win over them")
     _add_request_options(compose, pitches=True)
+    cli_band.add_band_options(compose)
     _add_backend_options(compose)
     _add_outputs(compose)
     compose.add_argument("--report", action="store_true", help="print the full report")
@@ -117,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="musical metrics of any score file's melody")
     evaluate.add_argument("tune", type=Path, help="MIDI, MusicXML, ABC or notation file")
     commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
+    _add_outputs(cli_band.add_harmonise_command(commands))
     _add_words_commands(commands)
     _add_rework_commands(commands)
     return parser
@@ -224,7 +229,7 @@ def _compose(args: argparse.Namespace) -> None:
 
     _check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
-    options = _request_options(args, (*names, "style", "title", "seed"))
+    options = _request_options(args, (*names, "style", "title", "seed", *cli_band.BAND_OPTIONS))
     composition = compose(args.words, strict=args.strict, backend=_backend(args), **options)
     if args.words is not None:
         print(composition.request.explanation, file=sys.stderr)  # type: ignore[attr-defined]
@@ -432,8 +437,14 @@ def _rework(args: argparse.Namespace) -> None:
     _write_outputs(result.score, args, seed=result.request.seed or 0)
 
 
+def _harmonise(args: argparse.Namespace) -> None:
+    _check_outputs(args)
+    _write_outputs(cli_band.harmonise_command(args), args)
+
+
 COMMANDS = {
     "compose": _compose,
+    "harmonise": _harmonise,
     "show": _show,
     "render": _render,
     "evaluate": _evaluate,

@@ -94,6 +94,9 @@ class Report(BaseModel):
     """The number of the candidate kept."""
     why: str = ""
     """Why the critic kept it."""
+    chord_tones: float | None = None
+    """With chords: the share of strong beats whose note is a tone of its chord, in the
+    model's answer (before repair; after it, every one is)."""
 
     @property
     def prompt_tokens(self) -> int:
@@ -143,6 +146,11 @@ class Report(BaseModel):
                 f"{candidate.intervals:.2f}, rhythm {candidate.rhythm:.2f}, distance "
                 f"{candidate.distance:.2f}); {candidate.tokens} tokens, "
                 f"{candidate.redrawn_tokens} redrawn, {candidate.rewritten_bars} bars rewritten"
+            )
+        if self.chord_tones is not None:
+            lines.append(
+                f"chords {self.request.progression}: {self.chord_tones:.0%} of strong beats on a "
+                "chord tone as written (100% after repair)"
             )
         lines += [f"violation: {violation}" for violation in self.violations]
         lines += [f"repair: {change}" for change in self.repairs]

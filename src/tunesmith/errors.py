@@ -6,7 +6,8 @@ The tree::
     ├── RequestError (ValueError)           a bad argument to compose() or the CLI
     │   ├── RequestTypeError (TypeError)     an argument of the wrong type, e.g. notes=42
     │   ├── NoteNameError                    a note or pitch name that cannot be read
-    │   └── ConstraintError                  constraints that no tune can satisfy
+    │   ├── ConstraintError                  constraints that no tune can satisfy
+    │   └── ChordError                       a chord or progression that cannot be read or fit
     ├── GrammarError (ValueError)           text that is not tunesmith notation (line, column)
     ├── NotationError (ValueError)          a tune that the notation cannot write
     ├── ScoreError (ValueError)             a score whose parts, bars, chords or repeats disagree
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "BackendError",
+    "ChordError",
     "CompositionError",
     "ConstraintError",
     "DependencyError",
@@ -65,6 +67,28 @@ class NoteNameError(RequestError):
 
 class ConstraintError(RequestError):
     """Constraints that no tune can satisfy, e.g. a range that holds none of the notes."""
+
+
+class ChordError(RequestError):
+    """A chord symbol, Roman numeral or progression that cannot be read or cannot fit the tune.
+
+    Attributes
+    ----------
+    chord:
+        The chord as written (empty when the whole progression is at fault).
+    bar:
+        The 1-based bar of the progression it stands in, or None.
+    allowed:
+        The notes the tune may use, as text ("D E F# G A B C#").
+    """
+
+    def __init__(
+        self, message: str, *, chord: str = "", bar: int | None = None, allowed: str = ""
+    ) -> None:
+        self.chord = chord
+        self.bar = bar
+        self.allowed = allowed
+        super().__init__(message)
 
 
 class GrammarError(TunesmithError, ValueError):

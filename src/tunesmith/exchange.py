@@ -15,6 +15,8 @@ from typing import Any
 from tunesmith.backends.base import Backend, Completion, Prompt
 from tunesmith.composition import Attempt, Composition, Report, score_for
 from tunesmith.errors import CompositionError, GrammarError
+from tunesmith.harmonise import finish, heard_harmony
+from tunesmith.harmony import chord_tone_share
 from tunesmith.notation import extract
 from tunesmith.prompts import render_feedback, render_prompt
 from tunesmith.repair import repair
@@ -63,7 +65,7 @@ class Session:
         self.prompt = render_prompt(self.writing)
         self.started = time.perf_counter()
         self.attempts: list[Attempt] = []
-        self.best: tuple[Tune, tuple[Violation, ...]] | None = None
+        self.best: tuple[Tune, tuple[Violation, ...], str] | None = None
 
     def next_call(self) -> dict[str, Any] | None:
         """Keyword arguments for the next ``backend.complete``, or None when done."""
@@ -85,7 +87,7 @@ class Session:
         if problems.tune is not None and (
             self.best is None or len(problems.violations) < len(self.best[1])
         ):
-            self.best = (problems.tune, problems.violations)
+            self.best = (problems.tune, problems.violations, completion.text)
         if problems.messages:
             feedback = render_feedback(self.writing, problems.messages)
             answer = completion.text[: _max_chars(self.writing)]  # never echo a runaway answer
@@ -107,7 +109,7 @@ class Session:
                 problems=attempts[-1].problems,
                 **usage,
             )
-        tune, violations = self.best
+        tune, violations, text = self.best
         if violations and self.strict:
             listed = "; ".join(_bounded([str(v) for v in violations]))
             raise CompositionError(
@@ -116,8 +118,9 @@ class Session:
                 problems=[str(v) for v in violations],
                 **usage,
             )
-        repaired, repairs = repair(tune, request)
-        left = validate(repaired, request)
+        lane = heard_harmony(self.writing, extract(text), tune)
+        repaired, repairs = repair(tune, request, harmony=lane)
+        left = validate(repaired, request, harmony=lane)
         if not left.ok:  # repair guarantees this; a failure here is a tunesmith bug
             raise CompositionError(f"repair left violations (please report this): {left}", **usage)
         report = Report(
@@ -132,10 +135,11 @@ class Session:
             form=self.writing.plan.form,
             part_bars=self.writing.plan.part_bars,
             seed=request.seed,
+            chord_tones=chord_tone_share(tune, lane, self.writing.rhythm.meter),
         )
         plan = self.writing.plan
         score = score_for(request, repaired, plan.form, plan.part_bars)
-        return Composition(request=request, score=score, report=report)
+        return Composition(request=request, score=finish(score, request, lane), report=report)
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,8 @@ def _problems(completion: Completion, writing: Writing) -> _Problems:
             message = "the answer was cut off (too many tokens); " + message
         return _Problems(None, (), [message])
     tune = writing.played(written)
-    violations = validate(tune, writing.request).violations
+    lane = heard_harmony(writing, text, tune)
+    violations = validate(tune, writing.request, harmony=lane).violations
     expanded = len(written.bars) == len(writing.plan.bars)
     messages = _bounded(
         list(dict.fromkeys(_as_written(v, writing) if expanded else str(v) for v in violations))

@@ -4,7 +4,9 @@ One generator, :func:`bars_gbnf`, writes GBNF (llama.cpp, vLLM, SGLang) for a ru
 every note is an allowed pitch within the range, every bar is made of the rhythm's cells
 (or its cadence slots), every melodic step is at most ``max_leap`` semitones,
 and where a bar must end on certain pitches (a cadence, or a note that leads into a bar
-already written) its last note does. The grammar carries the previous pitch from note to
+already written) its last note does; where a bar stands on a chord (:class:`ChordChoice`),
+the note sounding on each strong beat is one of its tones, and a bar whose chord the model
+chooses opens with the chord's mark (``"D"``). The grammar carries the previous pitch from note to
 note, and only states from which the run can be finished get a rule, so it has no dead
 ends. :func:`gbnf_to_lark` translates it for OpenAI's grammar-constrained custom tools.
 
@@ -25,7 +27,25 @@ from tunesmith.rhythm import Cell, Rhythm
 from tunesmith.score import Pitch
 from tunesmith.spelling import Spelling
 
-__all__ = ["BarSpec", "bars_gbnf", "gbnf_to_lark", "grammar_alphabet"]
+__all__ = ["BarSpec", "ChordChoice", "bars_gbnf", "gbnf_to_lark", "grammar_alphabet"]
+
+
+@dataclass(frozen=True)
+class ChordChoice:
+    """A chord a bar may stand on: the mark written before its notes, and its chord tones."""
+
+    mark: str
+    """Text that opens the bar, e.g. ``'"D"'`` (empty: the chord is given, not written)."""
+    tones: tuple[tuple[Fraction, frozenset[int]], ...]
+    """(strong beat's offset in the bar, pitch classes 0-11): the note sounding there has one."""
+
+    def required(self, offset: Fraction, duration: Fraction) -> frozenset[int] | None:
+        """The pitch classes a note from ``offset`` lasting ``duration`` may have (None: any)."""
+        sets = [tones for beat, tones in self.tones if offset <= beat < offset + duration]
+        return frozenset.intersection(*sets) if sets else None
+
+
+_NO_CHORD = ChordChoice("", ())
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,8 @@ class BarSpec:
     contour: tuple[tuple[Fraction, int], ...] = ()
     """(offset, direction): the note starting at that offset moves up (1), down (-1) or
     repeats (0) from the note before it, as a variation that keeps a bar's shape does."""
+    chords: tuple[ChordChoice, ...] = ()
+    """The chords the bar may stand on, one chosen by its mark (none: no harmony)."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +130,32 @@ class _Builder:
             return list(spec.pitches)
         return [pitch for pitch in spec.pitches if abs(pitch.midi - previous) <= self.max_leap]
 
-    def boundary(self, bar: int, offset: Fraction, previous: int | None) -> str | None:
+    def entry(self, bar: int, previous: int | None) -> str | None:
+        """The rule where a bar starts: its chord mark (if it has one), then its notes."""
+        choices = self.specs[bar].chords or (_NO_CHORD,)
+        if len(choices) == 1 and not choices[0].mark:
+            return self.boundary(bar, Fraction(0), previous, 0)
+        name = f"e{bar}-{_pitch_name(previous)}"
+        if name in self.live:
+            return name if self.live[name] else None
+        self.live[name] = False
+        alternatives = []
+        for choice, chord in enumerate(choices):
+            following = self.boundary(bar, Fraction(0), previous, choice)
+            if following is not None:
+                alternatives.append(
+                    f"{_literal(chord.mark)} {following}" if chord.mark else following
+                )
+        if not alternatives:
+            return None
+        self.rules[name] = " | ".join(alternatives)
+        self.order[name] = (bar, Fraction(-1), "", -1 if previous is None else previous)
+        self.live[name] = True
+        return name
+
+    def boundary(self, bar: int, offset: Fraction, previous: int | None, choice: int) -> str | None:
         """The rule at a cell boundary, or None when the run cannot be finished from here."""
-        name = f"b{bar}-{_units(offset)}-{_pitch_name(previous)}"
+        name = f"b{bar}-{_units(offset)}-{_pitch_name(previous)}{_choice_name(choice)}"
         if name in self.live:
             return name if self.live[name] else None
         self.live[name] = False  # no cycles: offsets only grow
@@ -121,12 +166,12 @@ class _Builder:
                 alternatives.append(_literal(spec.separator))
             else:
                 following = self.specs[bar + 1]
-                after = self.boundary(bar + 1, Fraction(0), previous)
+                after = self.entry(bar + 1, previous)
                 if after is not None:
                     alternatives.append(_literal(spec.separator + following.prefix) + " " + after)
         else:
             for cell in self.options[bar].get(offset, []):
-                alternatives += self.pattern(bar, offset, cell, 0, previous)
+                alternatives += self.pattern(bar, offset, cell, 0, previous, choice=choice)
         if not alternatives:
             return None
         self.rules[name] = " | ".join(dict.fromkeys(alternatives))
@@ -135,7 +180,14 @@ class _Builder:
         return name
 
     def pattern(
-        self, bar: int, start: Fraction, cell: Cell, index: int, previous: int | None
+        self,
+        bar: int,
+        start: Fraction,
+        cell: Cell,
+        index: int,
+        previous: int | None,
+        *,
+        choice: int,
     ) -> list[str]:
         """Alternatives for note ``index`` of ``cell`` (started at ``start``) onwards."""
         spec = self.specs[bar]
@@ -143,6 +195,7 @@ class _Builder:
         duration = cell.durations[index]
         joiner = self.spelling.joiner(offset) if offset else ""
         ending = offset + duration == self.final_offset[bar]
+        tones = (spec.chords or (_NO_CHORD,))[choice].required(offset, duration)
         alternatives = []
         if cell.rests[index]:
             choices: list[Pitch | None] = [None]
@@ -151,6 +204,7 @@ class _Builder:
                 pitch
                 for pitch in self.near(spec, previous)
                 if not (ending and spec.final is not None and pitch.midi not in spec.final)
+                and (tones is None or pitch.midi % 12 in tones)
             ]
             direction = self.contours[bar].get(offset)
             if direction is not None and previous is not None:
@@ -160,22 +214,29 @@ class _Builder:
             texts = self.spelling.cell_texts(cell, [pitch or spec.pitches[0]] * len(cell.durations))
             text = joiner + texts[index]
             if index + 1 < len(cell.durations):
-                following = self.inside(bar, start, cell, index + 1, sounding)
+                following = self.inside(bar, start, cell, index + 1, sounding, choice=choice)
             else:
-                following = self.boundary(bar, start + cell.length, sounding)
+                following = self.boundary(bar, start + cell.length, sounding, choice)
             if following is not None:
                 alternatives.append(f"{_literal(text)} {following}")
         return alternatives
 
     def inside(
-        self, bar: int, start: Fraction, cell: Cell, index: int, previous: int | None
+        self,
+        bar: int,
+        start: Fraction,
+        cell: Cell,
+        index: int,
+        previous: int | None,
+        *,
+        choice: int,
     ) -> str | None:
         key = _cell_key(cell)
-        name = f"n{bar}-{_units(start)}-{key}-{index}-{_pitch_name(previous)}"
+        name = f"n{bar}-{_units(start)}-{key}-{index}-{_pitch_name(previous)}{_choice_name(choice)}"
         if name in self.live:
             return name if self.live[name] else None
         self.live[name] = False
-        alternatives = self.pattern(bar, start, cell, index, previous)
+        alternatives = self.pattern(bar, start, cell, index, previous, choice=choice)
         if not alternatives:
             return None
         self.rules[name] = " | ".join(alternatives)
@@ -205,6 +266,10 @@ def _units(offset: Fraction) -> str:
 
 def _pitch_name(midi: int | None) -> str:
     return "x" if midi is None else str(midi)
+
+
+def _choice_name(choice: int) -> str:
+    return f"-c{choice}" if choice else ""
 
 
 def _cell_key(cell: Cell) -> str:
@@ -240,7 +305,7 @@ def _bars_gbnf(
     if not specs:
         raise ConstraintError("a grammar needs at least one bar")
     builder = _Builder(specs, spelling, start, max_leap)
-    first = builder.boundary(0, Fraction(0), None if start is None else start.midi)
+    first = builder.entry(0, None if start is None else start.midi)
     if first is None:
         raise ConstraintError(
             f"no {len(specs)}-bar run fits these pitches, rhythms, cadences and leaps of at "

@@ -12,7 +12,7 @@ Offline, the word tables of :mod:`tunesmith.phrases` find the phrases and the me
 "in D minor") beat what style, mood, tempo and length words imply; two phrases of equal
 strength that disagree raise :class:`~tunesmith.errors.ConstraintError` quoting both;
 options passed explicitly beat the words. Phrases for what tunesmith cannot compose yet
-(chords, a bass line, "continue this") and words no table knows are listed in the
+("continue this", a counter-melody) and words no table knows are listed in the
 explanation, never dropped. With an :class:`~tunesmith.backends.openai.OpenAIBackend` the
 model fills the request's JSON schema; the offline reading is the fallback and the
 cross-check. The rules, with examples, are in ``docs/words.md``.
@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from tunesmith.backends.base import Backend
 from tunesmith.backends.openai import OpenAIBackend
+from tunesmith.band import PARTS
 from tunesmith.errors import ConstraintError, RequestError
 from tunesmith.phrases import LEXICON, Language, Match, languages, meanings
 from tunesmith.presets import instrument_ranges, style_preset, style_presets
@@ -52,7 +53,7 @@ _LETTER_STEPS = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 5, 9: 5, 10:
 _LABELS = {"tempo_factor": "tempo", "tonic": "tonic"}
 _HINTS = {
     "tonic": "a tune ends on its tonic, so name one key or ending",
-    "instrument": "a tune has one instrument today (band parts are issue 13): name one",
+    "instrument": "the melody has one instrument (the band's are set by instruments=): name one",
 }
 
 
@@ -218,6 +219,17 @@ class _Reading:
         self._pitches()
         self._tempo()
         self._register()
+        self._band()
+
+    def _band(self) -> None:
+        """Chords and band from their phrases; the parts the phrases name, together."""
+        for field in ("chords", "band"):
+            if (claim := self.winner(field)) is not None:
+                self.set(field, claim.value, claim)
+        claims = [claim for claim in self.claims if claim.field == "parts"]
+        if claims and "band" not in self.fields:
+            named = {name for claim in claims for name in claim.value}
+            self.set("parts", tuple(p for p in PARTS if p in named), *claims)
 
     def _style(self) -> None:
         claims = [claim for claim in self.claims if claim.field == "style"]

@@ -40,7 +40,7 @@ from tunesmith.notation import parse_tune
 from tunesmith.phrases import languages, meanings
 from tunesmith.presets import gm_instruments, instrument_ranges, style_presets
 from tunesmith.request import ComposeRequest
-from tunesmith.score import Tune
+from tunesmith.score import Score, Tune
 from tunesmith.validate import validate as validate_tune
 
 __all__ = ["MAX_NOTATION", "build_server", "serve"]
@@ -102,8 +102,7 @@ class OutputFolder:
         return path.relative_to(self.root).as_posix()
 
 
-def _writers(tune: Tune, request: ComposeRequest) -> dict[str, Callable[[Path], Path]]:
-    score = score_for(request, tune)
+def _writers(score: Score) -> dict[str, Callable[[Path], Path]]:
     return {
         ".mid": score.save_midi,
         ".midi": score.save_midi,
@@ -138,8 +137,10 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
     slots = asyncio.Semaphore(concurrency)
     server: MCPServer = MCPServer("tunesmith", instructions=INSTRUCTIONS)
 
-    def write(tune: Tune, request: ComposeRequest, names: list[str]) -> list[str]:
-        writers = _writers(tune, request)
+    def write(music: Tune | Score, request: ComposeRequest, names: list[str]) -> list[str]:
+        """Write a composition's score, or a tune as the request's one-part score."""
+        score = music if isinstance(music, Score) else score_for(request, music)
+        writers = _writers(score)
         paths = [folder.path(name) for name in names]  # every name checked before any write
         return [folder.relative(writers[path.suffix.lower()](path)) for path in paths]
 
@@ -162,9 +163,14 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
         style: str | None = None,
         title: str | None = None,
         seed: int | None = None,
+        chords: str | None = None,
+        band: bool | None = None,
         files: list[str] | None = None,
     ) -> dict[str, Any]:
         """Compose a melody that keeps every constraint, from words and/or fields.
+
+        chords: a progression the melody fits ("D G | D A", "i iv V i", or "auto" for the
+        model's own); band: chords, bass and drums behind the melody, each its own track.
 
         words: the tune in English or Ukrainian, e.g. "a slow air in E dorian for fiddle,
         16 bars"; fields given as well win over the words. files: names to write in the
@@ -185,6 +191,8 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
             style=style,
             title=title,
             seed=seed,
+            chords=chords,
+            band=band,
         )
         try:
             request = await asyncio.to_thread(
@@ -202,7 +210,7 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
                 folder.path(name)  # refuse a bad name before composing
             async with slots:
                 composition = await compose_async(request, backend=backend)
-            written = await asyncio.to_thread(write, composition.tune, request, files or [])
+            written = await asyncio.to_thread(write, composition.score, request, files or [])
         except TunesmithError as error:
             raise fail(error) from None
         explanation = request.explanation if isinstance(request, Interpretation) else None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from tunesmith.backends.base import Prompt
+from tunesmith.progression import harmony_rule
 from tunesmith.rhythm import meter_of
 from tunesmith.score import Tune, duration_code
 from tunesmith.spelling import AbcSpelling, abc_key_field
@@ -206,6 +207,7 @@ def _fields(writing: Writing) -> dict[str, str]:
         "cells": cells,
         "length_rule": length_rule,
         "format_example": "A4:e B4:e C#5:q | D5:h |",
+        "harmony_rule": harmony_rule(writing.harmony, request.progression),
     }
 
 

@@ -2,21 +2,27 @@
 
 In order: octave-shift notes that leave the range, snap pitches outside the set to the
 nearest allowed pitch (ties broken towards the previous note), drop ties that lead nowhere,
-trim overfull bars and pad underfull ones, add or drop bars to reach the bar count, and end
-on the tonic. Repairing a tune that already satisfies the request changes nothing.
+trim overfull bars and pad underfull ones, add or drop bars to reach the bar count, move a
+strong beat's note to the nearest tone of its chord (with a harmony lane), and end on the
+tonic. Repairing a tune that already satisfies the request changes nothing.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
+from collections.abc import Sequence
 from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.chords import Chord
 from tunesmith.errors import NotationError
+from tunesmith.harmony import chord_at, strong_beats
 from tunesmith.notation import format_event
 from tunesmith.request import ComposeRequest
-from tunesmith.score import DURATIONS, Bar, Event, Pitch, Tune
+from tunesmith.rhythm import meter_of
+from tunesmith.score import DURATIONS, Bar, ChordSymbol, Event, Pitch, Tune
 from tunesmith.theory import Constraints
 
 __all__ = ["Repair", "repair", "split_duration"]
@@ -223,6 +229,57 @@ class _Repairer:
                 return Tune(tuple(bars))
         return tune
 
+    def chord_tones(self, tune: Tune, harmony: Sequence[ChordSymbol], meter: str) -> Tune:
+        """Each note sounding on a strong beat moved to the nearest tone of its chord; a note
+        held over chords that share no allowed tone is cut at their strong beats.
+        """  # noqa: D205
+        beats = strong_beats(meter_of(meter))
+        bars, start, previous = [], Fraction(0), None
+        for index, bar in enumerate(tune.bars, 1):
+            events: list[Event] = []
+            offset = Fraction(0)
+            for event in bar.events:
+                covered = [b for b in beats if offset <= b < offset + event.duration]
+                chords = [(b, chord) for b in covered if (chord := chord_at(harmony, start + b))]
+                fixed = [event]
+                if event.pitches and chords:
+                    common = frozenset.intersection(*(chord.semitones for _, chord in chords))
+                    if event.pitches[-1].midi % 12 not in common:
+                        fixed = self.fit_chords(event, offset, chords, common, previous)
+                        after = " ".join(map(format_event, fixed))
+                        self.note("chord tone", index, format_event(event), after)
+                events += fixed
+                if event.pitches:
+                    previous = fixed[-1].pitches[-1].midi
+                offset += event.duration
+            bars.append(Bar(tuple(events)))
+            start += bar.duration
+        return Tune(tuple(bars))
+
+    def fit_chords(
+        self,
+        event: Event,
+        offset: Fraction,
+        chords: list[tuple[Fraction, Chord]],
+        common: frozenset[int],
+        previous: int | None,
+    ) -> list[Event]:
+        """The event on the nearest allowed tone of every chord under it, or cut at each."""
+        top = event.pitches[-1]
+        fitting = [p for p in self.allowed if p.midi % 12 in common]
+        if fitting:
+            pitch = self.nearest(top.midi, previous, fitting)
+            return [Event((*event.pitches[:-1], pitch), event.duration, event.tie)]
+        cuts = [offset, *(b for b, _ in chords if b > offset), offset + event.duration]
+        pieces: list[Event] = []
+        for begin, end in itertools.pairwise(cuts):
+            under = next((chord for b, chord in reversed(chords) if b <= begin), None)
+            choices = [p for p in self.allowed if under is None or p.midi % 12 in under.semitones]
+            pitch = self.nearest(top.midi, previous, choices) if under else top
+            lengths = split_duration(end - begin)
+            pieces += _held((pitch,), lengths, tie_last=False)
+        return pieces
+
     def fill_empty(self, tune: Tune, wanted: int) -> Tune:
         tonic = self.constraints.tonic_pitches[0]
         bar = Bar(
@@ -254,13 +311,20 @@ def _untie_last(bar: Bar) -> Bar:
     return Bar((*bar.events[:-1], Event(last.pitches, last.duration)))
 
 
-def repair(tune: Tune, request: ComposeRequest) -> tuple[Tune, list[Repair]]:
-    """Return a tune that satisfies every hard constraint of ``request``, and what was changed."""
+def repair(
+    tune: Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] = ()
+) -> tuple[Tune, list[Repair]]:
+    """Return a tune that satisfies every hard constraint of ``request``, and what was changed.
+
+    ``harmony`` is the lane of chords the tune stands on, as for :func:`~tunesmith.validate`.
+    """
     repairer = _Repairer(request.constraints)
     if tune.notes:
         tune = repairer.pitches(tune)
         tune = repairer.bar_lengths(tune)
         tune = repairer.bar_count(tune, request.bars)
+        if harmony:
+            tune = repairer.chord_tones(tune, harmony, request.meter)
     if not tune.notes:  # nothing sounds, before or after trimming
         return repairer.fill_empty(tune, request.bars), repairer.log
     tune = repairer.ending(tune)

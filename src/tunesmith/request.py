@@ -23,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from tunesmith.errors import RequestError, RequestTypeError
+from tunesmith.band import PARTS, check_instruments, instrument_pairs, part_names
+from tunesmith.errors import ChordError, RequestError, RequestTypeError
 from tunesmith.presets import gm_instruments, program_number, style_preset
 from tunesmith.score import Pitch, PitchClass
 from tunesmith.theory import Constraints, is_known_mode, known_modes
@@ -70,6 +71,18 @@ class ComposeRequest(BaseModel):
         description="parts in the order they are heard, e.g. 'AABA': each letter a part of "
         "bars/len(form) bars (default: the style's, with its part length)",
     )
+    chords: str | None = Field(
+        None,
+        description="chord progression the melody fits, bars between '|': 'D G | D A', "
+        "'i iv V i', or 'auto' for the model to write it",
+    )
+    band: bool = Field(False, description="add chords, bass and drums behind the melody")
+    parts: tuple[str, ...] | None = Field(
+        None, description=f"the parts to write, among {', '.join(PARTS)}; 'melody' first"
+    )
+    instruments: tuple[str, ...] | None = Field(
+        None, description="instruments of the other parts as 'part=instrument', e.g. 'bass=cello'"
+    )
     _options: dict[str, Any] = PrivateAttr(default_factory=dict)
     """The options as the user gave them, before the style preset: what model_copy updates."""
 
@@ -104,6 +117,9 @@ class ComposeRequest(BaseModel):
     def _resolve_constraints(self) -> Self:
         """Resolve the constraints now, so that impossible ones fail at once, on every path."""
         self.constraints  # noqa: B018 - cached on the instance
+        from tunesmith.progression import check_request  # noqa: PLC0415 - harmony imports the plan
+
+        check_request(self)
         return self
 
     def __init__(self, **data: Any) -> None:
@@ -258,6 +274,63 @@ class ComposeRequest(BaseModel):
     def _check_instrument(cls, value: Any) -> str:
         return gm_instruments()[program_number(value)]
 
+    @field_validator("chords", mode="before")
+    @classmethod
+    def _join_chords(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and all(isinstance(bar, str) for bar in value):
+            return " | ".join(value)  # a list of bars
+        return value
+
+    @field_validator("chords")
+    @classmethod
+    def _check_chords(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip("| "):
+            raise ChordError("no chords given: write a progression such as 'D G | D A', or 'auto'")
+        return "auto" if value.lower() == "auto" else " ".join(value.split())
+
+    @field_validator("parts", mode="before")
+    @classmethod
+    def _split_parts(cls, value: Any) -> Any:
+        return value.replace(",", " ").split() if isinstance(value, str) else value
+
+    @field_validator("parts")
+    @classmethod
+    def _check_parts(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if value is None else part_names(value)
+
+    @field_validator("instruments", mode="before")
+    @classmethod
+    def _pair_instruments(cls, value: Any) -> Any:
+        return instrument_pairs(value)
+
+    @model_validator(mode="after")
+    def _check_band(self) -> Self:
+        check_instruments(self.instruments or (), self.part_names)
+        return self
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """The parts to write: ``parts``, all of them with ``band=True``, else the melody."""
+        if self.parts is not None:
+            return self.parts
+        return PARTS if self.band else ("melody",)
+
+    @property
+    def part_instruments(self) -> dict[str, str]:
+        """``instruments`` as a dict: part name -> the instrument as given."""
+        return check_instruments(self.instruments or (), self.part_names)
+
+    @property
+    def progression(self) -> str | None:
+        """The chords the melody fits: ``chords``, or ``"auto"`` when a chords or bass part
+        needs chords and none were given.
+        """  # noqa: D205
+        if self.chords is None and {"chords", "bass"} & set(self.part_names):
+            return "auto"
+        return self.chords
+
     @functools.cached_property
     def constraints(self) -> Constraints:
         """The musical facts this request implies (pitches in range, tonic, bar length...)."""
@@ -271,7 +344,11 @@ def _request_error(error: pydantic.ValidationError) -> RequestError:
     :class:`RequestTypeError`; one kind of our errors alone keeps its kind.
     """
     messages, kinds = [], set()
-    for item in error.errors():
+    items = error.errors()
+    cause = items[0].get("ctx", {}).get("error") if len(items) == 1 else None
+    if isinstance(cause, RequestError) and not items[0]["loc"]:
+        return cause  # one error of the whole request: as raised, with its attributes
+    for item in items:
         field = ".".join(str(part) for part in item["loc"])
         cause = item.get("ctx", {}).get("error")
         cause = cause if isinstance(cause, Exception) else None

@@ -23,6 +23,8 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
 - ``part_lift``: a later part opens in a higher register: its opening phrase stays at or
   above the first part's opening mean plus this many semitones (applied by the grammar of
   its opening bars, see :class:`tunesmith.writing.PlanScript`).
+- ``max_same_chord``: with ``chords="auto"``, the model's chord marks keep one chord for at
+  most this many bars in a row (applied to each mark as it is written).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Rules:
     part_lift: int | None = 1
     """A later part's opening phrase stays at or above the first part's opening mean plus
     this many semitones (None: anywhere in the range)."""
+    max_same_chord: int = 2
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any] | None) -> Rules:

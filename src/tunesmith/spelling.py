@@ -107,6 +107,7 @@ def _length_text(length: Fraction) -> str:
 _BROKEN = (Fraction(3, 4), Fraction(1, 4))
 _TOKEN_RE = re.compile(
     r"(?P<bar>\|\]|\|\||:\||\|:|\|)|(?P<space>[ \n]+)|(?P<triplet>\(3)|(?P<broken>>)"
+    r'|(?P<annotation>"[^"\n]*")'
     r"|(?P<note>(?P<acc>\^\^|__|\^|_|=)?(?P<step>[A-Ga-gz])(?P<oct>[,']*)"
     r"(?P<num>\d+)?(?P<slash>/(?P<den>\d+)?)?)|(?P<other>.)"
 )
@@ -229,12 +230,15 @@ class AbcSpelling:
     def read(self, text: str) -> list[Bar]:
         """The bars of ABC written in this dialect (bar lines, notes, ``(3``, ``>``, ``z``).
 
-        Raises :class:`GrammarError` with the line and column of anything else.
+        Chord marks such as ``"D"`` are skipped. Raises :class:`GrammarError` with the line
+        and column of anything else.
         """
         reader = _AbcReader(_signature(self.key_sharps), self.octaves_down)
         line, line_start = 1, 0
         for match in _TOKEN_RE.finditer(text):
             kind = match.lastgroup
+            if kind == "annotation":
+                continue  # a chord mark ("D"): read by tunesmith.harmony.read_marks
             if kind == "space":
                 newlines = match.group().count("\n")
                 if newlines:
@@ -308,6 +312,9 @@ class _AbcReader:
         self.events.append(Event((pitch,), length))
 
 
+_CHORD_MARK = re.compile(r'"[^"\n]*"')
+
+
 @dataclass(frozen=True)
 class NotationSpelling:
     """tunesmith notation itself, for models that read it best (capable chat models)."""
@@ -338,8 +345,8 @@ class NotationSpelling:
         return ""
 
     def read(self, text: str) -> list[Bar]:
-        """:func:`tunesmith.notation.parse_tune`."""
-        return list(parse_tune(text).bars)
+        """:func:`tunesmith.notation.parse_tune`, chord marks such as ``"D"`` skipped."""
+        return list(parse_tune(_CHORD_MARK.sub("", text)).bars)
 
     def write(self, bar: Bar) -> str:
         """:func:`tunesmith.notation.format_event` for each event."""

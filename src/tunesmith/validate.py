@@ -1,6 +1,7 @@
 """Checks a tune against a request.
 
-Covered: pitch set or scale, range, bar lengths, bar count, ties and the final note.
+Covered: pitch set or scale, range, bar lengths, bar count, ties and the final note; with
+a harmony lane, the chord tone on every strong beat.
 Violations are data with bar and beat positions, not strings to parse.
 
 The pitch set, range, tonic and bar length come from music21 (scales, keys, time
@@ -10,19 +11,23 @@ semitones and exact fractions, so enharmonic spellings (Gb and F#) count as the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.harmony import misfits
 from tunesmith.request import ComposeRequest
-from tunesmith.score import Event, Tune
+from tunesmith.rhythm import meter_of
+from tunesmith.score import ChordSymbol, Event, Tune
 from tunesmith.theory import Constraints
 
 __all__ = ["ValidationReport", "Violation", "validate"]
 
-ViolationKind = Literal["empty", "pitch", "range", "bar_length", "bar_count", "tie", "final"]
+ViolationKind = Literal[
+    "empty", "pitch", "range", "bar_length", "bar_count", "tie", "final", "chord_tone"
+]
 
 
 class Violation(BaseModel):
@@ -74,8 +79,32 @@ def _beat(offset: Fraction, constraints: Constraints) -> float:
     return round(float(1 + offset / constraints.beat_length), 3)
 
 
-def validate(tune: Tune, request: ComposeRequest) -> ValidationReport:
-    """Check every hard constraint of ``request`` on ``tune``."""
+def _chord_tones(
+    tune: Tune, request: ComposeRequest, harmony: Sequence[ChordSymbol]
+) -> list[Violation]:
+    """A violation for each strong beat's note that is not a tone of its chord."""
+    if not harmony:
+        return []
+    return [
+        Violation(
+            kind="chord_tone",
+            bar=misfit.bar + 1,
+            beat=_beat(misfit.offset, request.constraints),
+            found=str(misfit.pitch),
+            expected=f"a tone of {misfit.chord} ({' '.join(map(str, misfit.chord.tones))})",
+        )
+        for misfit in misfits(tune, harmony, meter_of(request.meter))
+    ]
+
+
+def validate(
+    tune: Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] = ()
+) -> ValidationReport:
+    """Check every hard constraint of ``request`` on ``tune``.
+
+    ``harmony`` is the lane of chords the tune stands on (times as ``tune`` is played): the
+    note sounding on each strong beat must be a tone of the chord sounding there.
+    """
     constraints = request.constraints
     allowed = constraints.semitones
     low, high = constraints.low.midi, constraints.high.midi
@@ -114,6 +143,7 @@ def validate(tune: Tune, request: ComposeRequest) -> ValidationReport:
             )
     if len(tune.bars) != request.bars:
         add("bar_count", None, None, f"{len(tune.bars)} bars", f"{request.bars} bars")
+    found += _chord_tones(tune, request, harmony)
     index, offset, last = next(item for item in reversed(events) if not item[2].is_rest)
     if last.pitches[-1].midi % 12 != constraints.tonic.semitone:
         add("final", index + 1, offset, str(last.pitches[-1]), f"the tonic {constraints.tonic}")

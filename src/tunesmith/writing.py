@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunesmith.errors import ConstraintError, GrammarError
-from tunesmith.grammar import BarSpec, bars_gbnf
+from tunesmith.grammar import BarSpec, ChordChoice, bars_gbnf
+from tunesmith.harmony import held_too_long
 from tunesmith.plan import Plan, plan_for
 from tunesmith.presets import style_preset
+from tunesmith.progression import WrittenHarmony, written_harmony
 from tunesmith.request import ComposeRequest
 from tunesmith.rhythm import Rhythm, meter_of, rhythm_for
 from tunesmith.rules import Rules, bar_key, broken_rules
@@ -41,6 +43,8 @@ class Writing:
     spelling: Spelling
     rules: Rules
     style: dict[str, Any]
+    harmony: WrittenHarmony | None = None
+    """The chords of each written bar, or the chords the model chooses from (``chords=``)."""
 
     @classmethod
     def of(cls, request: ComposeRequest, spelling: str = "abc") -> Writing:
@@ -62,7 +66,9 @@ class Writing:
             chosen = AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
         else:
             chosen = NotationSpelling()
-        return cls(request, plan, rhythm, chosen, Rules.from_data(style.get("rules")), style)
+        rules = Rules.from_data(style.get("rules"))
+        harmony = written_harmony(request, plan)
+        return cls(request, plan, rhythm, chosen, rules, style, harmony)
 
     @property
     def pitches(self) -> tuple[Pitch, ...]:
@@ -103,6 +109,9 @@ class Writing:
         if floor is not None and (higher := tuple(p for p in pitches if p.midi >= floor)):
             pitches = higher
             final = final if final is None else (final & {p.midi for p in higher}) or final
+        chords: tuple[ChordChoice, ...] = ()
+        if self.harmony is not None:
+            chords, final = self.harmony.choices(index, cadence, final, pitches, self.rhythm)
         return BarSpec(
             rhythm=self.rhythm,
             pitches=pitches,
@@ -110,6 +119,7 @@ class Writing:
             final=final,
             prefix=prefix,
             separator=separator,
+            chords=chords,
         )
 
     def whole_grammar(self) -> str:
@@ -163,6 +173,10 @@ class PlanScript:
         self.copies = frozenset(
             index for index, bar in enumerate(writing.plan.bars) if bar.source is not None
         )
+        harmony = writing.harmony
+        chosen = () if harmony is None or harmony.bars is not None else harmony.vocabulary
+        self.figures = frozenset(chord.figure for chord in chosen)
+        self.max_chord = writing.rules.max_same_chord
 
     def _record(self, text: str) -> None:
         segment = text[self.mark :]
@@ -245,6 +259,8 @@ class PlanScript:
 
     def allows(self, segment: str) -> bool:
         """Whether the bar so far keeps the musical rules (its last note counts already)."""
+        if self.figures and held_too_long(self.texts, segment, self.max_chord, self.figures):
+            return False  # the model's chord, held too long: another one
         try:
             bars = self.writing.spelling.read(segment)
         except GrammarError:

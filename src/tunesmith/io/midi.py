@@ -38,6 +38,8 @@ __all__ = [
 VELOCITY_DOWNBEAT, VELOCITY_BEAT, VELOCITY_OFFBEAT = 96, 80, 72
 ACCOMPANIMENT_LEVEL = 0.8
 """Velocity of parts other than the melody, relative to the melody's: the melody in front."""
+LEVELS = {"counter": 0.8, "bass": 0.8, "drums": 0.7, "chords": 0.6}
+"""Velocity by role, relative to the melody's: chords, struck several notes at once, softest."""
 DRUM_CHANNEL = 9
 """MIDI channel 10, counted from 0 as mido does."""
 _MAX_TICKS_PER_BEAT = 0x7FFF  # the header's division holds 15 bits
@@ -184,7 +186,7 @@ def _track(
     part: Part, channel: int, score: Score, options: tuple[int, float, random.Random]
 ) -> mido.MidiTrack:
     ticks_per_beat, humanize, rng = options
-    level = 1.0 if part is score.melody else ACCOMPANIMENT_LEVEL
+    level = 1.0 if part is score.melody else LEVELS.get(part.role, ACCOMPANIMENT_LEVEL)
     timed = [
         (
             _ticks(onset, ticks_per_beat, "a note's start"),

@@ -128,13 +128,18 @@ def _bars(found: _Contents, estimated: list[str]) -> tuple[list[Fraction], str, 
     return starts, meter, beat
 
 
-def _key(found: _Contents, timed: dict[PartKey, list[Timed]], estimated: list[str]) -> Key | None:
+def _key(
+    found: _Contents, timed: dict[PartKey, list[Timed]], estimated: list[str], melody: PartKey
+) -> Key | None:
     pitched = sorted(
         (n.end, n.onset, n.sound.midi) for p, f in timed.items() if p[1] != DRUM_CHANNEL for n in f
-    )  # the last is the highest of the notes that end last: the melody's final note
-    final = pitched[-1][2] if pitched else None
+    )
+    tune = sorted((n.end, n.onset, n.sound.midi) for n in timed.get(melody, []))
+    last = tune or pitched  # the highest of the melody's last notes
+    final = last[-1][2] if last else None
     if not found.keys:
-        key = analysed_key([(k, end - onset) for end, onset, k in pitched])
+        ordered = [note for note in pitched if note != last[-1]] + last[-1:]  # ends on the tune's
+        key = analysed_key([(k, end - onset) for end, onset, k in ordered])
         if key is not None:
             estimated.append(f"key {key} (music21's key analysis; the file has no key signature)")
         return key
@@ -184,12 +189,16 @@ def read_midi(data: bytes, path: Path) -> Score:
     remarks = ["the tempo changes; kept the first"] if len({t for _, t in found.tempos}) > 1 else []
     starts, meter, beat = _bars(found, estimated)
     timed, moved, largest = _timed(found, starts)
-    key = _key(found, timed, estimated)
+    unspelled = [
+        to_bars(notes, starts, drums=part[1] == DRUM_CHANNEL) for part, notes in timed.items()
+    ]
+    assigned = roles([(b, p[1] == DRUM_CHANNEL) for b, p in zip(unspelled, timed, strict=True)])
+    melody = next((p for p, role in zip(timed, assigned, strict=True) if role == "melody"), (0, 0))
+    key = _key(found, timed, estimated, melody)
     bars = [
         to_bars(_spelled(notes, key), starts, drums=part[1] == DRUM_CHANNEL)
         for part, notes in timed.items()
     ]
-    assigned = roles([(b, part[1] == DRUM_CHANNEL) for b, part in zip(bars, timed, strict=True)])
     channels = Counter(track for track, _ in timed)
     parts = []
     for (track, channel), part_bars, role in zip(timed, bars, assigned, strict=True):
