@@ -24,15 +24,14 @@ Errors are one line on stderr and exit status 2; no traceback.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from tunesmith import cli_band
+from tunesmith import cli_band, cli_outputs
 from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
 
 if TYPE_CHECKING:
@@ -41,14 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_ERROR = 2
-OUTPUTS = (
-    ("output", "-o", "MIDI file"),
-    ("audio", "--audio", "audio file (.wav, .flac, .ogg) rendered by FluidSynth"),
-    ("musicxml", "--musicxml", "MusicXML sheet music"),
-    ("abc", "--abc", "ABC notation"),
-    ("svg", "--svg", "SVG sheet music (verovio)"),
-    ("text", "--text", "tune in tunesmith notation"),
-)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,13 +74,6 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", help="model name (openai) or GGUF path (local)")
 
 
-def _add_outputs(parser: argparse.ArgumentParser) -> None:
-    for name, flag, what in OUTPUTS:
-        flags = [flag, "--output"] if name == "output" else [flag]
-        parser.add_argument(*flags, dest=name, type=Path, help=f"write the {what} here")
-    parser.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3)")
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tunesmith", description="Compose music with language models, one note at a time."
@@ -100,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_request_options(compose, pitches=True)
     cli_band.add_band_options(compose)
     _add_backend_options(compose)
-    _add_outputs(compose)
+    cli_outputs.add_outputs(compose)
     compose.add_argument("--report", action="store_true", help="print the full report")
     batch = commands.add_parser("batch", help="compose every request of a JSON-lines file")
     batch.add_argument("requests", type=Path, help="one ComposeRequest as JSON per line")
@@ -112,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         "tune", type=Path, help="notation, MIDI, MusicXML or ABC file ('-': notation on stdin)"
     )
     _add_request_options(show, pitches=False)
-    _add_outputs(show)
+    cli_outputs.add_outputs(show)
     render = commands.add_parser("render", help="render any score file to audio with FluidSynth")
     render.add_argument("midi", type=Path, help="MIDI, MusicXML, ABC or notation file")
     render.add_argument("--audio", type=Path, required=True, help="audio file to write")
@@ -121,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="musical metrics of any score file's melody")
     evaluate.add_argument("tune", type=Path, help="MIDI, MusicXML, ABC or notation file")
     commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
-    _add_outputs(cli_band.add_harmonise_command(commands))
+    cli_outputs.add_outputs(cli_band.add_harmonise_command(commands))
     _add_words_commands(commands)
     _add_rework_commands(commands)
     return parser
@@ -151,7 +135,7 @@ def _add_rework_commands(commands: Any) -> None:
         job.add_argument("--report", action="store_true", help="print the full report")
         _add_request_options(job, pitches=False)
         _add_backend_options(job)
-        _add_outputs(job)
+        cli_outputs.add_outputs(job)
 
 
 def _add_words_commands(commands: Any) -> None:
@@ -167,34 +151,6 @@ def _add_words_commands(commands: Any) -> None:
     _add_backend_options(server)
 
 
-def _check_writable(path: Path | None, option: str) -> None:
-    """Fail before composing if an output file could not be written."""
-    if path is None:
-        return
-    folder = path.parent
-    if not folder.is_dir():
-        raise ExportError(f"{option} {path}: the folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise ExportError(f"{option} {path}: the folder {folder} is not writable")
-    if path.is_dir():
-        raise ExportError(f"{option} {path} is a folder; give a file name")
-
-
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Everything the outputs need, before any work: folders, formats, soundfont, verovio."""
-    for name, flag, _ in OUTPUTS:
-        _check_writable(getattr(args, name), flag)
-    if args.audio is not None:
-        from tunesmith.io.audio import audio_format, load_soundfont  # noqa: PLC0415
-
-        audio_format(args.audio)
-        load_soundfont(args.soundfont)  # a corrupt soundfont fails here, not after composing
-    if args.svg is not None and importlib.util.find_spec("verovio") is None:
-        raise DependencyError(
-            "SVG sheet music (--svg) needs verovio", hint="pip install 'tunesmith[score]'"
-        )
-
-
 def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
     options = {name: value for name in names if (value := getattr(args, name, None)) is not None}
     instrument = options.get("instrument")
@@ -203,31 +159,10 @@ def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str
     return options
 
 
-def _write_outputs(score: Score, args: argparse.Namespace, *, seed: int = 0) -> None:
-    from tunesmith.io import abc, audio, files  # noqa: PLC0415
-    from tunesmith.io import score as sheet  # noqa: PLC0415
-
-    def musicxml(path: Path) -> bytes:
-        return sheet.mxl_bytes(score) if path.suffix.lower() == ".mxl" else score.to_musicxml()
-
-    writers: dict[str, Callable[[Path], Path]] = {
-        "output": lambda path: score.save_midi(path, seed=seed),
-        "audio": lambda path: score.save_audio(path, soundfont=args.soundfont),
-        "musicxml": lambda path: files.write_atomically(path, musicxml(path)),
-        "abc": lambda path: files.write_atomically(path, abc.abc_text(score).encode("utf-8")),
-        "svg": lambda path: files.write_atomically(path, score.to_svg().encode("utf-8")),
-        "text": lambda path: files.write_atomically(path, (score.text + "\n").encode("utf-8")),
-    }
-    assert audio  # the audio module is imported above so a missing FluidSynth fails early
-    for name, write in writers.items():
-        if (path := getattr(args, name)) is not None:
-            print(f"wrote {write(path)}", file=sys.stderr)
-
-
 def _compose(args: argparse.Namespace) -> None:
     from tunesmith.compose import compose  # noqa: PLC0415 - keep --help fast
 
-    _check_outputs(args)
+    cli_outputs.check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed", *cli_band.BAND_OPTIONS))
     composition = compose(args.words, strict=args.strict, backend=_backend(args), **options)
@@ -235,7 +170,7 @@ def _compose(args: argparse.Namespace) -> None:
         print(composition.request.explanation, file=sys.stderr)  # type: ignore[attr-defined]
     print(composition.text)
     print(composition.report if args.report else composition.report.summary, file=sys.stderr)
-    _write_outputs(composition.score, args, seed=composition.request.seed or 0)
+    cli_outputs.write_outputs(composition.score, args, seed=composition.request.seed or 0)
 
 
 def _backend(args: argparse.Namespace) -> Any:
@@ -326,7 +261,7 @@ def _show(args: argparse.Namespace) -> None:
     from tunesmith.header import clean_text  # noqa: PLC0415
     from tunesmith.presets import program_number  # noqa: PLC0415
 
-    _check_outputs(args)
+    cli_outputs.check_outputs(args)
     score = _read(args.tune)
     changes = {name: getattr(args, name) for name in ("meter", "tempo", "title")}
     options = {name: value for name, value in changes.items() if value is not None}
@@ -348,14 +283,14 @@ def _show(args: argparse.Namespace) -> None:
                 f"{score.header.meter} lasts {score.header.bar_length}",
                 file=sys.stderr,
             )
-    _write_outputs(score, args)
+    cli_outputs.write_outputs(score, args)
 
 
 def _render(args: argparse.Namespace) -> None:
     from tunesmith.io.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
     from tunesmith.io.read import READERS, read_midi_file  # noqa: PLC0415
 
-    _check_writable(args.audio, "--audio")
+    cli_outputs.check_writable(args.audio, "--audio")
     if READERS.get(args.midi.suffix.lower()) == "midi":
         data = read_midi_file(args.midi)  # played as it is: every track, channel and drum
     else:
@@ -407,18 +342,12 @@ def _soundfonts(_: argparse.Namespace) -> None:
         print(f"{path}  ({origin})")
 
 
-_SCORE_SUFFIXES = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml"}
-_SCORE_SUFFIXES |= {".abc": "abc", ".txt": "text", ".svg": "svg", ".wav": "audio"}
-
-
 def _rework(args: argparse.Namespace) -> None:
     """continue, infill, vary: ``-o`` writes the format its suffix names."""
     from tunesmith import continuation  # noqa: PLC0415
 
-    if args.output is not None and (kind := _SCORE_SUFFIXES.get(args.output.suffix.lower())):
-        setattr(args, kind, args.output)
-        args.output = None
-    _check_outputs(args)
+    cli_outputs.output_by_suffix(args)
+    cli_outputs.check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed"))
     options["part"] = int(args.part) if args.part and args.part.isdigit() else args.part
@@ -434,12 +363,12 @@ def _rework(args: argparse.Namespace) -> None:
     report = result.report
     shown = report if args.report else f"{report.overview}\n{report.summary}"  # type: ignore[attr-defined]
     print(shown, file=sys.stderr)
-    _write_outputs(result.score, args, seed=result.request.seed or 0)
+    cli_outputs.write_outputs(result.score, args, seed=result.request.seed or 0)
 
 
 def _harmonise(args: argparse.Namespace) -> None:
-    _check_outputs(args)
-    _write_outputs(cli_band.harmonise_command(args), args)
+    cli_outputs.check_outputs(args)
+    cli_outputs.write_outputs(cli_band.harmonise_command(args), args)
 
 
 COMMANDS = {
