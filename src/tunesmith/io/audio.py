@@ -459,6 +459,10 @@ def audio_format(path: str | os.PathLike[str]) -> str:
     return AUDIO_FORMATS[suffix]
 
 
+_WRITE_BLOCK = 16384
+"""Frames written to soundfile at a time."""
+
+
 def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_rate: int) -> Path:
     """Write stereo samples (float, full scale 1.0, or int16) as a 16-bit audio file.
 
@@ -480,5 +484,12 @@ def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_
     pcm = _pcm(samples)
     buffer = io.BytesIO()
     data = pcm if suffix == ".flac" else pcm.astype(np.float32) / 32768  # Vorbis takes floats
-    soundfile.write(buffer, data, sample_rate, format=AUDIO_FORMATS[suffix])
+    with soundfile.SoundFile(
+        buffer, "w", sample_rate, data.shape[1], format=AUDIO_FORMATS[suffix]
+    ) as sound:
+        # In blocks: libvorbis takes a whole write on the stack, and a minute or more of
+        # audio in one write overflows it (a segmentation fault, libsndfile issue 1095).
+        for start in range(0, len(data), _WRITE_BLOCK):
+            sound.write(data[start : start + _WRITE_BLOCK])
     return write_atomically(target, buffer.getvalue())
+
