@@ -256,7 +256,6 @@ def test_compressed_audio_goes_through_soundfile(tmp_path: Path, suffix: str, ma
     assert (rate, decoded.shape) == (RATE, samples.shape)
 
 
-
 def test_minutes_of_audio_write_as_ogg_vorbis(tmp_path: Path) -> None:
     """A slow 16-bar chant lasts over a minute: one write that long crashed libvorbis."""
     soundfile = pytest.importorskip("soundfile")
@@ -267,6 +266,7 @@ def test_minutes_of_audio_write_as_ogg_vorbis(tmp_path: Path) -> None:
     decoded, rate = soundfile.read(path)
     assert (rate, decoded.shape) == (RATE, samples.shape)
     assert np.abs(decoded[RATE : 2 * RATE] - samples[RATE : 2 * RATE]).max() < 0.05
+
 
 def test_flac_without_soundfile_is_an_export_error_saying_what_to_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path

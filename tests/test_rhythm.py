@@ -56,6 +56,14 @@ def test_a_jig_is_built_from_its_styles_cells() -> None:
     assert rhythm.cadence == (None, Cell((Fraction(3, 2),), (False,)))
 
 
+def test_a_style_that_gives_no_long_notes_gets_none_a_polka_keeps_moving() -> None:
+    polka = style_presets()["polka"]
+    assert polka["long"] == []
+    rhythm = rhythm_for(meter_of("2/4"), cell=polka["cell"], cells=polka["cells"], long=[])
+    assert rhythm.long == ()
+    assert rhythm_for(meter_of("2/4")).long != ()  # no style: the meter's default long notes
+
+
 def test_a_hornpipe_ends_its_parts_on_three_crotchets() -> None:
     hornpipe = style_presets()["hornpipe"]
     rhythm = rhythm_for(meter_of("4/4"), cadence=hornpipe["cadence"], cell=hornpipe["cell"])

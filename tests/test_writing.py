@@ -7,6 +7,7 @@ milliseconds and cover every branch of the plan: forced echoes, cadences, joins,
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -67,6 +68,38 @@ def test_the_b_part_opens_higher_than_the_a_part() -> None:
         b = [e.pitches[0].midi for bar in bars[8:12] for e in bar.events if e.pitches]
         higher += sum(b) / len(b) > sum(a) / len(a) + 2
     assert higher >= 8
+
+
+class High:
+    """Stands in for a model that keeps to the top of the range (its two highest notes)."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def choice(self, options: list[tuple[str, str]]) -> tuple[str, str]:
+        def height(literal: str) -> int:
+            note = re.search(r"([A-Ga-g])([',]*)", literal)
+            if note is None:
+                return -100
+            octaves = note.group(2).count("'") - note.group(2).count(",")
+            return "CDEFGABcdefgab".index(note.group(1)) + 7 * octaves
+
+        top = sorted({height(literal) for literal, _ in options})[-2:]
+        return self.rng.choice([option for option in options if height(option[0]) in top])
+
+
+def test_a_b_part_after_an_a_part_at_the_top_of_the_range_keeps_an_octave_to_move_in() -> None:
+    writing = Writing.of(ComposeRequest(style="reel", key="G", bars=16))
+    part = writing.plan.part_bars
+    for seed in range(5):
+        rng, script, text, index = random.Random(seed), PlanScript(writing), "", 0
+        while (segment := script.next_segment(text)) is not None:
+            walker = High(seed) if index < part else rng
+            text += segment.text if isinstance(segment, Forced) else walk(segment.grammar, walker)
+            index += 1
+        bars = writing.read(text).bars
+        opening = {e.pitches[0].midi for bar in bars[part : part + part // 2] for e in bar.events}
+        assert max(opening) - min(opening) >= 7, sorted(opening)
 
 
 def test_the_script_refuses_a_bar_the_plan_does_not_repeat() -> None:

@@ -192,10 +192,12 @@ def rhythm_for(
     *,
     cell: str | None = None,
     cells: Sequence[str] = (),
-    long: Sequence[str] = (),
+    long: Sequence[str] | None = None,
     cadence: Sequence[str] = (),
 ) -> Rhythm:
     """The rhythm of a meter, from a style's data where it gives it.
+
+    ``long`` None: the meter's default long notes; empty: none (a polka has none).
 
     Raises :class:`ConstraintError` when the cells do not fill a bar exactly.
     """
@@ -216,7 +218,7 @@ def rhythm_for(
         sorted(
             {
                 DURATIONS[code]
-                for code in (long or default_long)
+                for code in (default_long if long is None else long)
                 if DURATIONS[code] % cell_length == 0 and DURATIONS[code] <= meter.bar_length
             }
         )

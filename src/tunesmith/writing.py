@@ -30,6 +30,9 @@ from tunesmith.spelling import AbcSpelling, NotationSpelling, Spelling
 
 __all__ = ["PlanScript", "Writing", "grammar_for"]
 
+OCTAVE = 12
+"""Semitones in an octave."""
+
 BARS_PER_LINE = 4
 
 
@@ -57,7 +60,7 @@ class Writing:
             meter,
             cell=style.get("cell") if same_meter else None,
             cells=style.get("cells", ()) if same_meter else (),
-            long=style.get("long", ()) if same_meter else (),
+            long=style.get("long") if same_meter else None,
             cadence=style.get("cadence", ()) if same_meter else (),
         )
         plan = plan_for(request.bars, form=request.form, style=style if same_meter else None)
@@ -235,7 +238,8 @@ class PlanScript:
         """The lowest key of a later part's opening phrase, which moves up.
 
         The corpus's B parts open a median 3.3 semitones above their A parts; the floor is
-        the first part's opening mean plus ``part_lift`` semitones.
+        the first part's opening mean plus ``part_lift`` semitones, and at most an octave
+        below the top of the range (a first part that opens high leaves the second room).
         """
         plan = self.writing.plan
         bar = plan.bars[index]
@@ -248,7 +252,12 @@ class PlanScript:
             for event in written.events
             if event.pitches
         ]
-        return round(sum(opening) / len(opening)) + lift if opening else None
+        if not opening:
+            return None
+        room = (
+            max(p.midi for p in self.writing.pitches) - OCTAVE
+        )  # an octave of the range stays open
+        return min(round(sum(opening) / len(opening)) + lift, room)
 
     def _last_pitch(self) -> Pitch | None:
         for bar in reversed(self.bars):

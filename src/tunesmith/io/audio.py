@@ -492,4 +492,3 @@ def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_
         for start in range(0, len(data), _WRITE_BLOCK):
             sound.write(data[start : start + _WRITE_BLOCK])
     return write_atomically(target, buffer.getvalue())
-
