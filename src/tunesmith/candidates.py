@@ -61,18 +61,27 @@ def compose_in_loop(
     for result in (r for r in results if r.finished):  # lanes stopped behind are dropped
         written = writing.read(result.text)
         judged.append((judge(written, request.meter, tonic), written, result))
-    best = max(range(len(judged)), key=lambda index: judged[index][0].score)
+    # Candidates whose every bar keeps the musical rules first, then the critic's choice.
+    clean = min(result.accepted_with_problems for _, _, result in judged)
+    kept = [
+        index
+        for index, (_, _, result) in enumerate(judged)
+        if result.accepted_with_problems == clean
+    ]
+    best = max(kept, key=lambda index: judged[index][0].score)
     winner, written, result = judged[best]
     why = f"candidate {best + 1}, the most like the corpus's tunes (score {winner.score:.2f})"
-    if len(judged) > 1:
+    if len(kept) > 1:
         runner_up = max(
-            (judgement for index, (judgement, _, _) in enumerate(judged) if index != best),
+            (judged[index][0] for index in kept if index != best),
             key=lambda judgement: judgement.score,
         )
         why += (
-            f"; of {len(judged)} candidates the next scored {runner_up.score:.2f}, "
+            f"; of {len(kept)} candidates the next scored {runner_up.score:.2f}, "
             f"and {winner.edge_over(runner_up)} made the difference"
         )
+    if broke := len(judged) - len(kept):
+        why += f"; {broke} more kept a bar that broke a musical rule"
     if stopped := sum(1 for r in results if not r.finished):
         why += f"; {stopped} more stopped when they fell behind the first to finish"
     tune = writing.played(written)
