@@ -90,6 +90,32 @@ def test_an_unfinished_bar_that_can_only_end_as_an_earlier_one_is_refused_at_its
     assert broken_rules(RULES, bars(text + " F4:q G4:q |")[:2]) == []
 
 
+TWO_RHYTHMS = Rules(max_rhythms=2)
+STEPS = "D4:q E4:q F#4:q G4:q | A4:h G4:e F#4:e E4:q | "
+
+
+def test_a_third_bar_rhythm_breaks_a_limit_of_two() -> None:
+    assert "more than 2 different bar rhythms" in broken_rules(
+        TWO_RHYTHMS, bars(STEPS + "F#4:q. G4:e A4:q B4:q |")
+    )
+    assert broken_rules(TWO_RHYTHMS, bars(STEPS + "F#4:q G4:q A4:q B4:q |")) == []
+
+
+def test_a_bar_being_written_is_refused_once_it_can_end_as_no_rhythm_used_so_far() -> None:
+    growing = STEPS + "F#4:e |"  # an eighth so far: could still become the bar of quarters
+    assert broken_rules(TWO_RHYTHMS, bars(growing), complete=False) == []
+    new = STEPS + "F#4:e G4:e |"  # two eighths first: no rhythm used so far begins so
+    assert broken_rules(TWO_RHYTHMS, bars(new), complete=False) == [
+        "more than 2 different bar rhythms"
+    ]
+
+
+def test_phrase_endings_have_the_cadences_rhythm_and_are_not_counted() -> None:
+    cadence = bars(STEPS + "A4:w |")
+    assert broken_rules(TWO_RHYTHMS, cadence, free_rhythm=frozenset({2})) == []
+    assert broken_rules(TWO_RHYTHMS, cadence) == ["more than 2 different bar rhythms"]
+
+
 def test_a_style_changes_a_threshold_and_a_typo_is_an_error() -> None:
     relaxed = Rules.from_data({"max_run": 8, "max_repeat_share": 0.5, "min_step_share": 0})
     text = "D4:q E4:q F4:q G4:q | A4:e A4:e A4:e A4:e A4:h |"

@@ -20,6 +20,9 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   changes of direction are at most this share of the moves so far (the corpus: 0.45).
 - ``max_same_beats``: a bar repeats one rhythm cell's notes at most this many times in a
   row (a jig's ``AFA AFA`` but not ``AFA AFA AFA``; a reel's ``(3aag`` twice, not thrice).
+- ``max_rhythms``: the tune's bars (phrase endings aside: their rhythm is the cadence's)
+  use at most this many different rhythms; a folk tune builds its bars from a few rhythms
+  (the corpus: a median of 5 in 16 bars of a jig, 6 of a reel), not a new one a bar.
 - ``part_lift``: a later part opens in a higher register: its opening phrase stays at or
   above the first part's opening mean plus this many semitones (applied by the grammar of
   its opening bars, see :class:`tunesmith.writing.PlanScript`).
@@ -54,6 +57,8 @@ class Rules:
     max_repeat_share: float = 0.15
     min_step_share: float = 0.35
     max_same_beats: int = 2
+    max_rhythms: int | None = 5
+    """Different bar rhythms in a tune, phrase endings aside (None: any number)."""
     leap: int = 5
     max_leap_share: float = 0.15
     resolve_leaps: bool = True
@@ -125,6 +130,37 @@ def _same_beats(rules: Rules, bar: Bar, cell: Fraction) -> str | None:
         if run > rules.max_same_beats:
             return f"a rhythm cell's notes played more than {rules.max_same_beats} times in a row"
     return None
+
+
+_BarRhythm = tuple[tuple[Fraction, bool], ...]
+
+
+def _rhythm(bar: Bar) -> _BarRhythm:
+    """A bar's rhythm: each event's duration, and whether it is a rest."""
+    return tuple((event.duration, not event.pitches) for event in bar.events)
+
+
+def _may_become(partial: _BarRhythm, rhythm: _BarRhythm) -> bool:
+    """Whether a rhythm being written (its last note still growing) can end as ``rhythm``."""
+    if len(partial) > len(rhythm) or partial[:-1] != rhythm[: len(partial) - 1]:
+        return False
+    (duration, rest), (whole, whole_rest) = partial[-1], rhythm[len(partial) - 1]
+    return rest == whole_rest and duration <= whole
+
+
+def _new_rhythm(
+    rules: Rules, bars: Sequence[Bar], free: frozenset[int], *, complete: bool
+) -> str | None:
+    last = len(bars) - 1
+    if rules.max_rhythms is None or last in free or not bars[last].events:
+        return None
+    used = {_rhythm(bar) for index, bar in enumerate(bars[:last]) if index not in free}
+    if len(used) < rules.max_rhythms:
+        return None
+    rhythm = _rhythm(bars[last])
+    if rhythm in used or (not complete and any(_may_become(rhythm, other) for other in used)):
+        return None
+    return f"more than {rules.max_rhythms} different bar rhythms"
 
 
 @dataclass(frozen=True)
@@ -253,6 +289,7 @@ def broken_rules(
     forbidden: frozenset[tuple[Any, ...]] = frozenset(),
     complete: bool = True,
     cell: Fraction | None = None,
+    free_rhythm: frozenset[int] = frozenset(),
 ) -> list[str]:
     """The rules the last of ``bars`` breaks, in the context of the bars before it.
 
@@ -277,6 +314,8 @@ def broken_rules(
         ):
             broken.append("a repeated bar")
     if cell is not None and (problem := _same_beats(rules, bars[last], cell)):
+        broken.append(problem)
+    if problem := _new_rhythm(rules, bars, free_rhythm, complete=complete):
         broken.append(problem)
     notes = melody(bars)
     first_new = next((i for i, (_, bar) in enumerate(notes) if bar == last), len(notes))

@@ -176,6 +176,9 @@ class PlanScript:
         self.copies = frozenset(
             index for index, bar in enumerate(writing.plan.bars) if bar.source is not None
         )
+        self.cadences = frozenset(
+            index for index, bar in enumerate(writing.plan.bars) if bar.cadence is not None
+        )
         harmony = writing.harmony
         chosen = () if harmony is None or harmony.bars is not None else harmony.vocabulary
         self.figures = frozenset(chord.figure for chord in chosen)
@@ -285,6 +288,7 @@ class PlanScript:
             forbidden=self.forbidden,
             complete=complete,
             cell=self.writing.rhythm.cell_length,
+            free_rhythm=self.cadences,
         )
 
     def judge(self, text: str, segment: str) -> int:
@@ -292,5 +296,12 @@ class PlanScript:
         bars = [*self.bars, self._bar(segment)]
         rules, cell = self.writing.rules, self.writing.rhythm.cell_length
         return len(
-            broken_rules(rules, bars, copies=self.copies, forbidden=self.forbidden, cell=cell)
+            broken_rules(
+                rules,
+                bars,
+                copies=self.copies,
+                forbidden=self.forbidden,
+                cell=cell,
+                free_rhythm=self.cadences,
+            )
         )
