@@ -107,3 +107,20 @@ def test_a_first_request_warns_about_nothing() -> None:
 
     code = "from tunesmith import ComposeRequest; ComposeRequest(instrument='flute', key='D')"
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
+
+
+def test_nothing_but_the_tune_reaches_stdout_even_where_ci_is_set() -> None:
+    """pyfluidsynth, which pretty_midi imports, prints where it found libfluidsynth if $CI."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from tunesmith import parse; from tunesmith.presets import gm_instruments; "
+        "gm_instruments(); parse('A4:q B4:q C5:h |').to_midi_bytes()"
+    )
+    env = {**os.environ, "CI": "true"}
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert output.stdout == ""

@@ -245,8 +245,9 @@ _DRUM_ALIASES = {
 
 @functools.cache
 def _drum_keys() -> dict[str, int]:
-    from pretty_midi.constants import DRUM_MAP  # noqa: PLC0415 - only for drum parts
+    from tunesmith.presets import gm_constants  # noqa: PLC0415 - only for drum parts
 
+    DRUM_MAP = gm_constants().DRUM_MAP  # noqa: N806
     named = {
         re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"): key
         for key, name in enumerate(DRUM_MAP, 35)

@@ -7,8 +7,10 @@ phrase plan, rhythm). A new style is a new file.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
+import io
 import re
 import tomllib
 import warnings
@@ -18,6 +20,7 @@ from typing import Any
 from tunesmith.errors import RequestError, RequestTypeError
 
 __all__ = [
+    "gm_constants",
     "gm_instruments",
     "instrument_ranges",
     "program_number",
@@ -27,19 +30,26 @@ __all__ = [
 
 
 @functools.cache
-def gm_instruments() -> tuple[str, ...]:
-    """The 128 General MIDI melodic instrument names, from pretty_midi; the index is the program.
+def gm_constants() -> Any:
+    """pretty_midi's General MIDI tables (``INSTRUMENT_MAP``, ``DRUM_MAP``), imported quietly.
 
     Imported on first use (pretty_midi brings numpy and mido: about 0.1 s), so that
-    ``import tunesmith`` stays light.
+    ``import tunesmith`` stays light. pretty_midi imports pyfluidsynth, which prints where it
+    found the library when ``$CI`` is set: that would land in a program's stdout.
     """
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         # pretty_midi before 0.2.11 imports pkg_resources, which warns when imported
         warnings.filterwarnings("ignore", "pkg_resources is deprecated")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        from pretty_midi.constants import INSTRUMENT_MAP  # noqa: PLC0415
+        from pretty_midi import constants  # noqa: PLC0415
 
-    return tuple(INSTRUMENT_MAP)
+    return constants
+
+
+@functools.cache
+def gm_instruments() -> tuple[str, ...]:
+    """The 128 General MIDI melodic instrument names, from pretty_midi; the index is the program."""
+    return tuple(gm_constants().INSTRUMENT_MAP)
 
 
 _INSTRUMENT_ALIASES = {

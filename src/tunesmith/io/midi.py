@@ -23,6 +23,7 @@ import mido
 
 from tunesmith.errors import ExportError, RequestError
 from tunesmith.io.files import write_atomically
+from tunesmith.presets import gm_instruments
 from tunesmith.score import Key, Part, Score, Tune
 
 __all__ = [
@@ -203,9 +204,7 @@ def _track(
         on = mido.Message("note_on", channel=channel, note=key, velocity=velocity)
         off = mido.Message("note_off", channel=channel, note=key, velocity=0)
         messages += [(start, 1, key, on), (end, 0, key, off)]  # offs first at a tick
-    from pretty_midi import program_to_instrument_name  # noqa: PLC0415
-
-    default = "Drums" if part.is_drum else program_to_instrument_name(part.program)
+    default = "Drums" if part.is_drum else gm_instruments()[part.program]
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.name or default)])
     if score.header.key is not None and not part.is_drum:
         track.append(mido.MetaMessage("key_signature", key=mido_key(score.header.key)[0]))
