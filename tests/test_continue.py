@@ -491,6 +491,11 @@ def test_the_embedded_model_continues_a_folk_tune_from_music21s_midi_writer(
     assert keys(new)[-1] % 12 == continued.request.constraints.tonic.semitone
     assert continued.report.backend == "local"
     assert continued.report.violations == ()
+    # as compose chooses: rule-keeping candidates first, then the critic's best
+    candidates = continued.report.candidates
+    fewest = min(c.kept_breaking_rules for c in candidates)
+    clean = [c for c in candidates if c.kept_breaking_rules == fewest]
+    assert candidates[continued.report.chosen - 1].score == max(c.score for c in clean)
 
 
 @pytest.mark.model

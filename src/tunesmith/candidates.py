@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 
 from tunesmith.backends.base import LoopBackend
 from tunesmith.composition import Attempt, Candidate, Composition, Report, score_for
-from tunesmith.critic import judge
+from tunesmith.critic import Judgement, judge
 from tunesmith.errors import CompositionError, RequestError
 from tunesmith.harmonise import finish, heard_harmony
 from tunesmith.harmony import chord_tone_share
 from tunesmith.prompts import render_tunebook
 from tunesmith.repair import repair
 from tunesmith.request import ComposeRequest
-from tunesmith.segments import SamplerSettings
+from tunesmith.segments import LaneResult, SamplerSettings
 from tunesmith.validate import validate
 from tunesmith.writing import PlanScript, Writing
 
-__all__ = ["compose_in_loop"]
+__all__ = ["candidate", "choose", "compose_in_loop"]
 
 
 def compose_in_loop(
@@ -61,14 +62,7 @@ def compose_in_loop(
     for result in (r for r in results if r.finished):  # lanes stopped behind are dropped
         written = writing.read(result.text)
         judged.append((judge(written, request.meter, tonic), written, result))
-    # Candidates whose every bar keeps the musical rules first, then the critic's choice.
-    clean = min(result.accepted_with_problems for _, _, result in judged)
-    kept = [
-        index
-        for index, (_, _, result) in enumerate(judged)
-        if result.accepted_with_problems == clean
-    ]
-    best = max(kept, key=lambda index: judged[index][0].score)
+    best, kept = choose([judgement for judgement, _, _ in judged], [r for _, _, r in judged])
     winner, written, result = judged[best]
     why = f"candidate {best + 1}, the most like the corpus's tunes (score {winner.score:.2f})"
     if len(kept) > 1:
@@ -116,17 +110,7 @@ def compose_in_loop(
         part_bars=writing.plan.part_bars,
         seed=seed,
         candidates=tuple(
-            Candidate(
-                number=number,
-                score=round(judgement.score, 4),
-                intervals=round(judgement.intervals, 4),
-                rhythm=round(judgement.rhythm, 4),
-                distance=round(judgement.distance, 4),
-                tokens=lane.tokens,
-                redrawn_tokens=lane.refused_tokens,
-                rewritten_bars=lane.retries,
-                kept_breaking_rules=lane.accepted_with_problems,
-            )
+            candidate(number, judgement, lane)
             for number, (judgement, _, lane) in enumerate(judged, 1)
         ),
         chosen=best + 1,
@@ -135,3 +119,29 @@ def compose_in_loop(
     )
     score = score_for(request, repaired, writing.plan.form, writing.plan.part_bars)
     return Composition(request=request, score=finish(score, request, lane), report=report)
+
+
+def choose(judgements: Sequence[Judgement], lanes: Sequence[LaneResult]) -> tuple[int, list[int]]:
+    """The winning candidate's index, and the indices it was chosen among.
+
+    Candidates whose every bar keeps the musical rules (the fewest bars kept although they
+    broke one) come first; among them the critic's best wins.
+    """
+    fewest = min(lane.accepted_with_problems for lane in lanes)
+    kept = [index for index, lane in enumerate(lanes) if lane.accepted_with_problems == fewest]
+    return max(kept, key=lambda index: judgements[index].score), kept
+
+
+def candidate(number: int, judgement: Judgement, lane: LaneResult) -> Candidate:
+    """The report's record of candidate ``number``: the critic's judgement and the lane's costs."""
+    return Candidate(
+        number=number,
+        score=round(judgement.score, 4),
+        intervals=round(judgement.intervals, 4),
+        rhythm=round(judgement.rhythm, 4),
+        distance=round(judgement.distance, 4),
+        tokens=lane.tokens,
+        redrawn_tokens=lane.refused_tokens,
+        rewritten_bars=lane.retries,
+        kept_breaking_rules=lane.accepted_with_problems,
+    )

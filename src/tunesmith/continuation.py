@@ -27,8 +27,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tunesmith.backends.base import Backend, LoopBackend
+from tunesmith.candidates import candidate, choose
 from tunesmith.compose import DEFAULT_TIMEOUT, _backend, _check_settings, _loop_backend
-from tunesmith.composition import Attempt, Candidate, Composition, ReworkReport
+from tunesmith.composition import Attempt, Composition, ReworkReport
 from tunesmith.context import Context, bar_range, context_of, load_score, part_name
 from tunesmith.critic import judge
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError
@@ -159,7 +160,7 @@ def _write(
         if result.finished:  # a lane stopped behind the first to finish is dropped
             bars = (*script.bars, *rework.bars[len(script.bars) :])
             outcomes.append((judge(Tune(bars), request.meter, tonic), bars, script, result))
-    best = max(range(len(outcomes)), key=lambda index: outcomes[index][0].score)
+    best, _ = choose([outcome[0] for outcome in outcomes], [outcome[3] for outcome in outcomes])
     judgement, bars, script, result = outcomes[best]
     found = validate(Tune(bars), request).violations
     ours = tuple(v for v in found if v.bar is not None and _ours(v, rework, bars))
@@ -193,17 +194,7 @@ def _write(
         part_bars=writing.plan.part_bars,
         seed=seed,
         candidates=tuple(
-            Candidate(
-                number=number,
-                score=round(outcome.score, 4),
-                intervals=round(outcome.intervals, 4),
-                rhythm=round(outcome.rhythm, 4),
-                distance=round(outcome.distance, 4),
-                tokens=lane.tokens,
-                redrawn_tokens=lane.refused_tokens,
-                rewritten_bars=lane.retries,
-                kept_breaking_rules=lane.accepted_with_problems,
-            )
+            candidate(number, outcome, lane)
             for number, (outcome, _, _, lane) in enumerate(outcomes, 1)
         ),
         chosen=best + 1,
