@@ -24,3 +24,7 @@ if ! "$VENV/bin/python" -c "$smoke" >/dev/null 2>&1; then
     "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps --no-cache-dir llama-cpp-python
     "$VENV/bin/python" -c "$smoke"
 fi
+
+# The decoding loop runs on a narrow copy of the model (tunesmith/backends/narrow.py), made
+# and checked once here rather than in the first composition.
+"$VENV/bin/python" -c 'from tunesmith.backends.local import LocalBackend; LocalBackend().decoder()'

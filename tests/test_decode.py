@@ -8,7 +8,9 @@ import llama_cpp
 import pytest
 
 from tunesmith import BackendError, ComposeRequest
+from tunesmith.backends.base import Prompt
 from tunesmith.backends.local import LocalBackend
+from tunesmith.backends.narrow import agrees
 from tunesmith.grammar import grammar_alphabet
 from tunesmith.prompts import render_tunebook
 from tunesmith.segments import Forced, Free, SamplerSettings, Segment
@@ -82,7 +84,7 @@ def test_only_tokens_made_of_the_grammars_characters_are_offered(backend: LocalB
         if piece and set(piece) <= alphabet
     ]
     assert sorted(int(t) for t in offered if t not in decoder.words.eog) == every
-    assert 100 < len(offered) < decoder.n_vocab / 50
+    assert 100 < len(offered) < 262_144 / 50  # of Gemma's whole vocabulary
 
 
 def test_the_same_seed_gives_the_same_lanes_whether_the_prefix_is_cached_or_not(
@@ -148,3 +150,32 @@ def test_a_deadline_stops_the_loop_with_a_backend_error(backend: LocalBackend) -
             deadline=time.monotonic() + 0.5,
         )
     assert caught.value.retryable
+
+
+def test_the_narrow_copy_scores_every_token_it_keeps_exactly_as_the_original(
+    backend: LocalBackend,
+) -> None:
+    decoder = backend.decoder()
+    narrow = decoder.narrow
+    assert narrow is not None
+    assert decoder.n_vocab < 262_144 / 10  # the output layer a tenth of the original's
+    assert agrees(backend.llama, narrow)  # bit for bit, on a probe of a prompt and a tune
+    whole = llama_cpp.llama_model_get_vocab(backend.llama.model)
+    ends = [int(token) for token in narrow.original[decoder.words.eog]]
+    assert ends
+    assert all(llama_cpp.llama_vocab_is_eog(whole, token) for token in ends)
+
+
+def test_a_grammar_of_other_characters_decodes_on_the_whole_vocabulary(
+    backend: LocalBackend,
+) -> None:
+    grammar = 'root ::= "{\\"tempo\\": " ("96" | "120") "}"'  # t, p: not music's characters
+    completion = backend.complete(
+        Prompt(document="A tune's settings as JSON:\n"),
+        grammar=grammar,
+        max_tokens=32,
+        temperature=0.8,
+        seed=1,
+    )
+    assert completion.text in {'{"tempo": 96}', '{"tempo": 120}'}
+    assert backend.decoder(narrow=False).narrow is None

@@ -10,6 +10,7 @@ from fractions import Fraction
 import pytest
 
 from tunesmith import ComposeRequest
+from tunesmith.backends.narrow import MUSIC_ALPHABET
 from tunesmith.errors import ConstraintError
 from tunesmith.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
 from tunesmith.notation import parse
@@ -141,3 +142,24 @@ def test_a_bar_with_a_contour_moves_up_down_or_repeats_where_it_says() -> None:
         for at, direction in contour:
             if at in moves:
                 assert (moves[at] > 0) - (moves[at] < 0) == direction, (at, moves)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        ComposeRequest(style="jig", key="D", bars=16),
+        ComposeRequest(style="reel", key="Bb", bars=16, chords="auto"),
+        ComposeRequest(style="hornpipe", key="F#", mode="minor", bars=16, chords="auto"),
+        ComposeRequest(style="waltz", key="Eb", bars=16, chords=["i", "iv", "V7", "i"]),
+        ComposeRequest(meter="5/8", notes=["A", "B", "C#", "F#", "G"], bars=8),
+        ComposeRequest(key="G", mode="lydian", bars=8, chords=["Gmaj7", "Bm7b5", "Dsus4", "G"]),
+    ],
+    ids=["jig", "reel-chords", "hornpipe-minor", "waltz-numerals", "pitch-set", "lydian"],
+)
+def test_abc_tune_grammars_use_only_the_characters_the_narrow_model_keeps(
+    request_: ComposeRequest,
+) -> None:
+    # the narrow copy keeps every token made of these characters, so under a tune's
+    # grammar it offers exactly the tokens the whole vocabulary would
+    alphabet = grammar_alphabet(Writing.of(request_, "abc").whole_grammar())
+    assert alphabet <= MUSIC_ALPHABET, sorted(alphabet - MUSIC_ALPHABET)

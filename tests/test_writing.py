@@ -102,6 +102,32 @@ def test_a_b_part_after_an_a_part_at_the_top_of_the_range_keeps_an_octave_to_mov
         assert max(opening) - min(opening) >= 7, sorted(opening)
 
 
+def written_by_a_high_model(writing: Writing, seed: int) -> list[list[int]]:
+    """The MIDI keys of each written bar, written by a model that keeps to the top."""
+    script, text = PlanScript(writing), ""
+    while (segment := script.next_segment(text)) is not None:
+        text += segment.text if isinstance(segment, Forced) else walk(segment.grammar, High(seed))
+    return [[p.midi for e in bar.events for p in e.pitches] for bar in writing.read(text).bars]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_first_of_two_parts_keeps_to_the_lower_part_of_the_range(seed: int) -> None:
+    # the whistle plays D5-B6; a slip jig in G should open around G5, not on ledger lines
+    writing = Writing.of(ComposeRequest(style="slip jig", key="G", instrument="whistle", bars=16))
+    low, high = writing.pitches[0].midi, writing.pitches[-1].midi
+    bars = written_by_a_high_model(writing, seed)
+    part = writing.plan.part_bars
+    first, second = [k for bar in bars[:part] for k in bar], [k for bar in bars[part:] for k in bar]
+    assert max(first) <= low + 0.7 * (high - low)
+    assert max(second) > low + 0.7 * (high - low)  # the second part climbs above it
+
+
+def test_a_tune_of_one_part_may_use_the_whole_range() -> None:
+    writing = Writing.of(ComposeRequest(key="D", meter="4/4", bars=8, low="D4", high="D6"))
+    assert len(writing.plan.parts) == 1
+    assert max(k for bar in written_by_a_high_model(writing, 0) for k in bar) >= 81  # A5+
+
+
 def test_the_script_refuses_a_bar_the_plan_does_not_repeat() -> None:
     writing = Writing.of(ComposeRequest(key="D", meter="4/4", bars=8))
     script = PlanScript(writing)

@@ -26,7 +26,7 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,9 @@ from tunesmith.errors import BackendError
 from tunesmith.grammar import grammar_alphabet
 from tunesmith.segments import Forced, Free, LaneResult, RunStats, SamplerSettings, Script, Segment
 from tunesmith.vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from tunesmith.backends.narrow import NarrowModel
 
 __all__ = ["Decoder"]
 
@@ -76,10 +79,22 @@ class _Lane:
 class Decoder:
     """Decodes lanes on one llama.cpp model; one decoder per model, used by one thread."""
 
-    def __init__(self, llm: Any, *, lanes: int = 4, n_ctx: int = 8192) -> None:
+    def __init__(
+        self, llm: Any, *, lanes: int = 4, n_ctx: int = 8192, narrow: NarrowModel | None = None
+    ) -> None:
         L = _lib()  # noqa: N806 - the library's own name
+        from llama_cpp import _internals  # noqa: PLC0415
+
         self._llm = llm
-        self._model = llm._model
+        self.narrow = narrow
+        """Where given, decoding runs on this narrow copy, fed the original's embeddings."""
+        self._model = (
+            llm._model
+            if narrow is None
+            else _internals.LlamaModel(
+                path_model=str(narrow.path), params=llm.model_params, verbose=False
+            )
+        )
         self.vocab = L.llama_model_get_vocab(self._model.model)
         self.n_vocab = int(L.llama_vocab_n_tokens(self.vocab))
         self.lanes = lanes
@@ -93,12 +108,10 @@ class Decoder:
         params.kv_unified = True
         params.n_threads = llm.context_params.n_threads
         params.n_threads_batch = llm.context_params.n_threads_batch
-        from llama_cpp import _internals  # noqa: PLC0415
-
         self._context = _internals.LlamaContext(model=self._model, params=params, verbose=False)
         self.ctx = self._context.ctx
         self.memory = L.llama_get_memory(self.ctx)
-        self.batch = L.llama_batch_init(BATCH, 0, lanes + 1)
+        self.batch = L.llama_batch_init(BATCH, narrow.n_embd if narrow else 0, lanes + 1)
         self.words = Vocabulary(L, self.vocab, self.n_vocab)
         self._prefix: list[int] = []
         self.last_run = RunStats()
@@ -110,6 +123,8 @@ class Decoder:
             L.llama_batch_free(self.batch)
             self.batch = None
         self._context.close()  # type: ignore[no-untyped-call]
+        if self.narrow is not None:
+            self._model.close()
 
     def tokenize(self, text: str, *, bos: bool) -> list[int]:
         """The model's tokens for ``text``."""
@@ -118,12 +133,19 @@ class Decoder:
     # -- the prompt -----------------------------------------------------------------------
 
     def _decode(self, items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
-        """One llama_decode of (token, position, sequences, wants logits) items."""
+        """One llama_decode of (token, position, sequences, wants logits) items.
+
+        Tokens are the original model's; a narrow copy gets their embeddings instead.
+        """
         L = _lib()  # noqa: N806
         batch = self.batch
         batch.n_tokens = len(items)
+        if self.narrow is not None:
+            rows = self.narrow.embeddings([token for token, *_ in items])
+            ctypes.memmove(batch.embd, rows.ctypes.data, rows.nbytes)
         for index, (token, position, sequences, logits) in enumerate(items):
-            batch.token[index] = token
+            if self.narrow is None:
+                batch.token[index] = token
             batch.pos[index] = position
             batch.n_seq_id[index] = len(sequences)
             for slot, sequence in enumerate(sequences):
@@ -288,7 +310,7 @@ class Decoder:
             lane.result.text += self.words.pieces[token]
             lane.result.tokens += 1
             lane.sampled += 1
-            lane.pending = [token]
+            lane.pending = [token if self.narrow is None else int(self.narrow.original[token])]
 
     def _next_segment(self, lane: _Lane, settings: SamplerSettings) -> None:
         segment = lane.script.next_segment(lane.result.text)

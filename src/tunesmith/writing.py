@@ -88,12 +88,17 @@ class Writing:
         return prefix, separator
 
     def spec(
-        self, index: int, *, following: Pitch | None = None, floor: int | None = None
+        self,
+        index: int,
+        *,
+        following: Pitch | None = None,
+        floor: int | None = None,
+        ceiling: int | None = None,
     ) -> BarSpec:
         """What written bar ``index`` may hold.
 
         ``following`` is a known next note; ``floor`` the lowest MIDI key the bar may use
-        (a later part's higher register).
+        (a later part's higher register), ``ceiling`` the highest (see :meth:`ceiling`).
         """
         constraints = self.request.constraints
         bar = self.plan.bars[index]
@@ -112,6 +117,9 @@ class Writing:
         if floor is not None and (higher := tuple(p for p in pitches if p.midi >= floor)):
             pitches = higher
             final = final if final is None else (final & {p.midi for p in higher}) or final
+        if ceiling is not None and (lower := tuple(p for p in pitches if p.midi <= ceiling)):
+            pitches = lower
+            final = final if final is None else (final & {p.midi for p in lower}) or final
         chords: tuple[ChordChoice, ...] = ()
         if self.harmony is not None:
             chords, final = self.harmony.choices(index, cadence, final, pitches, self.rhythm)
@@ -125,13 +133,31 @@ class Writing:
             chords=chords,
         )
 
+    def ceiling(self, index: int) -> int | None:
+        """The highest MIDI key written bar ``index`` may use (None: the whole range).
+
+        The first of several parts stays in the lower part of the range (``first_part_top``).
+        """
+        share = self.rules.first_part_top
+        if share is None or self.plan.bars[index].part != 0 or len(self.plan.parts) < 2:
+            return None
+        low, high = self.pitches[0].midi, self.pitches[-1].midi
+        return max(low + round(share * (high - low)), low + OCTAVE)
+
     def whole_grammar(self) -> str:
         """One grammar for every written bar (for servers, which take one grammar a request).
 
         The model writes each part once, its echoes included; the last bar ends on the tonic.
         """
-        specs = [self.spec(index) for index in range(len(self.plan.bars))]
-        return bars_gbnf(specs, self.spelling, max_leap=self.request.constraints.max_leap)
+        specs = [
+            self.spec(index, ceiling=self.ceiling(index)) for index in range(len(self.plan.bars))
+        ]
+        leap = self.request.constraints.max_leap
+        try:
+            return bars_gbnf(specs, self.spelling, max_leap=leap)
+        except ConstraintError:  # too little room under the ceiling: the whole range
+            specs = [self.spec(index) for index in range(len(self.plan.bars))]
+            return bars_gbnf(specs, self.spelling, max_leap=leap)
 
     def read(self, text: str) -> Tune:
         """The written bars in ``text`` (syntax only; :func:`~tunesmith.validate` checks).
@@ -225,11 +251,13 @@ class PlanScript:
         spelling = self.writing.spelling
         # the most constrained bar that can be written: a later part's register, a note that
         # leads into the bar already written next, a first note within reach of the last
-        tries = [(following, self._floor(index), start), (following, None, start)]
-        tries += [(None, None, start), (None, None, None)]
-        for near, floor, after in tries:
+        top = self.writing.ceiling(index)
+        tries = [(following, self._floor(index), top, start), (following, None, top, start)]
+        tries += [(following, None, None, start), (None, None, None, start)]
+        tries += [(None, None, None, None)]
+        for near, floor, ceiling, after in tries:
             try:
-                spec = self.writing.spec(index, following=near, floor=floor)
+                spec = self.writing.spec(index, following=near, floor=floor, ceiling=ceiling)
                 return Free(bars_gbnf([spec], spelling, start=after, max_leap=leap))
             except ConstraintError:
                 continue

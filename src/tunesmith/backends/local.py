@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.backends.base import Completion, Prompt
+from tunesmith.backends.narrow import MUSIC_ALPHABET, narrow_model
 from tunesmith.decode import Decoder
 from tunesmith.errors import BackendError, DependencyError, RequestError
+from tunesmith.grammar import grammar_alphabet
 from tunesmith.segments import Free, LaneResult, SamplerSettings, Script, Segment
 
 __all__ = ["LocalBackend", "embedded_model_path"]
@@ -103,8 +105,10 @@ def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
 
 
 @functools.cache
-def _decoder(model_path: Path, n_threads: int, lanes: int, n_ctx: int) -> Decoder:
-    return Decoder(_load(model_path, UNCONSTRAINED_CTX, n_threads), lanes=lanes, n_ctx=n_ctx)
+def _decoder(model_path: Path, n_threads: int, lanes: int, n_ctx: int, narrow: bool) -> Decoder:
+    llm = _load(model_path, UNCONSTRAINED_CTX, n_threads)
+    copy = narrow_model(model_path, llm, _cache_dir()) if narrow else None
+    return Decoder(llm, lanes=lanes, n_ctx=n_ctx, narrow=copy)
 
 
 class _OneGrammar:
@@ -195,9 +199,13 @@ class LocalBackend:
         """The ``llama_cpp.Llama`` this backend runs (loaded once per process)."""
         return _load(self.model_path, UNCONSTRAINED_CTX, self._n_threads)
 
-    def decoder(self) -> Decoder:
-        """The decoding loop on this backend's model (made once per process)."""
-        return _decoder(self.model_path, self._n_threads, self.lanes, self._n_ctx)
+    def decoder(self, *, narrow: bool = True) -> Decoder:
+        """The decoding loop on this backend's model (made once per process).
+
+        ``narrow``: on the copy that scores only the tokens music is written in
+        (:mod:`tunesmith.backends.narrow`), where the model has one; else the whole vocabulary.
+        """
+        return _decoder(self.model_path, self._n_threads, self.lanes, self._n_ctx, narrow)
 
     def write(
         self,
@@ -233,18 +241,20 @@ class LocalBackend:
         if grammar is not None:
             document = prompt.document
             cut = document.rstrip("\n").rfind("\n") + 1  # the last line is the suffix
-            [lane] = self.write(
-                document[:cut],
-                document[cut:],
-                [_OneGrammar(grammar)],
-                seed=0 if seed is None else seed,
-                settings=SamplerSettings(temperature=temperature, retries=0),
-                deadline=None,
-            )
+            # a grammar of other characters than music's (JSON, words) needs every token
+            decoder = self.decoder(narrow=grammar_alphabet(grammar) <= MUSIC_ALPHABET)
+            with _lock:
+                [lane] = decoder.run(
+                    document[:cut],
+                    document[cut:],
+                    [_OneGrammar(grammar)],
+                    seed=0 if seed is None else seed,
+                    settings=SamplerSettings(temperature=temperature, retries=0),
+                )
             return Completion(
                 text=lane.text,
                 model=self.model,
-                prompt_tokens=len(self.decoder().tokenize(document, bos=True)),
+                prompt_tokens=len(decoder.tokenize(document, bos=True)),
                 completion_tokens=lane.tokens,
                 finish_reason="stop",
                 seconds=time.perf_counter() - started,
