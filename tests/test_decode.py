@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import llama_cpp
 import pytest
@@ -11,9 +12,10 @@ from tunesmith import BackendError, ComposeRequest
 from tunesmith.backends.base import Prompt
 from tunesmith.backends.local import LocalBackend
 from tunesmith.backends.narrow import agrees
+from tunesmith.decode import Decoder
 from tunesmith.grammar import grammar_alphabet
 from tunesmith.prompts import render_tunebook
-from tunesmith.segments import Forced, Free, SamplerSettings, Segment
+from tunesmith.segments import Forced, Free, SamplerSettings, Script, Segment
 from tunesmith.writing import PlanScript, Writing
 
 pytestmark = pytest.mark.model
@@ -179,3 +181,31 @@ def test_a_grammar_of_other_characters_decodes_on_the_whole_vocabulary(
     )
     assert completion.text in {'{"tempo": 96}', '{"tempo": 120}'}
     assert backend.decoder(narrow=False).narrow is None
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_prefix_kept_on_disk_gives_the_lanes_an_evaluated_one_gives(
+    backend: LocalBackend, tmp_path: Path, damaged: bool
+) -> None:
+    def decoder() -> Decoder:
+        narrow = backend.decoder().narrow
+        return Decoder(backend.llama, lanes=2, n_ctx=2048, narrow=narrow, state_dir=tmp_path)
+
+    def lanes(decoder: Decoder) -> list[str]:
+        scripts: list[Script] = [PlanScript(WRITING), PlanScript(WRITING)]
+        return [lane.text for lane in decoder.run(PREFIX, SUFFIX, scripts, seed=4)]
+
+    first = decoder()
+    evaluated = lanes(first)
+    first.close()
+    [state] = tmp_path.glob("prefix-*.state")
+    if damaged:
+        state.write_bytes(state.read_bytes()[:1000])
+    second = decoder()
+    positions: list[int] = []
+    decode = second._decode
+    second._decode = lambda items: (positions.extend(p for _, p, _, _ in items), decode(items))[1]  # type: ignore[method-assign]
+    assert lanes(second) == evaluated
+    prefix_tokens = len(second.tokenize(PREFIX, bos=True))
+    assert (min(positions) < prefix_tokens) is damaged  # read from disk unless damaged
+    second.close()

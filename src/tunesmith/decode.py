@@ -26,6 +26,7 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +34,7 @@ import numpy.typing as npt
 
 from tunesmith.errors import BackendError
 from tunesmith.grammar import grammar_alphabet
+from tunesmith.prefix_state import load_prefix, save_prefix, state_file
 from tunesmith.segments import Forced, Free, LaneResult, RunStats, SamplerSettings, Script, Segment
 from tunesmith.vocabulary import Vocabulary
 
@@ -80,7 +82,13 @@ class Decoder:
     """Decodes lanes on one llama.cpp model; one decoder per model, used by one thread."""
 
     def __init__(
-        self, llm: Any, *, lanes: int = 4, n_ctx: int = 8192, narrow: NarrowModel | None = None
+        self,
+        llm: Any,
+        *,
+        lanes: int = 4,
+        n_ctx: int = 8192,
+        narrow: NarrowModel | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         L = _lib()  # noqa: N806 - the library's own name
         from llama_cpp import _internals  # noqa: PLC0415
@@ -114,6 +122,11 @@ class Decoder:
         self.batch = L.llama_batch_init(BATCH, narrow.n_embd if narrow else 0, lanes + 1)
         self.words = Vocabulary(L, self.vocab, self.n_vocab)
         self._prefix: list[int] = []
+        self.state_dir = state_dir
+        """Where prefix states are kept between processes (None: evaluated in each)."""
+        model = Path(narrow.path if narrow else llm.model_path)
+        stat = model.stat()
+        self._identity = f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{L.__version__}"
         self.last_run = RunStats()
 
     def close(self) -> None:
@@ -166,9 +179,13 @@ class Decoder:
         if prefix != self._prefix:
             L.llama_memory_seq_rm(self.memory, 0, -1, -1)
             self._prefix = []
-            for start in range(0, len(prefix), BATCH):
-                chunk = prefix[start : start + BATCH]
-                self._decode([(t, start + i, (0,), False) for i, t in enumerate(chunk)])
+            file = state_file(self.state_dir, self._identity, prefix) if self.state_dir else None
+            if file is None or not load_prefix(L, self.ctx, file, prefix):
+                for start in range(0, len(prefix), BATCH):
+                    chunk = prefix[start : start + BATCH]
+                    self._decode([(t, start + i, (0,), False) for i, t in enumerate(chunk)])
+                if file is not None and prefix:
+                    save_prefix(L, self.ctx, file, prefix)
             self._prefix = list(prefix)
         for sequence in range(1, lanes + 1):
             L.llama_memory_seq_cp(self.memory, 0, sequence, -1, -1)

@@ -26,9 +26,9 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
 - ``part_lift``: a later part opens in a higher register: its opening phrase stays at or
   above the first part's opening mean plus this many semitones (applied by the grammar of
   its opening bars, see :class:`tunesmith.writing.PlanScript`).
-- ``first_part_top``: where a tune has more than one part, the first stays in the lower part
-  of the range, at most this share of it above the lowest note (and at least an octave):
-  a tune opens in the instrument's home register and later parts climb from there.
+- ``first_part_top``: where a tune has more than one part, the first part's opening phrase
+  keeps to this share of the allowed pitches, the lowest (at least eight): a tune opens in
+  the instrument's home register and later parts climb from there.
 - ``max_same_chord``: with ``chords="auto"``, the model's chord marks keep one chord for at
   most this many bars in a row (applied to each mark as it is written).
 """
@@ -72,7 +72,7 @@ class Rules:
     """A later part's opening phrase stays at or above the first part's opening mean plus
     this many semitones (None: anywhere in the range)."""
     first_part_top: float | None = 0.7
-    """The first of several parts stays within this share of the range from its lowest note
+    """The first of several parts opens on this share of the allowed pitches, the lowest
     (None: anywhere in the range)."""
     max_same_chord: int = 2
 

@@ -34,6 +34,8 @@ OCTAVE = 12
 """Semitones in an octave."""
 
 BARS_PER_LINE = 4
+SCALE_NOTES = 8
+"""An octave of a scale: the fewest pitches a first part's opening keeps (``first_part_top``)."""
 
 
 @dataclass(frozen=True)
@@ -136,13 +138,17 @@ class Writing:
     def ceiling(self, index: int) -> int | None:
         """The highest MIDI key written bar ``index`` may use (None: the whole range).
 
-        The first of several parts stays in the lower part of the range (``first_part_top``).
+        The opening phrase of the first of several parts keeps to the lowest
+        ``first_part_top`` share of the allowed pitches (at least eight), so a tune opens in
+        the instrument's home register; later parts climb from there.
         """
-        share = self.rules.first_part_top
-        if share is None or self.plan.bars[index].part != 0 or len(self.plan.parts) < 2:
+        share, bar = self.rules.first_part_top, self.plan.bars[index]
+        if share is None or bar.part != 0 or bar.number > self.plan.part_bars // 2:
             return None
-        low, high = self.pitches[0].midi, self.pitches[-1].midi
-        return max(low + round(share * (high - low)), low + OCTAVE)
+        if len(self.plan.parts) < 2:
+            return None
+        kept = max(round(share * len(self.pitches)), min(SCALE_NOTES, len(self.pitches)))
+        return self.pitches[kept - 1].midi
 
     def whole_grammar(self) -> str:
         """One grammar for every written bar (for servers, which take one grammar a request).

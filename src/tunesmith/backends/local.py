@@ -108,7 +108,7 @@ def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
 def _decoder(model_path: Path, n_threads: int, lanes: int, n_ctx: int, narrow: bool) -> Decoder:
     llm = _load(model_path, UNCONSTRAINED_CTX, n_threads)
     copy = narrow_model(model_path, llm, _cache_dir()) if narrow else None
-    return Decoder(llm, lanes=lanes, n_ctx=n_ctx, narrow=copy)
+    return Decoder(llm, lanes=lanes, n_ctx=n_ctx, narrow=copy, state_dir=_cache_dir() / "prefixes")
 
 
 class _OneGrammar:
