@@ -209,3 +209,30 @@ def test_a_prefix_kept_on_disk_gives_the_lanes_an_evaluated_one_gives(
     prefix_tokens = len(second.tokenize(PREFIX, bos=True))
     assert (min(positions) < prefix_tokens) is damaged  # read from disk unless damaged
     second.close()
+
+
+@pytest.mark.parametrize(("penalty", "written"), [(1e6, "|:de"), (-1e6, "|:d2")])
+def test_a_segments_penalty_steers_sampling_away_from_the_tokens_it_names(
+    backend: LocalBackend, penalty: float, written: str
+) -> None:
+    class Penalised:
+        def __init__(self) -> None:
+            self.steps: list[Segment] = [
+                Forced("|:"),
+                Free('root ::= "d" ("2" | "e")', penalty=penalty, penalised=frozenset("2")),
+            ]
+
+        def next_segment(self, text: str) -> Segment | None:
+            return self.steps.pop(0) if self.steps else None
+
+        def allows(self, segment: str) -> bool:
+            return True
+
+        def judge(self, text: str, segment: str) -> int:
+            return 0
+
+    for seed in range(3):
+        [lane] = backend.write(
+            PREFIX, SUFFIX, [Penalised()], seed=seed, settings=SamplerSettings(), deadline=None
+        )
+        assert lane.text == written

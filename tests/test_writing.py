@@ -138,3 +138,18 @@ def test_the_script_refuses_a_bar_the_plan_does_not_repeat() -> None:
     assert isinstance(second, Free)
     assert not script.allows("D2E2 F2G2|")  # bar 2 repeating bar 1
     assert script.allows("D2E2 F2A2|")
+
+
+@pytest.mark.parametrize(
+    ("style", "spelling", "penalty"),
+    [("jig", "abc", 3.0), ("reel", "abc", 3.0), ("waltz", "abc", 0.0), ("jig", "notation", 0.0)],
+)
+def test_dance_bars_are_sampled_with_abc_note_lengths_discouraged(
+    style: str, spelling: str, penalty: float
+) -> None:
+    # in ABC a long note carries a digit; the model likes them more than the corpus's dances
+    script = PlanScript(Writing.of(ComposeRequest(style=style, key="D", bars=16), spelling))
+    segment = script.next_segment("")
+    assert isinstance(segment, Free)
+    assert segment.penalty == penalty
+    assert segment.penalised == frozenset("0123456789")

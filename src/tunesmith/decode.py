@@ -374,6 +374,11 @@ class Decoder:
         ids = lane.candidates
         assert ids is not None
         logits = (self._logits(lane) if lane.sampled else self._first_logits(lane))[ids]
+        segment = lane.segment
+        assert isinstance(segment, Free)
+        if segment.penalty:
+            penalised = self.words.holding(segment.penalised)[ids]
+            logits = np.where(penalised, logits - segment.penalty, logits).astype(np.float32)
         written = lane.result.text[len(lane.segment_start_text) :]
         first: int | None = None
         for _ in range(settings.token_tries):

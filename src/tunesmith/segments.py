@@ -28,6 +28,9 @@ class Free:
     grammar: str
     checked: bool = True
     """Offer the finished segment to :meth:`Script.judge`."""
+    penalty: float = 0.0
+    """Subtracted from the logit of every token holding one of ``penalised``."""
+    penalised: frozenset[str] = frozenset()
 
 
 Segment = Forced | Free

@@ -43,6 +43,11 @@ class Vocabulary:
         outside = (self._ascii_masks & ~allowed).any(axis=1)
         return np.concatenate([self._ascii_ids[~outside], self.eog])
 
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one vocabulary per model and process
+    def holding(self, characters: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """Per token: whether its text holds one of ``characters``."""
+        return np.array([not characters.isdisjoint(piece) for piece in self.pieces])
+
 
 def _mask(text: str, base: int) -> int:
     """Bits ``ord(c) - base`` of the characters of ``text`` with codes base..base+63."""

@@ -34,6 +34,7 @@ OCTAVE = 12
 """Semitones in an octave."""
 
 BARS_PER_LINE = 4
+DIGITS = frozenset("0123456789")
 SCALE_NOTES = 8
 """An octave of a scale: the fewest pitches a first part's opening keeps (``first_part_top``)."""
 
@@ -215,6 +216,9 @@ class PlanScript:
         chosen = () if harmony is None or harmony.bars is not None else harmony.vocabulary
         self.figures = frozenset(chord.figure for chord in chosen)
         self.max_chord = writing.rules.max_same_chord
+        abc = isinstance(writing.spelling, AbcSpelling)
+        self.long_notes = float(writing.style.get("long_note_penalty", 0)) if abc else 0.0
+        """Taken from the logits of ABC note lengths (digits): see ``styles/jig.toml``."""
 
     def _record(self, text: str) -> None:
         segment = text[self.mark :]
@@ -264,7 +268,8 @@ class PlanScript:
         for near, floor, ceiling, after in tries:
             try:
                 spec = self.writing.spec(index, following=near, floor=floor, ceiling=ceiling)
-                return Free(bars_gbnf([spec], spelling, start=after, max_leap=leap))
+                grammar = bars_gbnf([spec], spelling, start=after, max_leap=leap)
+                return Free(grammar, penalty=self.long_notes, penalised=DIGITS)
             except ConstraintError:
                 continue
         raise ConstraintError(
