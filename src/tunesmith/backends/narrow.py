@@ -98,15 +98,16 @@ def narrow_model(source: Path, llm: Any, cache: Path) -> NarrowModel | None:
     ).hexdigest()[:16]
     path = cache / f"{source.stem}.narrow-{key}.gguf"
     facts = path.with_suffix(".npz")
-    if not facts.exists():
+    if not (facts.exists() and (path.exists() or not _usable(facts))):
         try:
+            cache.mkdir(parents=True, exist_ok=True)
             made = _write(source, llm, path)
+            _save(facts, made if made is not None and agrees(llm, made) else None)
         except (OSError, ValueError, KeyError) as error:
             logger.warning(
                 "decoding on the whole vocabulary: could not narrow %s: %s", source, error
             )
             return None
-        _save(facts, made if made is not None and agrees(llm, made) else None)
     with np.load(facts) as data:
         if not data["usable"]:
             return None
@@ -121,6 +122,11 @@ def narrow_model(source: Path, llm: Any, cache: Path) -> NarrowModel | None:
             n_embd=int(data["n_embd"]),
             scale=float(data["scale"]),
         )
+
+
+def _usable(facts: Path) -> bool:
+    with np.load(facts) as data:
+        return bool(data["usable"])
 
 
 def _save(facts: Path, model: NarrowModel | None) -> None:
