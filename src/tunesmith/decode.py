@@ -14,9 +14,12 @@ one. A :class:`Script` drives each lane: it hands out the next :class:`Segment` 
 force, or a grammar to sample under), and judges each finished bar; a bar it refuses is
 decoded again from its start with fresh random draws.
 
-The fixed prompt prefix is evaluated once per process and kept in sequence 0; every run
-decodes the prefix and the request's suffix as separate batches, so a cached prefix gives
-exactly the logits a fresh one does, and the same seed gives the same tune.
+The fixed prompt prefix is evaluated once and kept in sequence 0 (and on disk, see
+:mod:`tunesmith.prefix_state`); every run decodes the prefix and the request's suffix as
+separate batches, so a cached prefix gives exactly the logits a fresh one does, and the same
+seed gives the same tune. Given a :class:`~tunesmith.backends.narrow.NarrowModel`, the loop
+runs on that copy of the model, whose output layer scores only the tokens music is written
+in, and feeds it the original's input embeddings: the same logits, a third of the time.
 """
 
 from __future__ import annotations
