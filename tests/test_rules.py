@@ -47,6 +47,16 @@ def test_each_rule_has_a_case_that_breaks_it(rule: str, text: str) -> None:
     assert rule in broken_rules(RULES, bars(text))
 
 
+def test_a_bar_that_widens_the_tune_beyond_its_span_breaks_the_span_rule() -> None:
+    rules = Rules(max_span=12)
+    low = "D4:q E4:q F4:q G4:q | A4:q B4:q C5:q D5:q |"
+    assert broken_rules(rules, bars(low)) == []  # an octave
+    assert "the tune spans more than 12 semitones" in broken_rules(
+        rules, bars(low + " E5:q D5:q C5:h |")
+    )
+    assert broken_rules(Rules(), bars(low + " E5:q D5:q C5:h |")) == []  # no limit by default
+
+
 def test_a_cell_played_three_times_in_a_row_breaks_the_repeated_cell_rule() -> None:
     text = "D4:q E4:q F4:q G4:q | A4:e F#4:e A4:e F#4:e A4:e F#4:e B4:q |"
     assert "a rhythm cell's notes played more than 2 times in a row" in broken_rules(
