@@ -100,7 +100,7 @@ def test_the_same_seed_gives_the_same_lanes_whether_the_prefix_is_cached_or_not(
         return [result.text for result in results]
 
     first = run()  # the prefix may be cached from an earlier test, or evaluated now
-    backend.decoder()._prefix = []  # forget it: evaluated again from scratch
+    backend.decoder().context.prefix = []  # forget it: evaluated again from scratch
     backend.write(
         "X:1\nT:another tune book\n",
         SUFFIX,
@@ -203,8 +203,11 @@ def test_a_prefix_kept_on_disk_gives_the_lanes_an_evaluated_one_gives(
         state.write_bytes(state.read_bytes()[:1000])
     second = decoder()
     positions: list[int] = []
-    decode = second._decode
-    second._decode = lambda items: (positions.extend(p for _, p, _, _ in items), decode(items))[1]  # type: ignore[method-assign]
+    decode = second.context.decode
+    second.context.decode = lambda items: (  # type: ignore[method-assign]
+        positions.extend(p for _, p, _, _ in items),
+        decode(items),
+    )[1]
     assert lanes(second) == evaluated
     prefix_tokens = len(second.tokenize(PREFIX, bos=True))
     assert (min(positions) < prefix_tokens) is damaged  # read from disk unless damaged

@@ -14,12 +14,8 @@ one. A :class:`Script` drives each lane: it hands out the next :class:`Segment` 
 force, or a grammar to sample under), and judges each finished bar; a bar it refuses is
 decoded again from its start with fresh random draws.
 
-The fixed prompt prefix is evaluated once and kept in sequence 0 (and on disk, see
-:mod:`tunesmith.prefix_state`); every run decodes the prefix and the request's suffix as
-separate batches, so a cached prefix gives exactly the logits a fresh one does, and the same
-seed gives the same tune. Given a :class:`~tunesmith.backends.narrow.NarrowModel`, the loop
-runs on that copy of the model, whose output layer scores only the tokens music is written
-in, and feeds it the original's input embeddings: the same logits, a third of the time.
+The llama.cpp context (the model or its narrow copy, the batch, the prompt prefix kept in
+sequence 0) is a :class:`~tunesmith.model_context.ModelContext`.
 """
 
 from __future__ import annotations
@@ -37,17 +33,14 @@ import numpy.typing as npt
 
 from tunesmith.errors import BackendError
 from tunesmith.grammar import grammar_alphabet
-from tunesmith.prefix_state import load_prefix, save_prefix, state_file
+from tunesmith.model_context import BATCH, ModelContext
 from tunesmith.segments import Forced, Free, LaneResult, RunStats, SamplerSettings, Script, Segment
-from tunesmith.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from tunesmith.backends.narrow import NarrowModel
 
 __all__ = ["Decoder"]
 
-BATCH = 512
-"""Tokens per llama_decode call when evaluating a prompt (a fixed split, for reproducibility)."""
 _TOKEN_DTYPE = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
@@ -93,115 +86,30 @@ class Decoder:
         narrow: NarrowModel | None = None,
         state_dir: Path | None = None,
     ) -> None:
-        L = _lib()  # noqa: N806 - the library's own name
-        from llama_cpp import _internals  # noqa: PLC0415
-
-        self._llm = llm
-        self.narrow = narrow
-        """Where given, decoding runs on this narrow copy, fed the original's embeddings."""
-        self._model = (
-            llm._model
-            if narrow is None
-            else _internals.LlamaModel(
-                path_model=str(narrow.path), params=llm.model_params, verbose=False
-            )
+        self.context = ModelContext(
+            llm, sequences=lanes + 1, n_ctx=n_ctx, narrow=narrow, state_dir=state_dir
         )
-        self.vocab = L.llama_model_get_vocab(self._model.model)
-        self.n_vocab = int(L.llama_vocab_n_tokens(self.vocab))
         self.lanes = lanes
-        # the model's own settings (attention kernel, cache types...), so the same tokens give
-        # the same logits as ``Llama.create_completion``; more sequences and a larger context
-        params = type(llm.context_params).from_buffer_copy(llm.context_params)
-        params.n_ctx = n_ctx
-        params.n_batch = BATCH
-        params.n_ubatch = BATCH
-        params.n_seq_max = lanes + 1
-        params.kv_unified = True
-        params.n_threads = llm.context_params.n_threads
-        params.n_threads_batch = llm.context_params.n_threads_batch
-        self._context = _internals.LlamaContext(model=self._model, params=params, verbose=False)
-        self.ctx = self._context.ctx
-        self.memory = L.llama_get_memory(self.ctx)
-        self.batch = L.llama_batch_init(BATCH, narrow.n_embd if narrow else 0, lanes + 1)
-        self.words = Vocabulary(L, self.vocab, self.n_vocab)
-        self._prefix: list[int] = []
-        self.state_dir = state_dir
-        """Where prefix states are kept between processes (None: evaluated in each)."""
-        model = Path(narrow.path if narrow else llm.model_path)
-        stat = model.stat()
-        self._identity = f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{L.__version__}"
+        self.words = self.context.words
         self.last_run = RunStats()
+
+    @property
+    def narrow(self) -> NarrowModel | None:
+        """The narrow copy decoding runs on (None: the whole vocabulary)."""
+        return self.context.narrow
+
+    @property
+    def n_vocab(self) -> int:
+        """Tokens the model decoded on scores."""
+        return self.context.n_vocab
 
     def close(self) -> None:
         """Free the context and the batch."""
-        L = _lib()  # noqa: N806
-        if self.batch is not None:
-            L.llama_batch_free(self.batch)
-            self.batch = None
-        self._context.close()  # type: ignore[no-untyped-call]
-        if self.narrow is not None:
-            self._model.close()
+        self.context.close()
 
     def tokenize(self, text: str, *, bos: bool) -> list[int]:
         """The model's tokens for ``text``."""
-        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False))
-
-    # -- the prompt -----------------------------------------------------------------------
-
-    def _decode(self, items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
-        """One llama_decode of (token, position, sequences, wants logits) items.
-
-        Tokens are the original model's; a narrow copy gets their embeddings instead.
-        """
-        L = _lib()  # noqa: N806
-        batch = self.batch
-        batch.n_tokens = len(items)
-        if self.narrow is not None:
-            rows = self.narrow.embeddings([token for token, *_ in items])
-            ctypes.memmove(batch.embd, rows.ctypes.data, rows.nbytes)
-        for index, (token, position, sequences, logits) in enumerate(items):
-            if self.narrow is None:
-                batch.token[index] = token
-            batch.pos[index] = position
-            batch.n_seq_id[index] = len(sequences)
-            for slot, sequence in enumerate(sequences):
-                batch.seq_id[index][slot] = sequence
-            batch.logits[index] = logits
-        status = L.llama_decode(self.ctx, batch)
-        if status != 0:
-            raise BackendError(
-                f"llama.cpp could not decode a batch of {len(items)} tokens (status {status})",
-                hint="the prompt and the tune may not fit the context; ask for fewer bars",
-            )
-
-    def _prompt(self, prefix: list[int], suffix: list[int], lanes: int) -> None:
-        """Prefix (cached in sequence 0) and suffix (for every lane) in fixed batches."""
-        L = _lib()  # noqa: N806
-        for sequence in range(1, self.lanes + 1):
-            L.llama_memory_seq_rm(self.memory, sequence, -1, -1)
-        if prefix != self._prefix:
-            L.llama_memory_seq_rm(self.memory, 0, -1, -1)
-            self._prefix = []
-            file = state_file(self.state_dir, self._identity, prefix) if self.state_dir else None
-            if file is None or not load_prefix(L, self.ctx, file, prefix):
-                for start in range(0, len(prefix), BATCH):
-                    chunk = prefix[start : start + BATCH]
-                    self._decode([(t, start + i, (0,), False) for i, t in enumerate(chunk)])
-                if file is not None and prefix:
-                    save_prefix(L, self.ctx, file, prefix)
-            self._prefix = list(prefix)
-        for sequence in range(1, lanes + 1):
-            L.llama_memory_seq_cp(self.memory, 0, sequence, -1, -1)
-        sequences = tuple(range(1, lanes + 1))
-        for start in range(0, len(suffix), BATCH):
-            chunk = suffix[start : start + BATCH]
-            last = start + len(chunk) == len(suffix)
-            self._decode(
-                [
-                    (t, len(prefix) + start + i, sequences, last and i == len(chunk) - 1)
-                    for i, t in enumerate(chunk)
-                ]
-            )
+        return self.context.tokenize(text, bos=bos)
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -258,8 +166,7 @@ class Decoder:
             stats.loop_seconds = time.perf_counter() - looping
             for lane in lanes:
                 self._free_lane(lane)
-            for sequence in range(1, self.lanes + 1):
-                _lib().llama_memory_seq_rm(self.memory, sequence, -1, -1)
+            self.context.clear_lanes()
         return [lane.result for lane in lanes]
 
     def _start(self, prefix: str, suffix: str, scripts: Sequence[Script], seed: int) -> list[_Lane]:
@@ -270,12 +177,12 @@ class Decoder:
         if not suffix_tokens:
             raise ValueError("the prompt's suffix must not be empty")
         start = len(prefix_tokens) + len(suffix_tokens)
-        if start + 64 > L.llama_n_ctx(self.ctx):
+        if start + 64 > L.llama_n_ctx(self.context.ctx):
             raise BackendError(
-                f"the prompt takes {start} of the model's {L.llama_n_ctx(self.ctx)} tokens",
+                f"the prompt takes {start} of the model's {L.llama_n_ctx(self.context.ctx)} tokens",
                 hint="ask for fewer bars",
             )
-        self._prompt(prefix_tokens, suffix_tokens, len(scripts))
+        self.context.prompt(prefix_tokens, suffix_tokens, len(scripts))
         return [
             _Lane(
                 seq=index + 1,
@@ -302,7 +209,7 @@ class Decoder:
             lane.pending = []
         if len(items) > BATCH:
             raise BackendError(f"a step of {len(items)} tokens (a tunesmith bug: bars are short)")
-        self._decode(items)
+        self.context.decode(items)
         for lane in active:
             lane.logits_row = rows[lane.seq]
             self._advance(lane, settings)
@@ -313,9 +220,7 @@ class Decoder:
                 )
 
     def _logits(self, lane: _Lane) -> npt.NDArray[np.float32]:
-        L = _lib()  # noqa: N806
-        pointer = L.llama_get_logits_ith(self.ctx, lane.logits_row)
-        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
+        return self.context.logits(lane.logits_row)
 
     def _advance(self, lane: _Lane, settings: SamplerSettings) -> None:
         """Sample the lane's next token, or move it to its next segment; sets ``pending``."""
@@ -330,7 +235,7 @@ class Decoder:
             lane.result.text += self.words.pieces[token]
             lane.result.tokens += 1
             lane.sampled += 1
-            lane.pending = [token if self.narrow is None else int(self.narrow.original[token])]
+            lane.pending = [self.context.input_token(token)]
 
     def _next_segment(self, lane: _Lane, settings: SamplerSettings) -> None:
         segment = lane.script.next_segment(lane.result.text)
@@ -355,7 +260,7 @@ class Decoder:
         self._free_samplers(lane)
         assert isinstance(lane.segment, Free)
         lane.grammar = L.llama_sampler_init_grammar(
-            self.vocab, lane.segment.grammar.encode("utf-8"), b"root"
+            self.context.vocab, lane.segment.grammar.encode("utf-8"), b"root"
         )
         if not lane.grammar:
             raise BackendError("llama.cpp rejected a constrained grammar (a tunesmith bug)")
@@ -452,7 +357,7 @@ class Decoder:
 
     def _rewind(self, lane: _Lane) -> None:
         L = _lib()  # noqa: N806
-        L.llama_memory_seq_rm(self.memory, lane.seq, lane.segment_start_position, -1)
+        L.llama_memory_seq_rm(self.context.memory, lane.seq, lane.segment_start_position, -1)
         lane.position = lane.segment_start_position
         lane.result.text = lane.segment_start_text
         lane.sampled = 0
