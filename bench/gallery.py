@@ -76,8 +76,13 @@ def main() -> None:
             + "".join(f", {k}={v!r}" for k, v in options.items())
             + f")`: {request.meter}, {request.constraints.description}, "
             f"{request.instrument}, {request.tempo:g} beats a minute; form "
-            f"{report.form}; best of {len(report.candidates)} candidates "
-            f"(critic score {chosen.score:.2f}, distance to the corpus {chosen.distance:.2f}); "
+            f"{report.form}; "
+            + (
+                f"best of {len(report.candidates)} candidates "
+                if len(report.candidates) > 1
+                else "one candidate finished "
+            )
+            + f"(critic score {chosen.score:.2f}, distance to the corpus {chosen.distance:.2f}); "
             f"{seconds:.1f} s.\n\n"
             f"![{name}](gallery/{slug}.png)\n\n"
             f"[audio (Ogg)](gallery/{slug}.ogg) · [MIDI](gallery/{slug}.mid)\n\n"
