@@ -21,7 +21,6 @@ sequence 0) is a :class:`~tunesmith.model_context.ModelContext`.
 from __future__ import annotations
 
 import ctypes
-import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import numpy.typing as npt
 
 from tunesmith.errors import BackendError
 from tunesmith.grammar import grammar_alphabet
-from tunesmith.model_context import BATCH, ModelContext
+from tunesmith.model_context import BATCH, ModelContext, llama_api
 from tunesmith.segments import Forced, Free, LaneResult, RunStats, SamplerSettings, Script, Segment
 
 if TYPE_CHECKING:
@@ -42,14 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["Decoder"]
 
 _TOKEN_DTYPE = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
-
-
-@functools.cache
-def _lib() -> Any:
-    """llama_cpp's low-level API, imported when a decoder is first used."""
-    import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
-
-    return llama_cpp
 
 
 @dataclass
@@ -69,6 +60,8 @@ class _Lane:
     segment_start_position: int = 0
     segment_logits: npt.NDArray[np.float32] | None = None
     candidates: npt.NDArray[np.int32] | None = None
+    bias: npt.NDArray[np.float32] | None = None
+    """Added to the candidates' logits: the segment's penalty (None: none)."""
     tries: list[tuple[int, str]] = field(default_factory=list)
     sampled: int = 0
     done: bool = False
@@ -171,7 +164,7 @@ class Decoder:
 
     def _start(self, prefix: str, suffix: str, scripts: Sequence[Script], seed: int) -> list[_Lane]:
         """Evaluate the prompt and make one lane per script, seeded ``seed + i``."""
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         prefix_tokens = self.tokenize(prefix, bos=True) if prefix else []
         suffix_tokens = self.tokenize(suffix, bos=not prefix)
         if not suffix_tokens:
@@ -256,7 +249,7 @@ class Decoder:
         self._start_samplers(lane, settings, heat=0.0)
 
     def _start_samplers(self, lane: _Lane, settings: SamplerSettings, heat: float) -> None:
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         self._free_samplers(lane)
         assert isinstance(lane.segment, Free)
         lane.grammar = L.llama_sampler_init_grammar(
@@ -275,18 +268,19 @@ class Decoder:
             L.llama_sampler_chain_add(chain, sampler)
         lane.shape = chain
         lane.candidates = self.words.candidates(grammar_alphabet(lane.segment.grammar))
+        lane.bias = None
+        if lane.segment.penalty:
+            penalised = self.words.holding(lane.segment.penalised)[lane.candidates]
+            lane.bias = np.where(penalised, np.float32(-lane.segment.penalty), np.float32(0))
 
     def _sample(self, lane: _Lane, settings: SamplerSettings) -> int:
         """Draw a token the grammar allows and the script accepts (else the grammar's first)."""
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         ids = lane.candidates
         assert ids is not None
         logits = (self._logits(lane) if lane.sampled else self._first_logits(lane))[ids]
-        segment = lane.segment
-        assert isinstance(segment, Free)
-        if segment.penalty:
-            penalised = self.words.holding(segment.penalised)[ids]
-            logits = np.where(penalised, logits - segment.penalty, logits).astype(np.float32)
+        if lane.bias is not None:
+            logits = logits + lane.bias
         written = lane.result.text[len(lane.segment_start_text) :]
         first: int | None = None
         for _ in range(settings.token_tries):
@@ -323,7 +317,7 @@ class Decoder:
         return lane.segment_logits
 
     def _grammar_can_end(self, lane: _Lane) -> bool:
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         data = (L.llama_token_data * 1)()
         data[0].id = int(self.words.eog[0])
         data[0].logit = 0.0
@@ -356,14 +350,14 @@ class Decoder:
         self._start_samplers(lane, settings, heat=settings.retry_heat * len(lane.tries))
 
     def _rewind(self, lane: _Lane) -> None:
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         L.llama_memory_seq_rm(self.context.memory, lane.seq, lane.segment_start_position, -1)
         lane.position = lane.segment_start_position
         lane.result.text = lane.segment_start_text
         lane.sampled = 0
 
     def _free_samplers(self, lane: _Lane) -> None:
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         for name in ("grammar", "shape"):
             sampler = getattr(lane, name)
             if sampler:
@@ -371,7 +365,7 @@ class Decoder:
             setattr(lane, name, None)
 
     def _free_lane(self, lane: _Lane) -> None:
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         self._free_samplers(lane)
         if lane.dist:
             L.llama_sampler_free(lane.dist)

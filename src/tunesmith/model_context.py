@@ -29,15 +29,15 @@ from tunesmith.vocabulary import Vocabulary
 if TYPE_CHECKING:
     from tunesmith.backends.narrow import NarrowModel
 
-__all__ = ["BATCH", "ModelContext"]
+__all__ = ["BATCH", "ModelContext", "llama_api"]
 
 BATCH = 512
 """Tokens per llama_decode call when evaluating a prompt (a fixed split, for reproducibility)."""
 
 
 @functools.cache
-def _lib() -> Any:
-    """llama_cpp's low-level API, imported when a context is first made."""
+def llama_api() -> Any:
+    """llama_cpp's low-level API, imported on first use (an optional, heavy dependency)."""
     import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
 
     return llama_cpp
@@ -55,7 +55,7 @@ class ModelContext:
         narrow: NarrowModel | None = None,
         state_dir: Path | None = None,
     ) -> None:
-        L = _lib()  # noqa: N806 - the library's own name
+        L = llama_api()  # noqa: N806 - the library's own name
         from llama_cpp import _internals  # noqa: PLC0415
 
         self._llm = llm
@@ -96,7 +96,7 @@ class ModelContext:
 
     def close(self) -> None:
         """Free the context, the batch and the narrow copy."""
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         if self.batch is not None:
             L.llama_batch_free(self.batch)
             self.batch = None
@@ -114,7 +114,7 @@ class ModelContext:
 
     def logits(self, row: int) -> npt.NDArray[np.float32]:
         """The logits of output ``row`` of the last decode (a view, valid until the next)."""
-        pointer = _lib().llama_get_logits_ith(self.ctx, row)
+        pointer = llama_api().llama_get_logits_ith(self.ctx, row)
         return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
 
     def decode(self, items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
@@ -122,7 +122,7 @@ class ModelContext:
 
         Tokens are the original model's; a narrow copy gets their embeddings instead.
         """
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         batch = self.batch
         batch.n_tokens = len(items)
         if self.narrow is not None:
@@ -146,11 +146,11 @@ class ModelContext:
     def clear_lanes(self) -> None:
         """Empty every sequence but the prefix's."""
         for sequence in range(1, self.sequences):
-            _lib().llama_memory_seq_rm(self.memory, sequence, -1, -1)
+            llama_api().llama_memory_seq_rm(self.memory, sequence, -1, -1)
 
     def prompt(self, prefix: list[int], suffix: list[int], lanes: int) -> None:
         """Prefix (cached in sequence 0) and suffix (for sequences 1..lanes) in fixed batches."""
-        L = _lib()  # noqa: N806
+        L = llama_api()  # noqa: N806
         self.clear_lanes()
         if prefix != self.prefix:
             L.llama_memory_seq_rm(self.memory, 0, -1, -1)

@@ -16,7 +16,6 @@ on its whole vocabulary.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import hashlib
 import logging
@@ -29,6 +28,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tunesmith.errors import BackendError
+from tunesmith.model_context import ModelContext
 from tunesmith.vocabulary import Vocabulary
 
 __all__ = ["MUSIC_ALPHABET", "NarrowModel", "agrees", "narrow_model"]
@@ -46,6 +47,7 @@ a token (every one-character token is kept)."""
 _FORMAT = 1
 """Bumped when the copy's contents change, so old copies are not reused."""
 _PER_TOKEN = {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}
+_PROBE_CTX = 256
 _PROBE = 'X:1\nT:probe\nM:6/8\nL:1/8\nK:D\n|:"D" dfa gfe|dcB AFD|'
 
 
@@ -77,6 +79,10 @@ class NarrowModel:
         return (rows.reshape(-1, self.n_embd).astype(np.float32)) * np.float32(self.scale)
 
 
+_FACTS = ("original", "offset", "rows", "row_bytes", "quantization", "n_embd", "scale")
+"""What is kept beside the copy (its path and source are not: they name it)."""
+
+
 @functools.cache
 def _table(source: Path, offset: int, rows: int, row_bytes: int) -> npt.NDArray[np.uint8]:
     """The original's token embeddings as stored (one row of bytes a token), mapped."""
@@ -101,9 +107,11 @@ def narrow_model(source: Path, llm: Any, cache: Path) -> NarrowModel | None:
     if not (facts.exists() and (path.exists() or not _usable(facts))):
         try:
             cache.mkdir(parents=True, exist_ok=True)
+            if not os.access(cache, os.W_OK):  # before the slow read of the model
+                raise OSError(f"{cache} is not writable")
             made = _write(source, llm, path)
             _save(facts, made if made is not None and agrees(llm, made) else None)
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, BackendError) as error:
             logger.warning(
                 "decoding on the whole vocabulary: could not narrow %s: %s", source, error
             )
@@ -111,17 +119,10 @@ def narrow_model(source: Path, llm: Any, cache: Path) -> NarrowModel | None:
     with np.load(facts) as data:
         if not data["usable"]:
             return None
-        return NarrowModel(
-            path=path,
-            original=data["original"],
-            source=source,
-            offset=int(data["offset"]),
-            rows=int(data["rows"]),
-            row_bytes=int(data["row_bytes"]),
-            quantization=int(data["quantization"]),
-            n_embd=int(data["n_embd"]),
-            scale=float(data["scale"]),
-        )
+        facts_kept = {
+            name: data[name] if name == "original" else data[name].item() for name in _FACTS
+        }
+    return NarrowModel(path=path, source=source, **facts_kept)
 
 
 def _usable(facts: Path) -> bool:
@@ -131,20 +132,8 @@ def _usable(facts: Path) -> bool:
 
 def _save(facts: Path, model: NarrowModel | None) -> None:
     temporary = facts.with_name(f".{facts.name}.{os.getpid()}.npz")
-    if model is None:
-        np.savez(temporary, usable=False)
-    else:
-        np.savez(
-            temporary,
-            usable=True,
-            original=model.original,
-            offset=model.offset,
-            rows=model.rows,
-            row_bytes=model.row_bytes,
-            quantization=model.quantization,
-            n_embd=model.n_embd,
-            scale=model.scale,
-        )
+    kept = {} if model is None else {name: getattr(model, name) for name in _FACTS}
+    np.savez(temporary, usable=model is not None, **kept)
     os.replace(temporary, facts)
 
 
@@ -228,17 +217,9 @@ def _copy(reader: Any, path: Path, original: npt.NDArray[np.int32]) -> None:
 
 def agrees(llm: Any, narrow: NarrowModel) -> bool:
     """Whether the copy's logits for a probe are the original's for the tokens it keeps."""
-    from llama_cpp import _internals  # noqa: PLC0415
-
     tokens = list(llm.tokenize(_PROBE.encode(), add_bos=True, special=False))
-    model = _internals.LlamaModel(
-        path_model=str(narrow.path), params=llm.model_params, verbose=False
-    )
-    try:
-        wide = _last_logits(llm._model, tokens, None, narrow)
-        slim = _last_logits(model, tokens, narrow.embeddings(tokens), narrow)
-    finally:
-        model.close()  # type: ignore[no-untyped-call]
+    items = [(token, index, (0,), index == len(tokens) - 1) for index, token in enumerate(tokens)]
+    wide, slim = (_last_logits(llm, items, copy) for copy in (None, narrow))
     same = bool(np.array_equal(wide[narrow.original], slim))
     if not same:
         logger.warning(
@@ -249,32 +230,12 @@ def agrees(llm: Any, narrow: NarrowModel) -> bool:
 
 
 def _last_logits(
-    model: Any, tokens: list[int], embeddings: npt.NDArray[np.float32] | None, narrow: NarrowModel
+    llm: Any, items: list[tuple[int, int, tuple[int], bool]], narrow: NarrowModel | None
 ) -> npt.NDArray[np.float32]:
-    """The logits after ``tokens`` on a fresh context (given as embeddings where given)."""
-    import llama_cpp  # noqa: PLC0415
-    from llama_cpp import _internals  # noqa: PLC0415
-
-    params = llama_cpp.llama_context_default_params()
-    params.n_ctx = params.n_batch = params.n_ubatch = 64
-    context = _internals.LlamaContext(model=model, params=params, verbose=False)
-    batch = llama_cpp.llama_batch_init(len(tokens), 0 if embeddings is None else narrow.n_embd, 1)
+    """The logits after one batch of ``items`` on a fresh context (of the copy, where given)."""
+    context = ModelContext(llm, sequences=1, n_ctx=_PROBE_CTX, narrow=narrow)
     try:
-        batch.n_tokens = len(tokens)
-        for index, token in enumerate(tokens):
-            if embeddings is None:
-                batch.token[index] = token
-            batch.pos[index] = index
-            batch.n_seq_id[index] = 1
-            batch.seq_id[index][0] = 0
-            batch.logits[index] = index == len(tokens) - 1
-        if embeddings is not None:
-            ctypes.memmove(batch.embd, embeddings.ctypes.data, embeddings.nbytes)
-        if llama_cpp.llama_decode(context.ctx, batch) != 0:
-            raise ValueError("llama.cpp could not decode the probe")
-        n_vocab = llama_cpp.llama_vocab_n_tokens(llama_cpp.llama_model_get_vocab(model.model))
-        pointer = llama_cpp.llama_get_logits_ith(context.ctx, len(tokens) - 1)
-        return np.ctypeslib.as_array(pointer, shape=(n_vocab,)).copy()
+        context.decode(items)
+        return np.array(context.logits(len(items) - 1), copy=True)
     finally:
-        llama_cpp.llama_batch_free(batch)
-        context.close()  # type: ignore[no-untyped-call]
+        context.close()
