@@ -21,7 +21,7 @@ from tunesmith.notation import format
 CACHE = Path(__file__).parent.parent / ".cache" / "corpus.jsonl"
 
 
-def _record(tune_id: str, score: Any) -> dict[str, Any] | None:
+def record(tune_id: str, score: Any) -> dict[str, Any] | None:
     signature = next(iter(score.recurse().getElementsByClass("TimeSignature")), None)
     key = next(iter(score.recurse().getElementsByClass("KeySignature")), None)
     if signature is None or key is None:
@@ -45,13 +45,13 @@ def _record(tune_id: str, score: Any) -> dict[str, Any] | None:
 def build(collections: tuple[str, ...] = COLLECTIONS) -> list[dict[str, Any]]:
     records = []
     for tune_id, score in corpus_tunes(collections):
-        record = _record(tune_id, score)
-        if record is not None:
-            records.append(record)
+        found = record(tune_id, score)
+        if found is not None:
+            records.append(found)
     CACHE.parent.mkdir(exist_ok=True)
     with CACHE.open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record) + "\n")
+        for found in records:
+            out.write(json.dumps(found) + "\n")
     return records
 
 

@@ -72,6 +72,11 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--backend", choices=["local", "openai"], help="default $TUNESMITH_BACKEND")
     group.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     group.add_argument("--model", help="model name (openai) or GGUF path (local)")
+    group.add_argument(
+        "--adapter",
+        help="LoRA for the local model: a GGUF file, or 'none' for the base model "
+        "(default: the folk adapter tunesmith ships)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -176,7 +181,9 @@ def _compose(args: argparse.Namespace) -> None:
 def _backend(args: argparse.Namespace) -> Any:
     from tunesmith.compose import backend_from_options  # noqa: PLC0415
 
-    return backend_from_options(args.backend, base_url=args.base_url, model=args.model)
+    return backend_from_options(
+        args.backend, base_url=args.base_url, model=args.model, adapter=args.adapter
+    )
 
 
 def _read_requests(path: Path) -> list[Any]:

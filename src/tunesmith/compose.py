@@ -42,13 +42,20 @@ _default_backend: Backend | None = None
 
 
 def backend_from_options(
-    backend: str | None = None, *, base_url: str | None = None, model: str | None = None
+    backend: str | None = None,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    adapter: str | None = None,
 ) -> Backend:
     """A backend by name: ``"local"`` (the embedded model) or ``"openai"`` (any
     OpenAI-compatible server); unset options come from ``TUNESMITH_BACKEND``,
-    ``TUNESMITH_BASE_URL`` and ``TUNESMITH_MODEL``.
+    ``TUNESMITH_BASE_URL`` and ``TUNESMITH_MODEL``. ``adapter`` is the local model's LoRA:
+    a GGUF file, or ``"none"`` for the model as it is (default: the folk adapter).
     """  # noqa: D205 - the options read best as one sentence
     name = (backend or os.environ.get("TUNESMITH_BACKEND") or "local").strip().lower()
+    if adapter is not None and name != "local":
+        raise RequestError("adapter is for the local backend; drop --adapter or --backend openai")
     if name == "openai":
         from tunesmith.backends.openai import OpenAIBackend  # noqa: PLC0415
 
@@ -56,9 +63,10 @@ def backend_from_options(
     if name == "local":
         if base_url is not None:
             raise RequestError("base_url is for the openai backend; add --backend openai")
-        from tunesmith.backends.local import LocalBackend  # noqa: PLC0415
+        from tunesmith.backends.local import FOLK_ADAPTER, LocalBackend  # noqa: PLC0415
 
-        return LocalBackend(model) if model else LocalBackend()
+        chosen = None if adapter == "none" else adapter or FOLK_ADAPTER
+        return LocalBackend(model, adapter=chosen)
     raise RequestError(f"unknown backend {name!r}: use 'local' or 'openai'")
 
 

