@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tunesmith.errors import ConstraintError
-from tunesmith.plan import plan_for
+from tunesmith.plan import corpus_forms, plan_for
 from tunesmith.presets import style_presets
 
 JIG = style_presets()["jig"]
@@ -61,3 +61,43 @@ def test_every_style_plan_repeats_only_bars_already_written(name: str) -> None:
         if bar.number == plan.part_bars:  # every part closes: its last bar or what it repeats
             closing = bar if bar.source is None else plan.bars[bar.source]
             assert closing.cadence == "full"
+
+
+def test_a_seeded_dance_repeats_bars_as_a_real_tune_of_its_meter_does() -> None:
+    patterns = [tuple(pattern) for pattern in corpus_forms()["6/8"]]
+    drawn = [
+        tuple(bar.source for bar in plan_for(16, style=JIG, seed=seed).bars) for seed in range(40)
+    ]
+    assert all(sources in patterns for sources in drawn)
+    assert len(set(drawn)) >= 20  # no one template: the seed picks among the corpus's forms
+
+
+def test_a_drawn_plan_is_the_same_for_the_same_seed_and_keeps_its_cadences() -> None:
+    plan = plan_for(16, style=JIG, seed=11)
+    assert plan == plan_for(16, style=JIG, seed=11)
+    for index, bar in enumerate(plan.bars):
+        if bar.source is None and bar.number in {4, 8}:
+            assert bar.cadence == ("half" if bar.number == 4 else "full"), index
+        if bar.source is not None:
+            assert bar.source < index and bar.cadence is None
+
+
+def test_the_corpus_forms_end_each_part_on_a_new_cadence_or_the_first_parts() -> None:
+    for meter, patterns in corpus_forms().items():
+        assert len(patterns) >= 30, meter
+        assert all(pattern[7] is None and pattern[15] in {None, 7} for pattern in patterns)
+
+
+def test_repeated_bars_in_drawn_jigs_are_as_common_as_in_the_corpus() -> None:
+    repeated = [
+        sum(bar.source is not None for bar in plan_for(16, style=JIG, seed=seed).bars) / 16
+        for seed in range(200)
+    ]
+    corpus = [sum(s is not None for s in pattern) / 16 for pattern in corpus_forms()["6/8"]]
+    assert abs(sum(repeated) / 200 - sum(corpus) / len(corpus)) < 0.05
+
+
+def test_without_a_seed_or_outside_the_dances_the_style_keeps_its_phrase_plan() -> None:
+    assert plan_for(16, style=JIG) == plan_for(16, style={**JIG, "repeats": None}, seed=3)
+    blues = style_presets()["blues"]
+    assert plan_for(12, style=blues, seed=3) == plan_for(12, style=blues)

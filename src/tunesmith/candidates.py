@@ -44,6 +44,7 @@ def compose_in_loop(
         )
     started = time.perf_counter()
     seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
+    request = request.model_copy(update={"seed": seed})  # the plan draws its form from it too
     writing = Writing.of(request, backend.spelling)
     prefix, suffix, examples = render_tunebook(writing)
     forbidden = writing.examples_forbidden([example.tune for example in examples])

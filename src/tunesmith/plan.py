@@ -9,11 +9,20 @@ so the structure comes from tunesmith and the notes from the model.
 ``bars`` counts the bars a listener hears: a jig keeps its 8-bar parts, so 16 bars are A
 and B once each and 32 bars are AABB. A style gives its part length, phrase plan and form
 as data (``styles/*.toml``); a request's own ``form`` ("AABA") shares the bars equally.
+
+Which bars repeat which is drawn from real tunes where the style says ``repeats =
+"corpus"``: the seed picks one of the patterns of O'Neill's and Ryan's tunes in the meter
+(``data/forms.json``, written by ``bench/make_forms.py``), so no two tunes need share one
+template, and the share of repeated bars is the tradition's.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import random
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Literal
 
 from tunesmith.errors import ConstraintError
@@ -107,11 +116,41 @@ def _cadence(number: int, part_bars: int) -> Cadence | None:
     return None
 
 
-def plan_for(bars: int, *, form: str | None = None, style: dict[str, Any] | None = None) -> Plan:
+@functools.cache
+def corpus_forms() -> dict[str, list[list[int | None]]]:
+    """Per meter, the repeat patterns of real tunes' first 16 bars (``data/forms.json``)."""
+    text = resources.files("tunesmith").joinpath("data", "forms.json").read_text("utf-8")
+    meters: dict[str, list[list[int | None]]] = json.loads(text)["meters"]
+    return meters
+
+
+def _drawn(
+    style: dict[str, Any], part_bars: int, written: int, seed: int | None
+) -> list[int | None] | None:
+    """The written bars' sources, drawn from the corpus by ``seed``; None without a seed, where
+    the style does not ask for it, or where no pattern is long enough."""  # noqa: D205
+    patterns = corpus_forms().get(str(style.get("meter")), [])
+    if seed is None or style.get("repeats") != "corpus" or part_bars != 8 or not patterns:
+        return None
+    if written > len(patterns[0]):
+        return None
+    return random.Random(seed).choice(patterns)[:written]
+
+
+def plan_for(
+    bars: int,
+    *,
+    form: str | None = None,
+    style: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> Plan:
     """The plan of a tune of ``bars`` heard bars.
 
     ``form`` (the request's) shares the bars equally among its parts; otherwise a style
     keeps its part length and the form follows from the bars; a tune with neither is one part.
+    A style with ``repeats = "corpus"`` takes which bars repeat which from a real tune of its
+    meter, chosen by ``seed``; without a seed, or for other styles, from its ``phrases`` and
+    ``shared_ending``.
 
     Raises :class:`ConstraintError` when ``form`` cannot share the bars equally.
     """
@@ -144,4 +183,15 @@ def plan_for(bars: int, *, form: str | None = None, style: dict[str, Any] | None
             if source is None:
                 first_of[key] = len(written)
             written.append(PlannedBar(part, number, source, cadence))
+    drawn = _drawn(style, part_bars, len(written), seed) if same_length else None
+    if drawn is not None:
+        written = [
+            PlannedBar(
+                bar.part,
+                bar.number,
+                source,
+                _cadence(bar.number, part_bars) if source is None else None,
+            )
+            for bar, source in zip(written, drawn, strict=True)
+        ]
     return Plan(tuple(written), form, part_bars)

@@ -64,7 +64,9 @@ def _plan(request: ComposeRequest) -> Plan:
     """The request's plan, as :meth:`tunesmith.writing.Writing.of` makes it."""
     style = style_preset(request.style) or {}
     same_meter = style.get("meter") == request.meter
-    return plan_for(request.bars, form=request.form, style=style if same_meter else None)
+    return plan_for(
+        request.bars, form=request.form, style=style if same_meter else None, seed=request.seed
+    )
 
 
 def _allowed_text(request: ComposeRequest) -> str:

@@ -66,7 +66,12 @@ class Writing:
             long=style.get("long") if same_meter else None,
             cadence=style.get("cadence", ()) if same_meter else (),
         )
-        plan = plan_for(request.bars, form=request.form, style=style if same_meter else None)
+        plan = plan_for(
+            request.bars,
+            form=request.form,
+            style=style if same_meter else None,
+            seed=request.seed,
+        )
         chosen: Spelling
         if spelling == "abc":
             chosen = AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)

@@ -1,0 +1,59 @@
+"""Writes src/tunesmith/data/forms.json: which bars repeat which, in real dance tunes.
+
+For every tune of O'Neill's and Ryan's (the corpus cache, ``bench/corpus_cache.py``) with at
+least 16 whole bars, the first 16 whole bars (two 8-bar parts; a pickup and the short bar
+that balances it left out) give a pattern: for each bar, the earlier bar it repeats note for
+note, or null. A tune's plan samples one pattern of its meter (:func:`tunesmith.plan.plan_for`),
+so its repetition is one a real tune has. Patterns whose part ends (bars 8 and 16) copy
+anything but bar 8 are left out: a part ends on a cadence. 2/2 and 4/4 share their patterns
+(reels and hornpipes are written in both).
+
+Run again after changing the corpus reader: `python bench/make_forms.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corpus_cache import load
+from tunesmith.notation import parse_tune
+from tunesmith.rhythm import meter_of
+
+BARS = 16
+ENDS = (7, 15)
+POOLED = {"2/2": "2/2", "4/4": "2/2"}
+MIN_PATTERNS = 30
+OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "forms.json"
+
+
+def pattern(text: str, meter: str) -> list[int | None] | None:
+    """The repeat pattern of a tune's first 16 whole bars; None for a shorter tune."""
+    whole = [bar for bar in parse_tune(text).bars if bar.duration == meter_of(meter).bar_length]
+    if len(whole) < BARS:
+        return None
+    bars = whole[:BARS]
+    return [next((j for j in range(i) if bars[j] == bar), None) for i, bar in enumerate(bars)]
+
+
+def main() -> None:
+    found: dict[str, list[list[int | None]]] = {}
+    for record in load():
+        if record["collection"] == "essenFolksong":
+            continue
+        repeats = pattern(record["text"], record["meter"])
+        if repeats is None or any(repeats[end] not in {None, ENDS[0]} for end in ENDS):
+            continue
+        found.setdefault(POOLED.get(record["meter"], record["meter"]), []).append(repeats)
+    meters = {meter: patterns for meter, patterns in found.items() if len(patterns) >= MIN_PATTERNS}
+    for meter in [m for m, pooled in POOLED.items() if pooled in meters]:
+        meters[meter] = meters[POOLED[meter]]
+    OUT.write_text(
+        json.dumps({"bars": BARS, "source": "oneills1850, ryansMammoth", "meters": meters})
+        + "\n"
+    )
+    print({meter: len(patterns) for meter, patterns in meters.items()})
+
+
+if __name__ == "__main__":
+    main()
