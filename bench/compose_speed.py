@@ -5,7 +5,8 @@
   vocabulary (``create_completion(grammar=...)``), and tunesmith's loop (the same grammar
   over the candidate tokens, plus the musical rules, on the narrow copy of the model whose
   output layer scores ~16,000 tokens instead of 262,144: below 1.00 is faster than plain
-  decoding).
+  decoding); with the folk adapter (the default) and on the base model (``adapter=None``),
+  each against plain decoding of the same model.
 - **Tokens per note**: tokens the model sampled per note it wrote (bars the plan repeats
   are forced, not sampled), in ABC and in tunesmith notation.
 - **Seconds**: a 16-bar jig with `compose()` (4 candidates), the first request of a
@@ -151,6 +152,7 @@ def seconds() -> tuple[float, float, float]:
 def main() -> str:
     backend = LocalBackend()
     plain, full, loop = per_token(backend)
+    base_plain, _, base_loop = per_token(LocalBackend(adapter=None))
     (abc, abc_sampled), (notation, notation_sampled) = (
         tokens_per_note("abc"),
         tokens_per_note("notation"),
@@ -158,11 +160,13 @@ def main() -> str:
     first, warm, command = seconds()
     return "\n".join(
         [
-            "| per sampled token, one lane | ms | vs no grammar |",
+            "| per sampled token, one lane, with the folk adapter | ms | vs no grammar |",
             "| --- | ---: | ---: |",
             f"| no grammar (llama.cpp) | {plain:.1f} | 1.00 |",
             f"| llama.cpp's grammar sampler, whole vocabulary | {full:.1f} | {full / plain:.2f} |",
             f"| tunesmith's loop: candidates, grammar, rules | {loop:.1f} | {loop / plain:.2f} |",
+            f"| the same loop on the base model (no adapter; its plain decoding "
+            f"{base_plain:.1f} ms) | {base_loop:.1f} | {base_loop / base_plain:.2f} |",
             "",
             f"Tokens per note (16-bar jig, one candidate, median of {len(SEEDS)} seeds), of the "
             f"text as written: ABC {abc:.2f}, tunesmith notation {notation:.2f} "

@@ -144,7 +144,14 @@ def _adapter_path(adapter: str | Path | None, *, embedded: bool) -> Path | None:
     if adapter is None:
         return None
     if adapter == FOLK_ADAPTER:
-        return folk_adapter_path() if embedded else None
+        if not embedded:
+            return None
+        if not folk_adapter_path().is_file():
+            raise DependencyError(
+                f"the folk adapter is missing from the tunesmith package ({folk_adapter_path()})",
+                hint="reinstall tunesmith, or pass adapter=None (--adapter none) for the base model",
+            )
+        return folk_adapter_path()
     path = Path(adapter)
     if not path.is_file():
         raise RequestError(
