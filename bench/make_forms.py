@@ -49,8 +49,7 @@ def main() -> None:
     for meter in [m for m, pooled in POOLED.items() if pooled in meters]:
         meters[meter] = meters[POOLED[meter]]
     OUT.write_text(
-        json.dumps({"bars": BARS, "source": "oneills1850, ryansMammoth", "meters": meters})
-        + "\n"
+        json.dumps({"bars": BARS, "source": "oneills1850, ryansMammoth", "meters": meters}) + "\n"
     )
     print({meter: len(patterns) for meter, patterns in meters.items()})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tunesmith.errors import ConstraintError
-from tunesmith.plan import corpus_forms, plan_for
+from tunesmith.plan import PlannedBar, corpus_forms, plan_for
 from tunesmith.presets import style_presets
 
 JIG = style_presets()["jig"]
@@ -101,3 +101,10 @@ def test_without_a_seed_or_outside_the_dances_the_style_keeps_its_phrase_plan() 
     assert plan_for(16, style=JIG) == plan_for(16, style={**JIG, "repeats": None}, seed=3)
     blues = style_presets()["blues"]
     assert plan_for(12, style=blues, seed=3) == plan_for(12, style=blues)
+
+
+def test_a_plan_can_write_a_copy_as_a_new_bar_with_its_cadence() -> None:
+    plan = plan_for(16, style=JIG)  # bars 5-6 copy 1-2, 15-16 copy 7-8
+    kept = plan.copying_only(lambda index, source: index != 15)
+    assert kept.bars[15] == PlannedBar(1, 8, None, "full")  # B's end, written anew, closes
+    assert [bar.source for bar in kept.bars[:15]] == [bar.source for bar in plan.bars[:15]]

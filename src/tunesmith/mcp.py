@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -348,5 +350,14 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
 
 
 def serve(out: str | Path, backend: Backend, **settings: int) -> None:
-    """Run the server on stdio until the client closes it."""
+    """Run the server on stdio until the client closes it.
+
+    The log goes to stderr one record a line (the SDK's default, rich's console, wraps a
+    record over several lines at the terminal's width, so a grep for a message misses it).
+    """
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     build_server(out, backend, **settings).run("stdio")

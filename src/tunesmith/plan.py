@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -76,6 +77,16 @@ class Plan:
             for index, letter in enumerate(self.form[:-1])
             if self.form[index + 1] == letter
         }
+
+    def copying_only(self, keep: Callable[[int, int], bool]) -> Plan:
+        """This plan with the copies ``keep(index, source)`` refuses written as new bars."""
+        bars = tuple(
+            bar
+            if bar.source is None or keep(index, bar.source)
+            else PlannedBar(bar.part, bar.number, None, _cadence(bar.number, self.part_bars))
+            for index, bar in enumerate(self.bars)
+        )
+        return Plan(bars, self.form, self.part_bars)
 
     @property
     def new_bars(self) -> int:

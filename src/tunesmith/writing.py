@@ -79,6 +79,9 @@ class Writing:
             chosen = NotationSpelling()
         rules = Rules.from_data(style.get("rules"))
         harmony = written_harmony(request, plan)
+        if harmony is not None and harmony.bars is not None:
+            chords = harmony.bars  # a bar is copied only where it has its source's chords
+            plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
         return cls(request, plan, rhythm, chosen, rules, style, harmony)
 
     @property
