@@ -79,7 +79,8 @@ def test_a_drawn_plan_is_the_same_for_the_same_seed_and_keeps_its_cadences() -> 
         if bar.source is None and bar.number in {4, 8}:
             assert bar.cadence == ("half" if bar.number == 4 else "full"), index
         if bar.source is not None:
-            assert bar.source < index and bar.cadence is None
+            assert bar.source < index
+            assert bar.cadence is None
 
 
 def test_the_corpus_forms_end_each_part_on_a_new_cadence_or_the_first_parts() -> None:

@@ -79,7 +79,7 @@ class Plan:
         }
 
     def copying_only(self, keep: Callable[[int, int], bool]) -> Plan:
-        """This plan with the copies ``keep(index, source)`` refuses written as new bars."""
+        """The plan with the copies ``keep(index, source)`` refuses written as new bars."""
         bars = tuple(
             bar
             if bar.source is None or keep(index, bar.source)
@@ -138,8 +138,10 @@ def corpus_forms() -> dict[str, list[list[int | None]]]:
 def _drawn(
     style: dict[str, Any], part_bars: int, written: int, seed: int | None
 ) -> list[int | None] | None:
-    """The written bars' sources, drawn from the corpus by ``seed``; None without a seed, where
-    the style does not ask for it, or where no pattern is long enough."""  # noqa: D205
+    """The written bars' sources, drawn from the corpus by ``seed``.
+
+    None without a seed, where the style does not ask for it, or where no pattern is long enough.
+    """
     patterns = corpus_forms().get(str(style.get("meter")), [])
     if seed is None or style.get("repeats") != "corpus" or part_bars != 8 or not patterns:
         return None

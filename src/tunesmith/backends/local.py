@@ -149,7 +149,7 @@ def _adapter_path(adapter: str | Path | None, *, embedded: bool) -> Path | None:
         if not folk_adapter_path().is_file():
             raise DependencyError(
                 f"the folk adapter is missing from the tunesmith package ({folk_adapter_path()})",
-                hint="reinstall tunesmith, or pass adapter=None (--adapter none) for the base model",
+                hint="reinstall tunesmith, or adapter=None (--adapter none) for the base model",
             )
         return folk_adapter_path()
     path = Path(adapter)
