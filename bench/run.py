@@ -15,6 +15,7 @@ import compose_speed
 import continuation
 import gallery
 import harmony
+import heldout
 import quality
 import validate_repair
 
@@ -22,6 +23,11 @@ SECTIONS = [
     ("Validation and repair", validate_repair.main, validate_repair.__doc__),
     ("Composing on the embedded model", compose_speed.main, compose_speed.__doc__),
     ("How folk-like: tunesmith against the corpus", quality.main, quality.__doc__),
+    (
+        "Held-out tunes: the folk adapter judged on music nothing was tuned on",
+        heldout.main,
+        heldout.__doc__,
+    ),
     (
         "Spelling across the model boundary: ABC or tunesmith notation",
         quality.spelling_section,
