@@ -106,7 +106,7 @@ def _length_text(length: Fraction) -> str:
 
 _BROKEN = (Fraction(3, 4), Fraction(1, 4))
 _TOKEN_RE = re.compile(
-    r"(?P<bar>\|\]|\|\||:\||\|:|\|)|(?P<space>[ \n]+)|(?P<triplet>\(3)|(?P<broken>>)"
+    r"(?P<bar>\|\]|\|\||:\||\|:|\|)|(?P<space>[ \n]+)|(?P<triplet>\(3)|(?P<broken>>)|(?P<tie>-)"
     r'|(?P<annotation>"[^"\n]*")'
     r"|(?P<note>(?P<acc>\^\^|__|\^|_|=)?(?P<step>[A-Ga-gz])(?P<oct>[,']*)"
     r"(?P<num>\d+)?(?P<slash>/(?P<den>\d+)?)?)|(?P<other>.)"
@@ -228,7 +228,7 @@ class AbcSpelling:
         return "".join(out)
 
     def read(self, text: str) -> list[Bar]:
-        """The bars of ABC written in this dialect (bar lines, notes, ``(3``, ``>``, ``z``).
+        """The bars of ABC written in this dialect (bar lines, notes, ``(3``, ``>``, ``-``, ``z``).
 
         Chord marks such as ``"D"`` are skipped. Raises :class:`GrammarError` with the line
         and column of anything else.
@@ -248,9 +248,12 @@ class AbcSpelling:
                 reader.bar_line()
             elif kind == "triplet":
                 reader.triplet_left = 3
-            elif kind in {"broken", "note"}:
+            elif kind in {"broken", "note", "tie"}:
                 try:
-                    reader.broken() if kind == "broken" else reader.note(match)
+                    if kind == "note":
+                        reader.note(match)
+                    else:
+                        reader.broken() if kind == "broken" else reader.tie()
                 except ValueError as error:
                     column = match.start() - line_start + 1
                     raise GrammarError(
@@ -287,6 +290,12 @@ class _AbcReader:
         last = self.events[-1]
         self.events[-1] = Event(last.pitches, last.duration * Fraction(3, 2))
         self.halve_next = True
+
+    def tie(self) -> None:
+        if not self.events or self.events[-1].is_rest:
+            raise ValueError("'-' (a tie) must follow a note")
+        last = self.events[-1]
+        self.events[-1] = Event(last.pitches, last.duration, tie=True)
 
     def note(self, match: re.Match[str]) -> None:
         length = ABC_UNIT * int(match["num"] or 1)
