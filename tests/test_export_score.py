@@ -191,7 +191,9 @@ def test_control_characters_never_reach_the_musicxml() -> None:
     from tunesmith.request import ComposeRequest
 
     header = header_for(ComposeRequest(title="Jig\x00\x07 in\x1b D"))
-    ET.fromstring(musicxml_bytes(Score.of_tune(TUNE, header)))  # well-formed XML
+    root = ET.fromstring(musicxml_bytes(Score.of_tune(TUNE, header)))  # well-formed XML
+    assert root.findtext(".//work-title") == "Jig in D"  # the title kept, its controls dropped
+    assert root.findtext(".//movement-title") == "Jig in D"
 
 
 def test_musicxml_has_one_staff_per_part_drums_on_a_percussion_staff() -> None:

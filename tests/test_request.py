@@ -102,6 +102,9 @@ def test_a_request_is_frozen() -> None:
         ({"bars": "many"}, RequestError, r"bars: .*valid integer.*received 'many'"),
         ({"tempo": 0}, RequestError, r"tempo must be between 10 and 400.*received 0"),
         ({"tempo": -90}, RequestError, r"received -90"),
+        ({"tempo": 9.5}, RequestError, r"tempo must be between 10 and 400.*received 9.5"),
+        ({"tempo": 400.5}, RequestError, r"tempo must be between 10 and 400.*received 400.5"),
+        ({"tempo": 5000}, RequestError, r"received 5000"),
         ({"key": "Q"}, NoteNameError, r"key: unknown note name 'Q'"),
         ({"key": "D", "mode": "klingon"}, RequestError, r"unknown mode 'klingon'.*dorian"),
         ({"mode": "dorian"}, ConstraintError, r"mode='dorian' needs a key"),
@@ -314,3 +317,8 @@ def test_instrument_names_are_pretty_midis_general_midi_table() -> None:
         name = pretty_midi.program_to_instrument_name(program)
         assert ComposeRequest(instrument=program).instrument == name
         assert ComposeRequest(instrument=name.upper()).constraints.program == program
+
+
+@pytest.mark.parametrize("tempo", [10, 400])
+def test_a_tempo_at_either_limit_is_accepted(tempo: int) -> None:
+    assert ComposeRequest(tempo=tempo).tempo == tempo
