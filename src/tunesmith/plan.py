@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -80,13 +80,11 @@ class Plan:
 
     def copying_only(self, keep: Callable[[int, int], bool]) -> Plan:
         """The plan with the copies ``keep(index, source)`` refuses written as new bars."""
-        bars = tuple(
-            bar
-            if bar.source is None or keep(index, bar.source)
-            else PlannedBar(bar.part, bar.number, None, _cadence(bar.number, self.part_bars))
+        sources = [
+            bar.source if bar.source is None or keep(index, bar.source) else None
             for index, bar in enumerate(self.bars)
-        )
-        return Plan(bars, self.form, self.part_bars)
+        ]
+        return Plan(_with_sources(self.bars, sources, self.part_bars), self.form, self.part_bars)
 
     @property
     def new_bars(self) -> int:
@@ -125,6 +123,21 @@ def _cadence(number: int, part_bars: int) -> Cadence | None:
     if part_bars >= 16 and part_bars % 8 == 0 and number % 8 == 0:
         return "full"
     return None
+
+
+def _with_sources(
+    bars: Sequence[PlannedBar], sources: Sequence[int | None], part_bars: int
+) -> tuple[PlannedBar, ...]:
+    """``bars`` repeating ``sources``: a copy has no cadence, a new bar its place's."""
+    return tuple(
+        PlannedBar(
+            bar.part,
+            bar.number,
+            source,
+            _cadence(bar.number, part_bars) if source is None else None,
+        )
+        for bar, source in zip(bars, sources, strict=True)
+    )
 
 
 @functools.cache
@@ -198,13 +211,5 @@ def plan_for(
             written.append(PlannedBar(part, number, source, cadence))
     drawn = _drawn(style, part_bars, len(written), seed) if same_length else None
     if drawn is not None:
-        written = [
-            PlannedBar(
-                bar.part,
-                bar.number,
-                source,
-                _cadence(bar.number, part_bars) if source is None else None,
-            )
-            for bar, source in zip(written, drawn, strict=True)
-        ]
+        return Plan(_with_sources(written, drawn, part_bars), form, part_bars)
     return Plan(tuple(written), form, part_bars)
