@@ -6,7 +6,7 @@ that balances it left out) give a pattern: for each bar, the earlier bar it repe
 note, or null. A tune's plan samples one pattern of its meter (:func:`tunesmith.plan.plan_for`),
 so its repetition is one a real tune has. Patterns whose part ends (bars 8 and 16) copy
 anything but bar 8 are left out: a part ends on a cadence. 2/2 and 4/4 share their patterns
-(reels and hornpipes are written in both).
+(reels and hornpipes are written in both): the file lists them once, under "same".
 
 Run again after changing the corpus reader: `python bench/make_forms.py`.
 """
@@ -46,12 +46,12 @@ def main() -> None:
             continue
         found.setdefault(POOLED.get(record["meter"], record["meter"]), []).append(repeats)
     meters = {meter: patterns for meter, patterns in found.items() if len(patterns) >= MIN_PATTERNS}
-    for meter in [m for m, pooled in POOLED.items() if pooled in meters]:
-        meters[meter] = meters[POOLED[meter]]
-    OUT.write_text(
-        json.dumps({"bars": BARS, "source": "oneills1850, ryansMammoth", "meters": meters}) + "\n"
-    )
-    print({meter: len(patterns) for meter, patterns in meters.items()})
+    same = {
+        meter: pooled for meter, pooled in POOLED.items() if meter != pooled and pooled in meters
+    }
+    data = {"bars": BARS, "source": "oneills1850, ryansMammoth", "meters": meters, "same": same}
+    OUT.write_text(json.dumps(data) + "\n")
+    print({meter: len(patterns) for meter, patterns in meters.items()}, "the same:", same)
 
 
 if __name__ == "__main__":

@@ -144,8 +144,9 @@ def _with_sources(
 def corpus_forms() -> dict[str, list[list[int | None]]]:
     """Per meter, the repeat patterns of real tunes' first 16 bars (``data/forms.json``)."""
     text = resources.files("tunesmith").joinpath("data", "forms.json").read_text("utf-8")
-    meters: dict[str, list[list[int | None]]] = json.loads(text)["meters"]
-    return meters
+    data = json.loads(text)
+    meters: dict[str, list[list[int | None]]] = data["meters"]
+    return meters | {meter: meters[pooled] for meter, pooled in data["same"].items()}
 
 
 def _drawn(
