@@ -25,7 +25,9 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
+
+Closable = TypeVar("Closable")
 
 Step = tuple[Any, ...]
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
@@ -99,11 +101,14 @@ class ScriptedServer:
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.in_flight = 0
+        self.connections = 0
+        """Connections open now (a client's keep-alive connection stays open until it closes)."""
         self.most_in_flight = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._clients: list[Any] = []
 
     @property
     def base_url(self) -> str:
@@ -113,7 +118,14 @@ class ScriptedServer:
         self._thread.start()
         return self
 
+    def closing(self, client: Closable) -> Closable:
+        """``client`` (a backend), closed with its keep-alive connections when the server stops."""
+        self._clients.append(client)
+        return client
+
     def __exit__(self, *_: object) -> None:
+        for client in self._clients:
+            client.close()
         self._server.shutdown()
         self._server.server_close()
 
@@ -132,6 +144,16 @@ class ScriptedServer:
 
             def log_message(self, *_: object) -> None:  # keep test output clean
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server.connections += 1
+
+            def finish(self) -> None:
+                with server._lock:
+                    server.connections -= 1
+                super().finish()
 
             def _send(
                 self,

@@ -73,8 +73,8 @@ def server_url() -> Iterator[str]:
 
 
 def test_auto_detection_recognises_llama_cpp_python_and_sends_the_grammar(server_url: str) -> None:
-    backend = OpenAIBackend("gemma", base_url=server_url)
-    composition = compose(REQUEST, backend=backend)
+    with OpenAIBackend("gemma", base_url=server_url) as backend:
+        composition = compose(REQUEST, backend=backend)
     assert backend.grammar_mode == "llama.cpp"
     assert composition.report.constrained
     assert composition.report.violations == ()  # the grammar made breaking a constraint impossible
@@ -93,7 +93,8 @@ def test_without_the_grammar_a_tiny_base_model_gets_a_typed_error_or_a_valid_tun
     # and is repaired into a valid tune, or compose says none did, keeping the last answer
     backend = OpenAIBackend("gemma", base_url=server_url, grammar="none", timeout=60)
     try:
-        composition = compose(REQUEST, backend=backend, max_attempts=2)
+        with backend:
+            composition = compose(REQUEST, backend=backend, max_attempts=2)
     except CompositionError as error:
         assert error.attempts == 2  # noqa: PT017 - either outcome is correct here
         assert "not tunesmith notation" in error.problems[0]  # noqa: PT017

@@ -9,6 +9,7 @@ does about one of them. The real server (llama-cpp-python's) is in
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -34,6 +35,7 @@ from tunesmith import (
     RequestTypeError,
     compose,
     compose_async,
+    compose_many,
 )
 from tunesmith.backends.openai import GrammarMode
 from tunesmith.compose import backend_from_options
@@ -49,7 +51,8 @@ KEY = "sk-test-secret-0123456789"
 def backend(server: ScriptedServer, **options: object) -> OpenAIBackend:
     settings: dict[str, object] = {"timeout": 0.5, "deadline": 5.0, "grammar": "none"}
     settings.update(options)
-    return OpenAIBackend("scripted", base_url=server.base_url, api_key=KEY, **settings)  # type: ignore[arg-type]
+    made = OpenAIBackend("scripted", base_url=server.base_url, api_key=KEY, **settings)  # type: ignore[arg-type]
+    return server.closing(made)
 
 
 # Transient failures: retried, and the tune arrives
@@ -152,11 +155,9 @@ def test_attempts_are_bounded() -> None:
 def test_an_unreachable_server_is_a_backend_error_naming_it() -> None:
     with ScriptedServer() as server:
         url = server.base_url
-    with pytest.raises(BackendError, match=r"cannot reach the server at http://127.0.0.1"):
-        compose(
-            REQUEST,
-            backend=OpenAIBackend("m", base_url=url, timeout=0.5, deadline=1.0, grammar="none"),
-        )
+    chosen = OpenAIBackend("m", base_url=url, timeout=0.5, deadline=1.0, grammar="none")
+    with chosen, pytest.raises(BackendError, match=r"cannot reach the server at http://127.0.0.1"):
+        compose(REQUEST, backend=chosen)
 
 
 # Permanent failures: at once, typed, saying what to fix
@@ -423,10 +424,37 @@ def test_the_environment_chooses_the_server_and_model(monkeypatch: pytest.Monkey
         monkeypatch.setenv("TUNESMITH_BASE_URL", server.base_url)
         monkeypatch.setenv("TUNESMITH_MODEL", "from-env")
         monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-        chosen = backend_from_options("openai")
+        chosen = server.closing(backend_from_options("openai"))
         compose(REQUEST, backend=chosen)
     assert isinstance(chosen, OpenAIBackend)
     assert server.requests[0]["model"] == "from-env"
+
+
+def test_a_backend_made_from_its_name_is_closed_when_composing_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # left open, its keep-alive connection lasts until the garbage collector finds it
+    def connections_when_settled(server: ScriptedServer) -> int:
+        deadline = time.monotonic() + 5
+        while server.connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return server.connections
+
+    gc.disable()
+    try:
+        with ScriptedServer(default=answer(GOOD)) as server:
+            monkeypatch.setenv("TUNESMITH_BASE_URL", server.base_url)
+            compose(REQUEST, backend="openai")
+            assert connections_when_settled(server) == 0
+            asyncio.run(compose_async(REQUEST, backend="openai"))
+            compose_many([REQUEST], backend="openai")
+            assert connections_when_settled(server) == 0
+            with OpenAIBackend("m", grammar="none") as given:
+                compose(REQUEST, backend=given)
+                assert server.connections == 1  # a backend the caller gave stays open
+    finally:
+        gc.enable()
+    assert len(server.requests) == 4
 
 
 def test_a_backend_closes_its_connections_as_a_context_manager() -> None:
@@ -655,7 +683,9 @@ def test_a_key_in_the_base_url_never_appears_in_errors_or_logs(
             url += f"?api-key={URL_SECRET}"
         else:
             url = url.replace("http://", f"http://user:{URL_SECRET}@")
-        chosen = OpenAIBackend("m", base_url=url, timeout=0.5, deadline=1.0, grammar="none")
+        chosen = server.closing(
+            OpenAIBackend("m", base_url=url, timeout=0.5, deadline=1.0, grammar="none")
+        )
         with pytest.raises(BackendError) as caught:
             compose(REQUEST, backend=chosen)
     assert "127.0.0.1" in str(caught.value)  # the server is still named
@@ -835,7 +865,7 @@ from tunesmith import OpenAIBackend, compose
 good = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
 with ScriptedServer(default=answer(good, headers={"x-echo": sys.argv[1]})) as server:
     url = server.base_url + "?api-key=" + sys.argv[1]
-    backend = OpenAIBackend("m", base_url=url, grammar="none")
+    backend = server.closing(OpenAIBackend("m", base_url=url, grammar="none"))
     compose(notes="A B C# F# G", meter="6/8", bars=2, low="A4", high="A5", backend=backend)
 print(log.getvalue())
 """

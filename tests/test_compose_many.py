@@ -47,7 +47,8 @@ def number(body: dict[str, Any]) -> int:
 
 def backend(server: ScriptedServer, **options: Any) -> OpenAIBackend:
     settings: dict[str, Any] = {"timeout": 2.0, "deadline": 5.0, "grammar": "none"}
-    return OpenAIBackend("scripted", base_url=server.base_url, api_key="x", **settings | options)
+    made = OpenAIBackend("scripted", base_url=server.base_url, api_key="x", **settings | options)
+    return server.closing(made)
 
 
 def test_results_keep_the_input_order_when_later_requests_finish_first() -> None:

@@ -28,7 +28,8 @@ def reading(**fields: Any) -> Step:
 def backend(server: ScriptedServer, **options: Any) -> OpenAIBackend:
     settings: dict[str, Any] = {"timeout": 2.0, "deadline": 5.0, "grammar": "none"}
     settings.update(options)
-    return OpenAIBackend("scripted", base_url=server.base_url, api_key=KEY, **settings)
+    made = OpenAIBackend("scripted", base_url=server.base_url, api_key=KEY, **settings)
+    return server.closing(made)
 
 
 AIR = "a slow air in E dorian for fiddle, 16 bars"

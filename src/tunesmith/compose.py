@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import os
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, closing, nullcontext
 from typing import Any, cast
 
 from tunesmith.backends.base import Backend, LoopBackend
@@ -82,6 +83,16 @@ def _backend(backend: Backend | str | None) -> Backend:
             f"name 'local' or 'openai' (received {type(backend).__name__})"
         )
     return backend
+
+
+def _closing(given: Backend | str | None, chosen: Backend) -> AbstractContextManager[Any]:
+    """Closes ``chosen`` afterwards if it was made here from a name.
+
+    Its connections are then tunesmith's to close; a backend the caller gave, or the
+    default backend, stays open.
+    """
+    made_here = isinstance(given, str) and callable(getattr(chosen, "close", None))
+    return closing(cast(Any, chosen)) if made_here else nullcontext()
 
 
 def _loop_backend(backend: Backend) -> LoopBackend | None:
@@ -187,23 +198,21 @@ def compose(
         No answer could be parsed, or ``strict`` and the answer broke a constraint.
     """
     _check_settings(max_attempts, temperature, candidates)
-    if isinstance(request, str):  # words: a capable backend helps to read them
-        chosen = _backend(backend)
-        composing = _request(request, options, chosen)
-    else:
-        composing = _request(request, options, None)  # before the backend: a bad option is free
-        chosen = _backend(backend)
-    composing = _titled(composing)
-    if (looping := _loop_backend(chosen)) is not None:
-        return compose_in_loop(
-            composing, looping, candidates=candidates, temperature=temperature, timeout=timeout
+    # a bad option is free: found before the backend is made (words need the backend)
+    given = None if isinstance(request, str) else _request(request, options, None)
+    chosen = _backend(backend)
+    with _closing(backend, chosen):
+        composing = _titled(given if given is not None else _request(request, options, chosen))
+        if (looping := _loop_backend(chosen)) is not None:
+            return compose_in_loop(
+                composing, looping, candidates=candidates, temperature=temperature, timeout=timeout
+            )
+        session = Session(
+            composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
         )
-    session = Session(
-        composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
-    )
-    while (call := session.next_call()) is not None:
-        session.take(chosen.complete(session.prompt, **call))
-    return session.finish()
+        while (call := session.next_call()) is not None:
+            session.take(chosen.complete(session.prompt, **call))
+        return session.finish()
 
 
 async def compose_async(
@@ -225,34 +234,33 @@ async def compose_async(
     (``OpenAIBackend(grammar="auto")`` asks the server once).
     """
     _check_settings(max_attempts, temperature, candidates)
-    if isinstance(request, str):
-        chosen = await asyncio.to_thread(_backend, backend)
-        composing = await asyncio.to_thread(_request, request, options, chosen)
-    else:
-        composing = _request(request, options, None)
-        chosen = await asyncio.to_thread(_backend, backend)
-    composing = _titled(composing)
-    if (looping := _loop_backend(chosen)) is not None:
-        return await asyncio.to_thread(
-            compose_in_loop,
-            composing,
-            looping,
-            candidates=candidates,
-            temperature=temperature,
-            timeout=timeout,
+    given = None if isinstance(request, str) else _request(request, options, None)
+    chosen = await asyncio.to_thread(_backend, backend)
+    with _closing(backend, chosen):
+        if given is None:
+            given = await asyncio.to_thread(_request, request, options, chosen)
+        composing = _titled(given)
+        if (looping := _loop_backend(chosen)) is not None:
+            return await asyncio.to_thread(
+                compose_in_loop,
+                composing,
+                looping,
+                candidates=candidates,
+                temperature=temperature,
+                timeout=timeout,
+            )
+        await asyncio.to_thread(getattr, chosen, "supports_grammar")  # resolved and kept
+        session = Session(
+            composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
         )
-    await asyncio.to_thread(getattr, chosen, "supports_grammar")  # resolved and kept
-    session = Session(
-        composing, chosen, strict=strict, max_attempts=max_attempts, temperature=temperature
-    )
-    acomplete = getattr(chosen, "acomplete", None)
-    while (call := session.next_call()) is not None:
-        if acomplete is not None:
-            completion = await acomplete(session.prompt, **call)
-        else:
-            completion = await asyncio.to_thread(chosen.complete, session.prompt, **call)
-        session.take(completion)
-    return session.finish()
+        acomplete = getattr(chosen, "acomplete", None)
+        while (call := session.next_call()) is not None:
+            if acomplete is not None:
+                completion = await acomplete(session.prompt, **call)
+            else:
+                completion = await asyncio.to_thread(chosen.complete, session.prompt, **call)
+            session.take(completion)
+        return session.finish()
 
 
 def compose_many(
@@ -316,9 +324,10 @@ def compose_many(
 
         return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # no loop in this thread: the usual case
-        return asyncio.run(run_all())
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="compose_many") as pool:
-        return pool.submit(asyncio.run, run_all()).result()
+    with _closing(backend, chosen):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop in this thread: the usual case
+            return asyncio.run(run_all())
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="compose_many") as pool:
+            return pool.submit(asyncio.run, run_all()).result()
