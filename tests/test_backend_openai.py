@@ -61,6 +61,8 @@ def backend(server: ScriptedServer, **options: object) -> OpenAIBackend:
 @pytest.mark.parametrize(
     "first",
     [
+        status(408, "request timeout"),
+        status(409, "conflict"),
         status(429, "slow down", {"Retry-After": "0"}),
         status(500, "boom"),
         status(503, "overloaded"),
@@ -68,7 +70,7 @@ def backend(server: ScriptedServer, **options: object) -> OpenAIBackend:
         ("no_choices",),
         ("garbage", "<html>502 Bad Gateway</html>"),
     ],
-    ids=["429", "500", "503", "hang-past-timeout", "no-choices", "non-json-body"],
+    ids=["408", "409", "429", "500", "503", "hang-past-timeout", "no-choices", "non-json-body"],
 )
 def test_a_transient_failure_is_retried_and_the_tune_arrives(first: Step) -> None:
     with ScriptedServer([first, answer(GOOD)]) as server:

@@ -96,3 +96,34 @@ def test_a_file_that_is_not_utf8_is_a_request_error_naming_the_byte(tmp_path: Pa
         read_text(latin1)
     with pytest.raises(RequestError, match=r"cannot read .*missing.txt: No such file"):
         read_text(tmp_path / "missing.txt")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_written_file_has_the_mode_the_umask_gives_like_any_new_file(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    before = os.umask(umask)
+    try:
+        written = write_atomically(tmp_path / "tune.mid", b"data")
+    finally:
+        os.umask(before)
+    assert written.stat().st_mode & 0o777 == mode
+    assert os.umask(before) == before  # the process's umask is as it was
+
+
+def test_a_write_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "tune.mid"
+    target.write_bytes(b"old and longer")
+    assert write_atomically(target, b"new") == target
+    assert target.read_bytes() == b"new"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "tune.mid"
+    target.write_bytes(b"old")
+    (tmp_path / "folder.mid").mkdir()  # a rename over a folder fails
+    with pytest.raises(ExportError, match=r"cannot write .*folder.mid: Is a directory"):
+        write_atomically(tmp_path / "folder.mid", b"new")
+    assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []

@@ -253,6 +253,30 @@ def test_repair_moves_a_strong_beats_note_to_the_nearest_tone_of_its_chord() -> 
     assert validate(repaired, request, harmony=chords).ok
 
 
+def test_a_double_stop_is_judged_and_repaired_by_its_top_note_the_melody() -> None:
+    request = ComposeRequest(key="D", meter="6/8", bars=2)
+    chords = lane("D D", Fraction(3))
+    on_top = parse_tune("[E4 F#4]:q. [G4 A4]:q. | [C#4 D4]:h. |")  # tops D chord tones
+    assert validate(on_top, request, harmony=chords).ok
+    assert repair(on_top, request, harmony=chords)[1] == []
+    under = parse_tune("[D4 E4]:q. [F#4 G4]:q. | [A4 B4]:h. |")  # bottoms D chord tones
+    report = validate(under, request, harmony=chords)
+    assert [(v.bar, v.beat, v.found) for v in report.violations if v.kind == "chord_tone"] == [
+        (1, 1.0, "E4"),
+        (1, 2.0, "G4"),
+        (2, 1.0, "B4"),
+        (2, 2.0, "B4"),
+    ]
+    repaired, repairs = repair(under, request, harmony=chords)
+    assert [str(r) for r in repairs] == [
+        "bar 1: chord tone: [D4 E4]:q. -> [D4 D4]:q.",
+        "bar 1: chord tone: [F#4 G4]:q. -> [F#4 F#4]:q.",
+        "bar 2: chord tone: [A4 B4]:h. -> [A4 A4]:h.",
+        "bar 2: final: [A4 A4]:h. -> [A4 D5]:h.",
+    ]
+    assert validate(repaired, request, harmony=chords).ok
+
+
 def test_a_note_held_over_chords_that_share_no_tone_is_cut_at_the_strong_beat() -> None:
     request = ComposeRequest(key="D", meter="6/8", bars=2)
     chords = (

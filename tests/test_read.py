@@ -135,6 +135,50 @@ def test_folk_tunes_from_the_corpus_read_with_their_header_and_repeats(
         assert read_score(copy) == score, suffix
 
 
+TWO_TUNES = """X:1
+T:First
+M:6/8
+L:1/8
+K:D
+V:1 name="Fiddle"
+%%MIDI program 40
+DFA dfa|afd AFD|]
+V:2 name="Cello"
+%%MIDI program 42
+D,3 A,3|D,3 D,3|]
+
+X:2
+T:Second
+M:3/4
+L:1/8
+K:G
+V:1 name="Flute"
+%%MIDI program 73
+G2 B2 d2|g6|]
+V:3 name="Drums"
+%%MIDI channel 10
+C2 C2 C2|C6|]
+"""
+
+
+def test_an_abc_file_of_two_tunes_reads_as_its_first_tune_voices_and_all(tmp_path: Path) -> None:
+    path = tmp_path / "book.abc"
+    path.write_text(TWO_TUNES, "utf-8")
+    score = read_score(path)
+    assert (score.header.title, score.header.meter, score.header.key) == (
+        "First",
+        "6/8",
+        Key.parse("D major"),
+    )
+    assert [(p.name, p.program, p.role) for p in score.parts] == [
+        ("Fiddle", 40, "melody"),
+        ("Cello", 42, "bass"),
+    ]
+    assert [len(part.tune.bars) for part in score.parts] == [2, 2]
+    assert score.source is not None
+    assert "the file holds 2 tunes; read the first" in score.source.notes
+
+
 def test_a_two_track_mido_file_with_drums_reads_into_a_melody_and_a_drum_part(
     tmp_path: Path,
 ) -> None:

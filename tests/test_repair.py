@@ -61,6 +61,11 @@ def test_an_overfull_bar_is_trimmed_and_an_underfull_one_padded() -> None:
 def test_missing_bars_repeat_the_tune_from_the_start_and_extra_bars_are_dropped() -> None:
     assert repaired("A4:h. |", JIG) == ("A4:h. | A4:h. |", ["add bars@2"])
     assert repaired("A4:h. | A5:h. | B4:h. |", JIG) == ("A4:h. | A5:h. |", ["drop bars@3"])
+    five = JIG.model_copy(update={"bars": 5})
+    assert repaired("B4:q. A4:q.~ | A4:q. C#5:q. |", five) == (
+        "B4:q. A4:q.~ | A4:q. C#5:q. | B4:q. A4:q.~ | A4:q. C#5:q. |\nB4:q. A4:q. |",
+        ["add bars@3"],  # from bar 1 again, and the last bar's tie let go
+    )
 
 
 def test_the_last_note_becomes_the_nearest_tonic() -> None:

@@ -248,18 +248,13 @@ def _unescaped(text: str) -> str:
 
 def voices(text: str) -> Facts:
     """Each voice's name, program and drum flag, in order of appearance, the key field
-    (``K:``) and the title (``T:``) of the first tune of an ABC file.
+    (``K:``) and the title (``T:``) of one ABC tune (the reader gives it the file's first).
     """  # noqa: D205
     found: dict[str, Voice] = {}
     current = ""
     key: str | None = None
     title: str | None = None
-    tunes = 0
     for line in text.splitlines():
-        if line.startswith("X:"):
-            tunes += 1
-            if tunes > 1:
-                break
         if line.startswith("K:") and key is None:
             key = _unescaped(line[2:])
         if line.startswith("T:") and title is None:
