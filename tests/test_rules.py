@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from tunesmith.errors import ConstraintError
 from tunesmith.notation import parse_tune as parse
 from tunesmith.rules import Rules, bar_key, broken_rules
+from tunesmith.score import Bar
 
 RULES = Rules()
 
@@ -132,3 +134,216 @@ def test_a_style_changes_a_threshold_and_a_typo_is_an_error() -> None:
     assert broken_rules(relaxed, bars(text)) == []
     with pytest.raises(ConstraintError, match="unknown rule 'max_runs'"):
         Rules.from_data({"max_runs": 8})
+
+
+# -- every threshold: at the limit passes, one past breaks ---------------------------------
+
+# Every rule off; each test turns one on. Melodies are given as intervals in semitones from
+# D4, a quarter note each; the bar being judged holds the last ``judged`` notes.
+OFF = Rules(
+    unique_bars=False,
+    max_run=99,
+    max_repeat_share=1.0,
+    min_step_share=0.0,
+    max_same_beats=99,
+    max_rhythms=None,
+    max_leap_share=1.0,
+    resolve_leaps=False,
+    max_pitch_share=1.0,
+    max_zigzag=99,
+    max_turn_share=1.0,
+)
+NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+
+
+def melody_text(intervals: list[int], judged: int) -> str:
+    keys = [62]
+    for interval in intervals:
+        keys.append(keys[-1] + interval)
+    notes = [f"{NAMES[key % 12]}{key // 12 - 1}:q" for key in keys]
+    before, last = notes[: len(notes) - judged], notes[len(notes) - judged :]
+    return " | ".join(" ".join(bar) for bar in (before, last) if bar) + " |"
+
+
+def broken(intervals: list[int], judged: int = 4, **threshold: object) -> list[str]:
+    """The rules the last ``judged`` notes break, with only ``threshold``'s rule on."""
+    return broken_rules(replace(OFF, **threshold), bars(melody_text(intervals, judged)))
+
+
+RUN = "more than 3 equal notes in a row"
+
+
+@pytest.mark.parametrize(
+    ("intervals", "judged", "expected"),
+    [
+        ([0, 0, 2, 2, -4], 6, []),  # D D D E F# D: three at the start
+        ([2, -2, 0, 0, 2], 6, []),  # three after a change
+        ([0, 0, 0, 2, 2], 6, [RUN]),  # four at the start
+        ([2, -2, 0, 0, 0, 2], 7, [RUN]),  # four after a change
+        ([2, -2, 0, 0, 0, 2], 2, [RUN]),  # the judged bar's first note makes four
+        ([2, -2, 0, 0, 0, 2, 2], 2, []),  # four, all in the bar before
+    ],
+)
+def test_at_most_max_run_equal_notes_in_a_row(
+    intervals: list[int], judged: int, expected: list[str]
+) -> None:
+    assert broken(intervals, judged, max_run=3) == expected
+
+
+REPEATS = "repeated notes are more than 20% of intervals"
+FOUR_IN_TWENTY = [2, -2, 2, -2, 0, 2, -2, 2, -2, 0, 2, -2, 2, -2, 0, 2, -2, 2, 0, -2]
+
+
+def test_repeated_notes_up_to_the_share_pass_and_one_more_breaks() -> None:
+    assert broken(FOUR_IN_TWENTY, max_repeat_share=0.2) == []  # 4 of 20
+    five = [*FOUR_IN_TWENTY[:16], 0, *FOUR_IN_TWENTY[17:]]
+    assert broken(five, max_repeat_share=0.2) == [REPEATS]
+    earlier = [2, -2, 0, 2, -2, 0, 2, -2, 0, 2, -2, 0, 2, -2, 0, 2, -2, 2, -2, 2]
+    assert broken(earlier, max_repeat_share=0.2) == []  # 5 of 20, none in the judged bar
+
+
+def test_share_rules_wait_for_twelve_notes() -> None:
+    eleven_intervals = [2, -2, 0, 2, -2, 0, 2, -2, 2, -2, 0]  # 12 notes, 3 repeats of 11
+    assert broken(eleven_intervals, max_repeat_share=0.2) == [REPEATS]
+    ten_intervals = [2, 0, -2, 0, 2, -2, 2, -2, 2, 0]  # 11 notes, 3 repeats of 10
+    assert broken(ten_intervals, max_repeat_share=0.2) == []
+
+
+STEPS_SHORT = "steps are less than 50% of intervals"
+
+
+def test_steps_down_to_the_share_pass_and_one_fewer_breaks() -> None:
+    # steps are 1 or 2 semitones, either way; repeats (0) and thirds (3) are not steps
+    ten_of_twenty = [1, -2, 2, -1, 0, 3, -3, 0, 1, 2, -1, -2, 3, 0, -3, 1, 0, 2, 3, -3]
+    assert broken(ten_of_twenty, min_step_share=0.5) == []
+    nine = [*ten_of_twenty[:-3], 0, 3, -3]
+    assert broken(nine, min_step_share=0.5) == [STEPS_SHORT]
+
+
+def test_a_bar_short_of_steps_passes_once_its_last_interval_is_a_step() -> None:
+    few = [3, 0, -3, 0, 3, 0, -3, 0, 3, 0, -3, 0, 3, 0, -3, 1]  # 1 step of 16
+    assert broken(few, min_step_share=0.5) == []
+    assert broken([*few[:-1], 3], min_step_share=0.5) == [STEPS_SHORT]  # ends on a third
+    assert broken([*few, 0], judged=1, min_step_share=0.5) == [STEPS_SHORT]  # a bar of one note
+    assert broken([*few[:-2], 2, 0], min_step_share=0.5) == [STEPS_SHORT]  # a step, then not
+
+
+LEAPS = "leaps are more than 20% of intervals"
+
+
+def test_leaps_up_to_the_share_pass_and_one_more_breaks() -> None:
+    # a leap is at least a fourth (5 semitones); a major third (4) is not
+    four_of_twenty = [5, -4, 2, -2, -5, 4, 2, -2, 5, -4, 2, -2, 4, -2, 2, -4, 2, -5, 2, 2]
+    assert broken(four_of_twenty, leap=5, max_leap_share=0.2) == []
+    five = [*four_of_twenty[:-1], -5]
+    assert broken(five, leap=5, max_leap_share=0.2) == [LEAPS]
+    earlier = [5, -5, 5, -5, 5, -5, 2, -2, 2, -2, 2, -2, 2, -2, 2, -2, 2, -2, 2, -2]
+    assert broken(earlier, leap=5, max_leap_share=0.2) == []  # 6 of 20, none in the bar
+
+
+SAME_WAY = "two leaps in a row the same way"
+
+
+@pytest.mark.parametrize(
+    ("intervals", "judged", "expected"),
+    [
+        ([5, 5, -2, -2], 5, [SAME_WAY]),  # a fourth, then a fourth up again
+        ([5, -5, -2, 2], 5, []),  # a fourth, then back
+        ([5, 4, -2, -2], 5, []),  # a fourth, then a third: not a leap
+        ([4, 5, -2, -2], 5, []),  # a third, then a fourth
+        ([5, 2, 5, -2], 5, []),  # leaps apart
+        ([5, -2, 2, 5], 5, []),  # first and last leaps are not in a row
+        ([-5, -5, 2, 2], 2, []),  # the leaps were in the bar before
+        ([2, 5, 5, 2], 2, [SAME_WAY]),  # the judged bar's first note ends the second leap
+    ],
+)
+def test_a_leap_is_not_followed_by_a_leap_the_same_way(
+    intervals: list[int], judged: int, expected: list[str]
+) -> None:
+    assert broken(intervals, judged, leap=5, resolve_leaps=True) == expected
+
+
+PITCH = "one pitch is more than 25% of the notes"
+
+
+def test_one_pitch_up_to_the_share_passes_and_one_more_breaks() -> None:
+    five_ds_of_20 = [2, -2, 4, -4, 5, -5, 7, -7, 9, -9, 2, 2, 1, 2, 2, 1, 2, 2, -3, 1]
+    assert broken(five_ds_of_20, max_pitch_share=0.25) == []
+    six = [*five_ds_of_20[:-2], -14, 2]  # D4 once more, in the judged bar
+    assert broken(six, max_pitch_share=0.25) == [PITCH]
+    elsewhere = [2, -2, 4, -4, 5, -5, 7, -7, 9, -9, 2, -2, 14, 2, 1, 2, 2, 1, 2, 2]
+    assert broken(elsewhere, max_pitch_share=0.25) == []  # six Ds, none in the judged bar
+
+
+SPAN = "the tune spans more than 12 semitones"
+
+
+def test_the_span_may_reach_the_limit_and_not_pass_it() -> None:
+    assert broken([2, 2, 1, 2, 2, 2, 1], max_span=12) == []  # D4 to D5
+    assert broken([2, 2, 1, 2, 2, 2, 2], max_span=12) == [SPAN]  # D4 to E5
+    assert broken([13, -13, 2, 2], judged=2, max_span=12) == []  # as wide before the bar
+    assert broken([13, -13, 2, 2], judged=4, max_span=12) == [SPAN]
+
+
+ZIGZAG = "more than 3 changes of direction in a row"
+
+
+def test_at_most_max_zigzag_changes_of_direction_in_a_row() -> None:
+    assert broken([2, 2, -2, 2, -2, -2], max_zigzag=3) == []  # three changes
+    assert broken([2, 2, -2, 2, -2, 2], max_zigzag=3) == [ZIGZAG]  # four
+    assert broken([2, -2, 2, 0, -2, 2, -2, 2], max_zigzag=3) == []  # a repeat breaks the row
+    assert broken([2, -2, 2, -2, 2, 2, 2], judged=2, max_zigzag=3) == []  # four, all before
+
+
+TURNS = "changes of direction are more than 50% of moves"
+
+
+def test_changes_of_direction_up_to_the_share_pass_and_one_more_breaks() -> None:
+    # 15 moves, 14 pairs: 7 turns may pass, 8 break; repeats are not moves
+    seven = [2, 2, -2, -2, 2, 2, -2, -2, 2, 2, -2, 0, -2, 2, 2, -2]
+    assert broken(seven, max_turn_share=0.5) == []
+    eight = [2, 2, -2, -2, 2, 2, -2, -2, 2, 2, -2, 0, 2, -2, 2, -2]
+    assert broken(eight, max_turn_share=0.5) == [TURNS]
+    assert broken([*eight[:-1], 2], max_turn_share=0.5) == []  # the last move carries on
+
+
+JIG_CELL = Fraction(3, 2)
+AFA, GEA, BGE = "A4:e F#4:e A4:e", "G4:e E4:e A4:e", "B4:e G4:e E4:e"
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ([AFA, AFA, GEA, AFA], []),  # twice, then again later: not in a row
+        ([GEA, AFA, AFA, BGE], []),  # twice after another cell
+        ([AFA, AFA, AFA, GEA], ["a rhythm cell's notes played more than 2 times in a row"]),
+        ([GEA, AFA, AFA, AFA], ["a rhythm cell's notes played more than 2 times in a row"]),
+    ],
+)
+def test_a_jig_bar_plays_one_cell_at_most_twice_in_a_row(
+    cells: list[str], expected: list[str]
+) -> None:
+    bar = bars(" ".join(cells) + " |")
+    assert broken_rules(replace(OFF, max_same_beats=2), bar, cell=JIG_CELL) == expected
+
+
+@pytest.mark.parametrize(
+    ("growing", "expected"),
+    [
+        ("F#4:q G4:q A4:q B4:e", []),  # its last note may grow into the bar of quarters
+        ("F#4:q G4:q A4:q B4:q", []),  # it already is that bar
+        ("F#4:q G4:q A4:q r:e", ["more than 2 different bar rhythms"]),  # a rest, not a note
+        ("F#4:q G4:q A4:q B4:q C5:e", ["more than 2 different bar rhythms"]),  # one note more
+    ],
+)
+def test_a_bar_being_written_may_still_become_a_rhythm_used_so_far(
+    growing: str, expected: list[str]
+) -> None:
+    written = bars(STEPS + growing + " |")
+    assert broken_rules(TWO_RHYTHMS, written, complete=False) == expected
+
+
+def test_a_bar_not_yet_begun_breaks_nothing() -> None:
+    written = [*bars(STEPS), Bar(())]
+    assert broken_rules(RULES, written, complete=False) == []
+    assert broken_rules(RULES, written) == []
