@@ -350,10 +350,9 @@ def _soundfonts(_: argparse.Namespace) -> None:
 
 
 def _rework(args: argparse.Namespace) -> None:
-    """continue, infill, vary: ``-o`` writes the format its suffix names."""
+    """continue, infill, vary."""
     from tunesmith import continuation  # noqa: PLC0415
 
-    cli_outputs.output_by_suffix(args)
     cli_outputs.check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed"))

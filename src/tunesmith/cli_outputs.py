@@ -1,7 +1,7 @@
 """The files a ``tunesmith`` command writes.
 
-The options that name them, the checks made before any work (folders, formats, soundfont,
-verovio), and the atomic writes after it.
+The options that name them, the checks made before any work (formats, files, folders,
+soundfont, verovio), and the atomic writes after it.
 
 Imported by :mod:`tunesmith.cli`; nothing heavy is imported until a command writes.
 """
@@ -10,39 +10,46 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
+import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tunesmith.errors import DependencyError, ExportError
+from tunesmith.io import files
 
 if TYPE_CHECKING:
     from tunesmith.score import Score
 
 __all__ = [
     "OUTPUTS",
+    "SUFFIXES",
     "add_outputs",
     "check_outputs",
     "check_writable",
-    "output_by_suffix",
     "write_outputs",
 ]
 
 OUTPUTS = (
-    ("output", "-o", "MIDI file"),
-    ("audio", "--audio", "audio file (.wav, .flac, .ogg) rendered by FluidSynth"),
-    ("musicxml", "--musicxml", "MusicXML sheet music"),
-    ("abc", "--abc", "ABC notation"),
-    ("svg", "--svg", "SVG sheet music (verovio)"),
-    ("text", "--text", "tune in tunesmith notation"),
+    ("output", "-o", "MIDI", "MIDI file, or the format its suffix names (.wav, .musicxml...)"),
+    ("audio", "--audio", "audio", "audio file (.wav, .flac, .ogg) rendered by FluidSynth"),
+    ("musicxml", "--musicxml", "MusicXML", "MusicXML sheet music"),
+    ("abc", "--abc", "ABC", "ABC notation"),
+    ("svg", "--svg", "SVG", "SVG sheet music (verovio), a file a page: NAME.svg, NAME-2.svg..."),
+    ("text", "--text", "notation", "tune in tunesmith notation"),
 )
+"""Each output option: its destination, its flag, the format it writes, its help."""
+
+SUFFIXES = {".mid": "output", ".midi": "output", ".wav": "audio", ".flac": "audio"}
+SUFFIXES |= {".ogg": "audio", ".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml"}
+SUFFIXES |= {".abc": "abc", ".svg": "svg", ".txt": "text"}
+"""The suffixes each option takes; ``-o`` takes every one and writes the format it names."""
 
 
 def add_outputs(parser: argparse.ArgumentParser) -> None:
     """``-o``, ``--audio``, ``--musicxml``, ``--abc``, ``--svg``, ``--text`` and ``--soundfont``."""
-    for name, flag, what in OUTPUTS:
+    for name, flag, _, what in OUTPUTS:
         flags = [flag, "--output"] if name == "output" else [flag]
         parser.add_argument(*flags, dest=name, type=Path, help=f"write the {what} here")
     parser.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3)")
@@ -50,25 +57,62 @@ def add_outputs(parser: argparse.ArgumentParser) -> None:
 
 def check_writable(path: Path | None, option: str) -> None:
     """Fail before composing if an output file could not be written."""
-    if path is None:
+    if path is not None:
+        try:
+            files.check_writable(path)
+        except ExportError as error:
+            reason = str(error).removeprefix(f"cannot write {path}: ")
+            raise ExportError(f"{option} {path}: {reason}") from None
+
+
+def _check_suffix(path: Path, name: str, option: str, kind: str) -> None:
+    takes = [suffix for suffix, each in SUFFIXES.items() if name in ("output", each)]
+    if path.suffix.lower() not in takes:
+        what = "its suffix names the format:" if name == "output" else f"{kind} files must end in"
+        raise ExportError(
+            f"{option} {path}: {what} {', '.join(takes)} (received {path.suffix or 'no suffix'!r})"
+        )
+
+
+def _check_apart(given: list[tuple[str, Path]]) -> None:
+    """Two options naming one file would write it twice, the last write winning."""
+    for (option, path), (other, other_path) in itertools.combinations(given, 2):
+        if path.resolve() == other_path.resolve():
+            raise ExportError(
+                f"{option} {path} and {other} {other_path} name the same file; "
+                "give each output its own"
+            )
+
+
+def _output_by_suffix(args: argparse.Namespace) -> None:
+    """``-o`` with another format's suffix (``.musicxml``, ``.abc``, ``.wav``) writes that."""
+    name = SUFFIXES[args.output.suffix.lower()] if args.output is not None else "output"
+    if name == "output":
         return
-    folder = path.parent
-    if not folder.is_dir():
-        raise ExportError(f"{option} {path}: the folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise ExportError(f"{option} {path}: the folder {folder} is not writable")
-    if path.is_dir():
-        raise ExportError(f"{option} {path} is a folder; give a file name")
+    option, kind = next((flag, kind) for each, flag, kind, _ in OUTPUTS if each == name)
+    if (other := getattr(args, name)) is not None:
+        raise ExportError(
+            f"-o {args.output} and {option} {other} both ask for {kind}; give one of them"
+        )
+    setattr(args, name, args.output)
+    args.output = None
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Everything the outputs need, before any work: folders, formats, soundfont, verovio."""
-    for name, flag, _ in OUTPUTS:
+    """Everything the outputs need, before any work: formats, files, folders, soundfont, verovio.
+
+    ``-o`` with another format's suffix then stands for that format's option.
+    """
+    given = [(n, flag, kind) for n, flag, kind, _ in OUTPUTS if getattr(args, n) is not None]
+    _check_apart([(flag, getattr(args, name)) for name, flag, _ in given])
+    for name, flag, kind in given:
+        _check_suffix(getattr(args, name), name, flag, kind)
         check_writable(getattr(args, name), flag)
+    _output_by_suffix(args)
     if args.audio is not None:
         from tunesmith.io.audio import audio_format, load_soundfont  # noqa: PLC0415
 
-        audio_format(args.audio)
+        audio_format(args.audio)  # FLAC and Ogg need soundfile
         load_soundfont(args.soundfont)  # a corrupt soundfont fails here, not after composing
     if args.svg is not None and importlib.util.find_spec("verovio") is None:
         raise DependencyError(
@@ -76,34 +120,22 @@ def check_outputs(args: argparse.Namespace) -> None:
         )
 
 
-_SCORE_SUFFIXES = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml"}
-_SCORE_SUFFIXES |= {".abc": "abc", ".txt": "text", ".svg": "svg", ".wav": "audio"}
-
-
-def output_by_suffix(args: argparse.Namespace) -> None:
-    """``-o`` with a score or audio suffix (``.musicxml``, ``.abc``, ``.wav``) writes that."""
-    if args.output is not None and (kind := _SCORE_SUFFIXES.get(args.output.suffix.lower())):
-        setattr(args, kind, args.output)
-        args.output = None
-
-
 def write_outputs(score: Score, args: argparse.Namespace, *, seed: int = 0) -> None:
-    """Write every file the options name, each atomically; ``wrote PATH`` on stderr."""
-    from tunesmith.io import abc, audio, files  # noqa: PLC0415
+    """Write every file the options name, each atomically; ``wrote PATH`` on stderr for each."""
+    from tunesmith.io import audio  # noqa: PLC0415
     from tunesmith.io import score as sheet  # noqa: PLC0415
 
-    def musicxml(path: Path) -> bytes:
-        return sheet.mxl_bytes(score) if path.suffix.lower() == ".mxl" else score.to_musicxml()
+    def sheet_music(path: Path) -> list[Path]:
+        return [sheet.write_score(score, path)]  # the suffix, checked, picks the format
 
-    writers: dict[str, Callable[[Path], Path]] = {
-        "output": lambda path: score.save_midi(path, seed=seed),
-        "audio": lambda path: score.save_audio(path, soundfont=args.soundfont),
-        "musicxml": lambda path: files.write_atomically(path, musicxml(path)),
-        "abc": lambda path: files.write_atomically(path, abc.abc_text(score).encode("utf-8")),
-        "svg": lambda path: files.write_atomically(path, score.to_svg().encode("utf-8")),
-        "text": lambda path: files.write_atomically(path, (score.text + "\n").encode("utf-8")),
+    writers: dict[str, Callable[[Path], list[Path]]] = {
+        "output": lambda path: [score.save_midi(path, seed=seed)],
+        "audio": lambda path: [score.save_audio(path, soundfont=args.soundfont)],
+        "svg": lambda path: sheet.write_svg(score, path),
+        **dict.fromkeys(("musicxml", "abc", "text"), sheet_music),
     }
     assert audio  # the audio module is imported above so a missing FluidSynth fails early
-    for name, write in writers.items():
+    for name, _, _, _ in OUTPUTS:
         if (path := getattr(args, name)) is not None:
-            print(f"wrote {write(path)}", file=sys.stderr)
+            for written in writers[name](path):
+                print(f"wrote {written}", file=sys.stderr)

@@ -406,8 +406,9 @@ class Score:
     def save_score(self, path: str | os.PathLike[str]) -> Path:
         """Write sheet music or text; the suffix picks the format.
 
-        ``.musicxml``/``.xml``, ``.mxl`` (compressed MusicXML), ``.abc``, ``.svg`` or
-        ``.txt`` (tunesmith notation).
+        ``.musicxml``/``.xml``, ``.mxl`` (compressed MusicXML), ``.abc``, ``.svg`` (a file
+        a page: ``tune.svg``, ``tune-2.svg``...; the first is returned) or ``.txt``
+        (tunesmith notation).
         """
         from tunesmith.io.score import write_score  # noqa: PLC0415
 

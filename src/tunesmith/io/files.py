@@ -1,9 +1,10 @@
 """Reading and writing files: text read as UTF-8, and writes that are never half done.
 
 A write goes to a temporary file beside the target (``.NAME.XXXXXXXX.part``) that is then
-renamed over it. While it is being written the writer holds a lock on it; a process killed
-mid-write (even by SIGKILL) loses its lock, and the next write to the same target removes
-what it left behind. Temporary files another process is still writing are left alone.
+renamed over it; so a target that is not a regular file (a device, a named pipe, a folder) is
+refused, never replaced. While it is being written the writer holds a lock on it; a process
+killed mid-write (even by SIGKILL) loses its lock, and the next write to the same target
+removes what it left behind. Temporary files another process is still writing are left alone.
 """
 
 from __future__ import annotations
@@ -11,18 +12,19 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
 
-from tunesmith.errors import ExportError, RequestError
+from tunesmith.errors import ExportError, RequestError, RequestTypeError
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no locks, so no cleaning either
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["PART_SUFFIX", "read_text", "write_atomically"]
+__all__ = ["PART_SUFFIX", "check_writable", "read_text", "write_atomically"]
 
 PART_SUFFIX = ".part"
 
@@ -87,20 +89,77 @@ def _temporary(target: Path) -> tuple[int, str]:
         os.close(handle)
 
 
+def _check_target(target: Path) -> None:
+    """Refuse a missing folder, and a device, named pipe or socket that a rename would replace.
+
+    (A rename over a folder fails by itself.)
+    """
+    folder = target.parent
+    if not folder.is_dir():
+        reason = "is not a folder" if folder.exists() else "does not exist; create it first"
+        raise ExportError(f"cannot write {target}: the folder {folder} {reason}")
+    try:
+        mode = target.stat().st_mode  # through a symbolic link: what it points to
+    except OSError:  # nothing there yet (or a link to nothing): a new file
+        return
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        kinds = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
+        kind = kinds.get(stat.S_IFMT(mode), "a device")
+        raise ExportError(
+            f"cannot write {target}: it is {kind}, not a regular file; give a file's path"
+        )
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Fail now, before any work, if :func:`write_atomically` could not write ``path``.
+
+    The folder must exist and take a new file (tried with a temporary file, since
+    permissions do not tell for root or for a read-only file system), and ``path`` must be
+    a regular file or nothing yet.
+
+    Raises
+    ------
+    ExportError
+        Naming the path and the reason.
+    """
+    target = Path(path)
+    _check_target(target)
+    if target.is_dir():
+        raise ExportError(
+            f"cannot write {target}: it is a folder, not a regular file; give a file's path"
+        )
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=PART_SUFFIX
+        )
+    except OSError as error:
+        raise ExportError(
+            f"cannot write {target}: the folder {target.parent} is not writable "
+            f"({error.strerror or error})"
+        ) from error
+    os.close(handle)
+    Path(temporary).unlink()
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename; never half a file.
 
     Raises
     ------
     ExportError
-        Naming the path and the reason (a missing folder, no permission...); the
-        temporary file is removed and an existing file at ``path`` is left as it was.
+        Naming the path and the reason (a missing folder, no permission, a device or
+        a folder at ``path``...); the temporary file is removed and an existing file at
+        ``path`` is left as it was.
+    RequestTypeError
+        If ``path`` is not a str or path (``None``, a number).
     """
+    if not isinstance(path, str | os.PathLike):
+        raise RequestTypeError(
+            f"path must be a file path, a str or pathlib.Path such as 'tune.mid' "
+            f"(received {type(path).__name__})"
+        )
     target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        reason = "is not a folder" if folder.exists() else "does not exist; create it first"
-        raise ExportError(f"cannot write {target}: the folder {folder} {reason}")
+    _check_target(target)
     try:
         _remove_leftovers(target)
         handle, temporary = _temporary(target)

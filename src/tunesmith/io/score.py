@@ -34,6 +34,7 @@ __all__ = [
     "svg_pages",
     "to_music21",
     "write_score",
+    "write_svg",
 ]
 
 logger = logging.getLogger(__name__)
@@ -299,7 +300,6 @@ def _writers(score: Score) -> dict[str, Callable[[], bytes]]:
         ".xml": lambda: musicxml_bytes(score),
         ".mxl": lambda: mxl_bytes(score),
         ".abc": lambda: abc_text(score).encode("utf-8"),
-        ".svg": lambda: svg_pages(score)[0].encode("utf-8"),
         ".txt": lambda: (format_score(score) + "\n").encode("utf-8"),
     }
 
@@ -308,13 +308,29 @@ SCORE_SUFFIXES = (".musicxml", ".xml", ".mxl", ".abc", ".svg", ".txt")
 """The suffixes :func:`write_score` writes."""
 
 
-def write_score(score: Score, path: str | os.PathLike[str]) -> Path:
-    """Write sheet music or tunesmith notation, atomically; the suffix picks the format."""
+def write_svg(score: Score, path: str | os.PathLike[str]) -> list[Path]:
+    """Write every page of the sheet music: ``tune.svg``, then ``tune-2.svg``, ``tune-3.svg``..."""
     target = Path(path)
-    writers = _writers(score)
-    if target.suffix.lower() not in writers:
+    pages = svg_pages(score)
+    names = [target.with_stem(f"{target.stem}-{number}") for number in range(2, len(pages) + 1)]
+    return [
+        write_atomically(name, page.encode("utf-8"))
+        for name, page in zip([target, *names], pages, strict=True)
+    ]
+
+
+def write_score(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write sheet music or tunesmith notation, atomically; the suffix picks the format.
+
+    SVG is written a file a page (:func:`write_svg`); the first is returned.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in SCORE_SUFFIXES:
         raise ExportError(
             f"cannot write {target}: sheet music files end in {', '.join(SCORE_SUFFIXES)} "
             f"(received {target.suffix or 'no suffix'!r})"
         )
-    return write_atomically(target, writers[target.suffix.lower()]())
+    if suffix == ".svg":
+        return write_svg(score, target)[0]
+    return write_atomically(target, _writers(score)[suffix]())
