@@ -7,7 +7,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tunesmith-installed
 
-.PHONY: setup system demo test lint bench clean
+.PHONY: setup system demo test lint bench mutation clean
 
 setup: system $(STAMP)
 
@@ -34,5 +34,10 @@ lint: setup
 bench: setup
 	$(PY) bench/run.py
 
+# Mutation testing (bench/mutation.py): about an hour on 2 cores, so not part of `make test`
+mutation: setup
+	@$(PY) -c 'import mutmut' 2>/dev/null || $(PY) -m pip install -q -e '.[mutation]'
+	$(PY) bench/mutation.py
+
 clean:
-	rm -rf $(VENV) demo build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo build dist mutants .pytest_cache .mypy_cache .ruff_cache .hypothesis

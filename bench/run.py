@@ -16,6 +16,7 @@ import continuation
 import gallery
 import harmony
 import heldout
+import mutation
 import quality
 import validate_repair
 
@@ -36,6 +37,11 @@ SECTIONS = [
     ("Continuing the user's music", continuation.main, continuation.__doc__),
     ("Harmony and the band", harmony.main, harmony.__doc__),
     ("Audio rendering", audio_speed.main, audio_speed.__doc__),
+    (
+        "Mutation testing (from the last `make mutation`; survivors in docs/mutation.md)",
+        mutation.table,
+        mutation.__doc__,
+    ),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunesmith.candidates import choose
+from tunesmith.candidates import choose, explain_choice
 from tunesmith.corpus import load_sample
 from tunesmith.critic import Judgement, judge
 from tunesmith.notation import parse_tune as parse
@@ -45,3 +45,36 @@ def test_with_every_candidate_breaking_rules_the_fewest_breaks_come_first() -> N
     judgements = [_judgement(score) for score in (-0.1, -2.0, -1.0)]
     lanes = [LaneResult("", accepted_with_problems=n) for n in (3, 1, 1)]
     assert choose(judgements, lanes) == (2, [1, 2])
+
+
+def _parts(intervals_z: float, rhythm_z: float, distance: float) -> Judgement:
+    metrics = judge(parse(LOOP), "6/8", 2).metrics
+    return Judgement(0.0, 0.0, distance, intervals_z, rhythm_z, metrics)
+
+
+def test_the_edge_is_the_part_of_the_score_that_gained_most() -> None:
+    # the score counts how far each part is from the corpus's mean either way: |z|
+    other = _parts(2.0, -2.0, 1.0)
+    assert _parts(-0.5, -2.0, 1.0).edge_over(other) == "its intervals"
+    assert _parts(-3.0, 0.5, 1.0).edge_over(other) == "its rhythms"
+    assert _parts(2.0, -3.0, 0.5).edge_over(other) == "its melodic metrics"
+    assert _parts(1.5, 1.0, 1.0).edge_over(other) == "its rhythms"
+    assert _parts(1.0, 1.5, 1.0).edge_over(_parts(-2.0, 2.0, 1.0)) == "its intervals"
+    assert _parts(2.5, -2.5, 0.0).edge_over(other) == "its melodic metrics"  # despite losses
+
+
+def test_the_report_says_why_the_winner_won_against_the_next_best() -> None:
+    judgements = [
+        _parts(1.0, 1.0, 1.0),  # 1: score -3.0
+        _parts(0.5, 0.25, 0.25),  # 2: score -1.0, the winner
+        _parts(1.0, 0.25, 0.25),  # 3: score -1.5, the next
+        _parts(0.0, 0.0, 0.0),  # 4: best of all, but broke a rule
+    ]
+    assert explain_choice(judgements, 1, [0, 1, 2], stopped=2) == (
+        "candidate 2, the most like the corpus's tunes (score -1.00); of 3 candidates the "
+        "next scored -1.50, and its intervals made the difference; 1 more kept a bar that "
+        "broke a musical rule; 2 more stopped when they fell behind the first to finish"
+    )
+    assert explain_choice(judgements[:1], 0, [0]) == (
+        "candidate 1, the most like the corpus's tunes (score -3.00)"
+    )
