@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import warnings
 from fractions import Fraction
@@ -372,6 +373,53 @@ def test_humanize_nudges_timing_and_velocity_repeatably_and_is_off_by_default() 
     assert nudged == read_midi_notes(midi_bytes(score, humanize=1.0, seed=3))  # same seed
     assert [key for key, _, _ in nudged] == [key for key, _, _ in exact]
     assert all(abs(a[1] - b[1]) <= Fraction(1, 8) for a, b in zip(nudged, exact, strict=True))
+
+
+def timed_notes(score: Score, **options: float) -> tuple[int, list[tuple[int, int, int, int]]]:
+    """Ticks per beat, and each note's (start tick, end tick, key, velocity) as written."""
+    data = midi_of(score, **options)
+    notes, now, sounding = [], 0, {}
+    for message in data.tracks[1]:
+        now += message.time
+        if message.type == "note_on" and message.velocity:
+            sounding[message.note] = (now, message.velocity)
+        elif message.type in {"note_on", "note_off"}:
+            start, velocity = sounding.pop(message.note)
+            notes.append((start, now, message.note, velocity))
+    return data.ticks_per_beat, sorted(notes)
+
+
+# 48 bars of sixteenths and eighths, many on one key again and again
+BUSY = melody("A4:s A4:s A4:s B4:s C#5:e C#5:e A4:e A4:e F#5:q | " * 48)
+
+
+@pytest.mark.parametrize("amount", [1.0, 0.5])
+def test_humanize_nudges_each_note_up_to_a_32nd_and_its_velocity_up_to_12_by_amount(
+    amount: float,
+) -> None:
+    ticks, exact = timed_notes(BUSY)
+    _, nudged = timed_notes(BUSY, humanize=amount, seed=5)
+    bound, spread = round(ticks / 8 * amount), round(12 * amount)
+    starts = [b[0] - a[0] for a, b in zip(exact, nudged, strict=True)]
+    assert (min(starts), max(starts)) == (-bound, bound)  # the whole range is used
+    louder = [b[3] - a[3] for a, b in zip(exact, nudged, strict=True)]
+    assert (min(louder), max(louder)) == (-spread, spread)
+    assert [note[2] for note in nudged] == [note[2] for note in exact]
+
+
+def test_humanized_notes_start_no_earlier_than_zero_keep_half_their_length_and_never_overlap() -> (
+    None
+):
+    _, exact = timed_notes(BUSY)
+    _, nudged = timed_notes(BUSY, humanize=1.0, seed=3)
+    assert nudged[0][0] == 0  # with this seed the first note is nudged early: held at 0
+    kept = [(b[1] - b[0]) / (a[1] - a[0]) for a, b in zip(exact, nudged, strict=True)]
+    assert min(kept) == 0.5  # a sixteenth nudged late and cut early keeps half its length
+    by_key: dict[int, list[tuple[int, int]]] = {}
+    for start, end, key, _ in nudged:
+        by_key.setdefault(key, []).append((start, end))
+    for spans in by_key.values():  # a repeated note starts after the one before it ends
+        assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
 
 
 # -- every score -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -127,3 +128,8 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary_file(tmp_pa
         write_atomically(tmp_path / "folder.mid", b"new")
     assert target.read_bytes() == b"old"
     assert leftovers(tmp_path) == []
+
+
+def test_a_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbfA4:q |")))
+    assert read_text("-") == "A4:q |"

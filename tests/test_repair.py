@@ -78,6 +78,8 @@ def test_a_tie_into_a_different_pitch_is_dropped() -> None:
 
 def test_a_tune_of_rests_becomes_the_tonic_held() -> None:
     assert repaired("r:h. | r:h. |") == ("A4:h. | A4:h. |", ["fill@None"])
+    _, (fill,) = repair(parse_tune("r:h. | r:h. |"), JIG)
+    assert str(fill) == "tune: fill: no notes -> 2 bars holding the tonic A4"
 
 
 def test_split_duration_writes_any_length_as_tied_notation_durations() -> None:

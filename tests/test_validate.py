@@ -33,6 +33,14 @@ def test_a_note_outside_the_pitch_set_is_named_with_its_bar_and_beat() -> None:
     assert str(violation) == "bar 2, beat 2: pitch D5 (expected one of A B C# F# G)"
 
 
+def test_a_report_lists_each_violation_on_a_line_of_its_own() -> None:
+    report = validate(parse_tune("A4:e B4:e D5:e F#5:q. | G5:q. D5:e A5:q |"), JIG)
+    assert str(report) == (
+        "bar 1, beat 1.667: pitch D5 (expected one of A B C# F# G)\n"
+        "bar 2, beat 2: pitch D5 (expected one of A B C# F# G)"
+    )
+
+
 def test_enharmonic_spellings_of_allowed_notes_are_allowed() -> None:
     assert kinds("A4:e B4:e Db5:e Gb5:q. | G5:q. A5:q. |") == []
 
