@@ -11,7 +11,7 @@ import pytest
 
 from tunesmith import ComposeRequest
 from tunesmith.backends.narrow import MUSIC_ALPHABET
-from tunesmith.errors import ConstraintError
+from tunesmith.errors import BackendError, ConstraintError
 from tunesmith.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
 from tunesmith.notation import parse
 from tunesmith.rhythm import meter_of, rhythm_for
@@ -126,12 +126,31 @@ def test_the_lark_translation_keeps_every_rule() -> None:
     assert parse(walk(gbnf, random.Random(0)))
 
 
+def test_the_lark_translation_skips_comments_and_names_the_line_it_cannot_read() -> None:
+    gbnf = '# tunesmith\n\nroot ::= Xbar-X " |"\n  # a bar\nXbar-X ::= ("A4:q " | "B4:q")*'
+    assert gbnf_to_lark(gbnf) == 'start: xbar_x " |"\nxbar_x: ("A4:q " | "B4:q")*'
+    long = "this line has no rule in it at all, and it goes on and on"
+    with pytest.raises(BackendError) as caught:
+        gbnf_to_lark(f'root ::= a\n\n{long}\na ::= "x"')
+    assert str(caught.value).startswith(
+        "grammar line 3 is not 'name ::= ...' (received 'this line has no rule in it at all, and ')"
+    )
+    assert caught.value.hint == "use grammar='none' with this request"
+    with pytest.raises(BackendError) as caught:
+        gbnf_to_lark('root ::= a\na ::= [a-z] [0-9] [A-Z] "xyz"')
+    assert str(caught.value).startswith(
+        "grammar line 2: the openai grammar mode cannot translate '[a-z] [0-9] [A-Z] \"x' to Lark"
+    )
+    assert caught.value.hint == "use grammar='none' with this request"
+
+
 def test_a_bar_with_a_contour_moves_up_down_or_repeats_where_it_says() -> None:
     rhythm = rhythm_for(meter_of("6/8"))
     contour = ((Fraction(0), 1), (Fraction(1, 2), 1), (Fraction(1), 0), (Fraction(3, 2), -1))
     spec = BarSpec(rhythm, JIG.constraints.pitches, contour=contour)
     spelling = AbcSpelling.for_pitches(rhythm.meter, 2, JIG.constraints.pitches)
     grammar = bars_gbnf([spec], spelling, start=Pitch.parse("A4"))
+    judged: set[Fraction] = set()
     for seed in range(20):
         [bar] = spelling.read(walk(grammar, random.Random(seed)))
         keys, offset, moves = [69], Fraction(0), {}
@@ -142,6 +161,8 @@ def test_a_bar_with_a_contour_moves_up_down_or_repeats_where_it_says() -> None:
         for at, direction in contour:
             if at in moves:
                 assert (moves[at] > 0) - (moves[at] < 0) == direction, (at, moves)
+                judged.add(at)
+    assert judged == {at for at, _ in contour}  # every point of the contour was sounded
 
 
 @pytest.mark.parametrize(

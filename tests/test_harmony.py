@@ -253,6 +253,36 @@ def test_repair_moves_a_strong_beats_note_to_the_nearest_tone_of_its_chord() -> 
     assert validate(repaired, request, harmony=chords).ok
 
 
+NINE_EIGHT = ComposeRequest(key="A", meter="9/8", bars=2)
+
+
+def nine_eight_lane(*figures: str) -> tuple[ChordSymbol, ...]:
+    """Chords on the three beats of a 9/8 bar, then one for the second bar."""
+    at = [Fraction(0), Fraction(3, 2), Fraction(3), Fraction(9, 2)]
+    lengths = [Fraction(3, 2)] * 3 + [Fraction(9, 2)]
+    return tuple(map(ChordSymbol, at, lengths, figures))
+
+
+def test_a_note_held_over_chords_that_share_a_tone_moves_to_it_whole_keeping_its_tie() -> None:
+    lane = nine_eight_lane("A", "D", "Bm", "D")  # D and Bm share D and F#
+    tune = parse_tune("A4:e E4:w~ | E4:h. A4:q. |")
+    repaired, repairs = repair(tune, NINE_EIGHT, harmony=lane)
+    assert [str(r) for r in repairs] == [
+        "bar 1: chord tone: E4:w~ -> F#4:w~",  # F#4 nearer A4, the note before, than D4
+        "bar 2: chord tone: E4:h. -> F#4:h.",
+    ]
+    assert validate(repaired, NINE_EIGHT, harmony=lane).ok
+
+
+def test_a_note_begun_before_its_chords_keeps_its_pitch_until_the_first_of_them() -> None:
+    lane = nine_eight_lane("A", "D", "E", "A")  # D and E share no tone
+    tune = parse_tune("A4:e A4:w | A4:h. A4:q. |")  # A4 begins off the beat, before D
+    repaired, repairs = repair(tune, NINE_EIGHT, harmony=lane)
+    assert [str(r) for r in repairs] == ["bar 1: chord tone: A4:w -> A4:q A4:q. G#4:q."]
+    assert not any(event.tie for event in repaired.bars[0].events)  # struck again at each cut
+    assert validate(repaired, NINE_EIGHT, harmony=lane).ok
+
+
 def test_a_double_stop_is_judged_and_repaired_by_its_top_note_the_melody() -> None:
     request = ComposeRequest(key="D", meter="6/8", bars=2)
     chords = lane("D D", Fraction(3))
