@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import difflib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, closing, nullcontext
@@ -105,7 +106,9 @@ def _loop_backend(backend: Backend) -> LoopBackend | None:
     return None
 
 
-def _check_settings(max_attempts: Any, temperature: Any, candidates: Any = None) -> None:
+def _check_settings(
+    max_attempts: Any, temperature: Any, candidates: Any = None, timeout: Any = DEFAULT_TIMEOUT
+) -> None:
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
         raise RequestTypeError(f"max_attempts must be a whole number (received {max_attempts!r})")
     if max_attempts < 1:
@@ -116,6 +119,12 @@ def _check_settings(max_attempts: Any, temperature: Any, candidates: Any = None)
         raise RequestError(f"temperature must be between 0 and 2 (received {temperature})")
     if candidates is not None and (isinstance(candidates, bool) or not isinstance(candidates, int)):
         raise RequestTypeError(f"candidates must be a whole number (received {candidates!r})")
+    if candidates is not None and candidates < 1:
+        raise RequestError(f"candidates must be at least 1 (received {candidates})")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise RequestTypeError(f"timeout must be a number of seconds (received {timeout!r})")
+    if not timeout > 0:
+        raise RequestError(f"timeout must be positive seconds (received {timeout})")
 
 
 def default_backend() -> Backend:
@@ -197,7 +206,7 @@ def compose(
     CompositionError
         No answer could be parsed, or ``strict`` and the answer broke a constraint.
     """
-    _check_settings(max_attempts, temperature, candidates)
+    _check_settings(max_attempts, temperature, candidates, timeout)
     # a bad option is free: found before the backend is made (words need the backend)
     given = None if isinstance(request, str) else _request(request, options, None)
     chosen = _backend(backend)
@@ -233,7 +242,7 @@ async def compose_async(
     reading words, making the backend, and asking it whether it takes a grammar
     (``OpenAIBackend(grammar="auto")`` asks the server once).
     """
-    _check_settings(max_attempts, temperature, candidates)
+    _check_settings(max_attempts, temperature, candidates, timeout)
     given = None if isinstance(request, str) else _request(request, options, None)
     chosen = await asyncio.to_thread(_backend, backend)
     with _closing(backend, chosen):
@@ -272,6 +281,7 @@ def compose_many(
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
+    **unknown: Any,
 ) -> list[Composition | TunesmithError]:
     """Compose many requests concurrently; results come back in the order of ``requests``.
 
@@ -286,6 +296,14 @@ def compose_many(
     worker thread with its own loop; in async code, gather :func:`compose_async` instead.
     The embedded model composes one request at a time (its candidates side by side).
     """
+    if unknown:  # a misspelt option is named, as compose() names one (a TypeError, as Python's)
+        allowed = ("backend", "concurrency", "on_result", "strict", "max_attempts", "temperature")
+        name = sorted(unknown)[0]
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise RequestTypeError(
+            f"unknown option {name!r}{hint}: compose_many's options are {', '.join(allowed)}"
+        )
     if isinstance(concurrency, bool) or not isinstance(concurrency, int):
         raise RequestTypeError(f"concurrency must be a whole number (received {concurrency!r})")
     if concurrency < 1:

@@ -64,7 +64,7 @@ class _Job:
 
 def _run(operation: str, source: Any, make: Any, new_bars: int | None, job: _Job) -> Composition:
     """Read, infer the context, make the :class:`Rework` with ``make(bars)``, write it."""
-    _check_settings(1, job.temperature, job.candidates)
+    _check_settings(1, job.temperature, job.candidates, job.timeout)
     score, name = load_score(source)
     context = context_of(score, name, job.part, new_bars or 1, job.options)
     rework = make(context.bars)

@@ -96,7 +96,7 @@ def _ask(text: str, backend: OpenAIBackend, decisions: list[str]) -> dict[str, A
     found = re.search(r"\{.*\}", completion.text, re.DOTALL)
     try:
         answer = json.loads(found[0] if found else completion.text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # not JSON, or nested too deep to read
         answer = None
     if not isinstance(answer, dict):
         raise RequestError(f"the model's answer is not a JSON object: {completion.text[:200]!r}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from tunesmith.errors import RequestError
+from tunesmith.errors import ReadError, RequestError
 from tunesmith.score import Tune
 
 __all__ = ["TuneMetrics", "distance", "evaluate_file", "measure", "reference_metrics"]
@@ -84,6 +84,8 @@ def measure(tune: Tune, tonic_semitone: int | None = None) -> TuneMetrics:
         tied = event.tie
     weights: dict[int, float] = {}
     for event in tune.notes:
+        if not event.pitches:  # a drum hit has no pitch
+            continue
         semitone = event.pitches[-1].midi % 12
         weights[semitone] = weights.get(semitone, 0.0) + float(event.duration)
     intervals = [b - a for a, b in itertools.pairwise(melody)]
@@ -145,6 +147,10 @@ def _read_tune(path: Path) -> tuple[Tune, str | None, int | None]:
     from tunesmith.io.read import read_score  # noqa: PLC0415
 
     score = read_score(path)
+    if score.melody.is_drum:
+        raise ReadError(
+            path, "it has only drum parts; evaluate measures a melody: give a file with a tune"
+        )
     header, source = score.header, score.source
     guessed = source is not None and any(e.startswith("meter") for e in source.estimated)
     tonic = header.key.tonic.semitone if header.key is not None else None

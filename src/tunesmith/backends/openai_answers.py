@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
@@ -49,7 +50,7 @@ def read_completion(
     """The completion in an answer's JSON body; a malformed one is worth another try."""
     try:
         answer = json.loads(body)
-    except ValueError as error:  # not JSON, or not UTF-8
+    except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, or nested too deep
         raise TransientError(
             f"unreadable answer from the server{where}: not JSON "
             f"({redact(body[:80].decode('utf-8', 'replace'))!r}...)"
@@ -146,6 +147,12 @@ def check_options(
     for name, value in (("model", model), ("base_url", base_url), ("api_key", api_key)):
         if value is not None and not isinstance(value, str):
             raise RequestTypeError(f"{name} must be a str (received {type(value).__name__})")
+    try:
+        urllib.parse.urlsplit(base_url or "").port  # noqa: B018 - reading it checks it
+    except ValueError as error:  # a bad IPv6 address or port; the URL may hold a secret
+        raise RequestError(
+            f"base_url is not a URL ({error}); give one such as 'http://localhost:8080/v1'"
+        ) from error
     if extra_body is not None and not isinstance(extra_body, Mapping):
         raise RequestTypeError(
             f"extra_body must be a dict of JSON fields (received {type(extra_body).__name__})"

@@ -61,6 +61,8 @@ SAMPLE_RATES = (8000, 96000)
 """The sample rates FluidSynth accepts, in Hz."""
 PEAK_DBFS = -1.0
 """Where a render's loudest sample lands: 1 dB below full scale, loud and never clipped."""
+MAX_RENDER_SECONDS = 15 * 60
+"""The longest MIDI file render_audio plays: 15 minutes (at 44.1 kHz, 300 MB of samples)."""
 _FIX = (
     "install a General MIDI soundfont with `apt-get install fluid-soundfont-gm`, put a .sf2 "
     "or .sf3 file in the soundfonts folder, set TUNESMITH_SOUNDFONT, or pass soundfont="
@@ -370,6 +372,8 @@ def render_audio(
         If the soundfont does not exist or FluidSynth cannot load it.
     DependencyError
         If libfluidsynth or pyfluidsynth is missing.
+    ExportError
+        If the MIDI file cannot be read or lasts more than :data:`MAX_RENDER_SECONDS`.
     """
     _check(
         SAMPLE_RATES[0] <= sample_rate <= SAMPLE_RATES[1],
@@ -394,6 +398,12 @@ def render_audio(
         raise ExportError(f"cannot render: not a readable MIDI file ({error})") from error
     if parsed.type == 2:
         raise ExportError("cannot render a type-2 MIDI file (independent sequences); use 0 or 1")
+    if (seconds := parsed.length) > MAX_RENDER_SECONDS:
+        raise ExportError(
+            f"cannot render: the MIDI file lasts {seconds / 60:,.0f} minutes; tunesmith renders "
+            f"up to {MAX_RENDER_SECONDS // 60} minutes (a corrupt delta time or tempo makes a "
+            "file that long; otherwise cut it into shorter files)"
+        )
     with _synths_lock:
         synth = _synth(path.resolve(), sample_rate)
     samples = synth.render(parsed, gain, reverb, tail_seconds)

@@ -15,9 +15,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from tunesmith.errors import ExportError, ReadError
+from tunesmith.errors import ExportError, ReadError, ScoreError
 from tunesmith.header import Header, Key, clean_text
 from tunesmith.io.midi import DRUM_CHANNEL, open_midi
+from tunesmith.io.read import MAX_SCORE_BARS, check_extent
 from tunesmith.io.timeline import (
     Timed,
     analysed_key,
@@ -28,7 +29,7 @@ from tunesmith.io.timeline import (
     roles,
     to_bars,
 )
-from tunesmith.score import Drum, Part, Pitch, PitchClass, Score, Source
+from tunesmith.score import DURATIONS, Drum, Part, Pitch, PitchClass, Score, Source
 
 __all__ = ["open_midi_file", "read_midi"]
 
@@ -104,15 +105,28 @@ def _contents(midi: Any) -> _Contents:
     return found
 
 
-def _bars(found: _Contents, estimated: list[str]) -> tuple[list[Fraction], str, Fraction]:
+def _bars(
+    found: _Contents, estimated: list[str], path: Path
+) -> tuple[list[Fraction], str, Fraction]:
     """Bar starts (and the end), the meter that holds the most music, and its beat."""
     meters = sorted(found.meters)
     if not meters:
         meters = [(Fraction(0), 4, 4, 24)]
         estimated.append("meter 4/4 (the file has no time signature)")
+    for when, numerator, denominator, _ in meters:
+        try:
+            Header(f"{numerator}/{denominator}")
+        except ScoreError as error:
+            raise ReadError(
+                path,
+                f"its time signature {numerator}/{denominator} at quarter note {when} is not a "
+                f"meter ({error}); correct it in a MIDI editor",
+            ) from error
     starts: list[Fraction] = [Fraction(0)]
     counts: dict[tuple[int, int, int], Fraction] = {}  # meter -> quarter notes in it
     while starts[-1] < found.end or len(starts) == 1:
+        if len(starts) > MAX_SCORE_BARS:  # one bar more than the most read: stop counting
+            check_extent(path, bars=len(starts), quarters=float(found.end))
         now = starts[-1]
         _, numerator, denominator, clocks = ([m for m in meters if m[0] <= now] or meters)[-1]
         step = Fraction(4 * numerator, denominator)
@@ -123,8 +137,9 @@ def _bars(found: _Contents, estimated: list[str]) -> tuple[list[Fraction], str, 
     numerator, denominator, clocks = max(counts, key=lambda m: counts[m])  # the most music
     meter = f"{numerator}/{denominator}"
     beat = Header(meter).beat
-    if clocks not in {24, 24 * beat}:  # 24 is what programs that ignore the beat write
-        beat = Fraction(clocks, 24)
+    click = Fraction(clocks, 24)
+    if clocks not in {24, 24 * beat} and click in DURATIONS.values():  # 24: beat ignored
+        beat = click
     return starts, meter, beat
 
 
@@ -171,8 +186,9 @@ def _spelled(notes: list[Timed], key: Key | None) -> list[Timed]:
     """Pitches spelled in the key (MIDI has only key numbers): F# in D major, Gb in Db."""
     if key is None:
         return notes
+    spelled = {midi: key.spell(midi) for midi in range(128)}  # spell() asks music21 each time
     return [
-        Timed(n.onset, n.end, key.spell(n.sound.midi)) if isinstance(n.sound, Pitch) else n
+        Timed(n.onset, n.end, spelled[n.sound.midi]) if isinstance(n.sound, Pitch) else n
         for n in notes
     ]
 
@@ -183,11 +199,12 @@ def read_midi(data: bytes, path: Path) -> Score:
     found = _contents(midi)
     if not found.notes:
         raise ReadError(path, "the file has no notes")
+    check_extent(path, notes=sum(len(notes) for notes in found.notes.values()))
     for part in found.programs:  # a part that rests throughout is still a part
         found.notes.setdefault(part, [])
     estimated: list[str] = []
     remarks = ["the tempo changes; kept the first"] if len({t for _, t in found.tempos}) > 1 else []
-    starts, meter, beat = _bars(found, estimated)
+    starts, meter, beat = _bars(found, estimated, path)
     timed, moved, largest = _timed(found, starts)
     unspelled = [
         to_bars(notes, starts, drums=part[1] == DRUM_CHANNEL) for part, notes in timed.items()
@@ -210,9 +227,18 @@ def read_midi(data: bytes, path: Path) -> Score:
         parts.append(Part(part_bars, name=name, role=role, program=program))
     conductor = midi.type == 0 or not any(track == 0 for track, _ in timed)
     title = found.names.get(0, "") if conductor else ""
+    if found.tempos and found.tempos[0][1] == 0:
+        raise ReadError(
+            path, "its tempo is 0 microseconds a quarter note; correct it in a MIDI editor"
+        )
     qpm = 60e6 / found.tempos[0][1] if found.tempos else 120.0
     if not found.tempos:
         estimated.append("tempo 120 quarter notes a minute (the file has none)")
-    header = Header(meter, key, round(qpm / float(beat), 2), beat, title)
+    try:
+        header = Header(meter, key, round(qpm / float(beat), 2), beat, title)
+    except ScoreError as error:
+        raise ReadError(
+            path, f"its header cannot be read: {error}; correct it in a MIDI editor"
+        ) from error
     source = Source(str(path), "midi", tuple(estimated), moved, largest, tuple(remarks))
     return Score(header, tuple(parts), source=source)

@@ -8,6 +8,7 @@ timeline and quantised (see :mod:`tunesmith.io.timeline`); ``score.source`` says
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from tunesmith.errors import ReadError, TunesmithError
 from tunesmith.header import MODES, Header, Key, clean_text
 from tunesmith.io.abc import Facts, Voice, abc_key, voices
+from tunesmith.io.read import check_extent
 from tunesmith.io.timeline import (
     Timed,
     analysed_key,
@@ -357,8 +359,10 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
     """Read MusicXML (bytes, text or a path for .mxl) or ABC text through music21."""
     tally = _Tally()
     parsed, facts = _parse(data, path, kind, tally)
+    _check_extent(parsed, path)
     parts = list(parsed.parts) or [parsed]
     measure_lists, lengths = _measures(parts, tally)
+    check_extent(path, bars=len(lengths))
     read_parts = []
     for number, (part, measures) in enumerate(zip(parts, measure_lists, strict=True)):
         voice = facts.voices[number] if number < len(facts.voices) else None
@@ -398,6 +402,22 @@ def read_music21(data: Any, path: Path, kind: Literal["musicxml", "abc"]) -> Sco
     notes = tuple(tally.notes + repeat_notes + harmony_notes)
     source = Source(str(path), kind, tuple(estimated), tally.moved, tally.largest, notes)
     return Score(header, final, harmony, repeats, source)
+
+
+def _check_extent(parsed: Any, path: Path) -> None:
+    """Refuse a file with no notes, or one too long to read, before its bars are made.
+
+    A bar lasts at most the longest time signature's bar (four quarter notes without one).
+    """
+    notes = sum(len(n.pitches) or 1 for n in parsed.recurse().notes)
+    if not parsed.parts and not notes:  # a MusicXML <part-list> that names no part
+        raise ReadError(path, "the file has no parts; export it again with its parts")
+    if not notes:
+        raise ReadError(path, "the file has no notes")
+    signatures = parsed.recurse().getElementsByClass("TimeSignature")
+    longest = max((s.barDuration.quarterLength for s in signatures), default=4.0)
+    quarters = float(parsed.highestTime)
+    check_extent(path, bars=math.ceil(quarters / longest), notes=notes, quarters=quarters)
 
 
 def _full_bar(measure_lists: list[list[Any]], index: int) -> Fraction:

@@ -10,6 +10,7 @@ are struck: each hit lasts until the next one or the bar line.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -128,12 +129,18 @@ def to_bars(
 
     Every time must be on a grid of :data:`GRIDS`; see :func:`quantise`.
     """
-    bars = []
-    for start, end in itertools.pairwise(bar_starts):
-        inside = [n for n in notes if n.onset < end and (n.end > start or n.onset >= start)]
-        events = (_drum_bar if drums else _pitched_bar)(inside, start, end)
-        bars.append(Bar(tuple(events)))
-    return tuple(bars)
+    count = len(bar_starts) - 1
+    inside: list[list[Timed]] = [[] for _ in range(count)]
+    for note in notes:  # each note to the bars it sounds in: one pass, not one per bar
+        first = bisect.bisect_right(bar_starts, note.onset)
+        last = max(bisect.bisect_left(bar_starts, note.end), first)
+        for index in range(max(first - 1, 0), min(last, count)):
+            inside[index].append(note)
+    bar_of = _drum_bar if drums else _pitched_bar
+    return tuple(
+        Bar(tuple(bar_of(bar, start, end)))
+        for bar, (start, end) in zip(inside, itertools.pairwise(bar_starts), strict=True)
+    )
 
 
 def roles(parts: Sequence[tuple[Sequence[Bar], bool]]) -> list[Role]:
