@@ -257,7 +257,7 @@ def test_in_a_notebook_a_composition_shows_its_score_and_an_audio_player() -> No
     )
     html = composition._repr_html_()
     assert "<svg" in html
-    assert '<audio controls src="data:audio/wav;base64,' in html
+    assert '<audio controls src="data:audio/ogg;base64,' in html
     assert composition.report.summary in html
 
 

@@ -13,8 +13,9 @@ code) over a bar, or over several bars taken in turn:
 A style with no file, or a meter other than its file's, gets patterns from the meter (bass
 on the strong beats, chords between them, kick and snare likewise) on its instruments.
 Chords are voiced close, each voicing the nearest to the one before (smooth voice leading);
-the bass takes the octave nearest its last note within E1-G3. The last bar holds its chord
-to the end.
+the bass takes the octave nearest its last note within E1-G3. The last bar as played holds
+its chord to the end, under a crash: a repeat that ends the tune (the BB of AABB) gets a
+second ending for it, so the band ends once.
 """
 
 from __future__ import annotations
@@ -278,6 +279,7 @@ def accompany(
         raise ConstraintError(
             "the score has no chords to accompany; compose or harmonise it with chords"
         )
+    score = _last_bar_once(score)
     band = _Band(band_style(style, meter_of(score.header.meter)), score)
     chosen = {**band.style.instruments, **(instruments or {})}
     built: list[Part] = []
@@ -295,12 +297,43 @@ def accompany(
     return replace(score, parts=(*score.parts, *built))
 
 
+def _last_bar_once(score: Score) -> Score:
+    """The score with its last bar as played written to be played once, for the ending.
+
+    A repeat that ends the score plays its last bar twice, and the band's ending with it;
+    it gets a second ending, a copy of that bar and its chords (the tune sounds the same).
+    """
+    played = score.played_bars()
+    last = score.repeats[-1] if score.repeats else None
+    if (
+        played.count(played[-1]) == 1
+        or last is None
+        or (last.end, last.ending) != (score.bar_count, 0)
+        or last.end - last.start < 2  # a one-bar repeat has no room for a first ending
+    ):
+        return score
+    length = score.bar_lengths[-1]
+    start = score.duration - length
+    copies = tuple(
+        ChordSymbol(max(c.onset, start) + length, c.end - max(c.onset, start), c.figure)
+        for c in score.harmony
+        if c.end > start
+    )
+    return replace(
+        score,
+        parts=tuple(replace(part, bars=(*part.bars, part.bars[-1])) for part in score.parts),
+        harmony=(*score.harmony, *copies),
+        repeats=(*score.repeats[:-1], replace(last, ending=1)),
+    )
+
+
 class _Band:
     """Plays a style's patterns over a score's bars and harmony lane."""
 
     def __init__(self, style: BandStyle, score: Score) -> None:
         self.style, self.lane = style, score.harmony
         self.lengths = score.bar_lengths
+        self.final = score.played_bars()[-1]  # the bar the band ends in
         self.starts = [sum(self.lengths[:i], Fraction(0)) for i in range(len(self.lengths))]
 
     def steps(self, index: int) -> int:
@@ -311,8 +344,8 @@ class _Band:
     def drums(self, index: int) -> Bar:
         """Bar ``index`` of the drums: the pattern's hits, a kick and crash in the last bar."""
         length, steps = self.lengths[index], self.steps(index)
-        if index == len(self.lengths) - 1 or not steps:
-            last = index == len(self.lengths) - 1
+        if index == self.final or not steps:
+            last = index == self.final
             return _drum_bar([(Fraction(0), ("kick", "crash"))] if last else [], length)
         rows = {
             drum: _hits(row, index, self.style.step, steps)
@@ -329,7 +362,7 @@ class _Band:
         """Bar ``index`` of the chords or the bass; the last bar holds its chord."""
         start, length, steps = self.starts[index], self.lengths[index], self.steps(index)
         chords = isinstance(player, _Voicer)
-        final = index == len(self.lengths) - 1
+        final = index == self.final
         if final or not steps:
             hits = [(Fraction(0), length, "x" if chords else "1")]
         else:

@@ -5,7 +5,9 @@ Written for people as much as programs: notes are beamed in beats (``AcF FAG`` i
 (``K:Edor``), chord symbols stand above the melody (``"Am"``), repeats are ``|:`` ``:|``
 with ``|1`` ``:|2`` endings. Each part is a voice (``V:``) with its name, clef and
 ``%%MIDI program``; a drum voice plays on ``%%MIDI channel 10`` with each drum at the pitch
-of its General MIDI key, as abc2midi plays it.
+of its General MIDI key, as abc2midi plays it, and a ``%%map`` tells abcm2ps where on the
+percussion staff to print it (where the MusicXML puts it) and with which head. A score
+whose parts play its chords has ``%%MIDI gchordoff``: abc2midi plays only what is written.
 
 music21 reads the notes of each voice but not these directives, so :func:`voices` reads
 them for :mod:`tunesmith.io.read`.
@@ -20,6 +22,7 @@ from fractions import Fraction
 from tunesmith.errors import NotationError, TunesmithError
 from tunesmith.events import bar_line_kinds
 from tunesmith.header import Header, Key
+from tunesmith.io.score import DRUM_DISPLAY
 from tunesmith.notes import Bar, Event, Pitch, PitchClass
 from tunesmith.score import Part, Score, split_duration
 
@@ -109,7 +112,8 @@ def _chord_marks(score: Score) -> dict[Fraction, str]:
     return marks
 
 
-def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
+def _voice_body(part: Part, score: Score, kinds: list[str], spelled: dict[str, int]) -> list[str]:
+    """The voice's bars, four a line; ``spelled`` gathers each note as written -> MIDI key."""
     signature = _signature(score.header)  # the key applies to a drum voice too
     # music21 reads K:Floc as F major: in locrian every note says its accidental
     explicit = score.header.key is not None and score.header.key.mode == "locrian"
@@ -152,6 +156,7 @@ def _voice_body(part: Part, score: Score, kinds: list[str]) -> list[str]:
                     accidental = _ACCIDENTALS[pitch.alter]
                     in_bar[place] = pitch.alter
                 written.append(_pitch(pitch, accidental))
+                spelled[written[-1]] = pitch.midi
             head = (
                 "z" if not written else written[0] if len(written) == 1 else f"[{''.join(written)}]"
             )
@@ -181,9 +186,14 @@ def abc_text(score: Score, *, number: int = 1) -> str:
         f"Q:{beat.numerator}/{beat.denominator}={header.tempo:g}",
         f"K:{_key_field(header)}",
     ]
+    if any(part.role in {"chords", "bass"} for part in score.parts):
+        lines.insert(-1, "%%MIDI gchordoff")  # else abc2midi adds chords of its own
     kinds = [_BAR_LINES[kind] for kind in bar_line_kinds(score.bar_count, score.repeats)]
-    named = len(score.parts) > 1 or score.parts[0].name or score.parts[0].program
+    first = score.parts[0]
+    named = len(score.parts) > 1 or first.name or first.program or first.is_drum
     for index, part in enumerate(score.parts, 1):
+        spelled: dict[str, int] = {}
+        body = _voice_body(part, score, kinds, spelled)
         if named:
             name = part.name.replace('"', "'")
             clef = part.clef.replace("percussion", "perc")
@@ -191,8 +201,30 @@ def abc_text(score: Score, *, number: int = 1) -> str:
             if part.is_drum:
                 lines.append("%%MIDI channel 10")
             lines.append(f"%%MIDI program {part.program}")
-        lines += _voice_body(part, score, kinds)
+            if part.is_drum:
+                lines += _drum_map(spelled)
+        lines += body
     return "\n".join(lines) + "\n"
+
+
+_HEADS = {"x": "pshhd", "circle-x": "pfthd"}
+"""abcm2ps's percussion note heads; other drums take the plain head at their place."""
+
+
+def _drum_map(spelled: dict[str, int]) -> list[str]:
+    """abcm2ps directives that print each drum of a voice where the MusicXML puts it.
+
+    The notes stay at their General MIDI keys (what abc2midi plays and music21 reads back);
+    ``%%map`` prints each at its place on the percussion staff, with no accidental (which
+    abcm2ps would take for a note head, failing on a natural), stems up as drummers read.
+    """
+    lines = ["%%voicemap drums", "%%pos stem up"]
+    for written, key in spelled.items():
+        position, head = DRUM_DISPLAY()[key]
+        place = _pitch(Pitch(position[0], 0, int(position[1:])), "")
+        heads = f" heads={_HEADS[head]}" if head in _HEADS else ""
+        lines.append(f"%%map drums {written} print={place}{heads}")
+    return lines
 
 
 @dataclass(frozen=True)

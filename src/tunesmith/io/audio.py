@@ -34,6 +34,7 @@ __all__ = [
     "AUDIO_FORMATS",
     "PEAK_DBFS",
     "SYSTEM_SOUNDFONTS",
+    "audio_bytes",
     "audio_format",
     "find_soundfont",
     "load_soundfont",
@@ -486,19 +487,34 @@ def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_
         file that cannot be written.
     """
     target = Path(path)
-    suffix = target.suffix.lower()
-    if audio_format(target) == "WAV":
-        return write_atomically(target, wav_bytes(samples, sample_rate))
-    import soundfile  # noqa: PLC0415 - optional, for compressed formats (audio_format checked)
+    return write_atomically(target, audio_bytes(samples, sample_rate, audio_format(target)))
 
+
+def audio_bytes(samples: npt.NDArray[Any], sample_rate: int, kind: str = "WAV") -> bytes:
+    """Stereo samples (float, full scale 1.0, or int16) as a 16-bit audio file's bytes.
+
+    ``kind`` is ``"WAV"``, ``"FLAC"`` or ``"OGG"`` (Ogg Vorbis, about a tenth of the WAV's
+    size); the compressed ones through the soundfile package.
+
+    Raises
+    ------
+    ExportError
+        For FLAC or OGG without the soundfile package.
+    """
+    if kind == "WAV":
+        return wav_bytes(samples, sample_rate)
+    try:
+        import soundfile  # noqa: PLC0415 - optional, for compressed formats
+    except (ImportError, OSError) as error:
+        raise ExportError(
+            f"{kind} needs the soundfile package (pip install soundfile); WAV needs nothing"
+        ) from error
     pcm = _pcm(samples)
     buffer = io.BytesIO()
-    data = pcm if suffix == ".flac" else pcm.astype(np.float32) / 32768  # Vorbis takes floats
-    with soundfile.SoundFile(
-        buffer, "w", sample_rate, data.shape[1], format=AUDIO_FORMATS[suffix]
-    ) as sound:
+    data = pcm if kind == "FLAC" else pcm.astype(np.float32) / 32768  # Vorbis takes floats
+    with soundfile.SoundFile(buffer, "w", sample_rate, data.shape[1], format=kind) as sound:
         # In blocks: libvorbis takes a whole write on the stack, and a minute or more of
         # audio in one write overflows it (a segmentation fault, libsndfile issue 1095).
         for start in range(0, len(data), _WRITE_BLOCK):
             sound.write(data[start : start + _WRITE_BLOCK])
-    return write_atomically(target, buffer.getvalue())
+    return buffer.getvalue()

@@ -1,10 +1,11 @@
 """Sheet music: MusicXML (through music21), SVG engraved by verovio, and the file dispatcher.
 
 MusicXML opens in MuseScore, Finale, Sibelius and Dorico: one staff per part with its clef
-(bass for low parts, percussion for drums), the key with its mode, the meter, the tempo with
-its beat, repeat bar lines and endings, and the harmony lane as chord symbols above the
-melody. Drums are written on a percussion staff at the positions of a common drum kit,
-from which :mod:`tunesmith.io.read` reads them back. ABC is :mod:`tunesmith.io.abc`.
+(bass for low parts, percussion for drums; guitars and basses in the octave clefs they are
+read in), the key with its mode, the meter, the tempo with its beat above the staff, repeat
+bar lines and endings, and the harmony lane as chord symbols above the melody. Drums are
+written on a percussion staff at the positions of a common drum kit, from which
+:mod:`tunesmith.io.read` reads them back. ABC is :mod:`tunesmith.io.abc`.
 """
 
 from __future__ import annotations
@@ -151,10 +152,29 @@ def _instrument(part: Part, m21: Any) -> Any:
     return kit
 
 
+_GUITARS = range(24, 32)
+"""General MIDI's guitars, written an octave above their sound: in the treble-8vb clef."""
+_BASSES = range(32, 40)
+"""General MIDI's basses, written an octave above their sound: in the bass-8vb clef."""
+
+
+def _clef(part: Part, m21: Any) -> Any:
+    """The part's clef; a guitar's or bass's says it sounds an octave below the staff.
+
+    The notes keep their sounding pitch: MusicXML's ``clef-octave-change`` moves them up
+    the staff, as MuseScore shows and plays them, and music21 reads them back unchanged.
+    """
+    if not part.is_drum and part.program in _GUITARS:
+        return m21.clef.Treble8vbClef()
+    if not part.is_drum and part.program in _BASSES:
+        return m21.clef.Bass8vbClef()
+    names = {"percussion": "PercussionClef", "bass": "BassClef", "treble": "TrebleClef"}
+    return getattr(m21.clef, names[part.clef])()
+
+
 def _opening(measure: Any, part: Part, header: Header, m21: Any, *, tempo: bool) -> None:
     """Clef, meter, key (or none, written ``<mode>none</mode>``) and tempo of the first bar."""
-    names = {"percussion": "PercussionClef", "bass": "BassClef", "treble": "TrebleClef"}
-    measure.insert(0, getattr(m21.clef, names[part.clef])())
+    measure.insert(0, _clef(part, m21))
     measure.insert(0, m21.meter.TimeSignature(header.meter))
     if header.key is not None and not part.is_drum:
         tonic = _music21_pitch_name(Pitch(header.key.tonic.step, header.key.tonic.alter, 4))
@@ -164,6 +184,7 @@ def _opening(measure: Any, part: Part, header: Header, m21: Any, *, tempo: bool)
     if tempo:
         mark = m21.tempo.MetronomeMark(number=header.tempo)
         mark.referent = m21.duration.Duration(float(header.beat))
+        mark.placement = "above"  # else MuseScore sets it under the staff
         measure.insert(0, mark)
 
 
