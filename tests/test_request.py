@@ -231,7 +231,7 @@ def test_the_lowest_and_highest_midi_pitches_are_c_minus_1_and_g9() -> None:
     constraints = ComposeRequest(notes=["C", "G"], low="C-1", high="G9").constraints
     assert (str(constraints.low), constraints.low.midi) == ("C-1", 0)
     assert (str(constraints.high), constraints.high.midi) == ("G9", 127)
-    assert str(ComposeRequest(low="E-4").low) == "Eb4"  # music21's flat, no octave -4
+    assert str(ComposeRequest(low="Eb4").low) == "Eb4"  # "E-4" is octave -4: no pitch
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_ERROR = 2
+BAD_LINES_SHOWN = 20
+"""The bad lines of a batch file shown; the others are counted."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -186,27 +188,41 @@ def _backend(args: argparse.Namespace) -> Any:
     )
 
 
-def _read_requests(path: Path) -> list[Any]:
-    from tunesmith.io.files import read_text  # noqa: PLC0415
+def _read_request(line: str) -> Any:
     from tunesmith.request import ComposeRequest  # noqa: PLC0415
 
-    requests = []
-    for number, line in enumerate(read_text(path).splitlines(), 1):
-        if not line.strip():
-            continue
+    try:
+        options = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise RequestError(f"not JSON ({error})") from error
+    if not isinstance(options, dict):
+        raise RequestError(f"not a JSON object of options (received {type(options).__name__})")
+    return ComposeRequest(**options)
+
+
+def _read_requests(path: Path) -> list[Any]:
+    """Every request of the file, or an error naming every bad line (the first 20 shown)."""
+    from tunesmith.io.files import read_text  # noqa: PLC0415
+
+    requests, bad = [], []
+    lines = [(n, line) for n, line in enumerate(read_text(path).splitlines(), 1) if line.strip()]
+    for number, line in lines:
         try:
-            options = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise RequestError(f"{path}, line {number}: not JSON ({error})") from error
-        if not isinstance(options, dict):
-            raise RequestError(
-                f"{path}, line {number}: not a JSON object of options "
-                f"(received {type(options).__name__})"
-            )
-        try:
-            requests.append(ComposeRequest(**options))
+            requests.append(_read_request(line))
         except RequestError as error:
-            raise RequestError(f"{path}, line {number}: {error}") from error
+            bad.append((number, error))
+    if len(bad) == 1:
+        number, problem = bad[0]
+        raise RequestError(f"{path}, line {number}: {problem}") from problem
+    if bad:
+        for number, problem in bad[:BAD_LINES_SHOWN]:
+            print(f"line {number}: {problem}", file=sys.stderr)
+        if len(bad) > BAD_LINES_SHOWN:
+            print(f"and {len(bad) - BAD_LINES_SHOWN:,} more bad lines", file=sys.stderr)
+        raise RequestError(
+            f"{len(bad):,} of {len(lines):,} lines of {path} are not requests (see above); "
+            "nothing was composed"
+        )
     return requests
 
 

@@ -403,12 +403,14 @@ def _offline(text: str, language: str | None, options: dict[str, Any]) -> Interp
     reading = _Reading(text, chosen, matches)
     if not matches:
         ignored = chosen.leftovers(text, matches)
-        if ignored:
+        if ignored or not re.search(r"\w", text):  # words that ask for nothing are a tune
             words = ", ".join(repr(word) for word in ignored[:8])
+            read = f"read {words}" if ignored else "it holds no words"
             raise RequestError(
-                f"no phrase of the request was understood (read {words}): tunesmith reads "
-                f"{', '.join(lang.name for lang in languages().values())} requests such as "
-                "'a jig in D for fiddle', or pass the fields as options"
+                f"no phrase of the request was understood ({read}): tunesmith reads "
+                f"{', '.join(lang.name for lang in languages().values())} requests that name "
+                "a style, key, meter, length, tempo or instrument, such as 'a jig in D for "
+                "fiddle', or pass the fields as options"
             )
     reading.resolve()
     reading.apply(options)

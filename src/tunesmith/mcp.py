@@ -13,11 +13,12 @@ Resources: ``tunesmith://styles``, ``tunesmith://instruments``, ``tunesmith://no
 and the word tables ``tunesmith://words/{language}``.
 
 Safety: files are written only inside the output folder given at start (names are
-relative; ``..``, absolute paths and symbolic links that lead out are refused); bars and
-the number of tunes composed at once are bounded; the model's answers are parsed as
-notation or JSON, never executed; the API key never reaches a log or a result (the
-OpenAI backend redacts it). Errors are MCP tool errors carrying tunesmith's message.
-See ``docs/mcp.md``.
+relative; ``..``, absolute paths and symbolic links that lead out are refused); bars, the
+files one call writes and the number of tunes composed at once are bounded; an argument a
+tool does not take, or of another JSON type than its schema says, is refused; the model's
+answers are parsed as notation or JSON, never executed; the API key never reaches a log or
+a result (the OpenAI backend redacts it). Errors are MCP tool errors carrying tunesmith's
+message. See ``docs/mcp.md``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -36,7 +37,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from tunesmith.backends.base import Backend
 from tunesmith.compose import compose_async
 from tunesmith.composition import score_for
-from tunesmith.errors import GrammarError, RequestError, TunesmithError
+from tunesmith.errors import GrammarError, RequestError, RequestTypeError, TunesmithError
 from tunesmith.interpret import Interpretation, interpret
 from tunesmith.notation import parse_tune
 from tunesmith.phrases import languages, meanings
@@ -45,11 +46,23 @@ from tunesmith.request import ComposeRequest
 from tunesmith.score import Score, Tune
 from tunesmith.validate import validate as validate_tune
 
-__all__ = ["MAX_NOTATION", "build_server", "serve"]
+__all__ = ["MAX_FILES", "MAX_NOTATION", "build_server", "serve"]
 
 MAX_NOTATION = 100_000
 """The longest tune text the tools read, in characters."""
 MAX_NAME = 200
+MAX_FILES = 16
+"""The most files one call writes."""
+_JSON_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "string": ("a string", lambda value: isinstance(value, str)),
+    "integer": ("an integer", lambda value: type(value) is int),
+    "number": ("a number", lambda value: type(value) in {int, float}),
+    "boolean": ("a boolean", lambda value: isinstance(value, bool)),
+    "array": ("an array", lambda value: isinstance(value, list) or _json_array(value)),
+    "object": ("an object", lambda value: isinstance(value, dict)),
+    "null": ("null", lambda value: value is None),
+}
+"""Each JSON schema type: its name in words, and whether a value is of it."""
 SUFFIXES = (".mid", ".midi", ".wav", ".flac", ".ogg", ".musicxml", ".xml", ".abc", ".svg", ".txt")
 INSTRUCTIONS = """\
 tunesmith composes melodies under exact constraints (notes or key and mode, meter, bars,
@@ -99,6 +112,15 @@ class OutputFolder:
             raise RequestError(f"{name!r} leads out of the output folder through a symbolic link")
         return target
 
+    def paths(self, names: list[str]) -> list[Path]:
+        """The places of ``names`` (see :meth:`path`), at most :data:`MAX_FILES` of them."""
+        if len(names) > MAX_FILES:
+            raise RequestError(
+                f"{len(names):,} files asked for; one call writes at most {MAX_FILES}: "
+                "ask for the others in another call"
+            )
+        return [self.path(name) for name in names]
+
     def relative(self, path: Path) -> str:
         """A written path as the client named it: relative to the folder."""
         return path.relative_to(self.root).as_posix()
@@ -113,6 +135,52 @@ def _writers(score: Score) -> dict[str, Callable[[Path], Path]]:
         ".ogg": score.save_audio,
         **dict.fromkeys((".musicxml", ".xml", ".abc", ".svg", ".txt"), score.save_score),
     }
+
+
+def _json_array(value: Any) -> bool:
+    """A JSON array written as text: the SDK reads it (some clients send lists so)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return isinstance(json.loads(value), list)
+    except (ValueError, RecursionError):
+        return False
+
+
+def check_arguments(tool: str, arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Refuse an argument the tool does not take, or one of a JSON type its schema does not allow.
+
+    The SDK drops an unknown argument and reads the text "8" as the number 8: an agent's typo
+    would pass unnoticed, so the arguments are checked against the tool's input schema first.
+    """
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    unknown = [name for name in arguments if name not in properties]
+    if unknown:
+        raise RequestError(
+            f"{tool} takes no argument {', '.join(map(repr, unknown))}: "
+            f"it takes {', '.join(properties)}"
+        )
+    for name, value in arguments.items():
+        kinds = [option.get("type") for option in properties[name].get("anyOf", [properties[name]])]
+        if not all(kind in _JSON_TYPES for kind in kinds):
+            continue  # a schema this check does not read: the SDK's validation decides
+        if not any(_JSON_TYPES[kind][1](value) for kind in kinds):
+            allowed = " or ".join(_JSON_TYPES[kind][0] for kind in kinds if kind != "null")
+            raise RequestTypeError(f"{name} must be {allowed} (received {value!r})")
+
+
+class _Server(MCPServer):
+    """The SDK's server, with every call's arguments checked by :func:`check_arguments`."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """Check the arguments, then call the tool as the SDK does."""
+        tool = next((tool for tool in await self.list_tools() if tool.name == name), None)
+        if tool is not None:
+            try:
+                check_arguments(name, arguments, tool.input_schema)
+            except RequestError as error:
+                raise ToolError(f"{type(error).__name__}: {error}") from None
+        return await super().call_tool(name, arguments, context)
 
 
 def _fields(**given: Any) -> dict[str, Any]:
@@ -137,13 +205,13 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
         )
     folder = OutputFolder(out)
     slots = asyncio.Semaphore(concurrency)
-    server: MCPServer = MCPServer("tunesmith", instructions=INSTRUCTIONS)
+    server: MCPServer = _Server("tunesmith", instructions=INSTRUCTIONS)
 
     def write(music: Tune | Score, request: ComposeRequest, names: list[str]) -> list[str]:
         """Write a composition's score, or a tune as the request's one-part score."""
         score = music if isinstance(music, Score) else score_for(request, music)
         writers = _writers(score)
-        paths = [folder.path(name) for name in names]  # every name checked before any write
+        paths = folder.paths(names)  # every name checked before any write
         return [folder.relative(writers[path.suffix.lower()](path)) for path in paths]
 
     def fail(error: TunesmithError) -> ToolError:
@@ -208,8 +276,7 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
                 raise RequestError(
                     f"bars must be at most {max_bars} on this server (received {request.bars})"
                 )
-            for name in files or []:
-                folder.path(name)  # refuse a bad name before composing
+            folder.paths(files or [])  # refuse a bad name before composing
             async with slots:
                 composition = await compose_async(request, backend=backend)
             written = await asyncio.to_thread(write, composition.score, request, files or [])

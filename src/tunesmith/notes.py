@@ -40,9 +40,10 @@ LOWEST_MIDI, HIGHEST_MIDI = 0, 127
 """The pitches a MIDI file can hold, C-1 to G9: the only pitches tunesmith accepts."""
 
 _PITCH_CLASS_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|--|-|x)?$")
-# The accidental is lazy, so "C-1" is C in octave -1 (MIDI 0), as MIDI and scientific
-# pitch notation write it, while "E-4" (no octave -4) is music21's E flat 4.
-_PITCH_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|x|--|-)??(-1|\d)$")
+# Before an octave "-" is a minus sign, so "C-1" is C in octave -1 (MIDI 0), as MIDI and
+# scientific pitch notation write it, and "C-2" is no pitch (not music21's C flat 2), as in
+# notation: one reading, whatever the digit.
+_PITCH_RE = re.compile(r"^([A-Ga-g])(##|bb|#|b|x)?(-1|\d)$")
 # music21 writes flats as "-" and a double sharp may be written "x"; we accept both on input.
 _ACCIDENTAL_ALIASES = {None: "", "-": "b", "--": "bb", "x": "##"}
 
@@ -186,9 +187,11 @@ class Pitch:
         """
         match = _PITCH_RE.match(name.strip()) if isinstance(name, str) else None
         if match is None:
+            minus = "; '-' before the octave is a minus sign: a flat is 'b'"
             raise NoteNameError(
                 f"unknown pitch {name!r}: use a letter A-G, an optional accidental "
                 "('#', '##', 'b', 'bb') and an octave -1 to 9, e.g. 'A4' or 'C#5'"
+                + (minus if "-" in str(name) else "")
             )
         return cls(match.group(1).upper(), _accidental(match.group(2)), int(match.group(3)))
 

@@ -41,7 +41,6 @@ _OPEN, _CLOSE = (
     "[\"\u201c\u00ab'\u2018]",
     "[\"\u201d\u00bb'\u2019]",
 )  # straight and curly quotes, and guillemets
-_MAX_SLOT_DIGITS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +119,8 @@ class Language:
             "key": note,
             "notes": rf"{note}(?:{separator}{note})*",
             "mode": _alternation(list(self.lexicon["modes"])),
-            "number": rf"\d{{1,{_MAX_SLOT_DIGITS}}}|{_alternation(list(spelling['numbers']))}",
+            # every digit, and the sign: a number out of range is an error that says so
+            "number": rf"-?\d+|{_alternation(list(spelling['numbers']))}",
             "meter": r"\d{1,3}\s*/\s*\d{1,3}",
             "pitch": rf"(?:{letters})(?:{signs})?\d",
             "text": rf"{_OPEN}[^\"\u201d\u00bb\u2019\n]{{1,80}}{_CLOSE}",
@@ -168,7 +168,7 @@ class Language:
         return name + ("#" if _normal(sign) in self._sharps else "b")
 
     def _number(self, text: str) -> int:
-        return int(text) if text.isdigit() else int(self._numbers[_normal(text)])
+        return int(text) if text.lstrip("-").isdigit() else int(self._numbers[_normal(text)])
 
     def _slot_values(self, match: re.Match[str]) -> dict[str, Any] | None:
         """The values of a pattern's slots, or None where the match is not really one."""

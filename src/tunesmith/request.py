@@ -7,12 +7,14 @@ names the field, what is allowed and what was received.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Self
 
 import pydantic
+import pydantic_core
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,10 +24,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core.core_schema import ErrorType
 
 from tunesmith.band import PARTS, check_instruments, instrument_pairs, part_names
 from tunesmith.errors import ChordError, RequestError, RequestTypeError
-from tunesmith.presets import gm_instruments, program_number, style_preset
+from tunesmith.phrases import meanings
+from tunesmith.presets import gm_instruments, program_number, style_preset, style_presets
 from tunesmith.score import Pitch, PitchClass
 from tunesmith.theory import Constraints, is_known_mode, known_modes
 
@@ -35,6 +39,15 @@ MAX_BARS = 256
 MAX_SEED = 2**31 - 1
 """Seeds are 0 to 2**31 - 1: every server takes them, and none reads one as 'random'."""
 
+_KINDS: dict[str, tuple[type, ErrorType]] = {
+    "bars": (int, "int_type"),
+    "seed": (int, "int_type"),
+    "tempo": (float, "float_type"),
+    "band": (bool, "bool_type"),
+}
+"""Options that are numbers or switches, and the error for a value of another kind: given
+as text ("8", "yes") they are refused, as compose's own options are, unless the request is
+read from text (:meth:`ComposeRequest.model_validate_strings`)."""
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
 
 
@@ -63,7 +76,9 @@ class ComposeRequest(BaseModel):
     low: str | None = Field(None, description="lowest pitch (default: the instrument's range)")
     high: str | None = Field(None, description="highest pitch (default: the instrument's range)")
     instrument: str = Field("Acoustic Grand Piano", description="General MIDI name or program")
-    style: str = Field("folk", description="free text describing the style, e.g. 'folk jig'")
+    style: str = Field(
+        "folk", description="free text naming a style, e.g. 'folk jig' or 'a slow air'"
+    )
     title: str | None = Field(None, description="title written into the MIDI file")
     seed: int | None = Field(None, description="random seed for repeatable output")
     form: str | None = Field(
@@ -145,10 +160,12 @@ class ComposeRequest(BaseModel):
             raise _request_error(error) from error
 
     @classmethod
-    def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
+    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
         """Validate a dict of strings; bad values raise :class:`RequestError`."""
+        if isinstance(obj, Mapping):  # numbers and switches read from their text first
+            obj = {name: _from_text(name, value) for name, value in obj.items()}
         try:
-            return super().model_validate_strings(*args, **kwargs)
+            return super().model_validate_strings(obj, **kwargs)
         except pydantic.ValidationError as error:
             raise _request_error(error) from error
 
@@ -170,11 +187,15 @@ class ComposeRequest(BaseModel):
             options.pop("notes", None)
         return self.model_validate({**options, **update})
 
-    @field_validator("bars", "seed", mode="before")
+    @field_validator(*_KINDS, mode="before")
     @classmethod
-    def _refuse_booleans(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
-        if isinstance(value, bool):  # True is an int in Python, but never a bar count
-            raise RequestTypeError(f"{info.field_name} must be a whole number (received {value})")
+    def _refuse_other_kinds(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        """A number or a switch as itself, never as text; ``True`` is no count."""
+        name = str(info.field_name)
+        if isinstance(value, bool) and name in {"bars", "seed"}:  # an int, but never a count
+            raise RequestTypeError(f"{name} must be a whole number (received {value})")
+        if isinstance(value, str) or isinstance(value, bool) != (name == "band"):
+            raise pydantic_core.PydanticKnownError(_KINDS[name][1])
         return value
 
     @field_validator("notes", mode="before")
@@ -243,6 +264,21 @@ class ComposeRequest(BaseModel):
             raise ValueError(f"seed must be between 0 and {MAX_SEED} (received {value})")
         return value
 
+    @field_validator("style")
+    @classmethod
+    def _check_style(cls, value: str) -> str:
+        names = sorted({*style_presets(), *meanings()["styles"]})  # presets, and words' styles
+        text = re.sub(r"[\s_-]+", " ", value.lower())
+        if any(re.search(rf"\b{re.escape(name)}\b", text) for name in names):
+            return value
+        words = (text, *text.split())  # "reeel", "a slipjig"
+        close = {m: 0 for word in words for m in difflib.get_close_matches(word, names)}
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(
+            f"unknown style: the text must name one of {', '.join(names)}, e.g. 'jig' or "
+            f"'a slow air' (received {value!r}){hint}"
+        )
+
     @field_validator("form")
     @classmethod
     def _check_form(cls, value: str | None) -> str | None:
@@ -260,7 +296,7 @@ class ComposeRequest(BaseModel):
     def _check_tempo(cls, value: float) -> float:
         if not 10 <= value <= 400:
             raise ValueError(
-                f"tempo must be between 10 and 400 beats per minute (received {value})"
+                f"tempo must be between 10 and 400 beats per minute (received {value:.15g})"
             )
         return value
 
@@ -335,6 +371,16 @@ class ComposeRequest(BaseModel):
     def constraints(self) -> Constraints:
         """The musical facts this request implies (pitches in range, tonic, bar length...)."""
         return Constraints.of(self)
+
+
+def _from_text(name: str, value: Any) -> Any:
+    """A number or switch read from its text as pydantic reads text; other values as given."""
+    if name not in _KINDS or not isinstance(value, str):
+        return value
+    try:
+        return pydantic.TypeAdapter(_KINDS[name][0]).validate_strings(value)
+    except pydantic.ValidationError:
+        return value  # refused with the option's name
 
 
 def _request_error(error: pydantic.ValidationError) -> RequestError:

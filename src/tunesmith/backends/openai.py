@@ -41,6 +41,7 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -216,7 +217,14 @@ class OpenAIBackend:
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"timeout": self._timeout, "max_retries": 0}
         if self._base_url:
-            options["base_url"] = self._base_url
+            # the SDK appends each path to base_url as it is, after any query: the query
+            # goes apart, and the SDK adds it to every request
+            url = urllib.parse.urlsplit(self._base_url)
+            options["base_url"] = url._replace(query="").geturl()
+            if url.query:
+                options["default_query"] = dict(
+                    urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+                )
         key = self._api_key or os.environ.get("OPENAI_API_KEY")
         if key:
             self._secret = key

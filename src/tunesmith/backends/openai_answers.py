@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
 from tunesmith.backends.base import Completion
+from tunesmith.backends.secrets import scrub
 from tunesmith.errors import BackendError, RequestError, RequestTypeError
 
 __all__ = [
@@ -90,8 +91,12 @@ def classify(  # noqa: PLR0911 - one case per kind of failure
     redact: Callable[[str], str],
     adjusted: Callable[[Any], bool],
 ) -> Exception:
-    """A transient marker to retry, or the BackendError to raise."""
-    message = redact(str(error))
+    """A transient marker to retry, or the BackendError to raise.
+
+    ``error`` stays the cause, and a traceback prints it: its secrets are masked first.
+    """
+    scrub(error, redact)
+    message = str(error)
     if isinstance(error, openai.APITimeoutError):
         return TransientError(f"the server{where} did not answer in time")
     if isinstance(error, openai.APIConnectionError):

@@ -3,7 +3,8 @@
 A backend registers its secrets with :func:`protect`; from then on they are replaced by
 ``***`` in :func:`redact`'s text and in every log record of the HTTP stack (httpx, httpcore
 and the openai SDK log request URLs and, at DEBUG, response headers a server may echo a key
-in).
+in). :func:`scrub` masks them in an exception and every exception chained to it, so that
+no traceback shows them.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import logging
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-__all__ = ["display_url", "protect", "redact", "url_secrets"]
+__all__ = ["display_url", "protect", "redact", "scrub", "url_secrets"]
 
 MASK = "***"
 MIN_SECRET_LENGTH = 8
@@ -60,6 +61,28 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in sorted(known, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def scrub(error: BaseException, mask: Callable[[str], str] = redact) -> None:
+    """Mask the secrets in ``error`` and in every exception chained to it, in place.
+
+    The openai SDK's exceptions carry the server's answer, which may echo the key, and
+    httpx's carry the request's URL: a traceback prints each of them, causes and contexts
+    alike, so each one's text is masked.
+    """
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.args = tuple(mask(arg) if isinstance(arg, str) else arg for arg in current.args)
+        if isinstance(message := getattr(current, "message", None), str):
+            current.message = mask(message)  # type: ignore[attr-defined] # the SDK's APIError
+        if notes := getattr(current, "__notes__", None):
+            current.__notes__ = [mask(note) if isinstance(note, str) else note for note in notes]
+        pending += [current.__cause__, current.__context__]
 
 
 class _RedactingFilter(logging.Filter):
