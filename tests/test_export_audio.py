@@ -105,8 +105,10 @@ def test_a_different_program_gives_a_measurably_different_spectrum() -> None:
         return np.asarray(magnitude / magnitude.sum(), dtype=np.float64)
 
     flute, trumpet, flute_again = spectrum(73), spectrum(56), spectrum(73)
-    assert np.abs(flute - trumpet).sum() > 0.3  # total variation distance, 0..2
-    assert np.abs(flute - flute_again).sum() < 0.1
+    different = np.abs(flute - trumpet).sum()  # total variation distance, 0..2
+    same = np.abs(flute - flute_again).sum()  # not 0: FluidSynth dithers its 16-bit output
+    assert different > 0.3
+    assert same < different / 5  # measured: 0.08-0.10 against 1.18
 
 
 def test_gain_scales_fluidsynths_own_level() -> None:
