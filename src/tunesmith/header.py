@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from tunesmith.errors import ScoreError
+from tunesmith.errors import NoteNameError, ScoreError
 from tunesmith.notes import DURATIONS, Pitch, PitchClass, duration_code
 
 __all__ = ["MODES", "Header", "Key", "clean_text", "meter_beat"]
@@ -118,10 +118,13 @@ class Key:
         """The pitch of MIDI key ``midi`` spelled in this key: scale notes as the scale spells
         them, others with sharps in sharp keys and flats in flat keys.
         """  # noqa: D205
-        for pitch_class in self.scale:
-            if pitch_class.semitone == midi % 12:
-                return Pitch.from_midi(midi, pitch_class)
-        return Pitch.from_midi(midi, None if self.sharps >= 0 else _FLAT_SPELLINGS.get(midi % 12))
+        spelling = next((pc for pc in self.scale if pc.semitone == midi % 12), None)
+        if spelling is None and self.sharps < 0:
+            spelling = _FLAT_SPELLINGS.get(midi % 12)
+        try:
+            return Pitch.from_midi(midi, spelling)
+        except NoteNameError:  # B#-2 (MIDI 0) or Cb10 (MIDI 127): no octave holds it
+            return Pitch.from_midi(midi)
 
     def __str__(self) -> str:
         return f"{self.tonic} {self.mode}"
