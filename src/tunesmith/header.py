@@ -116,9 +116,13 @@ class Key:
 
     def spell(self, midi: int) -> Pitch:
         """The pitch of MIDI key ``midi`` spelled in this key: scale notes as the scale spells
-        them, others with sharps in sharp keys and flats in flat keys.
+        them, the note a semitone below the tonic as the raised seventh, the leading tone
+        (F# in G minor, C# in D dorian), others with sharps in sharp keys and flats in flat keys.
         """  # noqa: D205
-        spelling = next((pc for pc in self.scale if pc.semitone == midi % 12), None)
+        scale = self.scale
+        spelling = next((pc for pc in scale if pc.semitone == midi % 12), None)
+        if spelling is None and (self.tonic.semitone - midi) % 12 == 1:  # a minor 7th, raised
+            spelling = PitchClass(scale[6].step, scale[6].alter + 1)
         if spelling is None and self.sharps < 0:
             spelling = _FLAT_SPELLINGS.get(midi % 12)
         try:

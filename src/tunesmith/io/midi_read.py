@@ -1,7 +1,9 @@
 """A Standard MIDI File read into a :class:`Score`: tracks and channels become parts.
 
 Channel 10 is drums. Tempo, time signatures (bars of other lengths, such as a pickup,
-included) and the key signature make the header; the metronome click gives the beat.
+included) and the key signature make the header; the metronome click gives the beat. A
+pickup the file does not mark (music21 and many DAWs write none) is read from where the
+notes fall, and the bars end with the music, not with the silence a file may add after it.
 Times a program wrote on the notation's grid are kept exactly; a performance is quantised
 part by part, and ``score.source`` counts what moved. What the file does not say (key,
 meter, tempo) is estimated and named in ``score.source.estimated``.
@@ -29,6 +31,7 @@ from tunesmith.io.timeline import (
     roles,
     to_bars,
 )
+from tunesmith.rhythm import Meter, meter_of
 from tunesmith.score import DURATIONS, Drum, Part, Pitch, PitchClass, Score, Source
 
 __all__ = ["open_midi_file", "read_midi"]
@@ -65,6 +68,8 @@ class _Contents:
     programs: dict[PartKey, int] = field(default_factory=dict)
     notes: dict[PartKey, list[tuple[Fraction, Fraction, int]]] = field(default_factory=dict)
     end: Fraction = Fraction(0)
+    graces: int = 0
+    """Notes ended, then begun, at one time: music21 writes a grace note so."""
 
     def take(self, index: int, message: Any, now: Fraction) -> None:
         if message.type == "set_tempo":
@@ -86,18 +91,25 @@ def _contents(midi: Any) -> _Contents:
     for index, track in enumerate(midi.tracks):
         ticks = 0
         held: dict[tuple[int, int], list[Fraction]] = {}  # (channel, key) -> starts, oldest first
+        unstarted: dict[tuple[int, int], int] = {}  # (channel, key) -> an end with no start, when
         for message in track:
             ticks += message.time
             now = ticks / per_quarter
             found.take(index, message, now)
             if message.type not in {"note_on", "note_off"}:
                 continue
-            starts = held.setdefault((message.channel, message.note), [])
+            sound = (message.channel, message.note)
+            starts = held.setdefault(sound, [])
             if message.type == "note_on" and message.velocity > 0:
+                if unstarted.pop(sound, None) == ticks:  # else it would sound to the next end
+                    found.graces += 1
+                    continue
                 starts.append(now)
             elif starts:
                 notes = found.notes.setdefault((index, message.channel), [])
                 notes.append((starts.pop(0), now, message.note))
+            else:
+                unstarted[sound] = ticks
         for (channel, key), starts in held.items():  # left sounding: ends with its track
             notes = found.notes.setdefault((index, channel), [])
             notes += [(start, ticks / per_quarter, key) for start in starts]
@@ -106,7 +118,7 @@ def _contents(midi: Any) -> _Contents:
 
 
 def _bars(
-    found: _Contents, estimated: list[str], path: Path
+    found: _Contents, path: Path, estimated: list[str], remarks: list[str]
 ) -> tuple[list[Fraction], str, Fraction]:
     """Bar starts (and the end), the meter that holds the most music, and its beat."""
     meters = sorted(found.meters)
@@ -122,6 +134,32 @@ def _bars(
                 f"its time signature {numerator}/{denominator} at quarter note {when} is not a "
                 f"meter ({error}); correct it in a MIDI editor",
             ) from error
+    starts, counts = _bar_starts(found, meters, Fraction(0), path)
+    pickup = Fraction(0)
+    if found.meters and found.end not in starts and (pickup := _pickup(found, meters)):
+        starts, counts = _bar_starts(found, meters, pickup, path)
+        remarks.append(
+            f"the first bar is a pickup of {pickup} quarter notes, read from where the notes "
+            "fall: the file's time signature puts a bar line only at its start"
+        )
+    if found.end not in starts:  # the file ends off the bar lines: bars end with its music
+        _end_with_the_music(found, starts, pickup)
+    # the meter of the most music; of two with as much, the longer bar (the other, a pickup's)
+    numerator, denominator, clocks = max(counts, key=lambda m: (counts[m], Fraction(*m[:2])))
+    meter = f"{numerator}/{denominator}"
+    beat = Header(meter).beat
+    click = Fraction(clocks, 24)
+    if clocks not in {24, 24 * beat} and click in DURATIONS.values():  # 24: beat ignored
+        beat = click
+    return starts, meter, beat
+
+
+def _bar_starts(
+    found: _Contents, meters: list[tuple[Fraction, int, int, int]], pickup: Fraction, path: Path
+) -> tuple[list[Fraction], dict[tuple[int, int, int], Fraction]]:
+    """Each bar's start to the file's end, a time signature starting a bar; how much music
+    each meter holds. A pickup, if given, is the first bar.
+    """  # noqa: D205
     starts: list[Fraction] = [Fraction(0)]
     counts: dict[tuple[int, int, int], Fraction] = {}  # meter -> quarter notes in it
     while starts[-1] < found.end or len(starts) == 1:
@@ -129,18 +167,73 @@ def _bars(
             check_extent(path, bars=len(starts), quarters=float(found.end))
         now = starts[-1]
         _, numerator, denominator, clocks = ([m for m in meters if m[0] <= now] or meters)[-1]
-        step = Fraction(4 * numerator, denominator)
+        step = pickup if now == 0 and pickup else Fraction(4 * numerator, denominator)
         changes = [m[0] for m in meters if now < m[0] < now + step]  # a bar cut short
         starts.append(changes[0] if changes else now + step)
         meter_of_bar = (numerator, denominator, clocks)
         counts[meter_of_bar] = counts.get(meter_of_bar, Fraction(0)) + starts[-1] - now
-    numerator, denominator, clocks = max(counts, key=lambda m: counts[m])  # the most music
-    meter = f"{numerator}/{denominator}"
-    beat = Header(meter).beat
-    click = Fraction(clocks, 24)
-    if clocks not in {24, 24 * beat} and click in DURATIONS.values():  # 24: beat ignored
-        beat = click
-    return starts, meter, beat
+    return starts, counts
+
+
+PICKUP_ACCENT = Fraction(7, 5)
+"""How many times better bar lines after a pickup must accent the notes than bar lines from
+the start, where the end of the music does not say so too (see :func:`_pickup`)."""
+
+
+def _accent(notes: list[tuple[Fraction, Fraction, int]], meter: Meter, phase: Fraction) -> Fraction:
+    """How well bar lines at ``phase`` (plus whole bars) accent the notes: each note's length,
+    twice where it starts on a bar line, once on another beat of the meter.
+    """  # noqa: D205
+    bar, beats = meter.bar_length, set(meter.beat_starts())
+    total = Fraction(0)
+    for onset, end, _ in notes:
+        place = (onset - phase) % bar
+        total += (end - onset) * (2 if place == 0 else int(place in beats))
+    return total
+
+
+def _pickup(found: _Contents, meters: list[tuple[Fraction, int, int, int]]) -> Fraction:
+    """The length of a pickup the file does not mark, or 0: music21 and many DAWs write one as
+    notes from time 0 under the meter's time signature, so its bar lines fall a pickup early.
+
+    Asked only of a file that does not end on a bar line of its own (tunesmith's files do),
+    whose first note is at 0 under a time signature. The first bar line goes on a note in
+    the first half bar: where the next time signature (a bar line), or else the last
+    note's end, falls as far after a bar line counted from the start (the music ends at a
+    full bar only if the first bar is short) and the notes are accented no worse; else where
+    they are accented :data:`PICKUP_ACCENT` times better. Of music21's MIDI files of the
+    1,609 tunes of O'Neill's 1850 with regular bars, this read 323 of 1,259 pickups (12 of
+    the wrong length) and gave none to the 350 tunes without one.
+    """  # noqa: D205
+    every = [n for part in found.notes.values() for n in part]
+    if meters[0][0] != 0 or min(every)[0] != 0:
+        return Fraction(0)
+    notes = [
+        n for (_, channel), part in found.notes.items() if channel != DRUM_CHANNEL for n in part
+    ]
+    meter = meter_of(f"{meters[0][1]}/{meters[0][2]}")
+    bar = meter.bar_length
+    places = sorted({onset for onset, _, _ in notes if 0 < onset <= bar / 2})
+    plain = _accent(notes, meter, Fraction(0))
+    ending = (meters[1][0] if len(meters) > 1 else max(end for _, end, _ in every)) % bar
+    if ending in places and _accent(notes, meter, ending) >= plain:
+        return ending
+    best = max(places, key=lambda place: _accent(notes, meter, place), default=Fraction(0))
+    return best if best and _accent(notes, meter, best) > PICKUP_ACCENT * plain else Fraction(0)
+
+
+def _end_with_the_music(found: _Contents, starts: list[Fraction], pickup: Fraction) -> None:
+    """Drop the bars after the last note (music21 adds a beat of silence to a file's end);
+    after a pickup, end the last bar with its music where the two make one bar.
+    """  # noqa: D205
+    every = [n for part in found.notes.values() for n in part]
+    last_onset = max(onset for onset, _, _ in every)
+    last_end = max(end for _, end, _ in every)
+    while len(starts) > 2 and starts[-2] >= last_end and starts[-2] > last_onset:
+        starts.pop()
+    short = starts[-1] - pickup
+    if pickup and short >= last_end and short > last_onset:
+        starts[-1] = short
 
 
 def _key(
@@ -160,9 +253,11 @@ def _key(
         return key
     name = sorted(found.keys)[0][1]
     written = Key(PitchClass.parse(name.rstrip("m")), "minor" if name.endswith("m") else "major")
-    key = key_ending_on(written, final)
+    if written.mode == "minor":  # said so: a MIDI key signature is major or minor
+        return written
+    key = key_ending_on(written, final)  # other modes are written as the major signature
     if key != written:
-        estimated.append(f"mode: {key} (the signature of {written}, ending on {key.tonic})")
+        estimated.append(f"key {key} (the signature of {written}, ending on {key.tonic})")
     return key
 
 
@@ -204,7 +299,11 @@ def read_midi(data: bytes, path: Path) -> Score:
         found.notes.setdefault(part, [])
     estimated: list[str] = []
     remarks = ["the tempo changes; kept the first"] if len({t for _, t in found.tempos}) > 1 else []
-    starts, meter, beat = _bars(found, estimated, path)
+    if found.graces:
+        remarks.append(
+            f"dropped {found.graces} notes that end as they begin (music21 writes grace notes so)"
+        )
+    starts, meter, beat = _bars(found, path, estimated, remarks)
     timed, moved, largest = _timed(found, starts)
     unspelled = [
         to_bars(notes, starts, drums=part[1] == DRUM_CHANNEL) for part, notes in timed.items()

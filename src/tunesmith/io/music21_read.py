@@ -91,6 +91,21 @@ def _undo_full_bar_rest(measure: Any, signature: Any) -> None:
         now += Fraction(element.quarterLength)
 
 
+def _drop_padding(measure: Any) -> None:
+    """Take out the hidden rests that end a measure (and each of its voices).
+
+    music21's MusicXML writer fills a short measure in mid-tune (the pickup into the B part,
+    a first ending before the repeat) up to the meter with rests it does not print; the
+    measure as written ends where its printed music does.
+    """
+    for container in (measure, *measure.voices):
+        written = [e for e in container.notesAndRests if not e.duration.isGrace]
+        for element in sorted(written, key=lambda e: e.offset, reverse=True):
+            if not element.isRest or not element.style.hideObjectOnPrint:
+                break
+            container.remove(element)
+
+
 def _exact(measure: Any, drums: bool, abc_drums: bool) -> list[Event] | None:
     """The measure's events as written, or None if it needs the timeline reader."""
     if measure.voices:
@@ -315,6 +330,7 @@ def _measures(parts: list[Any], tally: _Tally) -> tuple[list[list[Any]], list[Fr
         signature = None
         for measure in measures:
             signature = measure.timeSignature or signature
+            _drop_padding(measure)
             _undo_full_bar_rest(measure, signature)
         if measures:
             tally.barred.append(number)
