@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tunesmith.candidates import choose, explain_choice
+from tunesmith.candidates import candidate, choose, explain_choice
+from tunesmith.composition import Candidate
 from tunesmith.corpus import load_sample
 from tunesmith.critic import Judgement, judge
 from tunesmith.notation import parse_tune as parse
@@ -77,4 +78,23 @@ def test_the_report_says_why_the_winner_won_against_the_next_best() -> None:
     )
     assert explain_choice(judgements[:1], 0, [0]) == (
         "candidate 1, the most like the corpus's tunes (score -3.00)"
+    )
+
+
+def test_the_report_records_each_candidates_judgement_and_costs_rounded_to_four_places() -> None:
+    metrics = _parts(0, 0, 0).metrics
+    judgement = Judgement(-1.234567, -2.345678, 0.456789, 0.111111, -0.222222, metrics)
+    lane = LaneResult(
+        "", tokens=120, forced_tokens=40, retries=3, refused_tokens=17, accepted_with_problems=2
+    )
+    assert candidate(4, judgement, lane) == Candidate(
+        number=4,
+        score=-0.7901,  # -(|0.111111| + |-0.222222| + 0.456789), to four places
+        intervals=-1.2346,
+        rhythm=-2.3457,
+        distance=0.4568,
+        tokens=120,
+        redrawn_tokens=17,
+        rewritten_bars=3,
+        kept_breaking_rules=2,
     )
