@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
+import pytest
+
 from tunesmith.candidates import candidate, choose, explain_choice
 from tunesmith.composition import Candidate
 from tunesmith.corpus import load_sample
-from tunesmith.critic import Judgement, judge
+from tunesmith.critic import Judgement, interval_loglik, judge, rhythm_key, rhythm_loglik
 from tunesmith.notation import parse_tune as parse
 from tunesmith.segments import LaneResult
 
@@ -98,3 +103,20 @@ def test_the_report_records_each_candidates_judgement_and_costs_rounded_to_four_
         rewritten_bars=3,
         kept_breaking_rules=2,
     )
+
+
+def test_interval_likelihood_is_add_one_smoothed_over_25_clipped_intervals() -> None:
+    # D4 E4 F#4 D4 F#5: intervals +2 +2 -4 +16, the last clipped to an octave (+12)
+    tune = parse("D4:q E4:q F#4:q D4:q | F#5:w |")
+    bigrams = {"2": {"2": 3, "-4": 1}, "-4": {"12": 5, "0": 1}}
+    expected = (math.log(4 / 29) + math.log(2 / 29) + math.log(6 / 31)) / 3
+    assert interval_loglik(tune, bigrams) == pytest.approx(expected)
+    assert interval_loglik(parse("D4:h E4:h |"), bigrams) == 0.0  # one interval: no pair
+
+
+def test_rhythm_likelihood_is_add_one_smoothed_over_the_rhythms_seen() -> None:
+    tune = parse("D4:q E4:q F#4:h | D4:w | E4:h E4:h |")
+    rhythms = {"1 1 2": 6, "4": 2, "1/2 1/2 3": 1}  # 9 bars seen, 3 rhythms and one unseen
+    expected = (math.log(7 / 13) + math.log(3 / 13) + math.log(1 / 13)) / 3
+    assert rhythm_loglik(tune, rhythms) == pytest.approx(expected)
+    assert rhythm_key([Fraction(1, 2), Fraction(3, 2)]) == "1/2 3/2"
