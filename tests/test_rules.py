@@ -302,9 +302,11 @@ def test_changes_of_direction_up_to_the_share_pass_and_one_more_breaks() -> None
     # 15 moves, 14 pairs: 7 turns may pass, 8 break; repeats are not moves
     seven = [2, 2, -2, -2, 2, 2, -2, -2, 2, 2, -2, 0, -2, 2, 2, -2]
     assert broken(seven, max_turn_share=0.5) == []
-    eight = [2, 2, -2, -2, 2, 2, -2, -2, 2, 2, -2, 0, 2, -2, 2, -2]
+    eight = [2, 2, -2, -2, 2, 2, 2, -2, -2, 2, 2, 0, -2, 2, -2, 2]
     assert broken(eight, max_turn_share=0.5) == [TURNS]
-    assert broken([*eight[:-1], 2], max_turn_share=0.5) == []  # the last move carries on
+    assert broken([*eight[:-1], -2], max_turn_share=0.5) == []  # the last move carries on
+    assert broken([2, -2] * 6, max_turn_share=0.5) == [TURNS]  # twelve moves: judged
+    assert broken([2, -2] * 5 + [2], max_turn_share=0.5) == []  # eleven: too few to judge
 
 
 JIG_CELL = Fraction(3, 2)
