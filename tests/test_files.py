@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tunesmith import ExportError, RequestError
-from tunesmith.io.files import read_text, write_atomically
+from tunesmith.io.files import check_writable, read_text, write_atomically
 
 # A writer that stops for good in the middle of a write, holding its temporary file.
 STUCK_WRITER = """
@@ -133,3 +133,18 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary_file(tmp_pa
 def test_a_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbfA4:q |")))
     assert read_text("-") == "A4:q |"
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs /sys/kernel")
+def test_a_folder_is_tried_with_a_file_before_any_work_not_judged_by_its_permissions() -> None:
+    # root passes every permission check, yet /sys/kernel takes no new file
+    with pytest.raises(ExportError, match=r"the folder /sys/kernel is not writable"):
+        check_writable("/sys/kernel/tune.mid")
+
+
+def test_a_folder_where_the_file_should_be_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "tune.mid").mkdir()
+    with pytest.raises(ExportError, match=r"tune.mid: it is a folder, not a regular file; give"):
+        check_writable(tmp_path / "tune.mid")
+    check_writable(tmp_path / "new.mid")  # a new file in a folder that takes one
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["tune.mid"]  # nothing left
