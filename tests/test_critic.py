@@ -11,6 +11,8 @@ from tunesmith.candidates import candidate, choose, explain_choice
 from tunesmith.composition import Candidate
 from tunesmith.corpus import load_sample
 from tunesmith.critic import Judgement, interval_loglik, judge, rhythm_key, rhythm_loglik
+from tunesmith.critic import _data as critic_data
+from tunesmith.metrics import COMPARED, measure
 from tunesmith.notation import parse_tune as parse
 from tunesmith.segments import LaneResult
 
@@ -120,3 +122,38 @@ def test_rhythm_likelihood_is_add_one_smoothed_over_the_rhythms_seen() -> None:
     expected = (math.log(7 / 13) + math.log(3 / 13) + math.log(1 / 13)) / 3
     assert rhythm_loglik(tune, rhythms) == pytest.approx(expected)
     assert rhythm_key([Fraction(1, 2), Fraction(3, 2)]) == "1/2 3/2"
+
+
+JIG_TUNE = "D4:e F#4:e A4:e B4:q A4:e | F#4:e E4:e D4:e E4:q. | D4:e F#4:e A4:e d5:q B4:e | A4:h. |"
+
+
+def test_a_judgement_puts_the_tunes_likelihoods_and_metrics_in_the_corpus_spread() -> None:
+    tune = parse(JIG_TUNE.replace("d5", "D5"))
+    data, intervals = critic_data()["meters"]["6/8"], critic_data()["intervals"]
+    judgement = judge(tune, "6/8", tonic=2)
+    assert judgement.metrics == measure(tune, 2)
+    assert judgement.metrics != measure(tune, None)  # the tonic given is the one measured
+    assert judgement.intervals == interval_loglik(tune, intervals)
+    assert judgement.rhythm == rhythm_loglik(tune, data["rhythms"])
+    mean, spread = data["intervals_spread"]
+    assert judgement.interval_z == pytest.approx((judgement.intervals - mean) / spread)
+    mean, spread = data["rhythm_spread"]
+    assert judgement.rhythm_z == pytest.approx((judgement.rhythm - mean) / spread)
+    metrics = judgement.metrics
+    expected = [
+        abs(float(getattr(metrics, name)) - data["metrics"][name][0])
+        / (data["metrics"][name][1] or 1.0)
+        for name in COMPARED
+    ]
+    assert judgement.distance == pytest.approx(sum(expected) / len(expected))
+
+
+@pytest.mark.parametrize(
+    ("meter", "closest"),
+    [("12/8", "6/4"), ("11/8", "3/2"), ("2/8", "2/4"), ("3/16", "3/8"), ("6/8", "6/8")],
+)
+def test_a_meter_is_judged_by_the_nearest_bar_of_the_same_kind_of_beat(
+    meter: str, closest: str
+) -> None:
+    tune = parse("D4:q E4:q | F#4:q G4:q | A4:h |")
+    assert judge(tune, meter).rhythm_z == judge(tune, closest).rhythm_z
