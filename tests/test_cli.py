@@ -13,15 +13,19 @@ import pytest
 
 
 def tunesmith(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
+    """The ``tunesmith`` command in a process of its own, its output captured."""
     return subprocess.run(
         [sys.executable, "-m", "tunesmith.cli", *args],
         capture_output=True,
         text=True,
         check=False,
         cwd=cwd,
-        timeout=300,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 

@@ -10,12 +10,12 @@ import os
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from scripted_server import ScriptedServer, answer
+from test_cli import tunesmith as run_tunesmith
 from tunesmith import ExportError, parse
 
 TUNE = "A4:q B4:q | C#5:h |\n"
@@ -25,14 +25,7 @@ UNWRITABLE = Path("/sys/kernel")  # sysfs takes no new files, even from root
 
 
 def tunesmith(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tunesmith.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_tunesmith(*args, cwd=cwd, timeout=120)
 
 
 def show(tmp_path: Path, *outputs: str) -> subprocess.CompletedProcess[str]:

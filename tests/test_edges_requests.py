@@ -9,21 +9,17 @@ argument it does not take and writes a bounded number of files.
 from __future__ import annotations
 
 import json
-import os
-import sys
 import traceback
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 from typing import Any
 
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from anyio.from_thread import start_blocking_portal
 
+from mcp_client import Server, session
 from scripted_server import ScriptedServer, answer
 from tunesmith import (
     BackendError,
@@ -260,28 +256,6 @@ def test_batch_shows_twenty_bad_lines_and_counts_the_rest(
 
 
 # 18 and 20. MCP arguments are what the tool takes, with their types; files are bounded
-
-
-@asynccontextmanager
-async def session(out: Path) -> AsyncIterator[ClientSession]:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "tunesmith.cli", "mcp", "--out", str(out)],
-        env={"PYTHONPATH": os.environ.get("PYTHONPATH", "")},
-    )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
-        await client.initialize()
-        yield client
-
-
-@dataclass
-class Server:
-    portal: BlockingPortal
-    client: ClientSession
-    out: Path
-
-    def call(self, tool: str, **arguments: Any) -> Any:
-        return self.portal.call(self.client.call_tool, tool, arguments)
 
 
 @pytest.fixture(scope="module")

@@ -7,53 +7,22 @@ tests call its tools as an agent would and read what lands in the folder.
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import anyio
 import mido
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from anyio.from_thread import start_blocking_portal
+from mcp import ClientSession
 
+from mcp_client import Server, session
 from scripted_server import ScriptedServer, answer, status
 from tunesmith.notation import parse, parse_tune
 
 KEY = "sk-test-secret-0123456789"
 BAD_TUNE = "A4:q B4:q C5:q | D5:h |"  # in A major: C is out, bar 2 is short, ends on D
-
-
-@asynccontextmanager
-async def session(
-    out: Path, *options: str, env: dict[str, str] | None = None, errlog: TextIO = sys.stderr
-) -> AsyncIterator[ClientSession]:
-    """A client session with ``tunesmith mcp --out out`` started on stdio."""
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "tunesmith.cli", "mcp", "--out", str(out), *options],
-        env={"PYTHONPATH": os.environ.get("PYTHONPATH", ""), **(env or {})},
-    )
-    async with (
-        stdio_client(params, errlog=errlog) as (read, write),
-        ClientSession(read, write) as client,
-    ):
-        await client.initialize()
-        yield client
-
-
-@dataclass
-class Server:
-    portal: BlockingPortal
-    client: ClientSession
-    out: Path
-
-    def call(self, tool: str, **arguments: Any) -> Any:
-        return self.portal.call(self.client.call_tool, tool, arguments)
 
 
 @pytest.fixture(scope="module")
