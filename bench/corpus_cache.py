@@ -19,6 +19,11 @@ from tunesmith.errors import NotationError
 from tunesmith.notation import format
 
 CACHE = Path(__file__).parent.parent / ".cache" / "corpus.jsonl"
+UNSEEN = ("airdsAirs", "miscFolk")
+"""Collections nothing in tunesmith was made from: Aird's Selection (Scottish airs and dances,
+1782-1803) and the American fife and Northumbrian minstrelsy books. The adapter, the critic,
+the forms and the styles' rhythms come from O'Neill's, Ryan's and Essen; these judge them."""
+UNSEEN_CACHE = CACHE.with_name("unseen.jsonl")
 
 
 def record(tune_id: str, score: Any) -> dict[str, Any] | None:
@@ -42,14 +47,16 @@ def record(tune_id: str, score: Any) -> dict[str, Any] | None:
     }
 
 
-def build(collections: tuple[str, ...] = COLLECTIONS) -> list[dict[str, Any]]:
+def build(
+    collections: tuple[str, ...] = COLLECTIONS, cache: Path = CACHE
+) -> list[dict[str, Any]]:
     records = []
     for tune_id, score in corpus_tunes(collections):
         found = record(tune_id, score)
         if found is not None:
             records.append(found)
-    CACHE.parent.mkdir(exist_ok=True)
-    with CACHE.open("w", encoding="utf-8") as out:
+    cache.parent.mkdir(exist_ok=True)
+    with cache.open("w", encoding="utf-8") as out:
         for found in records:
             out.write(json.dumps(found) + "\n")
     return records
@@ -63,5 +70,15 @@ def load() -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines]
 
 
+def load_unseen() -> list[dict[str, Any]]:
+    """The collections nothing was made from (``UNSEEN``), parsed once."""
+    if not UNSEEN_CACHE.is_file():
+        print(f"parsing {UNSEEN} into {UNSEEN_CACHE} (a few minutes, once)", file=sys.stderr)
+        return build(UNSEEN, UNSEEN_CACHE)
+    with UNSEEN_CACHE.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
 if __name__ == "__main__":
     print(f"{len(build())} tunes cached in {CACHE}")
+    print(f"{len(build(UNSEEN, UNSEEN_CACHE))} tunes cached in {UNSEEN_CACHE}")

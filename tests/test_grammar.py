@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+from collections import Counter
 from fractions import Fraction
 
 import pytest
@@ -14,8 +15,9 @@ from tunesmith.backends.narrow import MUSIC_ALPHABET
 from tunesmith.errors import BackendError, ConstraintError
 from tunesmith.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
 from tunesmith.notation import parse
-from tunesmith.rhythm import meter_of, rhythm_for
-from tunesmith.score import Pitch
+from tunesmith.notes import duration_code
+from tunesmith.rhythm import corpus_rhythm, meter_of, rhythm_for
+from tunesmith.score import Bar, Pitch
 from tunesmith.spelling import AbcSpelling, NotationSpelling
 from tunesmith.validate import validate
 from tunesmith.writing import Writing, grammar_for
@@ -49,29 +51,61 @@ def test_every_sentence_of_the_whole_tune_grammar_keeps_every_constraint(
     text = walk(writing.whole_grammar(), random.Random(seed))
     written = writing.read(text)
     assert validate(writing.played(written), JIG).ok
-    melody = [event.pitches[0].midi for bar in written.bars for event in bar.events]
+    melody = [e.pitches[0].midi for bar in written.bars for e in bar.events if e.pitches]
     assert all(abs(b - a) <= JIG.constraints.max_leap for a, b in itertools.pairwise(melody))
     dominant = {semitone % 12 for semitone in (9 + 7, 9 + 11, 9 + 2)}  # E, G#, B over A
-    fourth = written.bars[3].events[-1].pitches[0]  # bar 4 ends the first phrase, open
-    assert fourth.midi % 12 in dominant
+    fourth = [e for e in written.bars[3].events if e.pitches][-1].pitches[0]
+    assert fourth.midi % 12 in dominant  # bar 4 ends the first phrase, open
 
 
-@pytest.mark.parametrize("seed", range(15))
-def test_jig_bars_are_made_of_its_rhythm_cells_and_end_on_a_long_note(seed: int) -> None:
-    writing = Writing.of(JIG, "abc")
+def _cells(bar: Bar, length: Fraction) -> list[str]:
+    """A bar's patterns, one per cell of ``length`` (a long note from a cell's start: alone)."""
+    found, current, total = [], [], Fraction(0)
+    for event in bar.events:
+        current.append(("" if event.pitches else "r:") + duration_code(event.duration))
+        total += event.duration
+        if total % length == 0:
+            found.append(" ".join(current))
+            current = []
+    return found
+
+
+@pytest.mark.parametrize("seed", [None, *range(1, 15)])
+def test_jig_bars_are_made_of_real_jigs_cells_and_end_phrases_as_real_jigs_do(
+    seed: int | None,
+) -> None:
+    writing = Writing.of(JIG.model_copy(update={"seed": seed}), "abc")
     written = writing.read(walk(writing.whole_grammar(), random.Random(seed)))
-    cells = {(Fraction(1, 2),) * 3, (1, Fraction(1, 2)), (Fraction(1, 2), 1), (Fraction(3, 2),)}
-    for bar in written.bars:
-        beats, current, total = [], [], Fraction(0)
-        for event in bar.events:
-            current.append(event.duration)
-            total += event.duration
-            if total % Fraction(3, 2) == 0:
-                beats.append(tuple(current))
-                current = []
-        assert all(beat in cells or beat == (3,) for beat in beats)
-    for number in (3, 7, 11, 15):  # every phrase ends on a dotted quarter on the beat
-        assert written.bars[number].events[-1].duration == Fraction(3, 2)
+    measured = corpus_rhythm("jig")
+    assert measured is not None
+    cells = {pattern for pattern, _ in measured["cells"]}
+    endings = {kind: {p for p, _ in found} for kind, found in measured["cadences"].items()}
+    plan = writing.plan
+    owner = [index if bar.source is None else bar.source for index, bar in enumerate(plan.bars)]
+    for index, bar in enumerate(written.bars):
+        *body, last = _cells(bar, Fraction(3, 2))
+        cadence = plan.bars[owner[index]].cadence  # a copy ends as the bar it copies
+        if cadence is None:
+            assert {*body, last} <= cells | {"h."}
+        else:  # a phrase ends: mid-part (half), at a part's end (full) or the tune's (final)
+            kind = "final" if owner[index] == owner[plan.played()[-1]] else cadence
+            assert set(body) <= cells | {"h."}
+            assert last in endings[kind]
+
+
+def test_the_seed_draws_each_phrase_ending_by_how_often_real_tunes_end_so() -> None:
+    finals = []
+    for seed in range(40):
+        writing = Writing.of(ComposeRequest(style="reel", key="G", bars=16, seed=seed))
+        finals.append(writing.spec(15).rhythm.cadence[-1])
+    drawn = Counter(
+        " ".join(("r:" if rest else "") + duration_code(d) for d, rest in zip(*c, strict=True))
+        for c in ((cell.durations, cell.rests) for cell in finals if cell)
+    )
+    measured = corpus_rhythm("reel")
+    assert measured is not None
+    assert len(drawn) >= 3  # not one ending for every tune
+    assert drawn.most_common(1)[0][0] == measured["cadences"]["final"][0][0]  # "q r:q"
 
 
 def test_a_bar_grammar_starts_within_reach_of_the_note_before_it() -> None:
@@ -114,7 +148,7 @@ def test_the_alphabet_of_a_grammar_is_the_characters_of_its_literals() -> None:
     alphabet = grammar_alphabet(grammar_for(JIG, "abc"))
     assert set("ABcfg|: 23\n") <= alphabet
     assert "#" not in alphabet  # ABC writes C sharp as c under K:Amix
-    assert alphabet <= set("ABCDEFGabcdefg',|: 0123456789/\n>(^_=")
+    assert alphabet <= set("ABCDEFGabcdefgz',|: 0123456789/\n>(^_=")  # z: the last rest
     assert writing.spelling.name == "abc"
 
 

@@ -7,8 +7,9 @@ from fractions import Fraction
 import pytest
 
 from tunesmith.errors import ConstraintError
+from tunesmith.notes import duration_code
 from tunesmith.presets import style_presets
-from tunesmith.rhythm import Cell, meter_of, rhythm_for
+from tunesmith.rhythm import Cell, meter_of, rhythm_for, style_rhythm
 
 
 @pytest.mark.parametrize(
@@ -42,18 +43,24 @@ def test_every_meter_gets_cells_that_fill_its_bars_and_a_cadence_on_a_long_note(
     assert last.durations[0] >= rhythm.cell_length
 
 
-def test_a_jig_is_built_from_its_styles_cells() -> None:
-    jig = style_presets()["jig"]
-    rhythm = rhythm_for(
-        meter_of("6/8"), cell=jig["cell"], cells=jig["cells"], cadence=jig["cadence"]
-    )
+def test_a_jig_is_built_from_the_cells_real_jigs_use() -> None:
+    rhythm = style_rhythm(meter_of("6/8"), style_presets()["jig"])
+    e, q, s = Fraction(1, 2), Fraction(1), Fraction(1, 4)
     assert {cell.durations for cell in rhythm.cells} == {
-        (Fraction(1, 2),) * 3,
-        (Fraction(1), Fraction(1, 2)),
-        (Fraction(1, 2), Fraction(1)),
+        (e, e, e),  # 69% of real jigs' beats (bench/make_rhythms.py)
+        (q, e),
+        (Fraction(3, 4), s, e),
         (Fraction(3, 2),),
-    }
-    assert rhythm.cadence == (None, Cell((Fraction(3, 2),), (False,)))
+        (q, s, s),
+        (s, s, e, e),
+    }  # and not a quarter after an eighth, which real jigs hardly use
+    assert rhythm.cadence == (None, Cell((Fraction(3, 2),), (False,)))  # without a seed
+
+
+def test_a_style_of_its_own_cells_keeps_them() -> None:
+    polka = style_presets()["polka"]
+    rhythm = style_rhythm(meter_of("2/4"), polka)
+    assert [" ".join(map(duration_code, cell.durations)) for cell in rhythm.cells] == polka["cells"]
 
 
 def test_a_style_that_gives_no_long_notes_gets_none_a_polka_keeps_moving() -> None:

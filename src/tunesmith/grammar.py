@@ -250,9 +250,12 @@ def _final_offset(spec: BarSpec) -> Fraction:
     end = spec.rhythm.meter.bar_length
     if spec.cadence:
         for slot in reversed(spec.rhythm.cadence):
-            if slot is None or not all(slot.rests):
+            if slot is None:
                 break
-            end -= slot.length
+            for duration, rest in zip(reversed(slot.durations), reversed(slot.rests), strict=True):
+                if not rest:
+                    return end
+                end -= duration
     return end
 
 

@@ -7,20 +7,41 @@ phrase: its last slots are fixed patterns (a jig's ``* q.``: any cell, then a do
 quarter), so every phrase ends on a note that starts on a beat and lasts at least a beat.
 
 Styles give their cells, long notes and cadence as data (``styles/*.toml``); other
-meters get cells derived from music21's beat and its division.
+meters get cells derived from music21's beat and its division. A dance style that says
+``cells = "corpus"`` takes the cells real tunes of its dance use, and its phrase endings
+(``cadences = "corpus"``) are drawn per phrase from the endings real tunes have
+(``data/rhythms.json``, measured by ``bench/make_rhythms.py``).
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from importlib import resources
+from typing import Any, Literal
 
 from tunesmith.errors import ConstraintError
 from tunesmith.notes import DURATIONS
 
-__all__ = ["Cell", "Meter", "Rhythm", "meter_of", "rhythm_for"]
+__all__ = [
+    "Cell",
+    "Meter",
+    "Rhythm",
+    "corpus_rhythm",
+    "drawn_cadence",
+    "meter_of",
+    "rhythm_for",
+    "style_rhythm",
+]
+
+CORPUS = "corpus"
+"""A style's ``cells`` or ``cadences`` value: take them from real tunes of its dance."""
+Ending = Literal["half", "full", "final"]
+"""Where a phrase ends: mid-part, at a part's end, or at the tune's end."""
 
 REST_PREFIX = "r:"
 ANY_CELL = "*"
@@ -235,3 +256,62 @@ def rhythm_for(
             f"{meter.text}"
         )
     return Rhythm(meter, cell_length, patterns, longs, tuple(slots))
+
+
+def style_rhythm(meter: Meter, style: dict[str, Any] | None) -> Rhythm:
+    """The rhythm a style gives its meter (no style: the meter's own cells).
+
+    ``cells = "corpus"`` takes the cells real tunes of the style's dance use.
+    """
+    if style is None:
+        return rhythm_for(meter)
+    cells = style.get("cells", ())
+    if cells == CORPUS:
+        measured = corpus_rhythm(str(style.get("name")))
+        cells = [pattern for pattern, _ in measured["cells"]] if measured else ()
+    return rhythm_for(
+        meter,
+        cell=style.get("cell"),
+        cells=cells,
+        long=style.get("long"),
+        cadence=style.get("cadence", ()),
+    )
+
+
+@functools.cache
+def _corpus_rhythms() -> dict[str, Any]:
+    text = resources.files("tunesmith").joinpath("data", "rhythms.json").read_text("utf-8")
+    styles: dict[str, Any] = json.loads(text)["styles"]
+    return styles
+
+
+def corpus_rhythm(style: str) -> dict[str, Any] | None:
+    """The cells and phrase endings measured in real tunes of ``style``; None if unmeasured.
+
+    ``{"meter", "cell", "cells": [[pattern, share]...], "cadences": {"half" | "full" |
+    "final": [[pattern, share]...]}}``: a pattern in duration codes fills the phrase's last
+    beat (half a bar in 4/4 and 2/2, the whole bar in 3/4).
+    """
+    return _corpus_rhythms().get(style)
+
+
+def drawn_cadence(
+    rhythm: Rhythm, endings: Sequence[Sequence[Any]], seed: int | None
+) -> tuple[Cell | None, ...]:
+    """A cadence bar's slots: any cells, then an ending drawn by ``seed`` by its share.
+
+    Without a seed, the commonest ending. ``endings`` are ``[pattern, share]`` pairs.
+    """
+    patterns = [str(pattern) for pattern, _ in endings]
+    if seed is None:
+        chosen = patterns[0]
+    else:
+        chosen = random.Random(seed).choices(patterns, [float(w) for _, w in endings])[0]
+    tail = Cell.parse(chosen)
+    free = rhythm.meter.bar_length - tail.length
+    if free % rhythm.cell_length or free < 0:
+        raise ConstraintError(
+            f"the ending {chosen!r} does not close a bar of {rhythm.meter.text} in cells of "
+            f"{rhythm.cell_length} quarter notes"
+        )
+    return (None,) * int(free / rhythm.cell_length) + (tail,)

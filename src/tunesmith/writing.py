@@ -12,7 +12,7 @@ already written that follows), and each new bar is judged by the musical rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tunesmith.errors import ConstraintError, GrammarError
@@ -22,7 +22,15 @@ from tunesmith.plan import Plan, plan_for
 from tunesmith.presets import style_preset
 from tunesmith.progression import WrittenHarmony, written_harmony
 from tunesmith.request import ComposeRequest
-from tunesmith.rhythm import Rhythm, meter_of, rhythm_for
+from tunesmith.rhythm import (
+    CORPUS,
+    Cell,
+    Rhythm,
+    corpus_rhythm,
+    drawn_cadence,
+    meter_of,
+    style_rhythm,
+)
 from tunesmith.rules import Rules, bar_key, broken_rules
 from tunesmith.score import Bar, Pitch, Tune
 from tunesmith.segments import Forced, Free, Segment
@@ -51,6 +59,9 @@ class Writing:
     style: dict[str, Any]
     harmony: WrittenHarmony | None = None
     """The chords of each written bar, or the chords the model chooses from (``chords=``)."""
+    endings: tuple[tuple[Cell | None, ...] | None, ...] = ()
+    """Each written bar's cadence slots where drawn from the corpus (None or empty: the
+    rhythm's own cadence)."""
 
     @classmethod
     def of(cls, request: ComposeRequest, spelling: str = "abc") -> Writing:
@@ -59,13 +70,7 @@ class Writing:
         style = style_preset(request.style) or {}
         meter = meter_of(request.meter)
         same_meter = style.get("meter") == request.meter
-        rhythm = rhythm_for(
-            meter,
-            cell=style.get("cell") if same_meter else None,
-            cells=style.get("cells", ()) if same_meter else (),
-            long=style.get("long") if same_meter else None,
-            cadence=style.get("cadence", ()) if same_meter else (),
-        )
+        rhythm = style_rhythm(meter, style if same_meter else None)
         plan = plan_for(
             request.bars,
             form=request.form,
@@ -82,7 +87,11 @@ class Writing:
         if harmony is not None and harmony.bars is not None:
             chords = harmony.bars  # a bar is copied only where it has its source's chords
             plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
-        return cls(request, plan, rhythm, chosen, rules, style, harmony)
+        endings: tuple[tuple[Cell | None, ...] | None, ...] = ()
+        measured = corpus_rhythm(str(style.get("name"))) if same_meter else None
+        if measured and style.get("cadences") == CORPUS:
+            endings = _drawn_endings(plan, rhythm, measured["cadences"], request.seed)
+        return cls(request, plan, rhythm, chosen, rules, style, harmony, endings)
 
     @property
     def pitches(self) -> tuple[Pitch, ...]:
@@ -113,7 +122,11 @@ class Writing:
         """
         constraints = self.request.constraints
         bar = self.plan.bars[index]
-        cadence = bar.cadence if bar.source is None else self.plan.bars[bar.source].cadence
+        owner = index if bar.source is None else bar.source
+        cadence = self.plan.bars[owner].cadence
+        rhythm = self.rhythm
+        if self.endings and (slots := self.endings[owner]) is not None:
+            rhythm = replace(rhythm, cadence=slots)
         final: frozenset[int] | None = None
         if cadence == "full":
             final = frozenset(p.midi for p in constraints.tonic_pitches)
@@ -133,9 +146,9 @@ class Writing:
             final = final if final is None else (final & {p.midi for p in lower}) or final
         chords: tuple[ChordChoice, ...] = ()
         if self.harmony is not None:
-            chords, final = self.harmony.choices(index, cadence, final, pitches, self.rhythm)
+            chords, final = self.harmony.choices(index, cadence, final, pitches, rhythm)
         return BarSpec(
-            rhythm=self.rhythm,
+            rhythm=rhythm,
             pitches=pitches,
             cadence=cadence is not None,
             final=final,
@@ -352,3 +365,24 @@ class PlanScript:
                 free_rhythm=self.cadences,
             )
         )
+
+
+def _drawn_endings(
+    plan: Plan, rhythm: Rhythm, cadences: dict[str, Any], seed: int | None
+) -> tuple[tuple[Cell | None, ...] | None, ...]:
+    """Each written cadence bar's ending, drawn from the corpus's for its place in the form.
+
+    Mid-part cadences take the corpus's bar-4 endings, part ends its bar-8 endings, and the
+    bar the tune ends on its last bars' (each bar drawn by ``seed`` and its index).
+    """
+    last = plan.played()[-1]
+    last = last if (source := plan.bars[last].source) is None else source
+    endings: list[tuple[Cell | None, ...] | None] = []
+    for index, bar in enumerate(plan.bars):
+        if bar.cadence is None:
+            endings.append(None)
+            continue
+        kind = "final" if index == last else bar.cadence
+        drawn = None if seed is None else seed * 1009 + index
+        endings.append(drawn_cadence(rhythm, cadences[kind], drawn))
+    return tuple(endings)

@@ -1,0 +1,186 @@
+"""Writes src/tunesmith/data/rhythms.json: the rhythm cells and phrase endings of real dances.
+
+For each dance style, the tunes of O'Neill's and Ryan's whose rhythm (``R:``, the title's
+dance, else the meter's; ``train/prepare.py``) is that style's, minus the families held out
+from the folk adapter's training (so the held-out evaluation stays unseen):
+
+- **cells**: how often each pattern fills one of the style's cells (a jig's dotted quarter,
+  a reel's quarter) in whole bars. Patterns of at least ``MIN_SHARE`` of the cells, without
+  rests, are kept: they are the style's cells, and the model (the folk adapter) chooses
+  among them.
+- **cadences**: the rhythm that ends a phrase, from the last beat (half a bar in 4/4 and
+  2/2, the whole bar in 3/4) of bars 4 and 12 (``half``), 8 and 16 (``full``: the end of
+  a part) and the tune's last bar (``final``). A bar shortened by a pickup is read with a
+  rest for the pickup's time: that is how the tune sounds the last time through. Only
+  endings whose last note is at least as long as the note before it are kept (a last short
+  note after a long one is the next part's pickup, and the cadence's pitch belongs on the
+  long note); ``final`` endings also need a last note of a whole cell or a rest after it,
+  so a tune stops rather than runs on. Each kind keeps the endings of at least
+  ``MIN_SHARE`` of the phrases measured.
+
+A tune's plan draws each phrase ending by its seed (``Writing.of``), so which bars stop
+and how is the tradition's, not one fixed pattern. Run again after changing the corpus
+reader: ``python bench/make_rhythms.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from corpus_cache import load
+from tunesmith.notation import parse_tune
+from tunesmith.notes import DURATIONS
+from tunesmith.rhythm import meter_of
+from tunesmith.score import Bar
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "train"))
+import prepare  # noqa: E402
+
+OUT = ROOT / "src" / "tunesmith" / "data" / "rhythms.json"
+STYLES = {  # style: meters its tunes are written in, and its cell length
+    "jig": (("6/8",), Fraction(3, 2)),
+    "reel": (("2/2", "4/4"), Fraction(1)),
+    "hornpipe": (("4/4", "2/2"), Fraction(1)),
+    "slip jig": (("9/8",), Fraction(3, 2)),
+    "march": (("2/4",), Fraction(1)),
+    "waltz": (("3/4",), Fraction(1)),
+}
+MIN_SHARE = 0.01
+HALF, FULL = (4, 12), (8, 16)
+_CODES = {length: code for code, length in DURATIONS.items()}
+
+
+def _pattern(events: list[tuple[Fraction, bool]]) -> str | None:
+    """Duration codes (``r:`` for a rest); None where a length has no code."""
+    words = []
+    for duration, rest in events:
+        if duration not in _CODES:
+            return None
+        words.append(("r:" if rest else "") + _CODES[duration])
+    return " ".join(words)
+
+
+def cells_of(bar: Bar, cell: Fraction) -> list[str]:
+    """The patterns filling each of a whole bar's cells (notes crossing a cell: none)."""
+    found, current, position, broken = [], [], Fraction(0), False
+    for event in bar.events:
+        if position % cell == 0 and event.duration > cell and event.duration % cell == 0:
+            position += event.duration  # a long note: not a cell
+            continue
+        current.append((event.duration, not event.pitches))
+        position += event.duration
+        if position % cell == 0:
+            if not broken and (text := _pattern(current)) is not None:
+                found.append(text)
+            current, broken = [], False
+        elif position // cell != (position - event.duration) // cell:
+            current, broken = [], True  # a note across the cell's end: no cell until the next
+    return found
+
+
+def ending_of(bar: Bar, bar_length: Fraction, tail: Fraction) -> str | None:
+    """The pattern of a phrase's last ``tail`` quarter notes (a short bar padded with a rest)."""
+    events = [(event.duration, not event.pitches) for event in bar.events]
+    if bar.duration < bar_length:
+        events.append((bar_length - bar.duration, True))
+    start, position, kept = bar_length - tail, Fraction(0), []
+    for duration, rest in events:
+        if position >= start:
+            kept.append((duration, rest))
+        elif position + duration > start:
+            return None  # a note across the tail's start
+        position += duration
+    pitched = [duration for duration, rest in kept if not rest]
+    if not pitched or (len(pitched) > 1 and pitched[-1] < pitched[-2]):
+        return None
+    return _pattern(kept)
+
+
+def _closes(pattern: str, cell: Fraction) -> bool:
+    """Whether a tune may stop on it: a last note of a whole cell, or a rest after it."""
+    words = pattern.split()
+    return words[-1].startswith("r:") or DURATIONS[words[-1]] >= cell
+
+
+def _kept(counts: Counter[str]) -> list[list[Any]]:
+    total = sum(counts.values())
+    return [
+        [pattern, round(count / total, 4)]
+        for pattern, count in counts.most_common()
+        if count / total >= MIN_SHARE
+    ]
+
+
+def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
+    """One style's cells and cadences."""
+    meters, cell = STYLES[style]
+    bar_length = meter_of(meters[0]).bar_length
+    beats = meter_of(meters[0]).beats
+    simple_three = len(beats) == 3 and not meter_of(meters[0]).compound
+    tail = bar_length / 2 if len(beats) == 4 else bar_length if simple_three else beats[-1]
+    cells: Counter[str] = Counter()
+    endings: dict[str, Counter[str]] = {"half": Counter(), "full": Counter(), "final": Counter()}
+    tunes = 0
+    for record in records:
+        tune = parse_tune(record["text"])
+        bars = list(tune.bars)
+        if len(bars) < 2:
+            continue
+        tunes += 1
+        for bar in bars:
+            if bar.duration == bar_length:
+                cells.update(cells_of(bar, cell))
+        offset = int(bars[0].duration < bar_length)  # bar 1 is the first whole bar
+        for kind, numbers in (("half", HALF), ("full", FULL)):
+            for number in numbers:
+                if number - 1 + offset < len(bars) - 1:
+                    found = ending_of(bars[number - 1 + offset], bar_length, tail)
+                    if found is not None:
+                        endings[kind][found] += 1
+        last = ending_of(bars[-1], bar_length, tail)
+        if last is not None and _closes(last, cell):
+            endings["final"][last] += 1
+    total = sum(cells.values())
+    return {
+        "meter": meters[0],
+        "tunes": tunes,
+        "cell": _CODES[cell],
+        "cells": [
+            [pattern, round(count / total, 4)]
+            for pattern, count in cells.most_common()
+            if count / total >= MIN_SHARE and "r:" not in pattern
+        ],
+        "cadences": {kind: _kept(counts) for kind, counts in endings.items()},
+    }
+
+
+def main() -> None:
+    written = prepare.written_rhythms()
+    records = [r for r in load() if r["collection"] in {"oneills1850", "ryansMammoth"}]
+    seen = [
+        record
+        for record, family in zip(records, prepare.families(records), strict=True)
+        if not prepare.held_out(family)
+    ]
+    styles = {}
+    for style, (meters, _) in STYLES.items():
+        mine = [r for r in seen if prepare.rhythm_of(r, written) == style and r["meter"] in meters]
+        styles[style] = measure(mine, style)
+        print(style, styles[style]["tunes"], styles[style]["cells"], file=sys.stderr)
+    data = {
+        "source": "oneills1850 and ryansMammoth (music21 corpus), adapter's held-out families left "
+        "out; bench/make_rhythms.py",
+        "styles": styles,
+    }
+    OUT.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
