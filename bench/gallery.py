@@ -30,8 +30,6 @@ KEYS = {
     "march": {"key": "G"},
     "waltz": {"key": "F"},
     "air": {"key": "E", "mode": "dorian"},
-    "blues": {},
-    "chant": {},
 }
 BARS = 16
 SEED = 1

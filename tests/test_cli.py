@@ -40,6 +40,7 @@ def tunesmith(
         (["--key", "D", "--mode", "klingon"], "unknown mode 'klingon'"),
         (["--low", "A5", "--high", "A3"], "inverted"),
         (["--instrument", "kazooo"], "unknown instrument 'kazooo'"),
+        (["--style", "blues"], "style: the blues style was removed: a blues needs its 12-bar form"),
         (["-o", "/no/such/folder/tune.mid"], "the folder /no/such/folder does not exist"),
         (["--bars", "abc"], "argument --bars: invalid int value: 'abc'"),
         (["--backend", "bogus"], "invalid choice: 'bogus' (choose from 'local', 'openai')"),
@@ -241,6 +242,22 @@ def test_compose_in_words_that_contradict_is_one_line_and_exit_status_2() -> Non
         "tunesmith: error: 'waltz' is in 3/4, but 'in 6/8' asks for 6/8: drop one of them, "
         "or give the meter as an option (meter=, --meter) to override the style\n"
     )
+
+
+def test_compose_in_words_for_a_removed_style_is_one_line_saying_why_and_what_instead() -> None:
+    result = tunesmith("compose", "a modal chant for choir")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "tunesmith: error: style: the chant style was removed: a chant flows freely and "
+        "stepwise, without a meter, and tunesmith's embedded model knows only Irish and "
+        "Scottish folk dance tunes"
+    )
+    assert "; the styles are air, ballad, celtic, folk, " in result.stderr
+    assert result.stderr.endswith(
+        "'a slow air in D dorian' in words, or style='air', key='D', mode='dorian' "
+        "(read from 'chant')\n"
+    )
+    assert result.stderr.count("\n") == 1
 
 
 def test_soundfonts_fails_when_the_soundfont_named_in_the_environment_is_missing(

@@ -139,9 +139,35 @@ def test_an_unknown_style_is_a_request_error_listing_the_styles(
         assert f"did you mean {close!r}" in str(e.value)
 
 
-@pytest.mark.parametrize("style", ["folk", "Folk Jig", "a slip jig for dancers", "modal chant"])
+@pytest.mark.parametrize(
+    "style", ["folk", "Folk Jig", "a slip jig for dancers", "a slow air", "an enchanted air"]
+)
 def test_a_style_is_free_text_that_names_a_known_style(style: str) -> None:
     assert ComposeRequest(style=style).style == style
+
+
+@pytest.mark.parametrize(
+    ("style", "removed", "instead"),
+    [
+        ("blues", "blues", "notes='E G A Bb B D'"),
+        ("a twelve-bar Blues", "blues", "'a tune on the E blues scale' in words"),
+        ("a blues jig", "blues", "notes='E G A Bb B D'"),
+        ("modal chant", "chant", "style='air', key='D', mode='dorian'"),
+        ("Plainchant", "chant", "'a slow air in D dorian' in words"),
+    ],
+)
+def test_a_removed_style_is_a_request_error_saying_why_and_what_to_ask_for_instead(
+    style: str, removed: str, instead: str
+) -> None:
+    with pytest.raises(RequestError, match=rf"^style: the {removed} style was removed: ") as e:
+        ComposeRequest(style=style)
+    message = str(e.value)
+    assert "tunesmith's embedded model knows only Irish and Scottish folk dance tunes" in message
+    assert f"(received {style!r}); the styles are air, ballad, " in message
+    styles = message.split("; the styles are ")[1].split(";", maxsplit=1)[0].split(", ")
+    assert {"jig", "air", "folk"} <= set(styles)
+    assert not {"blues", "chant"} & set(styles)
+    assert instead in message
 
 
 @pytest.mark.parametrize(

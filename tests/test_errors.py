@@ -104,6 +104,8 @@ CASES = [
     Case('ComposeRequest(notes=["C"], low="D4", high="B4")', ConstraintError, "contains none"),
     Case('ComposeRequest(key="D", mode="klingon")', RequestError, "unknown mode 'klingon'"),
     Case('ComposeRequest(instrument="kazooo")', RequestError, "unknown instrument"),
+    Case('ComposeRequest(style="reeel")', RequestError, "unknown style"),
+    Case('ComposeRequest(style="blues")', RequestError, "the blues style was removed"),
     Case("ComposeRequest(bar=8)", RequestError, "unknown option 'bar'"),
     Case("ComposeRequest.model_validate_json('{\"bars\": 0}')", RequestError, "bars must be"),
     Case(
@@ -138,6 +140,7 @@ CASES = [
     Case("tunesmith compose -o tune.mid --audio tune.mp3", CommandLineError, "must end in"),
     Case("tunesmith batch requests.jsonl --out missing/", CommandLineError, "does not exist"),
     Case("tunesmith compose --parts melody,tuba", CommandLineError, "unknown part 'tuba'"),
+    Case("tunesmith compose 'a modal chant'", CommandLineError, "the chant style was removed"),
     Case("tunesmith harmonise missing.mid -o band.mid", CommandLineError, "cannot read"),
 ]
 

@@ -259,12 +259,12 @@ def test_compressed_audio_goes_through_soundfile(tmp_path: Path, suffix: str, ma
 
 
 def test_minutes_of_audio_write_as_ogg_vorbis(tmp_path: Path) -> None:
-    """A slow 16-bar chant lasts over a minute: one write that long crashed libvorbis."""
+    """A slow air of 32 bars lasts over a minute: one write that long crashed libvorbis."""
     soundfile = pytest.importorskip("soundfile")
     t = np.arange(150 * RATE) / RATE
     tone = 0.3 * np.sin(2 * np.pi * 220 * t)
     samples = np.stack([tone, tone], axis=1)
-    path = write_audio(samples, tmp_path / "chant.ogg", RATE)
+    path = write_audio(samples, tmp_path / "air.ogg", RATE)
     decoded, rate = soundfile.read(path)
     assert (rate, decoded.shape) == (RATE, samples.shape)
     assert np.abs(decoded[RATE : 2 * RATE] - samples[RATE : 2 * RATE]).max() < 0.05

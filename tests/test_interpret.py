@@ -70,6 +70,7 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("a pentatonic melody in G", {"notes": ["G", "A", "B", "D", "E"]}),
     ("a minor pentatonic riff in E", {"notes": ["E", "G", "A", "B", "D"]}),
     ("a tune in A using the blues scale", {"notes": ["A", "C", "D", "Eb", "E", "G"]}),
+    ("a jig on the E blues scale", {"style": "jig", "notes": ["E", "G", "A", "Bb", "B", "D"]}),
     ("in D, on the notes D E F# A B", {"notes": ["D", "E", "F#", "A", "B"]}),
     (
         "a tune that only uses A, B, C#, F# and G, ending on F#",
@@ -85,7 +86,7 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("a march in 6/8", {"style": "march", "meter": "6/8"}),
     # length
     ("a 32-bar polka", {"style": "polka", "bars": 32}),
-    ("twelve bars of blues", {"style": "blues", "bars": 12}),
+    ("twelve bars of a hornpipe", {"style": "hornpipe", "bars": 12}),
     ("a short tune", {"bars": 8}),
     ("a long reel", {"style": "reel", "bars": 32}),
     ("a very short air", {"style": "air", "bars": 4}),
@@ -220,6 +221,9 @@ ADVERSARIAL_ERRORS: list[tuple[str, type[Exception], str]] = [
         r"'in G major' and 'ending on E' .* a tune ends on its tonic",
     ),
     ("a jig and a reel", ConstraintError, r"'jig' and 'reel' are two styles"),
+    ("twelve bars of blues", RequestError, r"the blues style was removed: .*'blues'\)$"),
+    ("a modal chant", RequestError, r"the chant style was removed: .*'chant'\)$"),
+    ("плавний хорал у ре", RequestError, r"the chant style was removed: .*'хорал'\)$"),
     ("for fiddle and flute", ConstraintError, r"the melody has one instrument"),
     ("16 bars, no, 32 bars", ConstraintError, r"'16 bars' and '32 bars' contradict"),
     ("slow and fast", ConstraintError, r"'slow' and 'fast' contradict"),
@@ -247,6 +251,30 @@ def test_adversarial_requests_raise_a_typed_error_that_quotes_the_phrases(
 ) -> None:
     with pytest.raises(error, match=message):
         interpret(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "removed", "instead"),
+    [
+        ("twelve bars of blues", "blues", "'a tune on the E blues scale' in words"),
+        ("a blues in E for guitar", "blues", "notes='E G A Bb B D'"),
+        ("blues", "blues", "notes='E G A Bb B D'"),
+        ("a plainchant in D dorian", "chant", "'a slow air in D dorian' in words"),
+        ("chant", "chant", "style='air', key='D', mode='dorian'"),
+        ("блюз у мі", "blues", "notes='E G A Bb B D'"),
+    ],
+)
+def test_words_for_a_removed_style_are_refused_saying_why_never_read_as_another_tune(
+    text: str, removed: str, instead: str
+) -> None:
+    with pytest.raises(RequestError, match=rf"^style: the {removed} style was removed: ") as caught:
+        interpret(text)
+    message = str(caught.value)
+    assert "tunesmith's embedded model knows only Irish and Scottish folk dance tunes" in message
+    styles = message.split("; the styles are ")[1].split(";", maxsplit=1)[0].split(", ")
+    assert {"jig", "air", "folk"} <= set(styles)
+    assert not {"blues", "chant"} & set(styles)
+    assert instead in message
 
 
 ADVERSARIAL_IGNORED: list[tuple[str, list[str], list[str]]] = [

@@ -58,6 +58,7 @@ def test_the_resources_are_the_styles_instruments_notation_and_word_tables(serve
 
     styles = json.loads(read("tunesmith://styles"))
     assert (styles["jig"]["meter"], styles["jig"]["meters"]) == ("6/8", ["6/8"])
+    assert not {"blues", "chant"} & styles.keys()  # removed: see docs/styles.md
     instruments = json.loads(read("tunesmith://instruments"))
     assert instruments[78] == {"program": 78, "name": "Whistle", "range": ["D5", "B6"]}
     assert read("tunesmith://notation").startswith("# tunesmith notation")
@@ -136,6 +137,20 @@ def test_errors_are_tool_errors_carrying_tunesmiths_message(server: Server) -> N
     result = server.call("compose", words="a waltz in 6/8")
     assert result.is_error
     assert "ConstraintError: 'waltz' is in 3/4, but 'in 6/8' asks for 6/8" in result.content[0].text
+
+
+@pytest.mark.parametrize(
+    ("arguments", "removed"),
+    [({"style": "blues"}, "blues"), ({"words": "a modal chant in D"}, "chant")],
+)
+def test_a_removed_style_is_a_tool_error_saying_why(
+    server: Server, arguments: dict[str, str], removed: str
+) -> None:
+    result = server.call("compose", **arguments)
+    assert result.is_error
+    message = result.content[0].text
+    assert f"RequestError: style: the {removed} style was removed: " in message
+    assert "knows only Irish and Scottish folk dance tunes" in message
 
 
 def test_bars_are_bounded_before_anything_is_composed(server: Server) -> None:

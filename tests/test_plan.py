@@ -100,8 +100,8 @@ def test_repeated_bars_in_drawn_jigs_are_as_common_as_in_the_corpus() -> None:
 
 def test_without_a_seed_or_outside_the_dances_the_style_keeps_its_phrase_plan() -> None:
     assert plan_for(16, style=JIG) == plan_for(16, style={**JIG, "repeats": None}, seed=3)
-    blues = style_presets()["blues"]
-    assert plan_for(12, style=blues, seed=3) == plan_for(12, style=blues)
+    # twelve bars of a jig are one part of 12: no real tune's 8-bar pattern fits it
+    assert plan_for(12, style=JIG, seed=3) == plan_for(12, style=JIG)
 
 
 def test_a_plan_can_write_a_copy_as_a_new_bar_with_its_cadence() -> None:

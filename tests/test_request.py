@@ -18,6 +18,7 @@ from tunesmith import (
     RequestError,
     RequestTypeError,
 )
+from tunesmith.presets import style_preset, style_presets
 
 
 def test_a_pitch_set_request_resolves_to_spelled_pitches_in_range_and_its_tonic() -> None:
@@ -146,9 +147,20 @@ def test_the_longest_preset_name_in_the_style_text_wins() -> None:
     assert ComposeRequest(style="a slip jig for dancers").meter == "9/8"
 
 
+@pytest.fixture
+def dorian_air(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The air as a style whose file brings its own scale, D dorian (no shipped style does)."""
+    air = {**style_presets()["air"], "key": "D", "mode": "dorian"}
+    monkeypatch.setattr(
+        "tunesmith.request.style_preset",
+        lambda style: air if "air" in style else style_preset(style),
+    )
+
+
+@pytest.mark.usefixtures("dorian_air")
 def test_a_preset_may_bring_its_own_scale_unless_the_user_gives_pitches() -> None:
-    assert ComposeRequest(style="modal chant").constraints.description == "D dorian"
-    assert ComposeRequest(style="modal chant", key="E").constraints.description == "E major"
+    assert ComposeRequest(style="modal air").constraints.description == "D dorian"
+    assert ComposeRequest(style="modal air", key="E").constraints.description == "E major"
 
 
 @pytest.mark.parametrize(
@@ -274,12 +286,13 @@ def test_model_copy_with_an_update_validates_and_resolves_the_new_constraints() 
     assert request.model_copy() == request
 
 
+@pytest.mark.usefixtures("dorian_air")
 def test_model_copy_applies_the_update_to_the_options_as_given() -> None:
-    chant = ComposeRequest(style="modal chant")  # the preset brings D dorian
-    assert chant.model_copy(update={"notes": "C D E"}).constraints.description == (
+    air = ComposeRequest(style="modal air")  # the preset brings D dorian
+    assert air.model_copy(update={"notes": "C D E"}).constraints.description == (
         "only the notes C D E"
     )
-    assert chant.model_copy(update={"key": "E"}).constraints.description == "E major"
+    assert air.model_copy(update={"key": "E"}).constraints.description == "E major"
     jig = ComposeRequest(style="jig", meter="9/8", key="D")
     assert jig.model_copy(update={"style": "reel"}).meter == "9/8"  # given: kept
     assert ComposeRequest(style="jig", key="D").model_copy(update={"style": "reel"}).meter == (

@@ -357,7 +357,10 @@ class _Reading:
         try:
             request = Interpretation(**self.fields)
         except RequestError as error:
-            named = [f for f in self.sources if re.search(rf"\b{f}\b", str(error))]
+            located = re.findall(r"(?:^|; )(\w+): ", str(error))  # "style: ...": the field
+            named = [f for f in self.sources if f in located] or [
+                f for f in self.sources if re.search(rf"\b{f}\b", str(error))
+            ]
             words = _quote(*(m for f in named for m in self.sources[f]))
             raise type(error)(f"{error} (read from {words})" if words else str(error)) from None
         request._explanation = explanation

@@ -2,7 +2,8 @@
 
 The General MIDI names are pretty_midi's table; the instrument ranges are
 ``styles/instruments.toml``; the styles are TOML files in ``styles/`` (meter, tempo, form,
-phrase plan, rhythm). A new style is a new file.
+phrase plan, rhythm). A new style is a new file; a style that could not be made true to its
+tradition is in :data:`REMOVED_STYLES`, which says why and what to ask for instead.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 from tunesmith.errors import RequestError, RequestTypeError
 
 __all__ = [
+    "REMOVED_STYLES",
     "gm_constants",
     "gm_instruments",
     "instrument_ranges",
     "program_number",
+    "removed_style",
     "style_preset",
     "style_presets",
 ]
@@ -71,6 +74,33 @@ _INSTRUMENT_ALIASES = {
     "horn": 60,
     "mandolin": 105,
 }
+
+
+REMOVED_STYLES: dict[str, tuple[str, str]] = {
+    "blues": (
+        "a blues needs its 12-bar form, I-IV-V changes, blue thirds and sevenths and a swing "
+        "feel, and tunesmith's embedded model knows only Irish and Scottish folk dance tunes",
+        "the blues scale is still there as notes: 'a tune on the E blues scale' in words, or "
+        "notes='E G A Bb B D'",
+    ),
+    "chant": (
+        "a chant flows freely and stepwise, without a meter, and tunesmith's embedded model "
+        "knows only Irish and Scottish folk dance tunes, always in a meter",
+        "for a modal melody ask for an air in a mode: 'a slow air in D dorian' in words, or "
+        "style='air', key='D', mode='dorian'",
+    ),
+}
+"""Styles tunesmith had and removed: for each, why, and what to ask for instead."""
+_REMOVED_WORDS = {"blues": "blues", "chant": "chant", "plainchant": "chant"}
+
+
+def removed_style(style: str) -> str | None:
+    """The removed style a style text names ("twelve bars of blues" -> "blues"), or None."""
+    text = re.sub(r"[\s_-]+", " ", style.lower())
+    for word, name in _REMOVED_WORDS.items():
+        if re.search(rf"\b{word}\b", text):
+            return name
+    return None
 
 
 @functools.cache

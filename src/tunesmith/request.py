@@ -29,7 +29,14 @@ from pydantic_core.core_schema import ErrorType
 from tunesmith.band import PARTS, check_instruments, instrument_pairs, part_names
 from tunesmith.errors import ChordError, RequestError, RequestTypeError
 from tunesmith.phrases import meanings
-from tunesmith.presets import gm_instruments, program_number, style_preset, style_presets
+from tunesmith.presets import (
+    REMOVED_STYLES,
+    gm_instruments,
+    program_number,
+    removed_style,
+    style_preset,
+    style_presets,
+)
 from tunesmith.score import Pitch, PitchClass
 from tunesmith.theory import Constraints, is_known_mode, known_modes
 
@@ -267,7 +274,14 @@ class ComposeRequest(BaseModel):
     @field_validator("style")
     @classmethod
     def _check_style(cls, value: str) -> str:
-        names = sorted({*style_presets(), *meanings()["styles"]})  # presets, and words' styles
+        known = {*style_presets(), *meanings()["styles"]}  # presets, and words' styles
+        names = sorted(known - REMOVED_STYLES.keys())
+        if (removed := removed_style(value)) is not None:
+            why, instead = REMOVED_STYLES[removed]
+            raise ValueError(
+                f"the {removed} style was removed: {why} (received {value!r}); the styles "
+                f"are {', '.join(names)}; {instead}"
+            )
         text = re.sub(r"[\s_-]+", " ", value.lower())
         if any(re.search(rf"\b{re.escape(name)}\b", text) for name in names):
             return value
