@@ -7,7 +7,9 @@ code) over a bar, or over several bars taken in turn:
 - chords: ``x`` strikes the chord, ``-`` holds it, ``.`` rests;
 - bass: ``1`` the root (a slash chord's bass), ``3`` ``5`` ``7`` the chord's third, fifth
   and seventh, ``6`` the sixth, ``8`` the root an octave up, ``a`` a step onto the next
-  chord's root (its fifth when the root stays), ``-`` holds, ``.`` rests;
+  chord's root (its fifth when the root stays), ``-`` holds, ``.`` rests; a step where
+  a chord starts plays its root, whatever the pattern says there (the chord that changes
+  on beat 3 is heard from its root);
 - drums: a row per General MIDI drum (``kick = "x..x.."``), ``x`` strikes it.
 
 A style with no file, or a meter other than its file's, gets patterns from the meter (bass
@@ -369,7 +371,7 @@ class _Band:
             pattern = self.style.chords if chords else self.style.bass
             hits = _hits(pattern, index, self.style.step, steps)
         changes = [offset for offset, _ in _bar_chords(self.lane, start, length)]
-        following = None if final else chord_at(self.lane, start + length)
+        arrivals = {c.onset - start for c in self.lane if start <= c.onset < start + length}
         notes = []
         for onset, duration, what in hits:
             cuts = [onset, *(o for o in changes if onset < o < onset + duration), onset + duration]
@@ -379,7 +381,9 @@ class _Band:
                     continue
                 if isinstance(player, _Voicer):
                     pitches = player.voice(chord)
-                else:  # a note held into a new chord plays its root
-                    pitches = (player.note(what if piece == 0 else "1", chord, following),)
+                else:  # a note held into a new chord, or struck as it starts, plays its root
+                    played = what if piece == 0 and begin not in arrivals else "1"
+                    following = chord_at(self.lane, start + end)  # what an approach steps onto
+                    pitches = (player.note(played, chord, following),)
                 notes.append((begin, end - begin, pitches))
         return _events(notes, length)
