@@ -13,8 +13,13 @@
 - **Copying**: the share of a tune's two-bar phrases (pitches and rhythm, as written) that
   stand in some other corpus tune, against the same share for held-out corpus tunes.
 
+Where the Nottingham Music Database is in ``.cache`` (``corpus_cache.NOTTINGHAM``), each dance
+style is judged against Nottingham tunes of its own dance (jigs, reels, hornpipes, waltzes,
+slip jigs), and its tunes join the meters' references.
+
 Usage: python bench/heldout.py [SEEDS] [adapter]  (default 3; ``adapter``: only the tunes
-composed with the adapter). Writes .cache/heldout.json and prints
+composed with the adapter), or python bench/heldout.py --rows FILE to judge the tunes a
+saved run (its ``.cache/heldout.json``) composed. Writes .cache/heldout.json and prints
 markdown for docs/benchmarks.md.
 """
 
@@ -33,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus_cache import load, load_unseen
+from corpus_cache import load, load_nottingham, load_unseen
 from quality import _logistic_auc
 from tunesmith import compose
 from tunesmith.backends.local import LocalBackend, folk_adapter_path
@@ -67,12 +72,14 @@ FEATURES = (
     "mean_interval",
 )
 LOSS_TUNES = 40
+MIN_DANCE = 20
 OUT = ROOT / ".cache" / "heldout.json"
 
 
 def features(tune: Tune, meter: str) -> dict[str, float]:
-    """Features neither the rules nor the critic use."""
-    facts = meter_of(meter)
+    """Features neither the rules nor the critic use (2/2 counted in quarters, as 4/4 is, so
+    a reel's notes on a beat do not depend on which of the two it is written in)."""
+    facts = meter_of("4/4" if meter == "2/2" else meter)
     starts = set(facts.beat_starts())
     notes, onsets = [], []
     for bar in tune.bars:
@@ -177,34 +184,45 @@ def _auc(ours: list[dict[str, float]], theirs: list[dict[str, float]]) -> float 
     return _logistic_auc(x, y, folds=min(5, len(ours)))
 
 
-def main() -> str:
-    """Run everything and return the markdown."""
-    seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    adapters = (folk_adapter_path(),) if "adapter" in sys.argv[2:] else (folk_adapter_path(), None)
-    records = heldout_records()
-    loss = heldout_loss(records)
-    index: dict[tuple[Any, ...], set[str]] = {}
-    for record in load():
-        for phrase in phrases(parse_tune(record["text"]), record["tonic"]):
-            index.setdefault(phrase, set()).add(record["id"])
-    reference: dict[str, list[tuple[dict[str, float], float]]] = {}
-    for record in records + load_unseen():
+Reference = dict[str, list[tuple[dict[str, float], float]]]
+
+
+def references(
+    records: list[dict[str, Any]], index: dict[tuple[Any, ...], set[str]]
+) -> tuple[Reference, Reference]:
+    """Unseen tunes' features and copied shares, by meter and by dance (Nottingham's files)."""
+    by_meter: Reference = {}
+    by_rhythm: Reference = {}
+    for record in records + load_unseen() + load_nottingham():
         tune = first_bars(parse_tune(record["text"]), record["meter"])
-        if tune is not None and record["collection"] != "essenFolksong":
-            copied = copied_share(tune, record["tonic"], index, record["id"])
-            reference.setdefault(record["meter"], []).append(
-                (features(tune, record["meter"]), copied)
-            )
-    rows = compose_rows(seeds, adapters)
-    for row in rows:
-        tune = parse_tune(row["text"])
-        row["features"] = features(tune, row["meter"])
-        row["copied"] = copied_share(tune, row["tonic"], index, None)
-    lines = [
-        "| tunes | AUC, all styles | " + " | ".join(name for name, _ in REQUESTS) + " |",
-        "| --- | ---: | " + " | ".join("---:" for _ in REQUESTS) + " |",
-    ]
-    figures: dict[str, Any] = {"loss": loss}
+        if tune is None or record["collection"] == "essenFolksong":
+            continue
+        found = (
+            features(tune, record["meter"]),
+            copied_share(tune, record["tonic"], index, record["id"]),
+        )
+        by_meter.setdefault(record["meter"], []).append(found)
+        if record.get("rhythm"):
+            by_rhythm.setdefault(f"{record['rhythm']} {record['meter']}", []).append(found)
+    return by_meter, by_rhythm
+
+
+def _theirs(request: dict[str, Any], meter: str, by_meter: Reference, by_rhythm: Reference) -> Any:
+    """A request's reference: tunes of its dance and meter where there are 20, else of its
+    meter."""
+    style, meters = request.get("style"), SAME_BARS.get(meter, {meter})
+    dance = [found for m in meters for found in by_rhythm.get(f"{style} {m}", [])]
+    if len(dance) >= MIN_DANCE:
+        return [f for f, _ in dance]
+    return [f for m in SAME_BARS.get(meter, {meter}) for f, _ in by_meter.get(m, [])]
+
+
+def judge(
+    rows: list[dict[str, Any]], by_meter: Reference, by_rhythm: Reference
+) -> tuple[list[str], dict[str, Any]]:
+    """The AUC table's rows and the figures, for composed rows (with ``features``)."""
+    options = dict(REQUESTS)
+    lines, figures = [], {}
     for adapter in (True, False):
         mine = [row for row in rows if row["adapter"] == adapter]
         if not mine:
@@ -213,14 +231,13 @@ def main() -> str:
             f
             for meter in {r["meter"] for r in mine}
             for m in SAME_BARS.get(meter, {meter})
-            for f, _ in reference.get(m, [])
+            for f, _ in by_meter.get(m, [])
         ]
         overall = _auc([r["features"] for r in mine], theirs_all)
         per = []
         for name, _ in REQUESTS:
             ours = [r for r in mine if r["request"] == name]
-            meter = ours[0]["meter"]
-            theirs = [f for m in SAME_BARS.get(meter, {meter}) for f, _ in reference.get(m, [])]
+            theirs = _theirs(options[name], ours[0]["meter"], by_meter, by_rhythm)
             per.append(_auc([r["features"] for r in ours], theirs))
         label = "with the folk adapter" if adapter else "base model"
         cells = " | ".join("n/a" if a is None else f"{a:.2f}" for a in per)
@@ -230,23 +247,70 @@ def main() -> str:
             "per_style": dict(zip([n for n, _ in REQUESTS], per, strict=True)),
             "copied": statistics.fmean(r["copied"] for r in mine),
             "seconds": statistics.median(r["seconds"] for r in mine),
+            "medians": {
+                f: (
+                    statistics.median(r["features"][f] for r in mine),
+                    statistics.median(x[f] for x in theirs_all),
+                )
+                for f in FEATURES
+            },
         }
-    corpus_copied = statistics.fmean(c for pairs in reference.values() for _, c in pairs)
+    return lines, figures
+
+
+def main() -> str:
+    """Run everything (or, with ``--rows FILE``, judge a saved run's tunes) and return markdown."""
+    index: dict[tuple[Any, ...], set[str]] = {}
+    for record in load():
+        for phrase in phrases(parse_tune(record["text"]), record["tonic"]):
+            index.setdefault(phrase, set()).add(record["id"])
+    records = heldout_records()
+    by_meter, by_rhythm = references(records, index)
+    if sys.argv[1:2] == ["--rows"]:
+        rows = json.loads(Path(sys.argv[2]).read_text())["rows"]
+        loss = None
+    else:
+        seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+        adapters = (
+            (folk_adapter_path(),) if "adapter" in sys.argv[2:] else (folk_adapter_path(), None)
+        )
+        loss = heldout_loss(records)
+        rows = compose_rows(seeds, adapters)
+    for row in rows:
+        tune = parse_tune(row["text"])
+        row["features"] = features(tune, row["meter"])
+        row["copied"] = copied_share(tune, row["tonic"], index, None)
+    table, figures = judge(rows, by_meter, by_rhythm)
+    lines = [
+        "| tunes | AUC, all styles | " + " | ".join(name for name, _ in REQUESTS) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in REQUESTS) + " |",
+        *table,
+    ]
+    figures["loss"] = loss
+    corpus_copied = statistics.fmean(c for pairs in by_meter.values() for _, c in pairs)
     figures["corpus_copied"] = corpus_copied
-    figures["reference_tunes"] = {m: len(v) for m, v in reference.items()}
-    OUT.write_text(json.dumps({"figures": figures, "rows": rows}, indent=1, default=str))
+    figures["reference_tunes"] = {m: len(v) for m, v in by_meter.items()}
+    figures["reference_dances"] = {m: len(v) for m, v in by_rhythm.items()}
+    if loss is not None:
+        OUT.write_text(json.dumps({"figures": figures, "rows": rows}, indent=1, default=str))
+        lines += [
+            "",
+            f"Held-out loss ({loss['tunes']} tunes, full model in llama.cpp): "
+            f"{loss['base']:.2f} nats a token on the base model, {loss['adapter']:.2f} with the "
+            "adapter.",
+        ]
+    ours = figures["with the folk adapter"]
     lines += [
         "",
-        f"Held-out loss ({loss['tunes']} tunes, full model in llama.cpp): "
-        f"{loss['base']:.2f} nats a token on the base model, {loss['adapter']:.2f} with the "
-        "adapter.",
+        f"Two-bar phrases found in another corpus tune: {ours['copied']:.1%} of tunesmith's "
+        f"with the adapter; unseen tunes: {corpus_copied:.1%}.",
+        f"Reference tunes per meter: {figures['reference_tunes']}; per dance and meter "
+        "(Nottingham): "
+        f"{figures['reference_dances']}.",
         "",
-        "Two-bar phrases found in another corpus tune: "
-        f"{figures['with the folk adapter']['copied']:.1%} of tunesmith's with the adapter, "
-        f"{figures.get('base model', {}).get('copied', float('nan')):.1%} without; unseen "
-        "corpus tunes: "
-        f"{corpus_copied:.1%}.",
-        f"Reference tunes per meter: {figures['reference_tunes']}.",
+        "| feature (median) | tunesmith with the adapter | unseen tunes of the same meters |",
+        "| --- | ---: | ---: |",
+        *(f"| {f} | {a:.2f} | {b:.2f} |" for f, (a, b) in ours["medians"].items()),
     ]
     return "\n".join(lines)
 
