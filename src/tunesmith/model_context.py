@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from tunesmith.checksums import file_sha256
 from tunesmith.errors import BackendError
 from tunesmith.prefix_state import load_prefix, save_prefix, state_file
 from tunesmith.vocabulary import Vocabulary
@@ -97,14 +98,22 @@ class ModelContext:
         """The prompt prefix held in sequence 0 (empty: none; set it so to evaluate again)."""
         self.state_dir = state_dir
         """Where prefix states are kept between processes (None: evaluated in each)."""
-        self._identity = (
-            "|".join(
-                f"{path.resolve()}|{path.stat().st_size}|{path.stat().st_mtime_ns}"
-                for path in (Path(narrow.path if narrow else llm.model_path), adapter)
-                if path is not None
-            )
-            + f"|{L.__version__}"
-        )
+
+    @functools.cached_property
+    def _identity(self) -> str:
+        """What names the model exactly for its prefix states.
+
+        The narrow copy by its sha256 (checked when it was loaded), so a cache copied
+        elsewhere keeps its states; a whole model by its path, size and time (a model of
+        gigabytes would take seconds to hash in each process); the adapter by its sha256.
+        """
+        if self.narrow is not None:
+            model = self.narrow.digest
+        else:
+            path = Path(self._llm.model_path).resolve()
+            model = f"{path}|{path.stat().st_size}|{path.stat().st_mtime_ns}"
+        adapter = file_sha256(self.adapter) if self.adapter else "none"
+        return f"{model}|{adapter}|{llama_api().__version__}"
 
     def _apply(self, adapter: Path) -> None:
         """Load the LoRA ``adapter`` onto the model and set it on this context at scale 1.

