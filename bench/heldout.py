@@ -17,9 +17,10 @@ Where the Nottingham Music Database is in ``.cache`` (``corpus_cache.NOTTINGHAM`
 style is judged against Nottingham tunes of its own dance (jigs, reels, hornpipes, waltzes,
 slip jigs), and its tunes join the meters' references.
 
-Usage: python bench/heldout.py [SEEDS] [adapter]  (default 3; ``adapter``: only the tunes
-composed with the adapter), or python bench/heldout.py --rows FILE to judge the tunes a
-saved run (its ``.cache/heldout.json``) composed. Writes .cache/heldout.json and prints
+Usage: python bench/heldout.py [SEEDS] [adapter] [noloss]  (SEEDS: 3 for seeds 1-3, or 4-8;
+default 3; ``adapter``: only the tunes composed with the adapter; ``noloss``: no held-out
+loss), or python bench/heldout.py --rows FILE... to judge the tunes saved runs (their
+``.cache/heldout.json``) composed. Writes .cache/heldout.json and prints
 markdown for docs/benchmarks.md.
 """
 
@@ -153,12 +154,12 @@ def copied_share(
     return len(copied) / max(len(found), 1)
 
 
-def compose_rows(seeds: int, adapters: tuple[Path | None, ...]) -> list[dict[str, Any]]:
+def compose_rows(seeds: range, adapters: tuple[Path | None, ...]) -> list[dict[str, Any]]:
     """Every request and seed, with and without the adapter."""
     rows = []
     for adapter in adapters:
         backend = LocalBackend(adapter=adapter)
-        for (name, options), seed in itertools.product(REQUESTS, range(1, seeds + 1)):
+        for (name, options), seed in itertools.product(REQUESTS, seeds):
             started = time.perf_counter()
             composition = compose(bars=BARS, seed=seed, backend=backend, **options)
             rows.append(
@@ -267,14 +268,15 @@ def main() -> str:
     records = heldout_records()
     by_meter, by_rhythm = references(records, index)
     if sys.argv[1:2] == ["--rows"]:
-        rows = json.loads(Path(sys.argv[2]).read_text())["rows"]
+        rows = [r for f in sys.argv[2:] for r in json.loads(Path(f).read_text())["rows"]]
         loss = None
     else:
-        seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+        first, _, last = (sys.argv[1] if len(sys.argv) > 1 else "3").rpartition("-")
+        seeds = range(int(first or 1), int(last) + 1)
         adapters = (
             (folk_adapter_path(),) if "adapter" in sys.argv[2:] else (folk_adapter_path(), None)
         )
-        loss = heldout_loss(records)
+        loss = None if "noloss" in sys.argv[2:] else heldout_loss(records)
         rows = compose_rows(seeds, adapters)
     for row in rows:
         tune = parse_tune(row["text"])
@@ -291,8 +293,9 @@ def main() -> str:
     figures["corpus_copied"] = corpus_copied
     figures["reference_tunes"] = {m: len(v) for m, v in by_meter.items()}
     figures["reference_dances"] = {m: len(v) for m, v in by_rhythm.items()}
-    if loss is not None:
+    if sys.argv[1:2] != ["--rows"]:
         OUT.write_text(json.dumps({"figures": figures, "rows": rows}, indent=1, default=str))
+    if loss is not None:
         lines += [
             "",
             f"Held-out loss ({loss['tunes']} tunes, full model in llama.cpp): "
