@@ -5,9 +5,11 @@ dance, else the meter's; ``train/prepare.py``) is that style's, minus the famili
 from the folk adapter's training (so the held-out evaluation stays unseen):
 
 - **cells**: how often each pattern fills one of the style's cells (a jig's dotted quarter,
-  a reel's quarter) in whole bars. Patterns of at least ``MIN_SHARE`` of the cells, without
-  rests, are kept: they are the style's cells, and the model (the folk adapter) chooses
-  among them.
+  a reel's quarter) in whole bars. Patterns of at least ``MIN_CELL_SHARE`` of the cells,
+  without rests, are kept: they are the style's cells, and the model (the folk adapter)
+  chooses among them. Rarer ones are left out: the grammar offers every cell alike, so a
+  model that leans away from long notes (``long_note_penalty``) wrote a jig's ornamental
+  sixteenths (6% of real jigs' beats, in three cells) on 15% of its notes.
 - **cadences**: the rhythm that ends a phrase, from the last beat (half a bar in 4/4 and
   2/2, the whole bar in 3/4) of bars 4 and 12 (``half``), 8 and 16 (``full``: the end of
   a part) and the tune's last bar (``final``). A bar shortened by a pickup is read with a
@@ -18,8 +20,13 @@ from the folk adapter's training (so the held-out evaluation stays unseen):
   so a tune stops rather than runs on. Each kind keeps the endings of at least
   ``MIN_SHARE`` of the phrases measured.
 
-A tune's plan draws each phrase ending by its seed (``Writing.of``), so which bars stop
-and how is the tradition's, not one fixed pattern. Run again after changing the corpus
+- **bars**: the rhythm of real tunes' first 16 whole bars (a pickup left out), slot by slot:
+  a cell's pattern, or a long note from a cell's start (tunes where a note crosses a cell
+  otherwise are left out; at most ``MAX_SKELETONS`` tunes a style, spread over the list).
+
+A tune's writing draws one real tune's bar rhythms and each phrase ending by its seed
+(``Writing.of``), so its rhythm, which bars stop and how, is the tradition's, not one fixed
+pattern; the model chooses the pitches. Run again after changing the corpus
 reader: ``python bench/make_rhythms.py``.
 """
 
@@ -52,6 +59,9 @@ STYLES = {  # style: meters its tunes are written in, and its cell length
     "waltz": (("3/4",), Fraction(1)),
 }
 MIN_SHARE = 0.01
+BARS = 16
+MAX_SKELETONS = 400
+MIN_CELL_SHARE = 0.05
 HALF, FULL = (4, 12), (8, 16)
 _CODES = {length: code for code, length in DURATIONS.items()}
 
@@ -82,6 +92,39 @@ def cells_of(bar: Bar, cell: Fraction) -> list[str]:
         elif position // cell != (position - event.duration) // cell:
             current, broken = [], True  # a note across the cell's end: no cell until the next
     return found
+
+
+def slots_of(bar: Bar, cell: Fraction) -> list[str] | None:
+    """A whole bar as slots: a pattern per cell, or a long note spanning whole cells from a
+    cell's start; None where a note crosses a cell's end otherwise, or a length has no code."""
+    slots, current, position = [], [], Fraction(0)
+    for event in bar.events:
+        rest = not event.pitches
+        if not current and position % cell == 0 and event.duration % cell == 0:
+            if (text := _pattern([(event.duration, rest)])) is None:
+                return None
+            slots.append(text)  # a cell of one note, or a long note
+            position += event.duration
+            continue
+        current.append((event.duration, rest))
+        position += event.duration
+        if position % cell == 0:
+            if (text := _pattern(current)) is None:
+                return None
+            slots.append(text)
+            current = []
+        elif position // cell != (position - event.duration) // cell:
+            return None
+    return slots
+
+
+def skeleton(tune_bars: list[Bar], bar_length: Fraction, cell: Fraction) -> list[list[str]] | None:
+    """The rhythm of a tune's first ``BARS`` whole bars (a pickup left out), slot by slot."""
+    whole = [bar for bar in tune_bars if bar.duration == bar_length][:BARS]
+    if len(whole) < BARS:
+        return None
+    found = [slots_of(bar, cell) for bar in whole]
+    return None if any(slots is None for slots in found) else found  # type: ignore[return-value]
 
 
 def ending_of(bar: Bar, bar_length: Fraction, tail: Fraction) -> str | None:
@@ -127,12 +170,15 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
     cells: Counter[str] = Counter()
     endings: dict[str, Counter[str]] = {"half": Counter(), "full": Counter(), "final": Counter()}
     tunes = 0
+    skeletons = []
     for record in records:
         tune = parse_tune(record["text"])
         bars = list(tune.bars)
         if len(bars) < 2:
             continue
         tunes += 1
+        if (found := skeleton(bars, bar_length, cell)) is not None:
+            skeletons.append(found)
         for bar in bars:
             if bar.duration == bar_length:
                 cells.update(cells_of(bar, cell))
@@ -154,9 +200,10 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         "cells": [
             [pattern, round(count / total, 4)]
             for pattern, count in cells.most_common()
-            if count / total >= MIN_SHARE and "r:" not in pattern
+            if count / total >= MIN_CELL_SHARE and "r:" not in pattern
         ],
         "cadences": {kind: _kept(counts) for kind, counts in endings.items()},
+        "bars": skeletons[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
     }
 
 
@@ -172,13 +219,13 @@ def main() -> None:
     for style, (meters, _) in STYLES.items():
         mine = [r for r in seen if prepare.rhythm_of(r, written) == style and r["meter"] in meters]
         styles[style] = measure(mine, style)
-        print(style, styles[style]["tunes"], styles[style]["cells"], file=sys.stderr)
+        print(style, styles[style]["tunes"], len(styles[style]["bars"]), file=sys.stderr)
     data = {
         "source": "oneills1850 and ryansMammoth (music21 corpus), adapter's held-out families left "
         "out; bench/make_rhythms.py",
         "styles": styles,
     }
-    OUT.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    OUT.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {OUT}")
 
 

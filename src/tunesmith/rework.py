@@ -207,6 +207,7 @@ def writing_for(request: ComposeRequest, rework: Rework, spelling: str) -> Writi
         plan=_plan(rework, base.style, request.meter, request),
         rhythm=_user_rhythm(base.rhythm, locked),
         spelling=chosen,
+        slots=(),  # the user's rhythm, not a drawn real tune's
     )
 
 

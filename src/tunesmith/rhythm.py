@@ -8,7 +8,8 @@ quarter), so every phrase ends on a note that starts on a beat and lasts at leas
 
 Styles give their cells, long notes and cadence as data (``styles/*.toml``); other
 meters get cells derived from music21's beat and its division. A dance style that says
-``cells = "corpus"`` takes the cells real tunes of its dance use, and its phrase endings
+``cells = "corpus"`` takes the cells real tunes of its dance use, its bars can take the
+rhythm of a real tune's bars (``bar_rhythms = "corpus"``), and its phrase endings
 (``cadences = "corpus"``) are drawn per phrase from the endings real tunes have
 (``data/rhythms.json``, measured by ``bench/make_rhythms.py``).
 """
@@ -32,6 +33,7 @@ __all__ = [
     "Meter",
     "Rhythm",
     "corpus_rhythm",
+    "drawn_bars",
     "drawn_cadence",
     "meter_of",
     "rhythm_for",
@@ -293,6 +295,25 @@ def corpus_rhythm(style: str) -> dict[str, Any] | None:
     beat (half a bar in 4/4 and 2/2, the whole bar in 3/4).
     """
     return _corpus_rhythms().get(style)
+
+
+def drawn_bars(
+    rhythm: Rhythm, skeletons: Sequence[Sequence[Sequence[str]]], seed: int | None
+) -> tuple[tuple[Cell, ...], ...]:
+    """The bar rhythms of one real tune, drawn by ``seed`` (without one: the first tune).
+
+    Each bar is its slots from the bar line: a cell's pattern, or a long note.
+    """
+    chosen = skeletons[0] if seed is None else random.Random(seed).choice(skeletons)
+    bars = []
+    for slots in chosen:
+        cells = tuple(Cell.parse(text) for text in slots)
+        if sum((cell.length for cell in cells), Fraction(0)) != rhythm.meter.bar_length:
+            raise ConstraintError(
+                f"the bar rhythm {slots!r} does not fill a bar of {rhythm.meter.text}"
+            )
+        bars.append(cells)
+    return tuple(bars)
 
 
 def drawn_cadence(

@@ -27,6 +27,7 @@ from tunesmith.rhythm import (
     Cell,
     Rhythm,
     corpus_rhythm,
+    drawn_bars,
     drawn_cadence,
     meter_of,
     style_rhythm,
@@ -59,9 +60,9 @@ class Writing:
     style: dict[str, Any]
     harmony: WrittenHarmony | None = None
     """The chords of each written bar, or the chords the model chooses from (``chords=``)."""
-    endings: tuple[tuple[Cell | None, ...] | None, ...] = ()
-    """Each written bar's cadence slots where drawn from the corpus (None or empty: the
-    rhythm's own cadence)."""
+    slots: tuple[tuple[Cell | None, ...] | None, ...] = ()
+    """Each written bar's rhythm where drawn from real tunes: its slots from the bar line
+    (a None slot: any cell). None, or no slots at all: the rhythm's cells, or its cadence."""
 
     @classmethod
     def of(cls, request: ComposeRequest, spelling: str = "abc") -> Writing:
@@ -87,11 +88,9 @@ class Writing:
         if harmony is not None and harmony.bars is not None:
             chords = harmony.bars  # a bar is copied only where it has its source's chords
             plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
-        endings: tuple[tuple[Cell | None, ...] | None, ...] = ()
         measured = corpus_rhythm(str(style.get("name"))) if same_meter else None
-        if measured and style.get("cadences") == CORPUS:
-            endings = _drawn_endings(plan, rhythm, measured["cadences"], request.seed)
-        return cls(request, plan, rhythm, chosen, rules, style, harmony, endings)
+        slots = _drawn_slots(plan, rhythm, style, measured, request.seed) if measured else ()
+        return cls(request, plan, rhythm, chosen, rules, style, harmony, slots)
 
     @property
     def pitches(self) -> tuple[Pitch, ...]:
@@ -125,8 +124,9 @@ class Writing:
         owner = index if bar.source is None else bar.source
         cadence = self.plan.bars[owner].cadence
         rhythm = self.rhythm
-        if self.endings and (slots := self.endings[owner]) is not None:
-            rhythm = replace(rhythm, cadence=slots)
+        drawn = self.slots[owner] if self.slots else None
+        if drawn is not None:
+            rhythm = replace(rhythm, cadence=drawn)
         final: frozenset[int] | None = None
         if cadence == "full":
             final = frozenset(p.midi for p in constraints.tonic_pitches)
@@ -150,7 +150,7 @@ class Writing:
         return BarSpec(
             rhythm=rhythm,
             pitches=pitches,
-            cadence=cadence is not None,
+            cadence=cadence is not None or drawn is not None,
             final=final,
             prefix=prefix,
             separator=separator,
@@ -231,8 +231,11 @@ class PlanScript:
             index for index, bar in enumerate(writing.plan.bars) if bar.source is not None
         )
         self.cadences = frozenset(
-            index for index, bar in enumerate(writing.plan.bars) if bar.cadence is not None
+            index
+            for index, bar in enumerate(writing.plan.bars)
+            if bar.cadence is not None or (writing.slots and writing.slots[index] is not None)
         )
+        """Bars whose rhythm is set (a cadence's, or a real tune's): free of ``max_rhythms``."""
         harmony = writing.harmony
         chosen = () if harmony is None or harmony.bars is not None else harmony.vocabulary
         self.figures = frozenset(chord.figure for chord in chosen)
@@ -367,22 +370,30 @@ class PlanScript:
         )
 
 
-def _drawn_endings(
-    plan: Plan, rhythm: Rhythm, cadences: dict[str, Any], seed: int | None
+def _drawn_slots(
+    plan: Plan, rhythm: Rhythm, style: dict[str, Any], measured: dict[str, Any], seed: int | None
 ) -> tuple[tuple[Cell | None, ...] | None, ...]:
-    """Each written cadence bar's ending, drawn from the corpus's for its place in the form.
+    """Each written bar's rhythm drawn from real tunes, where the style asks for it.
 
-    Mid-part cadences take the corpus's bar-4 endings, part ends its bar-8 endings, and the
-    bar the tune ends on its last bars' (each bar drawn by ``seed`` and its index).
+    ``cadences = "corpus"``: a cadence bar ends as real tunes end a phrase in its place:
+    mid-part cadences take the corpus's bar-4 endings, part ends its bar-8 endings, and the
+    bar the tune ends on its last bars' (each drawn by ``seed`` and the bar's index).
+    ``bar_rhythms = "corpus"``: every other bar has the rhythm of the same bar of one real
+    tune, drawn by ``seed``.
     """
     last = plan.played()[-1]
     last = last if (source := plan.bars[last].source) is None else source
-    endings: list[tuple[Cell | None, ...] | None] = []
+    skeleton: tuple[tuple[Cell, ...], ...] = ()
+    if style.get("bar_rhythms") == CORPUS and measured.get("bars"):
+        skeleton = drawn_bars(rhythm, measured["bars"], seed)
+    slots: list[tuple[Cell | None, ...] | None] = []
     for index, bar in enumerate(plan.bars):
-        if bar.cadence is None:
-            endings.append(None)
-            continue
-        kind = "final" if index == last else bar.cadence
-        drawn = None if seed is None else seed * 1009 + index
-        endings.append(drawn_cadence(rhythm, cadences[kind], drawn))
-    return tuple(endings)
+        if bar.cadence is not None and style.get("cadences") == CORPUS:
+            kind = "final" if index == last else bar.cadence
+            drawn = None if seed is None else seed * 1009 + index
+            slots.append(drawn_cadence(rhythm, measured["cadences"][kind], drawn))
+        elif bar.cadence is None and skeleton:
+            slots.append(skeleton[(bar.part * plan.part_bars + bar.number - 1) % len(skeleton)])
+        else:
+            slots.append(None)
+    return tuple(slots)
