@@ -49,7 +49,7 @@ def test_the_chat_prompt_states_every_constraint() -> None:
         "only the notes A B C# F# G",
         "between D4 and D6",
         "End on A",
-        "e e e or q e or e q or q.",
+        "e e e or q e",  # the cells of 5% of real jigs' beats or more
         "3 quarter notes",
     ):
         assert fact in task["content"]
