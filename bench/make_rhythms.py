@@ -22,7 +22,8 @@ from the folk adapter's training (so the held-out evaluation stays unseen):
 
 - **bars**: the rhythm of real tunes' first 16 whole bars (a pickup left out), slot by slot:
   a cell's pattern, or a long note from a cell's start (tunes where a note crosses a cell
-  otherwise are left out; at most ``MAX_SKELETONS`` tunes a style, spread over the list).
+  otherwise, or a bar opens on a rest, are left out; at most ``MAX_SKELETONS`` tunes a
+  style, spread over the list).
 
 A tune's writing draws one real tune's bar rhythms and each phrase ending by its seed
 (``Writing.of``), so its rhythm, which bars stop and how, is the tradition's, not one fixed
@@ -123,6 +124,8 @@ def skeleton(tune_bars: list[Bar], bar_length: Fraction, cell: Fraction) -> list
     whole = [bar for bar in tune_bars if bar.duration == bar_length][:BARS]
     if len(whole) < BARS:
         return None
+    if any(not bar.events[0].pitches for bar in whole):
+        return None  # a bar opening on a rest: a pickup padded out, not a bar's rhythm
     found = [slots_of(bar, cell) for bar in whole]
     return None if any(slots is None for slots in found) else found  # type: ignore[return-value]
 

@@ -279,7 +279,9 @@ class PlanScript:
         if index + 1 < len(plan.bars):
             source = plan.bars[index + 1].source
             if source is not None and source < index:
-                following = self.bars[source].events[0].pitches[0]
+                following = next(
+                    (e.pitches[0] for e in self.bars[source].events if e.pitches), None
+                )
         start = self._last_pitch()
         leap = self.writing.request.constraints.max_leap
         spelling = self.writing.spelling
