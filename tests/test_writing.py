@@ -12,7 +12,8 @@ import re
 import pytest
 
 from test_grammar import walk
-from tunesmith import ComposeRequest
+from tunesmith import ComposeRequest, compose
+from tunesmith.score import Pitch
 from tunesmith.segments import Forced, Free
 from tunesmith.validate import validate
 from tunesmith.writing import PlanScript, Writing
@@ -153,3 +154,32 @@ def test_dance_bars_are_sampled_with_abc_note_lengths_discouraged(
     assert isinstance(segment, Free)
     assert segment.penalty == penalty
     assert segment.penalised == frozenset("0123456789")
+
+
+@pytest.mark.parametrize(
+    ("request_", "home"),
+    [
+        (ComposeRequest(style="reel", key="G"), "G4"),  # a fiddle: G3-B5, not on the G string
+        (ComposeRequest(style="air", key="E", mode="dorian"), "E5"),  # a whistle: D5-B6
+        (ComposeRequest(style="waltz", key="F"), "F4"),  # an accordion: G3-C6
+        (ComposeRequest(style="jig", key="D"), "D5"),  # a flute: D4-D6
+    ],
+)
+def test_a_tune_opens_near_its_home_tonic_in_the_instruments_middle(
+    request_: ComposeRequest, home: str
+) -> None:
+    low, high = Writing.of(request_).opening()
+    tonic = Pitch.parse(home).midi
+    assert (low, high) == (tonic - 5, tonic + 9)  # from the fifth below to the sixth above
+
+
+@pytest.mark.model
+def test_a_composed_waltz_opens_in_its_phrase_window_not_at_the_bottom_of_the_range() -> None:
+    composition = compose(style="waltz", key="F", bars=8, seed=1)
+    low, high = Writing.of(composition.request).opening()
+    first = [e.pitches[-1].midi for e in composition.tune.bars[0].events if e.pitches]
+    assert all(low <= key <= high for key in first)  # C4 to D5 around F4, on G3-C6
+    opening = [
+        e.pitches[-1].midi for bar in composition.tune.bars[:4] for e in bar.events if e.pitches
+    ]
+    assert min(opening) >= low

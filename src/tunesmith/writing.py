@@ -44,6 +44,8 @@ OCTAVE = 12
 
 BARS_PER_LINE = 4
 DIGITS = frozenset("0123456789")
+OPENING_BELOW, OPENING_ABOVE = 5, 9
+"""Semitones below and above the home tonic the first bar keeps to (:meth:`Writing.opening`)."""
 SCALE_NOTES = 8
 """An octave of a scale: the fewest pitches a first part's opening keeps (``first_part_top``)."""
 
@@ -172,6 +174,20 @@ class Writing:
         kept = max(round(share * len(self.pitches)), min(SCALE_NOTES, len(self.pitches)))
         return self.pitches[kept - 1].midi
 
+    def opening(self) -> tuple[int, int]:
+        """The keys a tune's first bar keeps to: from a fourth below its home tonic to a sixth
+        above, the home tonic being the tonic nearest a third of the way up the range (a
+        fiddle reel in G opens around G4, not G3; a whistle air in E dorian around E5, not
+        E6). Real tunes open on the fifth (36%), the tonic (33%) or the third (15%), a
+        median 37% of the way up their span (Aird's, fife and Northumbrian books).
+        """  # noqa: D205
+        pitches = [p.midi for p in self.pitches]
+        low, high = pitches[0], pitches[-1]
+        middle = low + (high - low) / 3
+        tonics = [p.midi for p in self.request.constraints.tonic_pitches] or [round(middle)]
+        home = min(tonics, key=lambda key: (abs(key - middle), key))
+        return home - OPENING_BELOW, home + OPENING_ABOVE
+
     def whole_grammar(self) -> str:
         """One grammar for every written bar (for servers, which take one grammar a request).
 
@@ -287,8 +303,15 @@ class PlanScript:
         spelling = self.writing.spelling
         # the most constrained bar that can be written: a later part's register, a note that
         # leads into the bar already written next, a first note within reach of the last
-        top = self.writing.ceiling(index)
-        tries = [(following, self._floor(index), top, start), (following, None, top, start)]
+        top, floor = self.writing.ceiling(index), self._floor(index)
+        tries: list[tuple[Pitch | None, int | None, int | None, Pitch | None]] = []
+        if bar.part == 0 and bar.number <= max(plan.part_bars // 2, 1):
+            # the opening phrase keeps above the home tonic's fourth below; its first bar
+            # opens near it, in the instrument's middle (Writing.opening)
+            low, high = self.writing.opening()
+            ceiling = top if index else high if top is None else min(top, high)
+            tries.append((following, low, ceiling, start))
+        tries += [(following, floor, top, start), (following, None, top, start)]
         tries += [(following, None, None, start), (None, None, None, start)]
         tries += [(None, None, None, None)]
         for near, floor, ceiling, after in tries:
