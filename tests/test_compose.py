@@ -6,9 +6,8 @@ Tests marked ``model`` run the real embedded model; the others script the model'
 
 from __future__ import annotations
 
-import itertools
-
 import asyncio
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
