@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 from tunesmith.errors import ConstraintError
 from tunesmith.notes import DURATIONS
@@ -41,9 +41,7 @@ __all__ = [
 ]
 
 CORPUS = "corpus"
-"""A style's ``cells`` or ``cadences`` value: take them from real tunes of its dance."""
-Ending = Literal["half", "full", "final"]
-"""Where a phrase ends: mid-part, at a part's end, or at the tune's end."""
+"""A style's ``cells``, ``bar_rhythms`` or ``cadences`` value: from real tunes of its dance."""
 
 REST_PREFIX = "r:"
 ANY_CELL = "*"
@@ -288,12 +286,14 @@ def _corpus_rhythms() -> dict[str, Any]:
 
 
 def corpus_rhythm(style: str) -> dict[str, Any] | None:
-    """The cells and phrase endings measured in real tunes of ``style``; None if unmeasured.
+    """The cells, phrase endings and bar rhythms measured in real tunes of ``style``; None
+    if unmeasured.
 
     ``{"meter", "cell", "cells": [[pattern, share]...], "cadences": {"half" | "full" |
-    "final": [[pattern, share]...]}}``: a pattern in duration codes fills the phrase's last
-    beat (half a bar in 4/4 and 2/2, the whole bar in 3/4).
-    """
+    "final": [[pattern, share]...]}, "bars": [tune: [bar: [slot...]...]...]}``: an ending
+    in duration codes fills the phrase's last beat (half a bar in 4/4 and 2/2, the whole
+    bar in 3/4).
+    """  # noqa: D205
     return _corpus_rhythms().get(style)
 
 
