@@ -34,10 +34,11 @@ CORES = os.cpu_count() or 1
 
 @pytest.fixture
 def busy_machine() -> Iterator[None]:
-    """A process spinning on every core."""
-    spin = "print(flush=True)\nwhile True: pass"
+    """A process spinning on every core (each ends with the tests, if they are killed)."""
+    spin = "import os, sys\nprint(flush=True)\nwhile os.getppid() == int(sys.argv[1]): pass"
     loops = [
-        subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE) for _ in range(CORES)
+        subprocess.Popen([sys.executable, "-c", spin, str(os.getpid())], stdout=subprocess.PIPE)
+        for _ in range(CORES)
     ]
     try:
         for loop in loops:
