@@ -706,6 +706,43 @@ def test_a_key_the_server_echoes_in_a_header_is_not_logged(
     assert KEY not in caplog.text  # ...without the key
 
 
+GARBAGE_CLIENTS = """
+import gc, logging, sys
+from tunesmith import OpenAIBackend
+from tunesmith.backends.secrets import redact
+
+logging.basicConfig(level=logging.DEBUG, stream=open("/dev/null", "w"))
+line, others = "a line of the log that names " + sys.argv[2], [sys.argv[2] + "-too"]
+for allocations in range(12):
+    gc.set_threshold(1_000_000)  # nothing collected yet: the client stays young
+    backend = OpenAIBackend("m", base_url=sys.argv[1], api_key=sys.argv[2], grammar="none")
+    backend.client.models.list()  # a keep-alive connection, closed (and logged) when freed
+    backend.cycle = backend  # left unclosed, in a cycle: garbage only the collector frees
+    del backend
+    # the collector runs after this many allocations: in one of the rounds, inside redact()
+    gc.set_threshold(gc.get_count()[0] + allocations)
+    redact(line, others)
+print("done")
+"""
+
+
+def test_a_client_freed_by_the_garbage_collector_while_a_key_is_masked_does_not_hang() -> None:
+    # The collector runs an unclosed client's close inside whatever code it interrupted,
+    # and the close logs at DEBUG: masking that record must not wait for its own thread.
+    with ScriptedServer() as server:
+        try:
+            finished = subprocess.run(
+                [sys.executable, "-c", GARBAGE_CLIENTS, server.base_url, KEY],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("masking a key waited for itself: the process hung")
+    assert finished.stdout.strip() == "done", finished.stderr
+
+
 # Arguments of the wrong type
 
 

@@ -31,8 +31,11 @@ _KNOWN = [
 made here first, so that they carry the filter from the start."""
 _SECRET_NAME = re.compile(r"key|token|secret|passw|sig|auth|credential", re.IGNORECASE)
 
-_secrets: set[str] = set()
-_lock = threading.Lock()
+_secrets: frozenset[str] = frozenset()
+"""Replaced whole, never changed in place: the log filter reads it without a lock, since a
+garbage-collected client's ``close`` logs from inside whatever code the collector
+interrupted, possibly a holder of that lock on the same thread."""
+_adding = threading.Lock()
 
 
 def url_secrets(url: str | None) -> list[str]:
@@ -56,8 +59,7 @@ def display_url(url: str) -> str:
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with ``secrets`` and every registered secret masked."""
-    with _lock:
-        known = _secrets | {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
+    known = _secrets | {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
     for secret in sorted(known, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
@@ -89,9 +91,8 @@ class _RedactingFilter(logging.Filter):
     """Masks the registered secrets in a log record's message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        with _lock:
-            if not _secrets:
-                return True
+        if not _secrets:
+            return True
         message = record.getMessage()
         masked = redact(message)
         if masked != message:
@@ -104,9 +105,12 @@ _filter = _RedactingFilter()
 
 def protect(secrets: Iterable[str]) -> None:
     """Register secrets, and filter the HTTP stack's loggers (those that exist now)."""
-    with _lock:
-        _secrets.update(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
-    names = [name for name in logging.root.manager.loggerDict if name.startswith(LOGGERS)]
+    global _secrets  # noqa: PLW0603 # replaced whole: see _secrets
+    added = frozenset(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+    with _adding:
+        _secrets = _secrets | added
+    made = list(logging.root.manager.loggerDict)  # one step: other threads may add loggers
+    names = [name for name in made if name.startswith(LOGGERS)]
     for name in {*_KNOWN, *names}:
         log = logging.getLogger(name)
         if _filter not in log.filters:
