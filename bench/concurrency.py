@@ -13,7 +13,9 @@ alternated; the ratio is what the busy loops cost it. **Long tunes**: four 32-ba
 once (hornpipes in E dorian and D, reels in G and A dorian) beside the busy loops, the
 case that once ran past the 300 s deadline; the slowest one's seconds (median).
 
-``python bench/concurrency.py [rounds]`` prints the table (default 3 rounds).
+``python bench/concurrency.py [rounds]`` prints the table (default 3 rounds);
+``TUNESMITH_THREADS=<cores>`` in its environment gives every tune every core, as tunesmith
+did before it chose threads from the load.
 """
 
 from __future__ import annotations
