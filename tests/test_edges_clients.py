@@ -142,6 +142,15 @@ def test_every_general_midi_guitar_and_bass_takes_its_octave_clef(number: int) -
     assert [clef[2] for clef in clefs(score)] == [None, "-1", "-1"]
 
 
+@pytest.mark.parametrize("number", [72, 74, 78], ids=["piccolo", "recorder", "whistle"])
+def test_piccolo_recorder_and_whistle_are_written_an_octave_down_in_treble_8va(
+    number: int,
+) -> None:
+    whistle = replace(BAND.parts[0], program=number)
+    score = replace(BAND, parts=(whistle, *BAND.parts[1:]))
+    assert clefs(score)[0] == ("G", "2", "1")  # sounds an octave above the staff
+
+
 def test_musicxml_writes_the_sounding_pitch_under_an_octave_clef() -> None:
     """MusicXML's pitch is what sounds; the clef's octave change moves it on the staff."""
     root = ET.fromstring(musicxml_bytes(BAND))

@@ -156,18 +156,25 @@ _GUITARS = range(24, 32)
 """General MIDI's guitars, written an octave above their sound: in the treble-8vb clef."""
 _BASSES = range(32, 40)
 """General MIDI's basses, written an octave above their sound: in the bass-8vb clef."""
+_HIGH_WINDS = frozenset({72, 74, 78})
+"""Piccolo, recorder and tin whistle, written an octave below their sound (a whistle's
+D5-B6 on the staff, not on ledger lines): in the treble-8va clef."""
 
 
 def _clef(part: Part, m21: Any) -> Any:
-    """The part's clef; a guitar's or bass's says it sounds an octave below the staff.
+    """The part's clef, with the octave it sounds from the staff for some instruments.
 
-    The notes keep their sounding pitch: MusicXML's ``clef-octave-change`` moves them up
-    the staff, as MuseScore shows and plays them, and music21 reads them back unchanged.
+    A guitar or bass sounds an octave below its staff, a piccolo, recorder or whistle an
+    octave above. The notes keep their sounding pitch: MusicXML's ``clef-octave-change``
+    moves them on the staff, as MuseScore shows and plays them, and music21 reads them
+    back unchanged.
     """
     if not part.is_drum and part.program in _GUITARS:
         return m21.clef.Treble8vbClef()
     if not part.is_drum and part.program in _BASSES:
         return m21.clef.Bass8vbClef()
+    if not part.is_drum and part.program in _HIGH_WINDS:
+        return m21.clef.Treble8vaClef()
     names = {"percussion": "PercussionClef", "bass": "BassClef", "treble": "TrebleClef"}
     return getattr(m21.clef, names[part.clef])()
 
