@@ -36,8 +36,8 @@ from tunesmith import (
 )
 from tunesmith.corpus import corpus_tune
 from tunesmith.rules import bar_key
+from tunesmith.theory import MAX_LEAP
 
-MAX_LEAP = 7
 TUNES = [
     "oneills1850/0001-0050.abc#7",  # a jig with a pickup and grace notes
     "ryansMammoth/AcaciaReel.abc#1",  # a reel in 2/4 with triplets

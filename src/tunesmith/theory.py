@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Constraints", "is_known_mode", "known_modes"]
 
-MAX_LEAP = 7
-"""A perfect fifth: the largest melodic step the grammar allows."""
+MAX_LEAP = 12
+"""An octave: the largest melodic step the grammar allows (real tunes leap a sixth or more
+in 4% of their intervals, an octave in 1.4%; how many leaps a tune takes is the rules'
+business, ``leap`` and ``max_leap_share``)."""
 DEFAULT_LOW, DEFAULT_HIGH = "C4", "C6"
 MAX_KEY_ACCIDENTALS = 7
 """The most sharps or flats a key signature holds (in MIDI files and in notation)."""
