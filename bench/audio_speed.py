@@ -19,8 +19,8 @@ from pathlib import Path
 
 import tunesmith.io.audio as audio
 from tunesmith.io.midi import midi_bytes
-from tunesmith.notation import parse_tune
-from tunesmith.score import Header, Score
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import Header, Score
 
 REPEATS = 7
 BAR = "A4:e B4:e C#5:e F#5:q. | G5:e F#5:e C#5:e B4:q. | A4:q. C#5:q B4:e | A4:h. |"

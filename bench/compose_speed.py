@@ -26,9 +26,9 @@ import llama_cpp
 
 from tunesmith import ComposeRequest, compose
 from tunesmith.backends.local import LocalBackend
-from tunesmith.prompts import render_tunebook
-from tunesmith.segments import SamplerSettings
-from tunesmith.writing import PlanScript, Writing
+from tunesmith.decoding.segments import SamplerSettings
+from tunesmith.writing.prompts import render_tunebook
+from tunesmith.writing.script import PlanScript, Writing
 
 SEEDS = (1, 2, 3)
 JIG = {"notes": ["A", "B", "C#", "F#", "G"], "style": "jig", "bars": 16}

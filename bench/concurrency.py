@@ -31,7 +31,7 @@ ROUNDS = 3
 COMMAND = [
     sys.executable,
     "-m",
-    "tunesmith.cli",
+    "tunesmith.app.cli",
     "compose",
     "--style",
     "jig",

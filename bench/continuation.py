@@ -29,9 +29,9 @@ from typing import Any
 from corpus_cache import load
 from quality import features
 from tunesmith import Header, Key, PitchClass, Score, compose, continue_score
-from tunesmith.compose import default_backend
-from tunesmith.notation import parse_tune
-from tunesmith.score import Bar, Tune
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import Bar, Tune
+from tunesmith.pipeline.compose import default_backend
 
 METERS = {"jig": ("6/8",), "reel": ("4/4", "2/2")}
 HALF = 8

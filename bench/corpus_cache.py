@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import TunesmithError, read_score
-from tunesmith.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
+from tunesmith.checks.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
-from tunesmith.notation import format
-from tunesmith.score import Tune
+from tunesmith.model.notation import format
+from tunesmith.model.score import Tune
 
 CACHE = Path(__file__).parent.parent / ".cache" / "corpus.jsonl"
 UNSEEN = ("airdsAirs", "miscFolk")

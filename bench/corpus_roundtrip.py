@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tunesmith.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
+from tunesmith.checks.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
-from tunesmith.notation import format, parse_tune
-from tunesmith.score import Header, Score, Tune
+from tunesmith.model.notation import format, parse_tune
+from tunesmith.model.score import Header, Score, Tune
 
 
 def midi_matches(tune: Tune) -> bool:

@@ -2,7 +2,7 @@
 
 For every corpus tune (bench/corpus_cache.py): interval bigram counts (all tunes), and per
 meter the rhythms of its bars and the mean and spread of tunesmith's metrics. Prints the
-corpus figures the musical rules' thresholds are set from (tunesmith/rules.py).
+corpus figures the musical rules' thresholds are set from (tunesmith/writing/rules.py).
 Usage: python bench/critic_data.py
 """
 
@@ -15,11 +15,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from corpus_cache import load
-from tunesmith import critic
-from tunesmith.critic import MAX_INTERVAL, rhythm_key
-from tunesmith.metrics import COMPARED, measure
-from tunesmith.notation import parse_tune
-from tunesmith.rules import melody
+from tunesmith.checks import critic
+from tunesmith.checks.critic import MAX_INTERVAL, rhythm_key
+from tunesmith.checks.metrics import COMPARED, measure
+from tunesmith.model.notation import parse_tune
+from tunesmith.writing.rules import melody
 
 OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "critic.json"
 MIN_TUNES = 30

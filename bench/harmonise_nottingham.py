@@ -51,14 +51,14 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import harmonise, read_score
-from tunesmith.chords import Chord
+from tunesmith.band.harmonise import best_fit, harmony_chords
 from tunesmith.errors import TunesmithError
-from tunesmith.harmonise import best_fit, harmony_chords
-from tunesmith.harmony import lane_of
 from tunesmith.io.midi import sounding_notes
-from tunesmith.notation import parse
-from tunesmith.rhythm import meter_of
-from tunesmith.score import ChordSymbol, Score
+from tunesmith.model.notation import parse
+from tunesmith.model.score import ChordSymbol, Score
+from tunesmith.music.chords import Chord
+from tunesmith.music.harmony import lane_of
+from tunesmith.music.rhythm import meter_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / ".cache" / "nottingham-dataset" / "ABC_cleaned"
@@ -185,7 +185,7 @@ def _lanes(score: Score) -> dict[str, tuple[ChordSymbol, ...]]:
 
 
 _EXTENSIONS = {"major": {2, 9, 10, 11}, "minor": {2, 5, 10}}
-"""Notes a triad takes without a clash (as :func:`tunesmith.harmonise.clashes`, which the
+"""Notes a triad takes without a clash (as :func:`tunesmith.band.harmonise.clashes`, which the
 code before it lacks): the added ninth, sixth (major), eleventh (minor) and sevenths."""
 
 

@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 import quality
 from tunesmith import compose, harmonise, read_score
 from tunesmith.backends import Completion, Prompt
-from tunesmith.chords import Chord
-from tunesmith.harmonise import best_fit, harmony_chords
-from tunesmith.harmony import chord_at, lane_of, strong_beats
-from tunesmith.rhythm import meter_of
-from tunesmith.score import Score
-from tunesmith.writing import Writing
+from tunesmith.band.harmonise import best_fit, harmony_chords
+from tunesmith.model.score import Score
+from tunesmith.music.chords import Chord
+from tunesmith.music.harmony import chord_at, lane_of, strong_beats
+from tunesmith.music.rhythm import meter_of
+from tunesmith.writing.script import Writing
 
 GIVEN = "I IV V I"
 

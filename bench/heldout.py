@@ -43,9 +43,9 @@ from corpus_cache import load, load_nottingham, load_unseen
 from quality import _logistic_auc
 from tunesmith import compose
 from tunesmith.backends.local import LocalBackend, folk_adapter_path
-from tunesmith.notation import parse_tune
-from tunesmith.rhythm import meter_of
-from tunesmith.score import Tune
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import Tune
+from tunesmith.music.rhythm import meter_of
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "train"))

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tunesmith.corpus import COLLECTIONS, tune_from_music21
+from tunesmith.checks.corpus import COLLECTIONS, tune_from_music21
 from tunesmith.errors import NotationError
-from tunesmith.notation import format
+from tunesmith.model.notation import format
 
 PER_COLLECTION = 20
 OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "corpus_sample.json"

@@ -3,10 +3,11 @@
 For every tune of O'Neill's and Ryan's (the corpus cache, ``bench/corpus_cache.py``) with at
 least 16 whole bars, the first 16 whole bars (two 8-bar parts; a pickup and the short bar
 that balances it left out) give a pattern: for each bar, the earlier bar it repeats note for
-note, or null. A tune's plan samples one pattern of its meter (:func:`tunesmith.plan.plan_for`),
-so its repetition is one a real tune has. Patterns whose part ends (bars 8 and 16) copy
-anything but bar 8 are left out: a part ends on a cadence. 2/2 and 4/4 share their patterns
-(reels and hornpipes are written in both): the file lists them once, under "same".
+note, or null. A tune's plan samples one pattern of its meter
+(:func:`tunesmith.music.plan.plan_for`), so its repetition is one a real tune has. Patterns
+whose part ends (bars 8 and 16) copy anything but bar 8 are left out: a part ends on a
+cadence. 2/2 and 4/4 share their patterns (reels and hornpipes are written in both): the
+file lists them once, under "same".
 
 Run again after changing the corpus reader: `python bench/make_forms.py`.
 """
@@ -17,8 +18,8 @@ import json
 from pathlib import Path
 
 from corpus_cache import load
-from tunesmith.notation import parse_tune
-from tunesmith.rhythm import meter_of
+from tunesmith.model.notation import parse_tune
+from tunesmith.music.rhythm import meter_of
 
 BARS = 16
 ENDS = (7, 15)

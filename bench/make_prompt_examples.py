@@ -17,11 +17,11 @@ from pathlib import Path
 from music21 import key
 
 from corpus_cache import load
-from tunesmith.notation import parse_tune
-from tunesmith.presets import style_presets
-from tunesmith.rhythm import meter_of, rhythm_for
-from tunesmith.score import Tune
-from tunesmith.spelling import AbcSpelling, abc_key_field
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import Tune
+from tunesmith.music.rhythm import meter_of, rhythm_for
+from tunesmith.requests.presets import style_presets
+from tunesmith.writing.spelling import AbcSpelling, abc_key_field
 
 OUT = Path(__file__).parent.parent / "prompts" / "examples"
 PER_STYLE = 3

@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from corpus_cache import load
-from tunesmith.notation import parse_tune
-from tunesmith.notes import DURATIONS
-from tunesmith.rhythm import meter_of
-from tunesmith.score import Bar
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.notes import DURATIONS
+from tunesmith.model.score import Bar
+from tunesmith.music.rhythm import meter_of
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "train"))

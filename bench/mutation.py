@@ -71,7 +71,7 @@ def diff_of(name: str) -> str:
 
 
 def readable(name: str) -> str:
-    """``tunesmith.rules.x_run__mutmut_7`` as ``rules._run #7``."""
+    """``tunesmith.writing.rules.x_run__mutmut_7`` as ``rules._run #7``."""
     module, _, function = name.removeprefix("tunesmith.").rpartition(".")
     function = re.sub(r"^x[ǁ_]", "", function).replace("ǁ", ".")
     base, _, number = function.rpartition("__mutmut_")

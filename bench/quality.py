@@ -34,9 +34,9 @@ import numpy as np
 
 from corpus_cache import load
 from tunesmith import compose
-from tunesmith.metrics import measure
-from tunesmith.notation import parse_tune
-from tunesmith.score import Tune
+from tunesmith.checks.metrics import measure
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import Tune
 
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("jig on A B C# F# G", {"notes": ["A", "B", "C#", "F#", "G"], "style": "jig"}),
@@ -157,7 +157,7 @@ def _logistic_auc(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -
 def measure_tunes(seeds: int, spelling: str = "abc") -> list[dict[str, Any]]:
     """Compose every request with ``seeds`` seeds (this version): rows like compose_texts'."""
     from tunesmith.backends.local import LocalBackend
-    from tunesmith.writing import Writing
+    from tunesmith.writing.script import Writing
 
     backend = LocalBackend(spelling=spelling)
     rows = []

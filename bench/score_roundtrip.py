@@ -21,7 +21,7 @@ from pathlib import Path
 from tunesmith import read_score
 from tunesmith.errors import TunesmithError
 from tunesmith.io.midi import sounding_notes
-from tunesmith.score import Score
+from tunesmith.model.score import Score
 
 
 def same_but_roles(read: Score, written: Score) -> bool:

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from tunesmith import ComposeRequest
-from tunesmith.repair import repair
-from tunesmith.score import Bar, Event, Pitch, Tune
-from tunesmith.validate import validate
+from tunesmith.checks.repair import repair
+from tunesmith.checks.validate import validate
+from tunesmith.model.score import Bar, Event, Pitch, Tune
 
 SIZES = (16, 64, 256)
 REPEATS = 15

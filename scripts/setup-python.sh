@@ -25,6 +25,6 @@ if ! "$VENV/bin/python" -c "$smoke" >/dev/null 2>&1; then
     "$VENV/bin/python" -c "$smoke"
 fi
 
-# The decoding loop runs on a narrow copy of the model (tunesmith/backends/narrow.py), made
+# The decoding loop runs on a narrow copy of the model (tunesmith/decoding/narrow.py), made
 # and checked once here rather than in the first composition.
 "$VENV/bin/python" -c 'from tunesmith.backends.local import LocalBackend; LocalBackend().decoder()'

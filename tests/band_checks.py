@@ -16,10 +16,10 @@ import mido
 
 from tunesmith import Composition
 from tunesmith.backends import Completion, Prompt
-from tunesmith.chords import Chord
-from tunesmith.harmony import strong_beats
-from tunesmith.rhythm import meter_of
-from tunesmith.score import ChordSymbol
+from tunesmith.model.score import ChordSymbol
+from tunesmith.music.chords import Chord
+from tunesmith.music.harmony import strong_beats
+from tunesmith.music.rhythm import meter_of
 
 
 def walk(grammar: str, rng: random.Random) -> str:

@@ -1,6 +1,6 @@
 """A stand-in for the model in tunesmith's decoding loop: random walks through the grammars.
 
-:class:`WalkingBackend` runs the scripts of :mod:`tunesmith.decode` as the loop does
+:class:`WalkingBackend` runs the scripts of :mod:`tunesmith.decoding.decode` as the loop does
 (forced text as it is, each free segment a sentence of its grammar) but draws the
 sentence by a seeded random walk instead of asking the model: whatever the grammar
 allows, the pipeline around it must handle, in milliseconds.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from test_grammar import walk
-from tunesmith.segments import Forced, LaneResult, SamplerSettings, Script
+from tunesmith.decoding.segments import Forced, LaneResult, SamplerSettings, Script
 
 
 class WalkingBackend:

@@ -21,7 +21,7 @@ async def session(
     """A client session with ``tunesmith mcp --out out`` started on stdio."""
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "tunesmith.cli", "mcp", "--out", str(out), *options],
+        args=["-m", "tunesmith.app.cli", "mcp", "--out", str(out), *options],
         env={"PYTHONPATH": os.environ.get("PYTHONPATH", ""), **(env or {})},
     )
     async with (

@@ -8,8 +8,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from tunesmith.errors import NotationError, ScoreError
-from tunesmith.header import MODES
-from tunesmith.score import (
+from tunesmith.model.header import MODES
+from tunesmith.model.score import (
     ACCIDENTALS,
     DURATIONS,
     STEPS,

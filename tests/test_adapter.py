@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tunesmith.backends.local import LocalBackend, folk_adapter_path
-from tunesmith.compose import backend_from_options
 from tunesmith.errors import BackendError, RequestError
+from tunesmith.pipeline.compose import backend_from_options
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT_TUNES = 8
@@ -67,7 +67,7 @@ def _held_out_texts() -> list[str]:
     """Held-out corpus tunes (families the adapter never saw), as the tune book writes them."""
     sys.path.insert(0, str(ROOT / "train"))
     import prepare  # type: ignore[import-not-found]
-    from tunesmith.corpus import corpus_tune
+    from tunesmith.checks.corpus import corpus_tune
 
     ids = json.loads(folk_adapter_path().with_suffix(".json").read_text())["heldout_ids"]
     written = prepare.written_rhythms()

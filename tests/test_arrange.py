@@ -16,13 +16,13 @@ import pytest
 
 from band_checks import GrammarBound, assert_the_melody_fits_its_chords, chord_at, tracks
 from tunesmith import ComposeRequest, RequestError, compose
-from tunesmith.arrange import BASS_RANGE, CHORD_RANGE, accompany, band_style
+from tunesmith.band.arrange import BASS_RANGE, CHORD_RANGE, accompany, band_style
 from tunesmith.io.audio import render_audio
 from tunesmith.io.midi import DRUM_CHANNEL
-from tunesmith.notation import parse
-from tunesmith.presets import style_presets
-from tunesmith.rhythm import meter_of
-from tunesmith.score import Score
+from tunesmith.model.notation import parse
+from tunesmith.model.score import Score
+from tunesmith.music.rhythm import meter_of
+from tunesmith.requests.presets import style_presets
 
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 LEAD_SHEET = parse(

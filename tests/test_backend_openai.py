@@ -38,9 +38,9 @@ from tunesmith import (
     compose_many,
 )
 from tunesmith.backends.openai import GrammarMode
-from tunesmith.compose import backend_from_options
-from tunesmith.grammar import gbnf_to_lark
-from tunesmith.writing import grammar_for
+from tunesmith.pipeline.compose import backend_from_options
+from tunesmith.writing.grammar import gbnf_to_lark
+from tunesmith.writing.script import grammar_for
 
 NOTES = ["A", "B", "C#", "F#", "G"]
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
@@ -473,7 +473,7 @@ def run_cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tunesmith.cli", *args],
+        [sys.executable, "-m", "tunesmith.app.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tunesmith import ChordError
-from tunesmith.chords import Chord, key_chords, parse_chord
-from tunesmith.header import Key
-from tunesmith.score import PitchClass
+from tunesmith.model.header import Key
+from tunesmith.model.score import PitchClass
+from tunesmith.music.chords import Chord, key_chords, parse_chord
 
 SYMBOLS = [
     ("D", "D F# A", "D", "major"),

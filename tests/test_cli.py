@@ -20,7 +20,7 @@ def tunesmith(
 ) -> subprocess.CompletedProcess[str]:
     """The ``tunesmith`` command in a process of its own, its output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "tunesmith.cli", *args],
+        [sys.executable, "-m", "tunesmith.app.cli", *args],
         capture_output=True,
         text=True,
         check=False,

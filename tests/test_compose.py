@@ -31,8 +31,8 @@ from tunesmith import (
     compose_many,
 )
 from tunesmith.backends import Completion, Prompt
-from tunesmith.notation import parse
-from tunesmith.writing import Writing
+from tunesmith.model.notation import parse
+from tunesmith.writing.script import Writing
 
 SEMITONES = {"A": 9, "B": 11, "C#": 1, "F#": 6, "G": 7}
 

@@ -34,9 +34,9 @@ from tunesmith import (
     read_score,
     vary,
 )
-from tunesmith.corpus import corpus_tune
-from tunesmith.rules import bar_key
-from tunesmith.theory import MAX_LEAP
+from tunesmith.checks.corpus import corpus_tune
+from tunesmith.requests.theory import MAX_LEAP
+from tunesmith.writing.rules import bar_key
 
 TUNES = [
     "oneills1850/0001-0050.abc#7",  # a jig with a pickup and grace notes
@@ -441,7 +441,7 @@ def test_a_score_can_be_given_instead_of_a_file(walker: WalkingBackend) -> None:
 
 
 def read_score_of_text(text: str) -> Any:
-    from tunesmith.notation import parse_tune
+    from tunesmith.model.notation import parse_tune
 
     return parse_tune(text)
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from tunesmith.corpus import GAPS, corpus_tune, load_sample, tune_from_music21
+from tunesmith.checks.corpus import GAPS, corpus_tune, load_sample, tune_from_music21
 from tunesmith.errors import NotationError, RequestError
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
-from tunesmith.notation import format, parse_tune
-from tunesmith.score import Header, Score, Tune
+from tunesmith.model.notation import format, parse_tune
+from tunesmith.model.score import Header, Score, Tune
 
 SAMPLE = load_sample()
 EXPRESSIBLE = [record for record in SAMPLE if "text" in record]

@@ -7,14 +7,14 @@ from fractions import Fraction
 
 import pytest
 
-from tunesmith.candidates import candidate, choose, explain_choice
-from tunesmith.composition import Candidate
-from tunesmith.corpus import load_sample
-from tunesmith.critic import Judgement, interval_loglik, judge, rhythm_key, rhythm_loglik
-from tunesmith.critic import _data as critic_data
-from tunesmith.metrics import COMPARED, measure
-from tunesmith.notation import parse_tune as parse
-from tunesmith.segments import LaneResult
+from tunesmith.checks.corpus import load_sample
+from tunesmith.checks.critic import Judgement, interval_loglik, judge, rhythm_key, rhythm_loglik
+from tunesmith.checks.critic import _data as critic_data
+from tunesmith.checks.metrics import COMPARED, measure
+from tunesmith.decoding.segments import LaneResult
+from tunesmith.model.notation import parse_tune as parse
+from tunesmith.pipeline.candidates import candidate, choose, explain_choice
+from tunesmith.pipeline.composition import Candidate
 
 LOOP = "D4:e F#4:e A4:e D4:e F#4:e A4:e | " * 8
 ZIGZAG = "D4:e D5:e D4:e D5:e D4:e D5:e | A4:e A5:e A4:e A5:e A4:e A5:e | " * 4

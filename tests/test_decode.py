@@ -11,12 +11,12 @@ import pytest
 from tunesmith import BackendError, ComposeRequest
 from tunesmith.backends.base import Prompt
 from tunesmith.backends.local import LocalBackend
-from tunesmith.backends.narrow import agrees
-from tunesmith.decode import Decoder
-from tunesmith.grammar import grammar_alphabet
-from tunesmith.prompts import render_tunebook
-from tunesmith.segments import Forced, Free, SamplerSettings, Script, Segment
-from tunesmith.writing import PlanScript, Writing
+from tunesmith.decoding.decode import Decoder
+from tunesmith.decoding.narrow import agrees
+from tunesmith.decoding.segments import Forced, Free, SamplerSettings, Script, Segment
+from tunesmith.writing.grammar import grammar_alphabet
+from tunesmith.writing.prompts import render_tunebook
+from tunesmith.writing.script import PlanScript, Writing
 
 pytestmark = pytest.mark.model
 

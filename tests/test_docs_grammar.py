@@ -11,9 +11,9 @@ import pytest
 
 import tunesmith.errors
 from tunesmith import ComposeRequest
-from tunesmith.notation import parse
-from tunesmith.score import Pitch
-from tunesmith.writing import grammar_for
+from tunesmith.model.notation import parse
+from tunesmith.model.score import Pitch
+from tunesmith.writing.script import grammar_for
 
 DOC = (Path(__file__).parent.parent / "docs" / "grammar.md").read_text(encoding="utf-8")
 GRAMMARS = re.findall(r"<!-- grammar: (.+?) -->\n```gbnf\n(.*?)```", DOC, re.DOTALL)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tunesmith.backends.local import LocalBackend, embedded_model_path
-from tunesmith.backends.narrow import narrow_model
+from tunesmith.decoding.narrow import narrow_model
 
 pytestmark = pytest.mark.model
 
@@ -46,7 +46,7 @@ class Healthy:
 def tunesmith(cache: Path, cwd: Path, *prefix: str) -> subprocess.CompletedProcess[str]:
     """``tunesmith COMPOSE`` in a process of its own on ``cache`` (after ``prefix``, if any)."""
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "tunesmith.cli", *COMPOSE],
+        [*prefix, sys.executable, "-m", "tunesmith.app.cli", *COMPOSE],
         capture_output=True,
         text=True,
         check=False,
@@ -142,7 +142,7 @@ def test_a_damaged_narrow_copy_is_made_again_not_used(
     cache = copy_of(healthy, tmp_path)
     gguf = cache / healthy.narrow.name
     damage(gguf, gguf.with_suffix(".npz"))
-    with caplog.at_level(logging.WARNING, logger="tunesmith.backends.narrow"):
+    with caplog.at_level(logging.WARNING, logger="tunesmith.decoding.narrow"):
         copy = narrow_model(cache / MODEL, llm, cache)
     assert copy is not None
     assert copy.path == gguf

@@ -23,13 +23,13 @@ import pytest
 
 from band_checks import GrammarBound, tracks
 from tunesmith import ComposeRequest, compose
-from tunesmith.arrange import accompany
+from tunesmith.band.arrange import accompany
 from tunesmith.io.abc import abc_text
 from tunesmith.io.midi import sounding_notes
 from tunesmith.io.read import read_score
 from tunesmith.io.score import DRUM_DISPLAY, musicxml_bytes
-from tunesmith.notation import parse
-from tunesmith.score import Part, Pitch, Repeat, Score
+from tunesmith.model.notation import parse
+from tunesmith.model.score import Part, Pitch, Repeat, Score
 
 BAND = parse(
     """title: Session

@@ -14,13 +14,13 @@ import pytest
 
 from test_read import abc_of
 from tunesmith import harmonise, read_score
-from tunesmith.arrange import accompany
-from tunesmith.chords import Chord
-from tunesmith.harmonise import clashes
-from tunesmith.harmony import chord_at
+from tunesmith.band.arrange import accompany
+from tunesmith.band.harmonise import clashes
 from tunesmith.io.midi import sounding_notes
-from tunesmith.notation import parse
-from tunesmith.score import ChordSymbol, Score
+from tunesmith.model.notation import parse
+from tunesmith.model.score import ChordSymbol, Score
+from tunesmith.music.chords import Chord
+from tunesmith.music.harmony import chord_at
 
 ENCHANTED_VALLEY = "oneills1850/0001-0050.abc#1"
 

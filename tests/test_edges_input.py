@@ -32,10 +32,10 @@ from tunesmith import (
     interpret,
     read_score,
 )
-from tunesmith.cli import EXIT_ERROR, main
+from tunesmith.app.cli import EXIT_ERROR, main
+from tunesmith.checks.metrics import evaluate_file
 from tunesmith.io.read import MAX_SCORE_BARS, MAX_SCORE_NOTES
-from tunesmith.metrics import evaluate_file
-from tunesmith.notation import parse
+from tunesmith.model.notation import parse
 
 NOTES = ["A", "B", "C#", "F#", "G"]
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"

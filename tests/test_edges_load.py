@@ -25,8 +25,8 @@ import pytest
 from tunesmith import compose
 from tunesmith.backends import sharing
 from tunesmith.backends.local import LocalBackend
-from tunesmith.model_context import llama_api
-from tunesmith.segments import SamplerSettings
+from tunesmith.decoding.model_context import llama_api
+from tunesmith.decoding.segments import SamplerSettings
 
 JIG: dict[str, Any] = {"style": "jig", "key": "D", "seed": 5, "bars": 8}
 CORES = os.cpu_count() or 1
@@ -160,7 +160,7 @@ def test_the_same_seed_gives_the_same_tune_alone_and_beside_others() -> None:
     alone = compose(**JIG).text
     with ThreadPoolExecutor(2) as pool:
         threads = list(pool.map(lambda _: compose(**JIG).text, range(2)))
-    command = [sys.executable, "-m", "tunesmith.cli", "compose"]
+    command = [sys.executable, "-m", "tunesmith.app.cli", "compose"]
     command += ["--style", "jig", "--key", "D", "--seed", "5", "--bars", "8"]
     processes = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -20,9 +20,9 @@ import pytest
 from grammar_walk import WalkingBackend
 from test_read import abc_of
 from tunesmith import continue_score, harmonise, read_score
-from tunesmith.corpus import corpus_tune
+from tunesmith.checks.corpus import corpus_tune
 from tunesmith.io.midi import read_midi_notes, sounding_notes
-from tunesmith.score import Key, Score
+from tunesmith.model.score import Key, Score
 
 JIG_IN_G_MINOR = "oneills1850/0001-0050.abc#5"
 """The Fun at Donnybrook: a pickup of an eighth, F# as the leading tone, a short last bar."""

@@ -31,8 +31,8 @@ from tunesmith import (
     compose,
     interpret,
 )
-from tunesmith.cli import EXIT_ERROR, main
-from tunesmith.mcp import MAX_FILES
+from tunesmith.app.cli import EXIT_ERROR, main
+from tunesmith.app.mcp import MAX_FILES
 
 NOTES = ["A", "B", "C#", "F#", "G"]
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"

@@ -37,10 +37,10 @@ from tunesmith import (
     compose_many,
     harmonise,
 )
-from tunesmith.cli import main
+from tunesmith.app.cli import main
 from tunesmith.io.audio import find_soundfont, write_audio
 from tunesmith.io.files import read_text, write_atomically
-from tunesmith.notation import parse
+from tunesmith.model.notation import parse
 
 DOC = Path(__file__).parent.parent / "docs" / "errors.md"
 START, END = "<!-- cases: start -->", "<!-- cases: end -->"

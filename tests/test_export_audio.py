@@ -21,8 +21,8 @@ import pytest
 from tunesmith import DependencyError, ExportError, RequestError, SoundfontError
 from tunesmith.io.audio import find_soundfont, render_audio, soundfont_candidates, write_audio
 from tunesmith.io.midi import midi_bytes
-from tunesmith.notation import parse_tune
-from tunesmith.score import Header, Score, Tune
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import Header, Score, Tune
 
 RATE = 44100
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -367,7 +367,7 @@ def test_a_missing_soundfont_passed_to_render_audio_is_a_soundfont_error(tmp_pat
 
 
 def band(*parts: str) -> Score:
-    from tunesmith.notation import parse
+    from tunesmith.model.notation import parse
 
     blocks = {
         "melody": "part: Flute\nrole: melody\nprogram: 73\nA4:q B4:q C#5:q D5:q | E5:h A4:h |",

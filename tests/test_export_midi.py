@@ -16,11 +16,11 @@ from hypothesis import given, settings
 
 from strategies import scores, tunes
 from tunesmith import ExportError, RequestError
-from tunesmith.header import Header, Key
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes, write_midi
 from tunesmith.io.read import read_score
-from tunesmith.notation import parse, parse_tune
-from tunesmith.score import Bar, Event, Part, Score, Tune, split_duration
+from tunesmith.model.header import Header, Key
+from tunesmith.model.notation import parse, parse_tune
+from tunesmith.model.score import Bar, Event, Part, Score, Tune, split_duration
 
 JIG = Header("6/8", Key.parse("D"), tempo=112, title="Jig")
 COMMON = Header("4/4", tempo=120, title="t")

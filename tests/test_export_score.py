@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from strategies import scores
 from tunesmith import ExportError
-from tunesmith.header import Header, Key
 from tunesmith.io.abc import abc_text
 from tunesmith.io.midi import sounding_notes
 from tunesmith.io.read import read_score
 from tunesmith.io.score import musicxml_bytes, svg_pages
-from tunesmith.notation import parse, parse_tune
-from tunesmith.score import Bar, Score, Tune
+from tunesmith.model.header import Header, Key
+from tunesmith.model.notation import parse, parse_tune
+from tunesmith.model.score import Bar, Score, Tune
 
 JIG = Header("6/8", Key.parse("D"), tempo=112, title="Jig")
 TUNE = parse_tune(
@@ -137,8 +137,8 @@ def test_abc_key_fields_name_the_mode(key: str, field: str) -> None:
 def test_a_newline_in_a_title_cannot_inject_abc_header_lines() -> None:
     """A title with "\\nK:C#\\nX:2" wrote two header lines (issue 10, item 18): a header
     holds one line, and titles from requests and files are cleaned to one."""
-    from tunesmith.composition import header_for
-    from tunesmith.request import ComposeRequest
+    from tunesmith.pipeline.composition import header_for
+    from tunesmith.requests.request import ComposeRequest
 
     header = header_for(ComposeRequest(title="Reel\nK:C#\nX:2", meter="6/8"))
     text = abc_text(Score.of_tune(TUNE, header))
@@ -187,8 +187,8 @@ def test_musicxml_names_the_clef_and_the_minor_mode() -> None:
 
 
 def test_control_characters_never_reach_the_musicxml() -> None:
-    from tunesmith.composition import header_for
-    from tunesmith.request import ComposeRequest
+    from tunesmith.pipeline.composition import header_for
+    from tunesmith.requests.request import ComposeRequest
 
     header = header_for(ComposeRequest(title="Jig\x00\x07 in\x1b D"))
     root = ET.fromstring(musicxml_bytes(Score.of_tune(TUNE, header)))  # well-formed XML

@@ -116,7 +116,7 @@ def test_nothing_but_the_tune_reaches_stdout_even_where_ci_is_set() -> None:
     import sys
 
     code = (
-        "from tunesmith import parse; from tunesmith.presets import gm_instruments; "
+        "from tunesmith import parse; from tunesmith.requests.presets import gm_instruments; "
         "gm_instruments(); parse('A4:q B4:q C5:h |').to_midi_bytes()"
     )
     env = {**os.environ, "CI": "true"}

@@ -11,16 +11,16 @@ from fractions import Fraction
 import pytest
 
 from tunesmith import ComposeRequest
-from tunesmith.backends.narrow import MUSIC_ALPHABET
+from tunesmith.checks.validate import validate
+from tunesmith.decoding.narrow import MUSIC_ALPHABET
 from tunesmith.errors import BackendError, ConstraintError
-from tunesmith.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
-from tunesmith.notation import parse
-from tunesmith.notes import duration_code
-from tunesmith.rhythm import corpus_rhythm, meter_of, rhythm_for
-from tunesmith.score import Bar, Pitch
-from tunesmith.spelling import AbcSpelling, NotationSpelling
-from tunesmith.validate import validate
-from tunesmith.writing import Writing, grammar_for
+from tunesmith.model.notation import parse
+from tunesmith.model.notes import duration_code
+from tunesmith.model.score import Bar, Pitch
+from tunesmith.music.rhythm import corpus_rhythm, meter_of, rhythm_for
+from tunesmith.writing.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
+from tunesmith.writing.script import Writing, grammar_for
+from tunesmith.writing.spelling import AbcSpelling, NotationSpelling
 
 
 def walk(grammar: str, rng: random.Random) -> str:

@@ -12,13 +12,13 @@ import pytest
 
 from band_checks import tracks
 from tunesmith import ReadError, RequestError, harmonise, read_score
-from tunesmith.chords import Chord
-from tunesmith.cli import main
-from tunesmith.harmonise import best_fit
-from tunesmith.harmony import chord_tone_share
-from tunesmith.notation import parse, parse_tune
-from tunesmith.rhythm import meter_of
-from tunesmith.score import Part, Score
+from tunesmith.app.cli import main
+from tunesmith.band.harmonise import best_fit
+from tunesmith.model.notation import parse, parse_tune
+from tunesmith.model.score import Part, Score
+from tunesmith.music.chords import Chord
+from tunesmith.music.harmony import chord_tone_share
+from tunesmith.music.rhythm import meter_of
 
 ARPEGGIOS = parse(
     """meter: 4/4

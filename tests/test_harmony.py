@@ -17,17 +17,17 @@ from hypothesis import strategies as st
 from band_checks import GrammarBound, assert_the_melody_fits_its_chords, chord_at, tracks, walk
 from conftest import JIG_NOTES
 from tunesmith import ChordError, ComposeRequest, RequestError, compose
-from tunesmith.arrange import BASS_RANGE
-from tunesmith.harmony import held_too_long, read_marks, strong_beats
+from tunesmith.band.arrange import BASS_RANGE
+from tunesmith.checks.repair import repair
+from tunesmith.checks.validate import validate
 from tunesmith.io.midi import DRUM_CHANNEL
-from tunesmith.notation import parse_tune
-from tunesmith.presets import style_presets
-from tunesmith.progression import written_harmony
-from tunesmith.repair import repair
-from tunesmith.rhythm import meter_of
-from tunesmith.score import ChordSymbol, Tune
-from tunesmith.validate import validate
-from tunesmith.writing import PlanScript, Writing
+from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import ChordSymbol, Tune
+from tunesmith.music.harmony import held_too_long, read_marks, strong_beats
+from tunesmith.music.progression import written_harmony
+from tunesmith.music.rhythm import meter_of
+from tunesmith.requests.presets import style_presets
+from tunesmith.writing.script import PlanScript, Writing
 
 # -- strong beats ------------------------------------------------------------------------
 

@@ -17,10 +17,10 @@ import mido
 import pytest
 
 from tunesmith import ComposeRequest, ConstraintError, NoteNameError, RequestError, interpret
-from tunesmith.interpret import MAX_TEXT
-from tunesmith.phrases import LEXICON, languages, meanings
-from tunesmith.presets import program_number, style_presets
-from tunesmith.theory import is_known_mode
+from tunesmith.interpreting.interpret import MAX_TEXT
+from tunesmith.interpreting.phrases import LEXICON, languages, meanings
+from tunesmith.requests.presets import program_number, style_presets
+from tunesmith.requests.theory import is_known_mode
 
 GUIDE = "write the notes for a folk song that only uses A, B, C#, F#, and G"
 

@@ -13,7 +13,7 @@ import pytest
 
 from scripted_server import ScriptedServer, Step, answer, status
 from tunesmith import ComposeRequest, OpenAIBackend, RequestError, compose, interpret
-from tunesmith.interpret_model import answer_schema
+from tunesmith.interpreting.interpret_model import answer_schema
 
 KEY = "sk-test-secret-0123456789"
 GOOD_TUNE = "E4:q F#4:q G4:q | E4:h. |"

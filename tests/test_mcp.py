@@ -19,7 +19,7 @@ from mcp import ClientSession
 
 from mcp_client import Server, session
 from scripted_server import ScriptedServer, answer, status
-from tunesmith.notation import parse, parse_tune
+from tunesmith.model.notation import parse, parse_tune
 
 KEY = "sk-test-secret-0123456789"
 BAD_TUNE = "A4:q B4:q C5:q | D5:h |"  # in A major: C is out, bar 2 is short, ends on D

@@ -6,9 +6,9 @@ import statistics
 
 import pytest
 
+from tunesmith.checks.metrics import COMPARED, distance, measure
 from tunesmith.errors import RequestError
-from tunesmith.metrics import COMPARED, distance, measure
-from tunesmith.notation import parse_tune
+from tunesmith.model.notation import parse_tune
 
 SCALE = parse_tune("C4:q D4:q E4:q F4:q | G4:q A4:q B4:q C5:q |")
 DRONE = parse_tune("C4:q C4:q C4:q C4:q | C4:q C4:q C4:q C4:q |")
@@ -62,8 +62,8 @@ def test_distance_needs_two_reference_tunes() -> None:
 
 
 def test_the_reference_is_the_corpus_tunes_of_the_meter_or_all_of_them() -> None:
-    from tunesmith.corpus import load_sample
-    from tunesmith.metrics import reference_metrics
+    from tunesmith.checks.corpus import load_sample
+    from tunesmith.checks.metrics import reference_metrics
 
     expressible = [r for r in load_sample() if "text" in r]
     jigs = [r for r in expressible if r["meter"] == "6/8"]

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 
 from strategies import scores, tunes
 from tunesmith.errors import GrammarError, NotationError, RequestTypeError, ScoreError
-from tunesmith.notation import extract, format, parse, parse_tune
-from tunesmith.score import (
+from tunesmith.model.notation import extract, format, parse, parse_tune
+from tunesmith.model.score import (
     DURATIONS,
     Bar,
     ChordSymbol,

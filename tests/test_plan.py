@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tunesmith.errors import ConstraintError
-from tunesmith.plan import PlannedBar, corpus_forms, plan_for
-from tunesmith.presets import style_presets
+from tunesmith.music.plan import PlannedBar, corpus_forms, plan_for
+from tunesmith.requests.presets import style_presets
 
 JIG = style_presets()["jig"]
 

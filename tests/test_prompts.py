@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tunesmith import ComposeRequest
-from tunesmith.prompts import (
+from tunesmith.music.rhythm import meter_of
+from tunesmith.writing.prompts import (
     Example,
     load_examples,
     render_feedback,
     render_prompt,
     render_tunebook,
 )
-from tunesmith.rhythm import meter_of
-from tunesmith.writing import Writing
+from tunesmith.writing.script import Writing
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], style="folk jig", bars=16)
 

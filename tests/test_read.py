@@ -10,9 +10,9 @@ import mido
 import pytest
 
 from tunesmith import ReadError, read_score
-from tunesmith.corpus import corpus_tune
+from tunesmith.checks.corpus import corpus_tune
 from tunesmith.io.midi import read_midi_notes, sounding_notes
-from tunesmith.score import Drum, Key, Score
+from tunesmith.model.score import Drum, Key, Score
 
 CHORALE = "bach/bwv66.6.mxl"
 

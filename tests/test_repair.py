@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from strategies import tunes
 from tunesmith import ComposeRequest
+from tunesmith.checks.repair import repair, split_duration
+from tunesmith.checks.validate import validate
 from tunesmith.errors import NotationError
-from tunesmith.notation import format, parse_tune
-from tunesmith.repair import repair, split_duration
-from tunesmith.score import Tune
-from tunesmith.validate import validate
+from tunesmith.model.notation import format, parse_tune
+from tunesmith.model.score import Tune
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
 

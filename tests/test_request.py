@@ -18,7 +18,7 @@ from tunesmith import (
     RequestError,
     RequestTypeError,
 )
-from tunesmith.presets import style_preset, style_presets
+from tunesmith.requests.presets import style_preset, style_presets
 
 
 def test_a_pitch_set_request_resolves_to_spelled_pitches_in_range_and_its_tonic() -> None:
@@ -152,7 +152,7 @@ def dorian_air(monkeypatch: pytest.MonkeyPatch) -> None:
     """The air as a style whose file brings its own scale, D dorian (no shipped style does)."""
     air = {**style_presets()["air"], "key": "D", "mode": "dorian"}
     monkeypatch.setattr(
-        "tunesmith.request.style_preset",
+        "tunesmith.requests.request.style_preset",
         lambda style: air if "air" in style else style_preset(style),
     )
 

@@ -7,9 +7,9 @@ from fractions import Fraction
 import pytest
 
 from tunesmith.errors import ConstraintError
-from tunesmith.notes import duration_code
-from tunesmith.presets import style_presets
-from tunesmith.rhythm import Cell, meter_of, rhythm_for, style_rhythm
+from tunesmith.model.notes import duration_code
+from tunesmith.music.rhythm import Cell, meter_of, rhythm_for, style_rhythm
+from tunesmith.requests.presets import style_presets
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from fractions import Fraction
 import pytest
 
 from tunesmith.errors import ConstraintError
-from tunesmith.notation import parse_tune as parse
-from tunesmith.rules import Rules, bar_key, broken_rules
-from tunesmith.score import Bar
+from tunesmith.model.notation import parse_tune as parse
+from tunesmith.model.score import Bar
+from tunesmith.writing.rules import Rules, bar_key, broken_rules
 
 RULES = Rules()
 

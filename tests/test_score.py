@@ -8,9 +8,9 @@ from fractions import Fraction
 import pytest
 
 from tunesmith.errors import NoteNameError, ScoreError
-from tunesmith.header import Header, Key, clean_text
-from tunesmith.notation import parse
-from tunesmith.score import (
+from tunesmith.model.header import Header, Key, clean_text
+from tunesmith.model.notation import parse
+from tunesmith.model.score import (
     Bar,
     ChordSymbol,
     Drum,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tunesmith.corpus import load_sample
+from tunesmith.checks.corpus import load_sample
 from tunesmith.errors import NotationError
-from tunesmith.notation import parse_tune
-from tunesmith.rhythm import meter_of
-from tunesmith.spelling import AbcSpelling
+from tunesmith.model.notation import parse_tune
+from tunesmith.music.rhythm import meter_of
+from tunesmith.writing.spelling import AbcSpelling
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "train"))
 import prepare

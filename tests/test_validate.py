@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tunesmith import ComposeRequest
-from tunesmith.notation import parse_tune
-from tunesmith.validate import validate
+from tunesmith.checks.validate import validate
+from tunesmith.model.notation import parse_tune
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
 

@@ -13,10 +13,10 @@ import pytest
 
 from test_grammar import walk
 from tunesmith import ComposeRequest, compose
-from tunesmith.score import Pitch
-from tunesmith.segments import Forced, Free
-from tunesmith.validate import validate
-from tunesmith.writing import PlanScript, Writing
+from tunesmith.checks.validate import validate
+from tunesmith.decoding.segments import Forced, Free
+from tunesmith.model.score import Pitch
+from tunesmith.writing.script import PlanScript, Writing
 
 
 def write(writing: Writing, seed: int) -> tuple[str, list[object]]:

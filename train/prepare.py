@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus_cache  # noqa: E402 - bench/ is not a package
 from tunesmith.errors import NotationError  # noqa: E402
-from tunesmith.notation import parse_tune  # noqa: E402
-from tunesmith.prompts import Example  # noqa: E402
-from tunesmith.rhythm import meter_of  # noqa: E402
-from tunesmith.spelling import AbcSpelling, abc_key_field  # noqa: E402
+from tunesmith.model.notation import parse_tune  # noqa: E402
+from tunesmith.music.rhythm import meter_of  # noqa: E402
+from tunesmith.writing.prompts import Example  # noqa: E402
+from tunesmith.writing.spelling import AbcSpelling, abc_key_field  # noqa: E402
 
 # --- configuration -------------------------------------------------------------------------
 COLLECTIONS = ("oneills1850", "ryansMammoth", "essenFolksong")

@@ -2,7 +2,7 @@
 
 From data to file, in one pass a reader can follow:
 
-1. the narrow copy of the embedded model (``tunesmith.backends.narrow``: Gemma 3 270M whose
+1. the narrow copy of the embedded model (``tunesmith.decoding.narrow``: Gemma 3 270M whose
    output layer keeps the ~16,700 tokens music is written in) is read with ``gguf`` and
    rebuilt as a ``transformers`` Gemma 3 (llama.cpp stores RMS-norm weights plus one);
    tokens going in get the original model's input embeddings, as in the decoding loop;
@@ -80,7 +80,7 @@ _GGUF_NAME = {hf.split(".")[-1]: name for name, hf in _LAYER.items() if "norm" n
 def narrow_copy() -> Any:
     """The embedded model's narrow copy (made by ``make setup``)."""
     from tunesmith.backends.local import LocalBackend, _cache_dir
-    from tunesmith.backends.narrow import narrow_model
+    from tunesmith.decoding.narrow import narrow_model
 
     backend = LocalBackend(adapter=None)
     copy = narrow_model(backend.model_path, backend.llama, _cache_dir())

@@ -10,9 +10,9 @@
 import typing
 
 from tunesmith.backends import Backend, LocalBackend
-from tunesmith.compose import compose, compose_async, compose_many
-from tunesmith.composition import Composition, Report
-from tunesmith.continuation import continue_score, infill, vary
+from tunesmith.band.harmonise import harmonise
+from tunesmith.checks.repair import repair
+from tunesmith.checks.validate import validate
 from tunesmith.errors import (
     BackendError,
     ChordError,
@@ -30,13 +30,10 @@ from tunesmith.errors import (
     SoundfontError,
     TunesmithError,
 )
-from tunesmith.harmonise import harmonise
-from tunesmith.interpret import interpret
+from tunesmith.interpreting.interpret import interpret
 from tunesmith.io.read import read_score
-from tunesmith.notation import format, parse  # noqa: A004 - parse's inverse, as designed
-from tunesmith.repair import repair
-from tunesmith.request import ComposeRequest
-from tunesmith.score import (
+from tunesmith.model.notation import format, parse  # noqa: A004 - parse's inverse, as designed
+from tunesmith.model.score import (
     Bar,
     ChordSymbol,
     Drum,
@@ -50,7 +47,10 @@ from tunesmith.score import (
     Score,
     Tune,
 )
-from tunesmith.validate import validate
+from tunesmith.pipeline.compose import compose, compose_async, compose_many
+from tunesmith.pipeline.composition import Composition, Report
+from tunesmith.pipeline.continuation import continue_score, infill, vary
+from tunesmith.requests.request import ComposeRequest
 
 if typing.TYPE_CHECKING:
     from tunesmith.backends.openai import OpenAIBackend

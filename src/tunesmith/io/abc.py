@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from tunesmith.errors import NotationError, TunesmithError
-from tunesmith.events import bar_line_kinds
-from tunesmith.header import Header, Key
 from tunesmith.io.score import DRUM_DISPLAY
-from tunesmith.notes import Bar, Event, Pitch, PitchClass
-from tunesmith.score import Part, Score, split_duration
+from tunesmith.model.events import bar_line_kinds
+from tunesmith.model.header import Header, Key
+from tunesmith.model.notes import Bar, Event, Pitch, PitchClass
+from tunesmith.model.score import Part, Score, split_duration
 
 __all__ = ["ABC_UNIT", "Facts", "Voice", "abc_key", "abc_text", "voices"]
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.errors import ExportError, ReadError, ScoreError
-from tunesmith.header import Header, Key, clean_text
 from tunesmith.io.midi import DRUM_CHANNEL, open_midi
 from tunesmith.io.read import MAX_SCORE_BARS, check_extent
 from tunesmith.io.timeline import (
@@ -31,8 +30,9 @@ from tunesmith.io.timeline import (
     roles,
     to_bars,
 )
-from tunesmith.rhythm import Meter, meter_of
-from tunesmith.score import DURATIONS, Drum, Part, Pitch, PitchClass, Score, Source
+from tunesmith.model.header import Header, Key, clean_text
+from tunesmith.model.score import DURATIONS, Drum, Part, Pitch, PitchClass, Score, Source
+from tunesmith.music.rhythm import Meter, meter_of
 
 __all__ = ["open_midi_file", "read_midi"]
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tunesmith.errors import ReadError, TunesmithError
-from tunesmith.header import MODES, Header, Key, clean_text
 from tunesmith.io.abc import Facts, Voice, abc_key, voices
 from tunesmith.io.read import check_extent
 from tunesmith.io.timeline import (
@@ -29,7 +28,8 @@ from tunesmith.io.timeline import (
     roles,
     to_bars,
 )
-from tunesmith.score import (
+from tunesmith.model.header import MODES, Header, Key, clean_text
+from tunesmith.model.score import (
     DURATIONS,
     Bar,
     ChordSymbol,
@@ -208,7 +208,7 @@ def _header(
     line: list[tuple[int, Fraction]],
 ) -> tuple[Header, list[str]]:
     """The header the file gives, and what had to be estimated; ``line`` is the melody."""
-    from tunesmith.notation import _meter_of  # noqa: PLC0415
+    from tunesmith.model.notation import _meter_of  # noqa: PLC0415
 
     estimated = []
     signature = next(iter(first.recurse().getElementsByClass("TimeSignature")), None)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.errors import ReadError, TunesmithError
-from tunesmith.score import Score, Source
+from tunesmith.model.score import Score, Source
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -76,7 +76,7 @@ def read_score(path: str | os.PathLike[str]) -> Score:
         return _music21(text, source, "musicxml")
     if kind == "abc":
         return _music21(text, source, "abc")
-    from tunesmith.notation import parse  # noqa: PLC0415
+    from tunesmith.model.notation import parse  # noqa: PLC0415
 
     try:
         score = parse(text)

@@ -23,7 +23,7 @@ from typing import Any
 
 from tunesmith.errors import DependencyError, ExportError
 from tunesmith.io.files import write_atomically
-from tunesmith.score import ChordSymbol, Drum, Event, Header, Part, Pitch, Score
+from tunesmith.model.score import ChordSymbol, Drum, Event, Header, Part, Pitch, Score
 
 __all__ = [
     "DRUM_DISPLAY",
@@ -72,7 +72,7 @@ _SPARE_HEADS = ("triangle", "square", "slash", "cross", "inverted triangle", "di
 
 @functools.cache
 def _drum_display() -> dict[int, tuple[str, str]]:
-    from tunesmith.notes import drum_names  # noqa: PLC0415
+    from tunesmith.model.notes import drum_names  # noqa: PLC0415
 
     names = drum_names()
     table = {names[name]: place for name, place in _KIT.items()}
@@ -321,7 +321,7 @@ def svg_pages(score: Score) -> list[str]:
 
 def _writers(score: Score) -> dict[str, Callable[[], bytes]]:
     from tunesmith.io.abc import abc_text  # noqa: PLC0415
-    from tunesmith.notation import format as format_score  # noqa: PLC0415
+    from tunesmith.model.notation import format as format_score  # noqa: PLC0415
 
     return {
         ".musicxml": lambda: musicxml_bytes(score),

@@ -18,8 +18,8 @@ from fractions import Fraction
 from statistics import fmean
 
 from tunesmith.errors import NotationError, TunesmithError
-from tunesmith.header import MODES, Key
-from tunesmith.score import Bar, Drum, Event, Pitch, PitchClass, Role, split_duration
+from tunesmith.model.header import MODES, Key
+from tunesmith.model.score import Bar, Drum, Event, Pitch, PitchClass, Role, split_duration
 
 __all__ = [
     "GRIDS",

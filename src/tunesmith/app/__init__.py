@@ -1,0 +1,1 @@
+"""The ways in: the tunesmith command and the MCP server."""

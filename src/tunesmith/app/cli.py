@@ -1,0 +1,427 @@
+r"""The ``tunesmith`` command.
+
+::
+
+    tunesmith compose --notes "A B C# F# G" --meter 6/8 --bars 16 --tempo 112 \
+        --instrument flute --seed 7 -o jig.mid --audio jig.wav
+    tunesmith compose "a sad waltz in D minor for accordion" -o waltz.mid --audio waltz.wav
+    tunesmith interpret "a jig in 6/8 on the notes D E F# A B"
+    tunesmith mcp --out tunes/
+    tunesmith show tune.txt -o tune.mid --svg tune.svg
+    tunesmith continue first_half.mid --bars 8 -o longer.mid
+    tunesmith infill tune.musicxml --bars 5-8 -o fixed.musicxml
+    tunesmith vary tune.mid --bars 9-16 --keep rhythm -o varied.mid
+    tunesmith render any.musicxml --audio any.wav
+    tunesmith evaluate any.abc
+    tunesmith compose --style reel --key G --chords auto --band -o reel.mid
+    tunesmith harmonise melody.mid -o band.mid --style jig
+    tunesmith batch requests.jsonl --out tunes/ --backend openai --concurrency 8
+    tunesmith soundfonts
+
+Errors are one line on stderr and exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from tunesmith.app import cli_band, cli_outputs
+from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
+
+if TYPE_CHECKING:
+    from tunesmith.model.score import Score
+
+__all__ = ["main"]
+
+EXIT_ERROR = 2
+BAD_LINES_SHOWN = 20
+"""The bad lines of a batch file shown; the others are counted."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line and exit status 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"tunesmith: error: {message} (see: {self.prog} --help)\n")
+
+
+def _add_request_options(parser: argparse.ArgumentParser, *, pitches: bool) -> None:
+    if pitches:
+        group = parser.add_argument_group("pitches (give --notes, or --key with --mode)")
+        group.add_argument("--notes", help='allowed notes, the tonic first, e.g. "A B C# F# G"')
+        group.add_argument("--key", help="tonic of a scale, e.g. D")
+        group.add_argument("--mode", help="music21 scale name, e.g. dorian (default major)")
+        group.add_argument("--low", help="lowest pitch, e.g. A3 (default: the instrument's)")
+        group.add_argument("--high", help="highest pitch, e.g. A5 (default: the instrument's)")
+        parser.add_argument("--bars", type=int, help="number of bars (default 8, or the style's)")
+        parser.add_argument("--seed", type=int, help="random seed for repeatable output")
+        parser.add_argument("--strict", action="store_true", help="fail instead of repairing")
+    parser.add_argument("--meter", help="time signature (default 4/4, or the style's)")
+    parser.add_argument("--tempo", type=float, help="beats per minute (default 100)")
+    parser.add_argument("--instrument", help="General MIDI name or program number 0-127")
+    parser.add_argument("--style", help="e.g. 'folk jig', 'reel', 'waltz' (default folk)")
+    parser.add_argument("--title", help="title for the MIDI file and the score")
+
+
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (default: the embedded offline model)")
+    group.add_argument("--backend", choices=["local", "openai"], help="default $TUNESMITH_BACKEND")
+    group.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    group.add_argument("--model", help="model name (openai) or GGUF path (local)")
+    group.add_argument(
+        "--adapter",
+        help="LoRA for the local model: a GGUF file, or 'none' for the base model "
+        "(default: the folk adapter tunesmith ships)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tunesmith", description="Compose music with language models, one note at a time."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
+    compose.add_argument("words", nargs="?", help="the tune in words; options given win over them")
+    _add_request_options(compose, pitches=True)
+    cli_band.add_band_options(compose)
+    _add_backend_options(compose)
+    cli_outputs.add_outputs(compose)
+    compose.add_argument("--report", action="store_true", help="print the full report")
+    batch = commands.add_parser("batch", help="compose every request of a JSON-lines file")
+    batch.add_argument("requests", type=Path, help="one ComposeRequest as JSON per line")
+    batch.add_argument("--out", type=Path, required=True, help="folder for NNN.mid and NNN.txt")
+    batch.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
+    _add_backend_options(batch)
+    show = commands.add_parser("show", help="turn any score file into MIDI, audio, sheet music")
+    show.add_argument(
+        "tune", type=Path, help="notation, MIDI, MusicXML or ABC file ('-': notation on stdin)"
+    )
+    _add_request_options(show, pitches=False)
+    cli_outputs.add_outputs(show)
+    render = commands.add_parser("render", help="render any score file to audio with FluidSynth")
+    render.add_argument("midi", type=Path, help="MIDI, MusicXML, ABC or notation file")
+    render.add_argument("--audio", type=Path, required=True, help="audio file to write")
+    render.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3)")
+    render.add_argument("--sample-rate", type=int, default=44100)
+    evaluate = commands.add_parser("evaluate", help="musical metrics of any score file's melody")
+    evaluate.add_argument("tune", type=Path, help="MIDI, MusicXML, ABC or notation file")
+    commands.add_parser("soundfonts", help="list the soundfonts tunesmith finds, in order")
+    cli_outputs.add_outputs(cli_band.add_harmonise_command(commands))
+    _add_words_commands(commands)
+    _add_rework_commands(commands)
+    return parser
+
+
+def _add_rework_commands(commands: Any) -> None:
+    jobs = {
+        "continue": "continue a MIDI, MusicXML or ABC file by new bars, its own bars locked",
+        "infill": "write bars of a file again (e.g. --bars 5-8), every other bar locked",
+        "vary": "vary bars of a file, keeping their rhythm or contour; the others locked",
+    }
+    for name, what in jobs.items():
+        job = commands.add_parser(name, help=what)
+        job.add_argument("file", type=Path, help="MIDI, MusicXML, ABC or notation file")
+        if name == "continue":
+            job.add_argument("--bars", type=int, default=8, help="new bars (default 8)")
+        else:
+            job.add_argument("--bars", required=name == "infill", help="bars to write: 5-8")
+        if name == "vary":
+            job.add_argument("--keep", choices=["rhythm", "contour", "none"], default="rhythm")
+            job.add_argument("--amount", type=float, default=1.0, help="share of bars (0-1]")
+        job.add_argument("--part", help="the part's name or index (default: the melody)")
+        group = job.add_argument_group("what the file does not say, or you want otherwise")
+        for option in ("notes", "key", "mode", "low", "high"):
+            group.add_argument(f"--{option}", help=f"{option} (default: from the file)")
+        job.add_argument("--seed", type=int, help="random seed for repeatable output")
+        job.add_argument("--report", action="store_true", help="print the full report")
+        _add_request_options(job, pitches=False)
+        _add_backend_options(job)
+        cli_outputs.add_outputs(job)
+
+
+def _add_words_commands(commands: Any) -> None:
+    interpret = commands.add_parser("interpret", help="show the request words become (no tune)")
+    interpret.add_argument("words", help='e.g. "a jig in 6/8 on the notes D E F# A B"')
+    interpret.add_argument("--language", help="a word table: en or uk (default: guessed)")
+    interpret.add_argument("--json", action="store_true", help="print the request as JSON")
+    _add_backend_options(interpret)
+    server = commands.add_parser("mcp", help="serve the MCP tools on stdio for agents")
+    server.add_argument("--out", type=Path, default=Path(), help="the only folder it writes in")
+    server.add_argument("--max-bars", type=int, default=64, help="longest tune (default 64)")
+    server.add_argument("--concurrency", type=int, default=2, help="tunes at once (default 2)")
+    _add_backend_options(server)
+
+
+def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
+    options = {name: value for name in names if (value := getattr(args, name, None)) is not None}
+    instrument = options.get("instrument")
+    if isinstance(instrument, str) and instrument.isdigit():
+        options["instrument"] = int(instrument)
+    return options
+
+
+def _compose(args: argparse.Namespace) -> None:
+    from tunesmith.pipeline.compose import compose  # noqa: PLC0415 - keep --help fast
+
+    cli_outputs.check_outputs(args)
+    names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
+    options = _request_options(args, (*names, "style", "title", "seed", *cli_band.BAND_OPTIONS))
+    composition = compose(args.words, strict=args.strict, backend=_backend(args), **options)
+    if args.words is not None:
+        print(composition.request.explanation, file=sys.stderr)  # type: ignore[attr-defined]
+    print(composition.text)
+    print(composition.report if args.report else composition.report.summary, file=sys.stderr)
+    cli_outputs.write_outputs(composition.score, args, seed=composition.request.seed or 0)
+
+
+def _backend(args: argparse.Namespace) -> Any:
+    from tunesmith.pipeline.compose import backend_from_options  # noqa: PLC0415
+
+    return backend_from_options(
+        args.backend, base_url=args.base_url, model=args.model, adapter=args.adapter
+    )
+
+
+def _read_request(line: str) -> Any:
+    from tunesmith.requests.request import ComposeRequest  # noqa: PLC0415
+
+    try:
+        options = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise RequestError(f"not JSON ({error})") from error
+    if not isinstance(options, dict):
+        raise RequestError(f"not a JSON object of options (received {type(options).__name__})")
+    return ComposeRequest(**options)
+
+
+def _read_requests(path: Path) -> list[Any]:
+    """Every request of the file, or an error naming every bad line (the first 20 shown)."""
+    from tunesmith.io.files import read_text  # noqa: PLC0415
+
+    requests, bad = [], []
+    lines = [(n, line) for n, line in enumerate(read_text(path).splitlines(), 1) if line.strip()]
+    for number, line in lines:
+        try:
+            requests.append(_read_request(line))
+        except RequestError as error:
+            bad.append((number, error))
+    if len(bad) == 1:
+        number, problem = bad[0]
+        raise RequestError(f"{path}, line {number}: {problem}") from problem
+    if bad:
+        for number, problem in bad[:BAD_LINES_SHOWN]:
+            print(f"line {number}: {problem}", file=sys.stderr)
+        if len(bad) > BAD_LINES_SHOWN:
+            print(f"and {len(bad) - BAD_LINES_SHOWN:,} more bad lines", file=sys.stderr)
+        raise RequestError(
+            f"{len(bad):,} of {len(lines):,} lines of {path} are not requests (see above); "
+            "nothing was composed"
+        )
+    return requests
+
+
+def _batch(args: argparse.Namespace) -> None:
+    """Compose every request; write each result as it completes; report every failure."""
+    from tunesmith.io.files import write_atomically  # noqa: PLC0415
+    from tunesmith.pipeline.compose import compose_many  # noqa: PLC0415
+    from tunesmith.pipeline.composition import Composition  # noqa: PLC0415
+
+    out: Path = args.out
+    if not out.is_dir():
+        raise ExportError(f"--out {out}: the folder does not exist; create it first")
+    if not os.access(out, os.W_OK):
+        raise ExportError(f"--out {out}: the folder is not writable")
+    requests = _read_requests(args.requests)
+    backend = _backend(args)
+    failures: dict[int, str] = {}
+    done = 0
+
+    def write(index: int, result: object) -> None:
+        nonlocal done
+        done += 1
+        if isinstance(result, Composition):
+            stem = out / f"{index + 1:03d}"
+            try:
+                result.save_midi(stem.with_suffix(".mid"))
+                write_atomically(stem.with_suffix(".txt"), (result.text + "\n").encode("utf-8"))
+            except Exception as error:  # one bad write must not lose the rest of the batch
+                failures[index] = f"composed, but not written: {error}"
+        else:
+            failures[index] = str(result)
+        filled = 30 * done // max(len(requests), 1)
+        status = "failed" if index in failures else "ok"
+        bar = "#" * filled + "." * (30 - filled)
+        print(f"\r[{bar}] {done}/{len(requests)} (#{index + 1} {status})", end="", file=sys.stderr)
+
+    compose_many(requests, backend=backend, concurrency=args.concurrency, on_result=write)
+    print(file=sys.stderr)
+    for index in sorted(failures):
+        print(f"request {index + 1}: {failures[index]}", file=sys.stderr)
+    written = len(requests) - len(failures)
+    print(f"{written} of {len(requests)} composed into {out}", file=sys.stderr)
+    if failures:
+        raise ExportError(f"{len(failures)} of {len(requests)} requests failed (see above)")
+
+
+def _read(path: Path) -> Score:
+    """A score from a file, or from notation on stdin for ``-``."""
+    from tunesmith.io.read import read_score  # noqa: PLC0415
+    from tunesmith.model.notation import parse  # noqa: PLC0415
+
+    return parse(sys.stdin.read()) if str(path) == "-" else read_score(path)
+
+
+def _show(args: argparse.Namespace) -> None:
+    from dataclasses import replace  # noqa: PLC0415
+    from fractions import Fraction  # noqa: PLC0415
+
+    from tunesmith.model.header import clean_text  # noqa: PLC0415
+    from tunesmith.requests.presets import program_number  # noqa: PLC0415
+
+    cli_outputs.check_outputs(args)
+    score = _read(args.tune)
+    changes = {name: getattr(args, name) for name in ("meter", "tempo", "title")}
+    options = {name: value for name, value in changes.items() if value is not None}
+    if "meter" in options:
+        options["beat"] = Fraction(0)  # the new meter's own beat
+    if "title" in options:
+        options["title"] = clean_text(options["title"])
+    if options:
+        score = replace(score, header=replace(score.header, **options))
+    if args.instrument is not None:
+        instrument = int(args.instrument) if args.instrument.isdigit() else args.instrument
+        melody = replace(score.melody, program=program_number(instrument))
+        parts = tuple(melody if part is score.melody else part for part in score.parts)
+        score = replace(score, parts=parts)
+    for number, length in enumerate(score.bar_lengths[1:-1], 2):
+        if length != score.header.bar_length:
+            print(
+                f"warning: bar {number} lasts {length} quarter notes; a bar of "
+                f"{score.header.meter} lasts {score.header.bar_length}",
+                file=sys.stderr,
+            )
+    cli_outputs.write_outputs(score, args)
+
+
+def _render(args: argparse.Namespace) -> None:
+    from tunesmith.io.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
+    from tunesmith.io.read import READERS, read_midi_file  # noqa: PLC0415
+
+    cli_outputs.check_writable(args.audio, "--audio")
+    if READERS.get(args.midi.suffix.lower()) == "midi":
+        data = read_midi_file(args.midi)  # played as it is: every track, channel and drum
+    else:
+        data = _read(args.midi).to_midi_bytes()
+    samples = render_audio(
+        data, soundfont=find_soundfont(args.soundfont), sample_rate=args.sample_rate
+    )
+    print(f"wrote {write_audio(samples, args.audio, args.sample_rate)}", file=sys.stderr)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from tunesmith.checks.metrics import evaluate_file  # noqa: PLC0415
+
+    print(evaluate_file(args.tune))
+
+
+def _interpret(args: argparse.Namespace) -> None:
+    from tunesmith.interpreting.interpret import interpret  # noqa: PLC0415
+
+    request = interpret(args.words, language=args.language, backend=_backend(args))
+    if args.json:
+        dump = {"request": request.model_dump(), "explanation": request.explanation.model_dump()}
+        print(json.dumps(dump, ensure_ascii=False, indent=2))
+        return
+    for field, value in request.model_dump().items():
+        if value is not None:
+            print(f"{field}: {' '.join(value) if isinstance(value, tuple) else value}")
+    print(request.explanation)
+
+
+def _mcp(args: argparse.Namespace) -> None:
+    try:
+        from tunesmith.app.mcp import serve  # noqa: PLC0415 - the mcp SDK loads only for this command
+    except ImportError as error:
+        raise DependencyError(
+            f"the MCP server needs the mcp package ({error})",
+            hint="pip install 'tunesmith[server]'",
+        ) from None
+
+    serve(args.out, _backend(args), max_bars=args.max_bars, concurrency=args.concurrency)
+
+
+def _soundfonts(_: argparse.Namespace) -> None:
+    """The soundfonts the search finds, the one renders use first; none usable: an error."""
+    from tunesmith.io.audio import find_soundfont, soundfont_candidates  # noqa: PLC0415
+
+    find_soundfont()  # a missing TUNESMITH_SOUNDFONT, or no soundfont at all, is an error
+    for origin, path in soundfont_candidates():
+        print(f"{path}  ({origin})")
+
+
+def _rework(args: argparse.Namespace) -> None:
+    """continue, infill, vary."""
+    from tunesmith.pipeline import continuation  # noqa: PLC0415
+
+    cli_outputs.check_outputs(args)
+    names = ("notes", "key", "mode", "low", "high", "meter", "tempo", "instrument")
+    options = _request_options(args, (*names, "style", "title", "seed"))
+    options["part"] = int(args.part) if args.part and args.part.isdigit() else args.part
+    options["backend"] = _backend(args)
+    if args.command == "continue":
+        result = continuation.continue_score(args.file, args.bars, **options)
+    elif args.command == "infill":
+        result = continuation.infill(args.file, args.bars, **options)
+    else:
+        keep = None if args.keep == "none" else args.keep
+        result = continuation.vary(args.file, args.bars, keep=keep, amount=args.amount, **options)
+    print(result.text)
+    report = result.report
+    shown = report if args.report else f"{report.overview}\n{report.summary}"  # type: ignore[attr-defined]
+    print(shown, file=sys.stderr)
+    cli_outputs.write_outputs(result.score, args, seed=result.request.seed or 0)
+
+
+def _harmonise(args: argparse.Namespace) -> None:
+    cli_outputs.check_outputs(args)
+    cli_outputs.write_outputs(cli_band.harmonise_command(args), args)
+
+
+COMMANDS = {
+    "compose": _compose,
+    "harmonise": _harmonise,
+    "show": _show,
+    "render": _render,
+    "evaluate": _evaluate,
+    "soundfonts": _soundfonts,
+    "batch": _batch,
+    "interpret": _interpret,
+    "mcp": _mcp,
+    "continue": _rework,
+    "infill": _rework,
+    "vary": _rework,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except TunesmithError as error:
+        print(f"tunesmith: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("tunesmith: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

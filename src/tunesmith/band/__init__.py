@@ -1,0 +1,1 @@
+"""Parts beside the melody: chords under a tune, and a band's arrangement."""

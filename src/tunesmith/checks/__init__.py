@@ -1,0 +1,1 @@
+"""Judging and mending what the model wrote: validation, repair, critic, metrics."""

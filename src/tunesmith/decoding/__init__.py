@@ -1,0 +1,1 @@
+"""The decoding loop over the embedded model: contexts, prefixes, vocabulary."""

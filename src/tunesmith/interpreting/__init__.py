@@ -1,0 +1,1 @@
+"""Words to requests: a sentence about a tune read into a ComposeRequest."""

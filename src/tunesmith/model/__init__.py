@@ -1,0 +1,1 @@
+"""The values every stage passes on: scores, tunes, notes, headers, the notation."""

@@ -1,0 +1,1 @@
+"""Musical knowledge: rhythm, chords, harmony, progressions and the plan of a tune."""

@@ -1,0 +1,1 @@
+"""A request to a composition: compose, candidates, exchange, continue/infill/vary."""

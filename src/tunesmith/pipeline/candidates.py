@@ -1,0 +1,167 @@
+"""Composing on tunesmith's decoding loop: candidates side by side, the critic keeps one.
+
+The request's :class:`~tunesmith.writing.script.Writing` gives every candidate the same plan,
+prompt (a tune book in ABC) and rules; the backend decodes them as lanes of one batch;
+the critic (:mod:`tunesmith.checks.critic`) judges each written tune against the corpus and the
+best is validated, repaired if need be (never, under the grammar), and laid out as a score.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+
+from tunesmith.backends.base import LoopBackend
+from tunesmith.band.harmonise import finish, heard_harmony
+from tunesmith.checks.critic import Judgement, judge
+from tunesmith.checks.repair import repair
+from tunesmith.checks.validate import validate
+from tunesmith.decoding.segments import LaneResult, SamplerSettings
+from tunesmith.errors import CompositionError, RequestError
+from tunesmith.music.harmony import chord_tone_share
+from tunesmith.pipeline.composition import Attempt, Candidate, Composition, Report, score_for
+from tunesmith.requests.request import ComposeRequest
+from tunesmith.writing.prompts import render_tunebook
+from tunesmith.writing.script import PlanScript, Writing
+
+__all__ = ["candidate", "choose", "compose_in_loop", "explain_choice"]
+
+
+# Only a model reaches this function (the tests run the embedded one): mutation testing,
+# which leaves the model's tests out for their minutes per mutant, leaves it out too.
+# pragma: no mutate start
+def compose_in_loop(
+    request: ComposeRequest,
+    backend: LoopBackend,
+    *,
+    candidates: int | None,
+    temperature: float,
+    timeout: float,
+) -> Composition:
+    """Compose on a backend that runs tunesmith's decoding loop: best of ``candidates``."""
+    count = backend.lanes if candidates is None else candidates
+    if not 1 <= count <= backend.lanes:
+        raise RequestError(
+            f"candidates must be between 1 and {backend.lanes} for this backend (received {count})"
+        )
+    started = time.perf_counter()
+    seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
+    request = request.model_copy(update={"seed": seed})  # the plan draws its form from it too
+    writing = Writing.of(request, backend.spelling)
+    prefix, suffix, examples = render_tunebook(writing)
+    forbidden = writing.examples_forbidden([example.tune for example in examples])
+    scripts = [PlanScript(writing, forbidden=forbidden) for _ in range(count)]
+    results = backend.write(
+        prefix,
+        suffix,
+        list(scripts),
+        seed=seed,
+        settings=SamplerSettings(temperature=temperature),
+        deadline=time.monotonic() + timeout,
+    )
+    seconds = time.perf_counter() - started
+    tonic = request.constraints.tonic.semitone
+    judged = []
+    for result in (r for r in results if r.finished):  # lanes stopped behind are dropped
+        written = writing.read(result.text)
+        judged.append((judge(written, request.meter, tonic), written, result))
+    judgements = [judgement for judgement, _, _ in judged]
+    best, kept = choose(judgements, [r for _, _, r in judged])
+    _, written, result = judged[best]
+    stopped = sum(1 for r in results if not r.finished)
+    why = explain_choice(judgements, best, kept, stopped=stopped)
+    tune = writing.played(written)
+    lane = heard_harmony(writing, result.text, tune)
+    violations = validate(tune, request, harmony=lane).violations
+    repaired, repairs = repair(tune, request, harmony=lane)
+    if not validate(repaired, request, harmony=lane).ok:  # repair guarantees this
+        raise CompositionError(
+            "repair left violations (please report this)", attempts=1, last_output=result.text
+        )
+    report = Report(
+        request=request,
+        backend=backend.name,
+        model=backend.model,
+        constrained=True,
+        attempts=tuple(
+            Attempt(
+                number=number,
+                text=lane.text,
+                prompt_tokens=0,
+                completion_tokens=lane.tokens,
+                finish_reason="stop",
+                seconds=seconds,
+                problems=(),
+            )
+            for number, (_, _, lane) in enumerate(judged, 1)
+        ),
+        violations=violations,
+        repairs=tuple(repairs),
+        seconds=time.perf_counter() - started,
+        form=writing.plan.form,
+        part_bars=writing.plan.part_bars,
+        seed=seed,
+        candidates=tuple(
+            candidate(number, judgement, lane)
+            for number, (judgement, _, lane) in enumerate(judged, 1)
+        ),
+        chosen=best + 1,
+        why=why,
+        chord_tones=chord_tone_share(tune, lane, writing.rhythm.meter),
+    )
+    score = score_for(request, repaired, writing.plan.form, writing.plan.part_bars)
+    return Composition(request=request, score=finish(score, request, lane), report=report)
+
+
+# pragma: no mutate end
+def choose(judgements: Sequence[Judgement], lanes: Sequence[LaneResult]) -> tuple[int, list[int]]:
+    """The winning candidate's index, and the indices it was chosen among.
+
+    Candidates whose every bar keeps the musical rules (the fewest bars kept although they
+    broke one) come first; among them the critic's best wins.
+    """
+    fewest = min(lane.accepted_with_problems for lane in lanes)
+    kept = [index for index, lane in enumerate(lanes) if lane.accepted_with_problems == fewest]
+    return max(kept, key=lambda index: judgements[index].score), kept
+
+
+def explain_choice(
+    judgements: Sequence[Judgement], best: int, kept: Sequence[int], *, stopped: int = 0
+) -> str:
+    """Why candidate ``best`` won, in words, for the report.
+
+    :func:`choose` gives ``best`` and ``kept``; ``stopped`` lanes fell behind the first to
+    finish and were not judged.
+    """
+    winner = judgements[best]
+    why = f"candidate {best + 1}, the most like the corpus's tunes (score {winner.score:.2f})"
+    if len(kept) > 1:
+        runner_up = max(
+            (judgements[index] for index in kept if index != best),
+            key=lambda judgement: judgement.score,
+        )
+        why += (
+            f"; of {len(kept)} candidates the next scored {runner_up.score:.2f}, "
+            f"and {winner.edge_over(runner_up)} made the difference"
+        )
+    if broke := len(judgements) - len(kept):
+        why += f"; {broke} more kept a bar that broke a musical rule"
+    if stopped:
+        why += f"; {stopped} more stopped when they fell behind the first to finish"
+    return why
+
+
+def candidate(number: int, judgement: Judgement, lane: LaneResult) -> Candidate:
+    """The report's record of candidate ``number``: the critic's judgement and the lane's costs."""
+    return Candidate(
+        number=number,
+        score=round(judgement.score, 4),
+        intervals=round(judgement.intervals, 4),
+        rhythm=round(judgement.rhythm, 4),
+        distance=round(judgement.distance, 4),
+        tokens=lane.tokens,
+        redrawn_tokens=lane.refused_tokens,
+        rewritten_bars=lane.retries,
+        kept_breaking_rules=lane.accepted_with_problems,
+    )

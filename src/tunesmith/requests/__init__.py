@@ -1,0 +1,1 @@
+"""What the user asks for: the request, its constraints, presets and band."""

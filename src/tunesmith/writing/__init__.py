@@ -1,0 +1,1 @@
+"""What the model is asked to write: prompts, spelling, grammar and rules."""

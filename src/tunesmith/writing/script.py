@@ -1,0 +1,424 @@
+"""How a planned tune is written by a model: bar by bar in tunesmith's loop, or whole.
+
+:class:`Writing` ties a request's constraints, its :class:`~tunesmith.music.plan.Plan`, its
+rhythm and a :class:`~tunesmith.writing.spelling.Spelling` together: the layout of each written
+bar (repeat marks, line breaks), the grammar of one bar or of the whole tune, and reading
+the model's text back. :class:`PlanScript` drives one lane of the decoding loop through
+the plan: bars the plan repeats are forced, new bars are sampled under their own grammar
+(starting from the last note written, ending on the cadence and within reach of a bar
+already written that follows), and each new bar is judged by the musical rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tunesmith.decoding.segments import Forced, Free, Segment
+from tunesmith.errors import ConstraintError, GrammarError
+from tunesmith.model.score import Bar, Pitch, Tune
+from tunesmith.music.harmony import held_too_long
+from tunesmith.music.plan import Plan, plan_for
+from tunesmith.music.progression import WrittenHarmony, written_harmony
+from tunesmith.music.rhythm import (
+    CORPUS,
+    Cell,
+    Rhythm,
+    corpus_rhythm,
+    drawn_bars,
+    drawn_cadence,
+    meter_of,
+    style_rhythm,
+)
+from tunesmith.requests.presets import style_preset
+from tunesmith.requests.request import ComposeRequest
+from tunesmith.writing.grammar import BarSpec, ChordChoice, bars_gbnf
+from tunesmith.writing.rules import Rules, bar_key, broken_rules
+from tunesmith.writing.spelling import AbcSpelling, NotationSpelling, Spelling
+
+__all__ = ["PlanScript", "Writing", "grammar_for"]
+
+OCTAVE = 12
+"""Semitones in an octave."""
+
+BARS_PER_LINE = 4
+DIGITS = frozenset("0123456789")
+OPENING_BELOW, OPENING_ABOVE = 5, 9
+"""Semitones below and above the home tonic the first bar keeps to (:meth:`Writing.opening`)."""
+SCALE_NOTES = 8
+"""An octave of a scale: the fewest pitches a first part's opening keeps (``first_part_top``)."""
+
+
+@dataclass(frozen=True)
+class Writing:
+    """A request as a model writes it (see the module docstring)."""
+
+    request: ComposeRequest
+    plan: Plan
+    rhythm: Rhythm
+    spelling: Spelling
+    rules: Rules
+    style: dict[str, Any]
+    harmony: WrittenHarmony | None = None
+    """The chords of each written bar, or the chords the model chooses from (``chords=``)."""
+    slots: tuple[tuple[Cell | None, ...] | None, ...] = ()
+    """Each written bar's rhythm where drawn from real tunes: its slots from the bar line
+    (a None slot: any cell). None, or no slots at all: the rhythm's cells, or its cadence."""
+
+    @classmethod
+    def of(cls, request: ComposeRequest, spelling: str = "abc") -> Writing:
+        """The writing of ``request`` in the ``"abc"`` or ``"notation"`` spelling."""
+        constraints = request.constraints
+        style = style_preset(request.style) or {}
+        meter = meter_of(request.meter)
+        same_meter = style.get("meter") == request.meter
+        rhythm = style_rhythm(meter, style if same_meter else None)
+        plan = plan_for(
+            request.bars,
+            form=request.form,
+            style=style if same_meter else None,
+            seed=request.seed,
+        )
+        chosen: Spelling
+        if spelling == "abc":
+            chosen = AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
+        else:
+            chosen = NotationSpelling()
+        rules = Rules.from_data(style.get("rules"))
+        harmony = written_harmony(request, plan)
+        if harmony is not None and harmony.bars is not None:
+            chords = harmony.bars  # a bar is copied only where it has its source's chords
+            plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
+        measured = corpus_rhythm(str(style.get("name"))) if same_meter else None
+        slots = _drawn_slots(plan, rhythm, style, measured, request.seed) if measured else ()
+        return cls(request, plan, rhythm, chosen, rules, style, harmony, slots)
+
+    @property
+    def pitches(self) -> tuple[Pitch, ...]:
+        """The allowed pitches, low to high."""
+        return self.request.constraints.pitches
+
+    def layout(self, index: int) -> tuple[str, str]:
+        """The text before and after written bar ``index``: repeat marks, bar lines."""
+        bar = self.plan.bars[index]
+        prefix = self.spelling.part_start() if bar.number == 1 else ""
+        separator = self.spelling.separator(
+            line_end=bar.number % BARS_PER_LINE == 0, part_end=bar.number == self.plan.part_bars
+        )
+        return prefix, separator
+
+    def spec(
+        self,
+        index: int,
+        *,
+        following: Pitch | None = None,
+        floor: int | None = None,
+        ceiling: int | None = None,
+    ) -> BarSpec:
+        """What written bar ``index`` may hold.
+
+        ``following`` is a known next note; ``floor`` the lowest MIDI key the bar may use
+        (a later part's higher register), ``ceiling`` the highest (see :meth:`ceiling`).
+        """
+        constraints = self.request.constraints
+        bar = self.plan.bars[index]
+        owner = index if bar.source is None else bar.source
+        cadence = self.plan.bars[owner].cadence
+        rhythm = self.rhythm
+        drawn = self.slots[owner] if self.slots else None
+        if drawn is not None:
+            rhythm = replace(rhythm, cadence=drawn)
+        final: frozenset[int] | None = None
+        if cadence == "full":
+            final = frozenset(p.midi for p in constraints.tonic_pitches)
+        elif cadence == "half":
+            final = frozenset(p.midi for p in constraints.half_cadence_pitches)
+        if following is not None:
+            leap = constraints.max_leap
+            near = frozenset(p.midi for p in self.pitches if abs(p.midi - following.midi) <= leap)
+            final = near if final is None else (final & near) or final
+        prefix, separator = self.layout(index)
+        pitches = self.pitches
+        if floor is not None and (higher := tuple(p for p in pitches if p.midi >= floor)):
+            pitches = higher
+            final = final if final is None else (final & {p.midi for p in higher}) or final
+        if ceiling is not None and (lower := tuple(p for p in pitches if p.midi <= ceiling)):
+            pitches = lower
+            final = final if final is None else (final & {p.midi for p in lower}) or final
+        chords: tuple[ChordChoice, ...] = ()
+        if self.harmony is not None:
+            chords, final = self.harmony.choices(index, cadence, final, pitches, rhythm)
+        return BarSpec(
+            rhythm=rhythm,
+            pitches=pitches,
+            cadence=cadence is not None or drawn is not None,
+            final=final,
+            prefix=prefix,
+            separator=separator,
+            chords=chords,
+        )
+
+    def ceiling(self, index: int) -> int | None:
+        """The highest MIDI key written bar ``index`` may use (None: the whole range).
+
+        The opening phrase of the first of several parts keeps to the lowest
+        ``first_part_top`` share of the allowed pitches (at least eight), so a tune opens in
+        the instrument's home register; later parts climb from there.
+        """
+        share, bar = self.rules.first_part_top, self.plan.bars[index]
+        if share is None or bar.part != 0 or bar.number > self.plan.part_bars // 2:
+            return None
+        if len(self.plan.parts) < 2:
+            return None
+        kept = max(round(share * len(self.pitches)), min(SCALE_NOTES, len(self.pitches)))
+        return self.pitches[kept - 1].midi
+
+    def opening(self) -> tuple[int, int]:
+        """The keys a tune's first bar keeps to: from a fourth below its home tonic to a sixth
+        above, the home tonic being the tonic nearest a third of the way up the range (a
+        fiddle reel in G opens around G4, not G3; a whistle air in E dorian around E5, not
+        E6). Real tunes open on the fifth (36%), the tonic (33%) or the third (15%), a
+        median 37% of the way up their span (Aird's, fife and Northumbrian books).
+        """  # noqa: D205
+        pitches = [p.midi for p in self.pitches]
+        low, high = pitches[0], pitches[-1]
+        middle = low + (high - low) / 3
+        tonics = [p.midi for p in self.request.constraints.tonic_pitches] or [round(middle)]
+        home = min(tonics, key=lambda key: (abs(key - middle), key))
+        return home - OPENING_BELOW, home + OPENING_ABOVE
+
+    def whole_grammar(self) -> str:
+        """One grammar for every written bar (for servers, which take one grammar a request).
+
+        The model writes each part once, its echoes included; the last bar ends on the tonic.
+        """
+        specs = [
+            self.spec(index, ceiling=self.ceiling(index)) for index in range(len(self.plan.bars))
+        ]
+        leap = self.request.constraints.max_leap
+        try:
+            return bars_gbnf(specs, self.spelling, max_leap=leap)
+        except ConstraintError:  # too little room under the ceiling: the whole range
+            specs = [self.spec(index) for index in range(len(self.plan.bars))]
+            return bars_gbnf(specs, self.spelling, max_leap=leap)
+
+    def read(self, text: str) -> Tune:
+        """The written bars in ``text`` (syntax only; :func:`~tunesmith.validate` checks).
+
+        Raises :class:`GrammarError` where the text is not in this writing's spelling.
+        """
+        bars = self.spelling.read(text)
+        if not bars:
+            raise GrammarError(
+                "no notes: a tune needs at least one bar", line=1, column=1, token=""
+            )
+        return Tune(tuple(bars))
+
+    def played(self, written: Tune) -> Tune:
+        """The written parts in the order they are heard (AABB); other lengths as they are."""
+        if len(written.bars) != len(self.plan.bars):
+            return written
+        return Tune(tuple(written.bars[index] for index in self.plan.played()))
+
+    def examples_forbidden(self, examples: Sequence[Tune]) -> frozenset[tuple[Any, ...]]:
+        """The bars of the prompt's example tunes, which a new bar must not copy."""
+        return frozenset(bar_key(bar) for tune in examples for bar in tune.bars)
+
+
+def grammar_for(request: ComposeRequest, spelling: str = "notation") -> str:
+    """The GBNF grammar a server gets for ``request``: the whole tune, each part once."""
+    return Writing.of(request, spelling).whole_grammar()
+
+
+class PlanScript:
+    """Drives one lane of :class:`~tunesmith.decoding.decode.Decoder` through a :class:`Writing`."""
+
+    def __init__(
+        self, writing: Writing, *, forbidden: frozenset[tuple[Any, ...]] = frozenset()
+    ) -> None:
+        self.writing = writing
+        self.forbidden = forbidden
+        self.index = 0
+        self.mark = 0
+        self.texts: list[str] = []
+        self.bars: list[Bar] = []
+        self.copies = frozenset(
+            index for index, bar in enumerate(writing.plan.bars) if bar.source is not None
+        )
+        self.cadences = frozenset(
+            index
+            for index, bar in enumerate(writing.plan.bars)
+            if bar.cadence is not None or (writing.slots and writing.slots[index] is not None)
+        )
+        """Bars whose rhythm is set (a cadence's, or a real tune's): free of ``max_rhythms``."""
+        harmony = writing.harmony
+        chosen = () if harmony is None or harmony.bars is not None else harmony.vocabulary
+        self.figures = frozenset(chord.figure for chord in chosen)
+        self.max_chord = writing.rules.max_same_chord
+        abc = isinstance(writing.spelling, AbcSpelling)
+        self.long_notes = float(writing.style.get("long_note_penalty", 0)) if abc else 0.0
+        """Taken from the logits of ABC note lengths (digits): see ``styles/jig.toml``."""
+
+    def _record(self, text: str) -> None:
+        segment = text[self.mark :]
+        prefix, separator = self.writing.layout(self.index - 1)
+        content = segment.removeprefix(prefix).removesuffix(separator)
+        self.texts.append(content)
+        self.bars.append(self._bar(segment))
+
+    def _bar(self, segment: str) -> Bar:
+        bars = self.writing.spelling.read(segment)
+        if len(bars) != 1:
+            raise GrammarError(
+                f"expected one bar, found {len(bars)} (a tunesmith bug)",
+                line=1,
+                column=1,
+                token=segment[:20],
+            )
+        return bars[0]
+
+    def next_segment(self, text: str) -> Segment | None:
+        """The next written bar: forced where the plan repeats a bar, else sampled."""
+        if self.index > 0:
+            self._record(text)
+        plan = self.writing.plan
+        if self.index == len(plan.bars):
+            return None
+        index, bar = self.index, plan.bars[self.index]
+        self.index += 1
+        self.mark = len(text)
+        prefix, separator = self.writing.layout(index)
+        if bar.source is not None:
+            return Forced(prefix + self.texts[bar.source] + separator)
+        following = None
+        if index + 1 < len(plan.bars):
+            source = plan.bars[index + 1].source
+            if source is not None and source < index:
+                following = next(
+                    (e.pitches[0] for e in self.bars[source].events if e.pitches), None
+                )
+        start = self._last_pitch()
+        leap = self.writing.request.constraints.max_leap
+        spelling = self.writing.spelling
+        # the most constrained bar that can be written: a later part's register, a note that
+        # leads into the bar already written next, a first note within reach of the last
+        top, floor = self.writing.ceiling(index), self._floor(index)
+        tries: list[tuple[Pitch | None, int | None, int | None, Pitch | None]] = []
+        if bar.part == 0 and bar.number <= max(plan.part_bars // 2, 1):
+            # the opening phrase keeps above the home tonic's fourth below; its first bar
+            # opens near it, in the instrument's middle (Writing.opening)
+            low, high = self.writing.opening()
+            ceiling = top if index else high if top is None else min(top, high)
+            tries.append((following, low, ceiling, start))
+        tries += [(following, floor, top, start), (following, None, top, start)]
+        tries += [(following, None, None, start), (None, None, None, start)]
+        tries += [(None, None, None, None)]
+        for near, floor, ceiling, after in tries:
+            try:
+                spec = self.writing.spec(index, following=near, floor=floor, ceiling=ceiling)
+                grammar = bars_gbnf([spec], spelling, start=after, max_leap=leap)
+                return Free(grammar, penalty=self.long_notes, penalised=DIGITS)
+            except ConstraintError:
+                continue
+        raise ConstraintError(
+            f"no bar {index + 1} fits the rhythm and the cadence (a tunesmith bug)"
+        )
+
+    def _floor(self, index: int) -> int | None:
+        """The lowest key of a later part's opening phrase, which moves up.
+
+        The corpus's B parts open a median 3.3 semitones above their A parts; the floor is
+        the first part's opening mean plus ``part_lift`` semitones, and at most an octave
+        below the top of the range (a first part that opens high leaves the second room).
+        """
+        plan = self.writing.plan
+        bar = plan.bars[index]
+        lift = self.writing.rules.part_lift
+        if bar.part == 0 or bar.number > plan.part_bars // 2 or lift is None:
+            return None
+        opening = [
+            event.pitches[-1].midi
+            for written in self.bars[: max(plan.part_bars // 2, 1)]
+            for event in written.events
+            if event.pitches
+        ]
+        if not opening:
+            return None
+        room = (
+            max(p.midi for p in self.writing.pitches) - OCTAVE
+        )  # an octave of the range stays open
+        return min(round(sum(opening) / len(opening)) + lift, room)
+
+    def _last_pitch(self) -> Pitch | None:
+        for bar in reversed(self.bars):
+            for event in reversed(bar.events):
+                if event.pitches:
+                    return event.pitches[-1]
+        return None
+
+    def allows(self, segment: str) -> bool:
+        """Whether the bar so far keeps the musical rules (its last note counts already)."""
+        if self.figures and held_too_long(self.texts, segment, self.max_chord, self.figures):
+            return False  # the model's chord, held too long: another one
+        try:
+            bars = self.writing.spelling.read(segment)
+        except GrammarError:
+            return True  # a partial token the grammar allows: judged when it is whole
+        if not bars:
+            return True
+        bar = bars[0]
+        complete = bar.duration == self.writing.rhythm.meter.bar_length
+        return not broken_rules(
+            self.writing.rules,
+            [*self.bars, bar],
+            copies=self.copies,
+            forbidden=self.forbidden,
+            complete=complete,
+            cell=self.writing.rhythm.cell_length,
+            free_rhythm=self.cadences,
+        )
+
+    def judge(self, text: str, segment: str) -> int:
+        """How many musical rules the bar just written breaks."""
+        bars = [*self.bars, self._bar(segment)]
+        rules, cell = self.writing.rules, self.writing.rhythm.cell_length
+        return len(
+            broken_rules(
+                rules,
+                bars,
+                copies=self.copies,
+                forbidden=self.forbidden,
+                cell=cell,
+                free_rhythm=self.cadences,
+            )
+        )
+
+
+def _drawn_slots(
+    plan: Plan, rhythm: Rhythm, style: dict[str, Any], measured: dict[str, Any], seed: int | None
+) -> tuple[tuple[Cell | None, ...] | None, ...]:
+    """Each written bar's rhythm drawn from real tunes, where the style asks for it.
+
+    ``cadences = "corpus"``: a cadence bar ends as real tunes end a phrase in its place:
+    mid-part cadences take the corpus's bar-4 endings, part ends its bar-8 endings, and the
+    bar the tune ends on its last bars' (each drawn by ``seed`` and the bar's index).
+    ``bar_rhythms = "corpus"``: every other bar has the rhythm of the same bar of one real
+    tune, drawn by ``seed``.
+    """
+    last = plan.played()[-1]
+    last = last if (source := plan.bars[last].source) is None else source
+    skeleton: tuple[tuple[Cell, ...], ...] = ()
+    if style.get("bar_rhythms") == CORPUS and measured.get("bars"):
+        skeleton = drawn_bars(rhythm, measured["bars"], seed)
+    slots: list[tuple[Cell | None, ...] | None] = []
+    for index, bar in enumerate(plan.bars):
+        if bar.cadence is not None and style.get("cadences") == CORPUS:
+            kind = "final" if index == last else bar.cadence
+            drawn = None if seed is None else seed * 1009 + index
+            slots.append(drawn_cadence(rhythm, measured["cadences"][kind], drawn))
+        elif bar.cadence is None and skeleton:
+            slots.append(skeleton[(bar.part * plan.part_bars + bar.number - 1) % len(skeleton)])
+        else:
+            slots.append(None)
+    return tuple(slots)
