@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from tunesmith import compose
-from tunesmith.presets import style_presets
+from tunesmith.requests.presets import style_presets
 
 ROOT = Path(__file__).parent.parent
 FOLDER = ROOT / "docs" / "gallery"

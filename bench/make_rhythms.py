@@ -24,6 +24,11 @@ from the folk adapter's training (so the held-out evaluation stays unseen):
   a cell's pattern, or a long note from a cell's start (tunes where a note crosses a cell
   otherwise, or a bar opens on a rest, are left out; at most ``MAX_SKELETONS`` tunes a
   style, spread over the list).
+- **harmony**: the chords the same tunes' melodies imply in those 16 bars, one a strong
+  beat, as :func:`tunesmith.band.harmonise.best_fit` finds them among the key's triads
+  (a minor key's dominant major): for each bar, ``[offset, degree]`` pairs, the degree
+  counted from the tonic in the tune's own scale (0 the tonic, 4 the dominant). A tune
+  whose writing draws these bars' rhythm takes their harmony too, in its own key.
 
 A tune's writing draws one real tune's bar rhythms and each phrase ending by its seed
 (``Writing.of``), so its rhythm, which bars stop and how, is the tradition's, not one fixed
@@ -41,9 +46,11 @@ from pathlib import Path
 from typing import Any
 
 from corpus_cache import load
+from tunesmith.band.harmonise import best_fit, harmony_chords
+from tunesmith.model.header import Key
 from tunesmith.model.notation import parse_tune
-from tunesmith.model.notes import DURATIONS
-from tunesmith.model.score import Bar
+from tunesmith.model.notes import DURATIONS, PitchClass
+from tunesmith.model.score import Bar, Tune
 from tunesmith.music.rhythm import meter_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +72,7 @@ MAX_SKELETONS = 400
 MIN_CELL_SHARE = 0.05
 HALF, FULL = (4, 12), (8, 16)
 _CODES = {length: code for code, length in DURATIONS.items()}
+_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
 
 def _pattern(events: list[tuple[Fraction, bool]]) -> str | None:
@@ -130,6 +138,27 @@ def skeleton(tune_bars: list[Bar], bar_length: Fraction, cell: Fraction) -> list
     return None if any(slots is None for slots in found) else found  # type: ignore[return-value]
 
 
+def harmony_of(
+    tune_bars: list[Bar], record: dict[str, Any], meter: str
+) -> list[list[list[Any]]] | None:
+    """The implied chords of the first ``BARS`` whole bars: ``[offset, degree]`` pairs a bar."""
+    key = Key(PitchClass.parse(_NAMES[record["tonic"]]), record["mode"])
+    scale = [pitch.semitone for pitch in key.scale]
+    chords = harmony_chords(key)
+    facts = meter_of(meter)
+    fitted = best_fit(Tune(tuple(tune_bars)), facts, chords, tonic=chords[0], rhythm="strong")
+    whole = [i for i, bar in enumerate(tune_bars) if bar.duration == facts.bar_length][:BARS]
+    found = []
+    for index in whole:
+        pairs = [
+            [str(offset), scale.index(chord.root.semitone)]
+            for offset, chord in fitted[index]
+            if chord.root.semitone in scale
+        ]
+        found.append(pairs)
+    return found if len(found) == BARS else None
+
+
 def ending_of(bar: Bar, bar_length: Fraction, tail: Fraction) -> str | None:
     """The pattern of a phrase's last ``tail`` quarter notes (a short bar padded with a rest)."""
     events = [(event.duration, not event.pitches) for event in bar.events]
@@ -173,7 +202,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
     cells: Counter[str] = Counter()
     endings: dict[str, Counter[str]] = {"half": Counter(), "full": Counter(), "final": Counter()}
     tunes = 0
-    skeletons = []
+    skeletons, harmonies = [], []
     for record in records:
         tune = parse_tune(record["text"])
         bars = list(tune.bars)
@@ -182,6 +211,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         tunes += 1
         if (found := skeleton(bars, bar_length, cell)) is not None:
             skeletons.append(found)
+            harmonies.append(harmony_of(bars, record, meters[0]))
         for bar in bars:
             if bar.duration == bar_length:
                 cells.update(cells_of(bar, cell))
@@ -207,6 +237,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         ],
         "cadences": {kind: _kept(counts) for kind, counts in endings.items()},
         "bars": skeletons[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
+        "harmony": harmonies[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
     }
 
 

@@ -32,6 +32,8 @@ from tunesmith import (
 )
 from tunesmith.backends import Completion, Prompt
 from tunesmith.model.notation import parse
+from tunesmith.music.harmony import lane_of, misfits
+from tunesmith.music.rhythm import meter_of
 from tunesmith.writing.script import Writing
 
 SEMITONES = {"A": 9, "B": 11, "C#": 1, "F#": 6, "G": 7}
@@ -44,6 +46,21 @@ def test_the_embedded_model_writes_a_tune_that_keeps_every_constraint(jig: Compo
     assert len(jig.tune.bars) == 4
     assert all(bar.duration == Fraction(3) for bar in jig.tune.bars)
     assert jig.tune.notes[-1].pitches[0].pitch_class.semitone == SEMITONES["A"]
+
+
+@pytest.mark.model
+def test_a_composed_reel_keeps_to_the_chords_its_real_tune_implies_without_writing_them() -> None:
+    request = ComposeRequest(style="reel", key="G", bars=16, seed=2)
+    composition = compose(request)
+    writing = Writing.of(request)
+    harmony = writing.harmony
+    assert harmony is not None
+    assert harmony.implied
+    assert harmony.bars is not None
+    meter = meter_of(request.meter)
+    lane = lane_of(harmony.bars, [meter.bar_length] * len(harmony.bars))
+    assert misfits(composition.tune, lane, meter) == []  # every strong beat a chord tone
+    assert composition.score.harmony == ()  # implied, not written above the tune
 
 
 @pytest.mark.model

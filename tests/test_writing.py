@@ -15,7 +15,9 @@ from test_grammar import walk
 from tunesmith import ComposeRequest, compose
 from tunesmith.checks.validate import validate
 from tunesmith.decoding.segments import Forced, Free
-from tunesmith.model.score import Pitch
+from tunesmith.model.score import ChordSymbol, Pitch
+from tunesmith.music.harmony import lane_of, misfits
+from tunesmith.music.rhythm import Cell, corpus_rhythm, drawn_index, meter_of
 from tunesmith.writing.script import PlanScript, Writing
 
 
@@ -183,3 +185,84 @@ def test_a_composed_waltz_opens_in_its_phrase_window_not_at_the_bottom_of_the_ra
         e.pitches[-1].midi for bar in composition.tune.bars[:4] for e in bar.events if e.pitches
     ]
     assert min(opening) >= low
+
+
+# Implied harmony: a dance tune's strong beats take the chords its real tune's melody implies
+
+DANCES = [
+    {"style": "jig", "key": "D"},
+    {"style": "reel", "key": "E", "mode": "minor"},
+    {"style": "hornpipe", "key": "Bb"},
+    {"style": "waltz", "key": "F"},
+    {"style": "march", "key": "A", "mode": "dorian"},
+    {"style": "slip jig", "key": "G"},
+]
+
+
+def implied_lane(writing: Writing) -> tuple[ChordSymbol, ...]:
+    harmony = writing.harmony
+    assert harmony is not None
+    assert harmony.implied
+    assert harmony.bars is not None
+    length = meter_of(writing.request.meter).bar_length
+    return lane_of(harmony.bars, [length] * len(harmony.bars))
+
+
+@pytest.mark.parametrize("options", DANCES, ids=[d["style"] for d in DANCES])
+@pytest.mark.parametrize("seed", range(3))
+def test_a_dance_tunes_strong_beats_are_tones_of_the_chords_its_real_tune_implies(
+    options: dict[str, str], seed: int
+) -> None:
+    writing = Writing.of(ComposeRequest(bars=16, seed=seed, **options))
+    text, _ = write(writing, seed)
+    written = writing.read(text)
+    assert misfits(written, implied_lane(writing), meter_of(writing.request.meter)) == []
+
+
+def test_the_chords_are_those_of_the_tune_whose_rhythm_is_drawn_in_the_requests_key() -> None:
+    writing = Writing.of(ComposeRequest(style="jig", key="G", bars=16, seed=7))
+    measured = corpus_rhythm("jig")
+    assert measured is not None
+    drawn = drawn_index(len(measured["bars"]), 7)
+    scale = ["G", "A", "B", "C", "D", "E", "F#"]
+    assert writing.harmony is not None
+    assert writing.harmony.bars is not None
+    new_bars = [i for i, bar in enumerate(writing.plan.bars) if bar.source is None]
+    for index in new_bars:
+        degrees = [degree for _, degree in measured["harmony"][drawn][index]]
+        roots = [str(chord.root) for _, chord in writing.harmony.bars[index]]
+        if 6 not in degrees:  # F# has no major or minor triad in G: the chord before holds
+            assert roots[-len(degrees) :] == [scale[degree] for degree in degrees], index
+    cadence_free = [i for i in new_bars if writing.plan.bars[i].cadence is None]
+    assert writing.slots[cadence_free[0]] == tuple(
+        Cell.parse(slot) for slot in measured["bars"][drawn][cadence_free[0]]
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_copied_bar_keeps_its_source_and_the_last_chord_is_the_tonic(seed: int) -> None:
+    writing = Writing.of(ComposeRequest(style="reel", key="G", bars=16, seed=seed))
+    harmony = writing.harmony
+    assert harmony is not None
+    assert harmony.bars is not None
+    for index, bar in enumerate(writing.plan.bars):
+        if bar.source is not None:
+            assert harmony.bars[index] == harmony.bars[bar.source]
+    assert harmony.bars[harmony.last][-1][1].figure == "G"
+
+
+@pytest.mark.parametrize(
+    ("options", "implied"),
+    [
+        ({"style": "jig", "key": "D", "chords": "D G | A D"}, False),  # the user's chords win
+        ({"style": "jig", "notes": ["A", "B", "C#", "F#", "G"]}, None),  # notes the user chose
+        ({"style": "air", "key": "E", "mode": "minor"}, None),  # no real airs to draw from
+        ({"style": "polka", "key": "G"}, None),
+    ],
+    ids=["chords-given", "gapped-notes", "air", "polka"],
+)
+def test_only_a_dance_in_a_full_scale_without_chords_takes_implied_ones(
+    options: dict[str, object], implied: bool | None
+) -> None:
+    harmony = Writing.of(ComposeRequest(bars=16, seed=1, **options)).harmony  # type: ignore[arg-type]
+    assert (None if harmony is None else harmony.implied) is implied

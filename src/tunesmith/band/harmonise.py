@@ -316,7 +316,7 @@ def heard_harmony(writing: Writing, text: str, tune: Tune) -> tuple[ChordSymbol,
     """  # noqa: D205
     harmony = writing.harmony
     request = writing.request
-    if harmony is None:
+    if harmony is None or harmony.implied:
         return ()
     bars = harmony.bars
     if bars is None:

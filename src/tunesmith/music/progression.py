@@ -19,7 +19,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunesmith.errors import ChordError
 from tunesmith.model.header import Key
@@ -27,7 +27,7 @@ from tunesmith.model.score import Pitch
 from tunesmith.music.chords import Chord, key_chords, parse_chord
 from tunesmith.music.harmony import BarHarmony, strong_beats
 from tunesmith.music.plan import Plan, plan_for
-from tunesmith.music.rhythm import Meter, Rhythm, meter_of
+from tunesmith.music.rhythm import Meter, Rhythm, drawn_index, meter_of
 from tunesmith.requests.presets import style_preset
 from tunesmith.writing.grammar import ChordChoice
 
@@ -39,6 +39,7 @@ __all__ = [
     "WrittenHarmony",
     "check_request",
     "harmony_rule",
+    "implied_harmony",
     "request_key",
     "written_harmony",
 ]
@@ -201,6 +202,46 @@ def written_harmony(request: ComposeRequest, plan: Plan | None = None) -> Writte
     return WrittenHarmony(meter, last, bars, (), None, None)
 
 
+def implied_harmony(
+    request: ComposeRequest,
+    plan: Plan,
+    harmonies: Sequence[Sequence[Sequence[Any]]],
+    seed: int | None,
+) -> WrittenHarmony | None:
+    """The chords one real tune's melody implies, in the request's key, bar by bar.
+
+    ``harmonies`` are real tunes' chords (``data/rhythms.json``: ``[offset, degree]`` pairs
+    a bar, the degree counted in the tune's own scale), and ``seed`` draws the same tune as
+    :func:`~tunesmith.music.rhythm.drawn_bars` does. Each degree takes the triad on it among
+    the key's chords whose tones the request allows; a degree with none keeps the chord
+    before it, and the tune's last chord is the tonic. None where the request's pitches are
+    not a key's seven (notes the user chose, such as a pentatonic set: the strong beats keep
+    to those notes, and no chord of a real tune need fit them).
+    """
+    key = request_key(request)
+    scale = [pitch.semitone for pitch in key.scale]
+    if {pitch.semitone for pitch in request.constraints.pitch_classes} != set(scale):
+        return None
+    vocabulary, tonic, _ = key_chords(request.constraints.pitch_classes, key)
+    by_root = {chord.root.semitone: chord for chord in vocabulary}
+    chosen = harmonies[drawn_index(len(harmonies), seed)]
+    meter = meter_of(request.meter)
+    held = tonic
+    bars: list[BarHarmony] = []
+    for bar in plan.bars:
+        pairs: list[tuple[Fraction, Chord]] = []
+        for offset, degree in chosen[(bar.part * plan.part_bars + bar.number - 1) % len(chosen)]:
+            held = by_root.get(scale[int(degree)], held)
+            pairs.append((Fraction(offset), held))
+        if not pairs or pairs[0][0] != 0:
+            pairs.insert(0, (Fraction(0), bars[-1][-1][1] if bars else tonic))
+        bars.append(tuple(pairs) if bar.source is None else bars[bar.source])  # a copy's chords
+    last = plan.played()[-1] if len(plan.played()) == request.bars else len(plan.bars) - 1
+    if bars[last][-1][1] != tonic:  # a tune ends home: on its tonic, over its tonic chord
+        bars[last] = (*bars[last][:-1], (bars[last][-1][0], tonic))
+    return WrittenHarmony(meter, last, tuple(bars), (), None, None, implied=True)
+
+
 def check_request(request: ComposeRequest) -> None:
     """Raise :class:`ChordError` now for chords that cannot be read or cannot fit."""
     written_harmony(request)
@@ -218,6 +259,9 @@ class WrittenHarmony:
     vocabulary: tuple[Chord, ...]
     tonic: Chord | None
     dominant: Chord | None
+    implied: bool = False
+    """Chords no one asked for: those a real tune's melody implies (:func:`implied_harmony`),
+    which shape the melody's strong beats but are not written above it."""
 
     def _tones(self, harmony: BarHarmony) -> tuple[tuple[Fraction, frozenset[int]], ...]:
         return tuple(
@@ -285,7 +329,7 @@ def harmony_rule(harmony: WrittenHarmony | None, chords: str | None) -> str:
     """The chords in the words of a server's prompt ('' without chords): what the grammar
     holds the model to, for a model that writes without one.
     """  # noqa: D205
-    if harmony is None:
+    if harmony is None or harmony.implied:
         return ""
     beats = strong_beats(harmony.meter)
     length = harmony.meter.beat_length

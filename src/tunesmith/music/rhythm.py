@@ -35,6 +35,7 @@ __all__ = [
     "corpus_rhythm",
     "drawn_bars",
     "drawn_cadence",
+    "drawn_index",
     "meter_of",
     "rhythm_for",
     "style_rhythm",
@@ -297,6 +298,11 @@ def corpus_rhythm(style: str) -> dict[str, Any] | None:
     return _corpus_rhythms().get(style)
 
 
+def drawn_index(count: int, seed: int | None) -> int:
+    """Which of ``count`` real tunes ``seed`` draws (without a seed: the first)."""
+    return 0 if seed is None else random.Random(seed).randrange(count)
+
+
 def drawn_bars(
     rhythm: Rhythm, skeletons: Sequence[Sequence[Sequence[str]]], seed: int | None
 ) -> tuple[tuple[Cell, ...], ...]:
@@ -304,7 +310,7 @@ def drawn_bars(
 
     Each bar is its slots from the bar line: a cell's pattern, or a long note.
     """
-    chosen = skeletons[0] if seed is None else random.Random(seed).choice(skeletons)
+    chosen = skeletons[drawn_index(len(skeletons), seed)]
     bars = []
     for slots in chosen:
         cells = tuple(Cell.parse(text) for text in slots)

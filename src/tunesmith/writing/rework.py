@@ -208,6 +208,7 @@ def writing_for(request: ComposeRequest, rework: Rework, spelling: str) -> Writi
         rhythm=_user_rhythm(base.rhythm, locked),
         spelling=chosen,
         slots=(),  # the user's rhythm, not a drawn real tune's
+        harmony=None if base.harmony is None or base.harmony.implied else base.harmony,
     )
 
 

@@ -20,7 +20,7 @@ from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.model.score import Bar, Pitch, Tune
 from tunesmith.music.harmony import held_too_long
 from tunesmith.music.plan import Plan, plan_for
-from tunesmith.music.progression import WrittenHarmony, written_harmony
+from tunesmith.music.progression import WrittenHarmony, implied_harmony, written_harmony
 from tunesmith.music.rhythm import (
     CORPUS,
     Cell,
@@ -86,11 +86,13 @@ class Writing:
         else:
             chosen = NotationSpelling()
         rules = Rules.from_data(style.get("rules"))
+        measured = corpus_rhythm(str(style.get("name"))) if same_meter else None
         harmony = written_harmony(request, plan)
+        if harmony is None and measured and style.get("harmony") == CORPUS:
+            harmony = implied_harmony(request, plan, measured["harmony"], request.seed)
         if harmony is not None and harmony.bars is not None:
             chords = harmony.bars  # a bar is copied only where it has its source's chords
             plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
-        measured = corpus_rhythm(str(style.get("name"))) if same_meter else None
         slots = _drawn_slots(plan, rhythm, style, measured, request.seed) if measured else ()
         return cls(request, plan, rhythm, chosen, rules, style, harmony, slots)
 
