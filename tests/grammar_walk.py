@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 from test_grammar import walk
+from tunesmith.backends import Completion, Prompt
 from tunesmith.decoding.segments import Forced, LaneResult, SamplerSettings, Script
 
 
@@ -26,7 +27,15 @@ class WalkingBackend:
     def __init__(self) -> None:
         self.prompts: list[tuple[str, str]] = []
 
-    def complete(self, *args: object, **kwargs: object) -> object:
+    def complete(
+        self,
+        prompt: Prompt,
+        *,
+        grammar: str | None,
+        max_tokens: int,
+        temperature: float,
+        seed: int | None,
+    ) -> Completion:
         raise NotImplementedError("the walking backend only runs the loop")
 
     def write(

@@ -22,6 +22,7 @@ from tunesmith.model.score import (
     Pitch,
     PitchClass,
     Repeat,
+    Role,
     Score,
     Tune,
     split_duration,
@@ -149,10 +150,10 @@ def scores(draw: st.DrawFn, *, max_bars: int = 6) -> Score:
                 [d for d in (Fraction(1, 2), Fraction(1), Fraction(3, 2)) if d < header.bar_length]
             )
         )
-    roles = [draw(st.sampled_from(["melody", "counter", "chords", "bass"]))]  # one pitched part
-    roles += draw(
-        st.lists(st.sampled_from(["melody", "counter", "chords", "bass", "drums"]), max_size=3)
-    )
+    pitched: list[Role] = ["melody", "counter", "chords", "bass"]
+    any_role: list[Role] = ["melody", "counter", "chords", "bass", "drums"]
+    roles = [draw(st.sampled_from(pitched))]  # one pitched part
+    roles += draw(st.lists(st.sampled_from(any_role), max_size=3))
     parts = tuple(
         Part(
             tuple(draw(fill(length, drums=role == "drums")) for length in lengths),
@@ -169,13 +170,13 @@ def scores(draw: st.DrawFn, *, max_bars: int = 6) -> Score:
     for onset in sorted(
         set(draw(st.lists(st.sampled_from(range(int(score.duration * 2))), max_size=6)))
     ):
-        start = Fraction(onset, 2)
-        if start < now:
+        at = Fraction(onset, 2)
+        if at < now:
             continue
         length = Fraction(draw(st.integers(1, 8)), 2)
-        length = min(length, score.duration - start)
-        harmony.append(ChordSymbol(start, length, draw(st.sampled_from(FIGURES))))
-        now = start + length
+        length = min(length, score.duration - at)
+        harmony.append(ChordSymbol(at, length, draw(st.sampled_from(FIGURES))))
+        now = at + length
     repeats = []
     free = 0
     while free < count and draw(st.booleans()):

@@ -66,7 +66,7 @@ def test_a_file_that_is_not_a_lora_adapter_is_a_backend_error_with_a_hint(
 def _held_out_texts() -> list[str]:
     """Held-out corpus tunes (families the adapter never saw), as the tune book writes them."""
     sys.path.insert(0, str(ROOT / "train"))
-    import prepare  # type: ignore[import-not-found]
+    import prepare
     from tunesmith.checks.corpus import corpus_tune
 
     ids = json.loads(folk_adapter_path().with_suffix(".json").read_text())["heldout_ids"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -146,7 +147,7 @@ def test_instruments_and_parts_are_chosen_by_name() -> None:
     ],
 )
 def test_an_unknown_part_or_instrument_is_a_request_error_naming_it(
-    options: dict[str, object], message: str
+    options: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(RequestError, match=message):
         band(**options)
@@ -205,7 +206,7 @@ def test_parts_and_instruments_choose_the_band() -> None:
     ],
 )
 def test_a_bad_band_option_is_a_request_error_saying_what_to_change(
-    options: dict[str, object], message: str
+    options: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(RequestError, match=message):
         ComposeRequest(**options)

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
@@ -598,7 +599,7 @@ def test_an_answer_far_longer_than_max_tokens_allows_is_not_read_to_its_end(
     with ScriptedServer(default=answer(huge)) as server:
         chosen = backend(server, deadline=60.0)
         started = time.perf_counter()
-        run = {
+        run: Callable[[], object] = {
             "sync": lambda: compose(REQUEST, backend=chosen),
             "asyncio": lambda: asyncio.run(compose_async(REQUEST, backend=chosen)),
         }[compose_in]

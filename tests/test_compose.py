@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import mido
 import pytest
@@ -96,6 +97,7 @@ def test_the_report_says_what_was_asked_and_what_the_model_did(jig: Composition)
     assert "only the notes A B C# F# G" in str(report)
     dumped = json.loads(report.model_dump_json())
     assert dumped["request"]["notes"] == JIG_NOTES
+    assert report.chosen is not None
     chosen = report.attempts[report.chosen - 1].text  # what the model wrote, in ABC
     assert Writing.of(jig.request).read(chosen) == jig.tune
     assert len(report.candidates) == 4
@@ -295,7 +297,7 @@ def test_sheet_music_files_are_chosen_by_suffix(tmp_path: Path) -> None:
 
 
 GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
-SMALL = {"notes": JIG_NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
+SMALL: dict[str, Any] = {"notes": JIG_NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
 
 
 def test_feedback_names_the_first_problems_and_counts_the_rest() -> None:
@@ -344,7 +346,7 @@ def test_settings_of_the_wrong_type_or_range_are_refused_before_the_model_runs(
     backend = Scripted([])  # any call would fail: the script is empty
     options = {**SMALL, "backend": backend, **settings}
     with pytest.raises(error, match=message):
-        compose(**options)  # type: ignore[arg-type]
+        compose(**options)
     assert backend.prompts == []
 
 
@@ -357,7 +359,7 @@ def test_a_request_may_be_a_dict_of_options() -> None:
 
 def test_compose_many_refuses_a_misspelled_setting_at_once() -> None:
     with pytest.raises(TypeError, match="max_attemps"):
-        compose_many([ComposeRequest(**SMALL)], backend=Scripted([]), max_attemps=2)  # type: ignore[call-arg]
+        compose_many([ComposeRequest(**SMALL)], backend=Scripted([]), max_attemps=2)
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,9 @@ from tunesmith import (
     read_score,
     vary,
 )
+from tunesmith.backends import Completion, Prompt
 from tunesmith.checks.corpus import corpus_tune
+from tunesmith.pipeline.composition import ReworkReport
 from tunesmith.requests.theory import MAX_LEAP
 from tunesmith.writing.rules import bar_key
 
@@ -79,6 +81,12 @@ def direction(step: int) -> int:
     return (step > 0) - (step < 0)
 
 
+def rework_report(composition: Composition) -> ReworkReport:
+    """The report of a continuation, infill or variation, with what was locked and written."""
+    assert isinstance(composition.report, ReworkReport)
+    return composition.report
+
+
 def melody_bars(composition: Composition) -> tuple[Bar, ...]:
     return composition.score.melody.bars
 
@@ -110,7 +118,9 @@ def test_a_corpus_tune_cut_after_bar_8_is_continued_and_its_midi_notes_come_back
     assert all(bar.duration == bar_length for bar in new)
     assert keys(new)[-1] % 12 == continued.request.constraints.tonic.semitone
     assert abs(keys(new)[0] - keys(given.melody.bars)[-1]) <= MAX_LEAP
-    assert continued.report.written == tuple(range(given.bar_count + 1, given.bar_count + 9))
+    assert rework_report(continued).written == tuple(
+        range(given.bar_count + 1, given.bar_count + 9)
+    )
 
 
 def test_the_prompt_holds_the_users_bars_before_the_first_new_one(
@@ -138,7 +148,9 @@ def test_when_the_context_is_short_the_prompt_keeps_the_latest_bars_and_says_so(
     [(_, suffix)] = backend.prompts
     assert suffix.endswith("|dcA GEA|\nD3 D2|")  # the latest bars are there
     assert len(suffix) < whole  # the first ones are not
-    assert any(note.startswith("the prompt holds the last") for note in continued.report.notes)
+    assert any(
+        note.startswith("the prompt holds the last") for note in rework_report(continued).notes
+    )
 
 
 def _prompt_size(source: Path) -> tuple[int, int]:
@@ -166,7 +178,7 @@ def test_a_midi_file_with_a_melody_and_drums_is_continued_on_the_melody(
         m.note for m in mido.merge_tracks(drums.tracks) if m.type == "note_on" and m.channel == 9
     ]
     assert hits == [36, 42, 38] * 4
-    assert "part 'Lead' (melody), the melody, of 2" in continued.report.context
+    assert "part 'Lead' (melody), the melody, of 2" in rework_report(continued).context
 
 
 def two_tracks_with_drums(folder: Path) -> Path:
@@ -215,7 +227,8 @@ def test_infill_rewrites_bars_5_to_8_and_joins_them_within_a_leap_at_both_ends(
     assert bars[4:8] != given[4:8]
     assert abs(pitched(bars[4])[0] - keys(given[:4])[-1]) <= MAX_LEAP
     assert abs(pitched(given[8])[0] - pitched(bars[7])[-1]) <= MAX_LEAP
-    assert (filled.report.written, filled.report.locked[:4]) == ((5, 6, 7, 8), (1, 2, 3, 4))
+    report = rework_report(filled)
+    assert (report.written, report.locked[:4]) == ((5, 6, 7, 8), (1, 2, 3, 4))
 
 
 @pytest.mark.parametrize("suffix", [".musicxml", ".abc", ".txt"])
@@ -227,7 +240,7 @@ def test_the_users_bars_come_back_unchanged_in_every_format(
     filled = infill(source, bars="3-4", backend=walker, seed=5)
     copy = filled.score.save_score(tmp_path / f"filled{suffix}")
     back = read_score(copy).melody.bars
-    locked = [index - 1 for index in filled.report.locked]
+    locked = [index - 1 for index in rework_report(filled).locked]
     assert [back[i] for i in locked] == [given.melody.bars[i] for i in locked]
 
 
@@ -243,11 +256,11 @@ def test_the_users_bars_are_never_repaired_and_their_breaks_are_reported(
         given[i] for i in range(len(given)) if i not in {4, 5}
     ]
     assert all(key % 12 != 1 for key in keys(bars[4:6]))  # no C# in the new bars
-    breaks = [str(v) for v in filled.report.user_violations]
+    breaks = [str(v) for v in rework_report(filled).user_violations]
     assert breaks
     assert all("pitch C#" in line for line in breaks)
     shown = "your bars: bar 2, beat 2.333: pitch C#5 (expected one of D E F# G A B) (left as"
-    assert shown in filled.report.overview  # as docs/continue.md shows it
+    assert shown in rework_report(filled).overview  # as docs/continue.md shows it
     assert filled.report.repairs == ()
 
 
@@ -281,7 +294,7 @@ def test_a_variation_keeping_the_contour_moves_up_and_down_where_the_original_do
         assert len(old) == len(new)
         steps = [(direction(b - a), direction(d - c)) for a, b, c, d in _moves(old, new)]
         shaped += all(x == y for x, y in steps)
-    noted = sum("keeps" in note for note in varied.report.notes)
+    noted = sum("keeps" in note for note in rework_report(varied).notes)
     assert shaped + noted >= 4  # every bar keeps its shape, or the report says why not
 
 
@@ -295,7 +308,7 @@ def test_a_variation_of_half_the_bars_changes_every_other_bar(
     source = abc_file(TUNES[2], tmp_path)
     given = read_score(source).melody.bars
     varied = vary(source, bars="1-8", keep=None, amount=0.5, backend=walker, seed=6)
-    assert varied.report.written == (1, 3, 5, 7)
+    assert rework_report(varied).written == (1, 3, 5, 7)
     bars = melody_bars(varied)
     assert [bars[i] for i in (1, 3, 5, 7)] == [given[i] for i in (1, 3, 5, 7)]
     assert all(bar_key(bars[i]) != bar_key(given[i]) for i in (0, 2, 4, 6))
@@ -312,7 +325,7 @@ def test_what_the_file_says_is_used_and_reported_and_what_the_user_gives_wins(
     request = inferred.request
     assert (request.meter, request.notes) == ("6/8", ("D", "E", "F#", "G", "A", "B", "C#"))
     assert (request.low, request.high) == ("D4", "G5")
-    assert inferred.report.context[1:4] == (
+    assert rework_report(inferred).context[1:4] == (
         "meter 6/8 (from the file)",
         "pitches D E F# G A B C# (the part's own notes; tonic D from the key D major)",
         "key D major (from the file)",
@@ -320,12 +333,14 @@ def test_what_the_file_says_is_used_and_reported_and_what_the_user_gives_wins(
     given = continue_score(source, bars=2, backend=walker, tempo=90, key="D", high="A5")
     assert (given.request.tempo, given.request.high, given.request.notes) == (90, "A5", None)
     assert given.score.header.tempo == 90
-    assert given.report.context[-1] == "given: high, key, tempo"
+    assert rework_report(given).context[-1] == "given: high, key, tempo"
 
 
 def test_an_estimated_key_is_reported_as_estimated(tmp_path: Path, walker: WalkingBackend) -> None:
     continued = continue_score(two_tracks_with_drums(tmp_path), bars=1, backend=walker)
-    assert any("(estimated: " in line and "key" in line for line in continued.report.context)
+    assert any(
+        "(estimated: " in line and "key" in line for line in rework_report(continued).context
+    )
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -384,7 +399,12 @@ BAD_REQUESTS: list[tuple[str, Any, type[Exception], str]] = [
     ),
     ("part index", lambda p, b: continue_score(p, part=3, backend=b), RequestError, "0 to 0"),
     ("zero bars", lambda p, b: continue_score(p, bars=0, backend=b), RequestError, "between 1"),
-    ("keep", lambda p, b: vary(p, keep="pitch", backend=b), RequestError, "keep must be"),
+    (
+        "keep",
+        lambda p, b: vary(p, keep="pitch", backend=b),  # type: ignore[arg-type]  # a wrong keep, on purpose
+        RequestError,
+        "keep must be",
+    ),
     ("amount", lambda p, b: vary(p, amount=0, backend=b), RequestError, "amount must be a share"),
     (
         "meter of other bars",
@@ -412,8 +432,17 @@ BAD_REQUESTS: list[tuple[str, Any, type[Exception], str]] = [
 
 class ServerOnly:
     name, model = "server", "a chat model"
+    supports_grammar = False
 
-    def complete(self, *args: object, **kwargs: object) -> object:
+    def complete(
+        self,
+        prompt: Prompt,
+        *,
+        grammar: str | None,
+        max_tokens: int,
+        temperature: float,
+        seed: int | None,
+    ) -> Completion:
         raise AssertionError("never asked")
 
 
@@ -437,7 +466,7 @@ def test_a_score_can_be_given_instead_of_a_file(walker: WalkingBackend) -> None:
     score = Score.of_tune(read_score_of_text("A4:q B4:q C#5:q D5:q | E5:h D5:h |"))
     continued = continue_score(score, bars=2, backend=walker, seed=1)
     assert continued.score.melody.bars[:2] == score.melody.bars
-    assert continued.report.source == "the score"
+    assert rework_report(continued).source == "the score"
 
 
 def read_score_of_text(text: str) -> Any:
@@ -493,6 +522,7 @@ def test_the_embedded_model_continues_a_folk_tune_from_music21s_midi_writer(
     assert continued.report.violations == ()
     # as compose chooses: rule-keeping candidates first, then the critic's best
     candidates = continued.report.candidates
+    assert continued.report.chosen is not None
     fewest = min(c.kept_breaking_rules for c in candidates)
     clean = [c for c in candidates if c.kept_breaking_rules == fewest]
     assert candidates[continued.report.chosen - 1].score == max(c.score for c in clean)

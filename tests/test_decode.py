@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import llama_cpp
 import pytest
+from llama_cpp.llama_grammar import LlamaGrammar
 
 from tunesmith import BackendError, ComposeRequest
 from tunesmith.backends.base import Prompt
@@ -67,7 +69,7 @@ def test_the_loop_writes_what_create_completion_writes_under_the_same_grammar(
         max_tokens=200,
         temperature=0.8,
         seed=seed,
-        grammar=llama_cpp.LlamaGrammar.from_string(grammar, verbose=False),
+        grammar=LlamaGrammar.from_string(grammar, verbose=False),
     )
     assert lane.text == reference["choices"][0]["text"]
 
@@ -204,10 +206,12 @@ def test_a_prefix_kept_on_disk_gives_the_lanes_an_evaluated_one_gives(
     second = decoder()
     positions: list[int] = []
     decode = second.context.decode
-    second.context.decode = lambda items: (  # type: ignore[method-assign]
-        positions.extend(p for _, p, _, _ in items),
-        decode(items),
-    )[1]
+
+    def counted(items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
+        positions.extend(p for _, p, _, _ in items)
+        decode(items)
+
+    second.context.decode = counted  # type: ignore[method-assign]  # counts what is evaluated
     assert lanes(second) == evaluated
     prefix_tokens = len(second.tokenize(PREFIX, bos=True))
     assert (min(positions) < prefix_tokens) is damaged  # read from disk unless damaged

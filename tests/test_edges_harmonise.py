@@ -121,7 +121,7 @@ def test_a_note_both_chords_hold_before_the_last_tonic_is_heard_as_the_dominant(
     )
     lane = harmonise(score, parts=()).harmony
     assert chord_at(lane, Fraction(7)) == Chord.parse("D")
-    assert (lane[-1].figure, lane[-1].onset, lane[-1].end) == ("Gm", 8, 10)
+    assert (lane[-1].figure, lane[-1].onset, lane[-1].end) == ("Gm", Fraction(8), Fraction(10))
 
 
 def test_the_cadence_waits_for_the_melody_to_come_home() -> None:
@@ -133,8 +133,8 @@ def test_the_cadence_waits_for_the_melody_to_come_home() -> None:
     )
     chords = harmonise(score, parts=(), rhythm="beat").harmony
     assert [(c.figure, c.onset, c.end) for c in chords[-2:]] == [
-        ("E", 12, 13),
-        ("Am", 13, 15),
+        ("E", Fraction(12), Fraction(13)),
+        ("Am", Fraction(13), Fraction(15)),
     ]
 
 

@@ -7,6 +7,7 @@ import random
 import re
 from collections import Counter
 from fractions import Fraction
+from typing import Protocol
 
 import pytest
 
@@ -23,7 +24,13 @@ from tunesmith.writing.script import Writing, grammar_for
 from tunesmith.writing.spelling import AbcSpelling, NotationSpelling
 
 
-def walk(grammar: str, rng: random.Random) -> str:
+class Chooser(Protocol):
+    """What :func:`walk` draws with: a :class:`random.Random`, or a stand-in for a model."""
+
+    def choice(self, options: list[tuple[str, str]], /) -> tuple[str, str]: ...
+
+
+def walk(grammar: str, rng: Chooser) -> str:
     """A random sentence: every alternative of these grammars is a literal and a rule."""
     lines = grammar.splitlines()
     rules = {
@@ -60,7 +67,9 @@ def test_every_sentence_of_the_whole_tune_grammar_keeps_every_constraint(
 
 def _slots(bar: Bar, length: Fraction) -> list[str]:
     """A bar's slots: a pattern per cell, or a long note from a cell's start alone."""
-    found, current, total = [], [], Fraction(0)
+    found: list[str] = []
+    current: list[str] = []
+    total = Fraction(0)
     for event in bar.events:
         code = ("" if event.pitches else "r:") + duration_code(event.duration)
         if not current and total % length == 0 and event.duration % length == 0:

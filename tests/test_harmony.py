@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -127,7 +128,7 @@ BAD_PROGRESSIONS = [
     ids=[m for _, m, _, _ in BAD_PROGRESSIONS],
 )
 def test_a_bad_progression_is_a_chord_error_naming_the_chord_and_bar(
-    options: dict[str, object], message: str, chord: str, bar: int
+    options: dict[str, Any], message: str, chord: str, bar: int
 ) -> None:
     with pytest.raises(ChordError, match=message) as caught:
         ComposeRequest(**options)
@@ -359,7 +360,7 @@ FORMS = [
 
 @pytest.mark.parametrize("options", FORMS, ids=lambda o: str(o["chords"]))
 def test_every_progression_form_reaches_the_midi_file_with_the_melody_on_chord_tones(
-    options: dict[str, object],
+    options: dict[str, Any],
 ) -> None:
     composition = compose(**options, seed=2, backend=GrammarBound(seed=2))
     assert_the_melody_fits_its_chords(composition)
@@ -428,7 +429,7 @@ def test_chords_is_a_request_option_that_the_report_names() -> None:
     with pytest.raises(ChordError, match="no chords given"):
         ComposeRequest(key="D", chords=" | ")
     with pytest.raises(RequestError, match="unknown option 'chord'"):
-        ComposeRequest(key="D", chord="D")  # type: ignore[call-arg]
+        ComposeRequest(key="D", chord="D")
 
 
 # -- the embedded model ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import mido
 import pytest
 from anyio.from_thread import start_blocking_portal
 from mcp import ClientSession
+from mcp.types import TextResourceContents
 
 from mcp_client import Server, session
 from scripted_server import ScriptedServer, answer, status
@@ -54,7 +55,9 @@ def test_the_server_lists_its_tools_and_resources(server: Server) -> None:
 
 def test_the_resources_are_the_styles_instruments_notation_and_word_tables(server: Server) -> None:
     def read(uri: str) -> str:
-        return str(server.portal.call(server.client.read_resource, uri).contents[0].text)
+        content = server.portal.call(server.client.read_resource, uri).contents[0]
+        assert isinstance(content, TextResourceContents)
+        return content.text
 
     styles = json.loads(read("tunesmith://styles"))
     assert (styles["jig"]["meter"], styles["jig"]["meters"]) == ("6/8", ["6/8"])

@@ -150,7 +150,10 @@ def test_a_score_has_a_header_labelled_parts_drums_a_harmony_lane_and_repeats() 
     assert drums.bars[1].events[1] == Event(
         (), Fraction(3, 2), drums=(Drum("snare"), Drum("crash"))
     )
-    assert score.harmony == (ChordSymbol(0, 3, "G"), ChordSymbol(3, 3, "D"))  # a tie joins
+    assert score.harmony == (
+        ChordSymbol(Fraction(0), Fraction(3), "G"),
+        ChordSymbol(Fraction(3), Fraction(3), "D"),
+    )  # a tie joins
     assert score.repeats == (Repeat(0, 2),)
 
 

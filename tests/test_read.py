@@ -45,7 +45,7 @@ def abc_of(tune_id: str) -> str:
     location, _, number = tune_id.rpartition("#")
     collection, _, name = location.partition("/")
     (source,) = [p for p in corpus.getComposer(collection) if p.name == name]
-    text = source.read_bytes().decode("latin-1")
+    text: str = source.read_bytes().decode("latin-1")
     start = re.search(rf"^X:\s*{number}\b", text, re.MULTILINE)
     assert start is not None
     end = re.search(r"^X:", text[start.end() :], re.MULTILINE)

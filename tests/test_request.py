@@ -85,7 +85,7 @@ def test_instruments_are_general_midi_names_aliases_or_program_numbers(
 def test_a_request_is_frozen() -> None:
     request = ComposeRequest()
     with pytest.raises(ValueError, match="frozen"):
-        request.bars = 3  # type: ignore[misc]
+        request.bars = 3
 
 
 @pytest.mark.parametrize(

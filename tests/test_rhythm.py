@@ -71,7 +71,7 @@ def test_a_style_that_gives_no_long_notes_gets_none_a_polka_keeps_moving() -> No
 def test_a_hornpipe_ends_its_parts_on_three_crotchets() -> None:
     hornpipe = style_presets()["hornpipe"]
     rhythm = rhythm_for(meter_of("4/4"), cadence=hornpipe["cadence"], cell=hornpipe["cell"])
-    assert [slot.durations if slot else None for slot in rhythm.cadence] == [(1,), (1,), (1,), (1,)]
+    assert [slot.durations if slot else None for slot in rhythm.cadence] == [(Fraction(1),)] * 4
     assert rhythm.cadence[-1] is not None
     assert rhythm.cadence[-1].rests == (True,)
 

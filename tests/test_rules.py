@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from tunesmith.writing.rules import Rules, bar_key, broken_rules
 RULES = Rules()
 
 
-def bars(text: str) -> list[object]:
+def bars(text: str) -> list[Bar]:
     return list(parse(text).bars)
 
 
@@ -165,7 +166,7 @@ def melody_text(intervals: list[int], judged: int) -> str:
     return " | ".join(" ".join(bar) for bar in (before, last) if bar) + " |"
 
 
-def broken(intervals: list[int], judged: int = 4, **threshold: object) -> list[str]:
+def broken(intervals: list[int], judged: int = 4, **threshold: Any) -> list[str]:
     """The rules the last ``judged`` notes break, with only ``threshold``'s rule on."""
     return broken_rules(replace(OFF, **threshold), bars(melody_text(intervals, judged)))
 

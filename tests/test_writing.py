@@ -21,7 +21,7 @@ from tunesmith.music.rhythm import Cell, corpus_rhythm, drawn_index, meter_of
 from tunesmith.writing.script import PlanScript, Writing
 
 
-def write(writing: Writing, seed: int) -> tuple[str, list[object]]:
+def write(writing: Writing, seed: int) -> tuple[str, list[Forced | Free]]:
     """What a lane writes when each free bar is a random sentence of its grammar."""
     rng, script, text, segments = random.Random(seed), PlanScript(writing), "", []
     while (segment := script.next_segment(text)) is not None:
@@ -264,5 +264,5 @@ def test_a_copied_bar_keeps_its_source_and_the_last_chord_is_the_tonic(seed: int
 def test_only_a_dance_in_a_full_scale_without_chords_takes_implied_ones(
     options: dict[str, object], implied: bool | None
 ) -> None:
-    harmony = Writing.of(ComposeRequest(bars=16, seed=1, **options)).harmony  # type: ignore[arg-type]
+    harmony = Writing.of(ComposeRequest(bars=16, seed=1, **options)).harmony
     assert (None if harmony is None else harmony.implied) is implied
