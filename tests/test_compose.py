@@ -367,6 +367,8 @@ def test_compose_many_refuses_a_misspelled_setting_at_once() -> None:
     [
         ({"concurrency": "8"}, RequestTypeError, r"concurrency must be a whole number"),
         ({"max_attempts": "2"}, RequestTypeError, r"max_attempts must be a whole number"),
+        ({"timeout": "x"}, RequestTypeError, r"timeout must be a number of seconds"),
+        ({"candidates": 0}, RequestError, r"candidates must be at least 1 \(received 0\)"),
     ],
 )
 def test_compose_many_checks_its_settings_before_composing(
@@ -419,6 +421,13 @@ def test_keys_beyond_seven_accidentals_compose_and_export(
     assert not [m for m in midi.tracks[0] if m.type == "key_signature"]
     assert b"<score-partwise" in composition.to_musicxml()
     assert composition.to_abc().startswith("X:1")
+
+
+@pytest.mark.model
+def test_compose_many_writes_the_candidates_asked_for_on_the_embedded_model() -> None:
+    jigs = [ComposeRequest(notes=JIG_NOTES, meter="6/8", bars=4, seed=seed) for seed in (1, 2)]
+    results = compose_many(jigs, candidates=2, timeout=120)
+    assert [len(r.report.candidates) for r in results if isinstance(r, Composition)] == [2, 2]
 
 
 @pytest.mark.model

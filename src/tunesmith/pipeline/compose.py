@@ -284,6 +284,8 @@ def compose_many(
     strict: bool = False,
     max_attempts: int = 3,
     temperature: float = 0.8,
+    candidates: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
     **unknown: Any,
 ) -> list[Composition | TunesmithError]:
     """Compose many requests concurrently; results come back in the order of ``requests``.
@@ -292,15 +294,24 @@ def compose_many(
     lose the others: its place in the result holds the :class:`TunesmithError` it raised
     (a request given as a dict of options that is not valid, too).
     ``on_result(index, result)`` is called as each one finishes (for progress bars, or to
-    write each result at once). ``strict``, ``max_attempts`` and ``temperature`` apply to
-    every request, as in :func:`compose`.
+    write each result at once). ``strict``, ``max_attempts``, ``temperature``,
+    ``candidates`` and ``timeout`` apply to every request, as in :func:`compose`.
 
     Works from inside a running event loop too (Jupyter): the batch then runs in a
     worker thread with its own loop; in async code, gather :func:`compose_async` instead.
     The embedded model composes one request at a time (its candidates side by side).
     """
     if unknown:  # a misspelt option is named, as compose() names one (a TypeError, as Python's)
-        allowed = ("backend", "concurrency", "on_result", "strict", "max_attempts", "temperature")
+        allowed = (
+            "backend",
+            "concurrency",
+            "on_result",
+            "strict",
+            "max_attempts",
+            "temperature",
+            "candidates",
+            "timeout",
+        )
         name = sorted(unknown)[0]
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -311,7 +322,7 @@ def compose_many(
         raise RequestTypeError(f"concurrency must be a whole number (received {concurrency!r})")
     if concurrency < 1:
         raise RequestError(f"concurrency must be at least 1 (received {concurrency})")
-    _check_settings(max_attempts, temperature)
+    _check_settings(max_attempts, temperature, candidates, timeout)
     requests = list(requests)
     for index, request in enumerate(requests):
         if not isinstance(request, ComposeRequest | Mapping):
@@ -336,6 +347,8 @@ def compose_many(
                         strict=strict,
                         max_attempts=max_attempts,
                         temperature=temperature,
+                        candidates=candidates,
+                        timeout=timeout,
                     )
                 except TunesmithError as error:
                     result = error
