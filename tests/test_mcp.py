@@ -7,6 +7,7 @@ tests call its tools as an agent would and read what lands in the folder.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from mcp.types import TextResourceContents
 
 from mcp_client import Server, session
 from scripted_server import ScriptedServer, answer, status
+from tunesmith.app.cli_outputs import SUFFIXES as OUTPUT_SUFFIXES
 from tunesmith.model.notation import parse, parse_tune
 
 KEY = "sk-test-secret-0123456789"
@@ -103,6 +105,14 @@ def test_render_writes_midi_and_text_into_the_output_folder(server: Server) -> N
     played = [m.note for track in midi.tracks for m in track if m.type == "note_on" and m.velocity]
     assert played == [69, 71, 73, 78, 79, 81]
     assert any(m.type == "program_change" and m.program == 73 for m in midi.tracks[1])
+
+
+def test_render_writes_every_format_the_command_line_writes(server: Server) -> None:
+    files = [f"jig{suffix}" for suffix in OUTPUT_SUFFIXES]
+    result = server.call("render", notation="A4:q B4:q C#5:h |", files=files, meter="4/4")
+    assert result.structured_content == {"files": files}
+    assert zipfile.is_zipfile(server.out / "jig.mxl")  # compressed MusicXML
+    assert all((server.out / name).stat().st_size > 0 for name in files)
 
 
 @pytest.mark.parametrize(

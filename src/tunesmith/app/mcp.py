@@ -34,11 +34,13 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 
+from tunesmith.app.cli_outputs import SUFFIXES as OUTPUT_SUFFIXES
 from tunesmith.backends.base import Backend
 from tunesmith.checks.validate import validate as validate_tune
 from tunesmith.errors import GrammarError, RequestError, RequestTypeError, TunesmithError
 from tunesmith.interpreting.interpret import Interpretation, interpret
 from tunesmith.interpreting.phrases import languages, meanings
+from tunesmith.io.score import SCORE_SUFFIXES
 from tunesmith.model.notation import parse_tune
 from tunesmith.model.score import Score, Tune
 from tunesmith.pipeline.compose import compose_async
@@ -63,7 +65,8 @@ _JSON_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "null": ("null", lambda value: value is None),
 }
 """Each JSON schema type: its name in words, and whether a value is of it."""
-SUFFIXES = (".mid", ".midi", ".wav", ".flac", ".ogg", ".musicxml", ".xml", ".abc", ".svg", ".txt")
+SUFFIXES = tuple(OUTPUT_SUFFIXES)
+"""The suffixes a file may end in: the command line's (each picks the format it writes)."""
 INSTRUCTIONS = """\
 tunesmith composes melodies under exact constraints (notes or key and mode, meter, bars,
 tempo, range, instrument, style), checks every constraint and repairs what the model broke.
@@ -133,7 +136,7 @@ def _writers(score: Score) -> dict[str, Callable[[Path], Path]]:
         ".wav": score.save_audio,
         ".flac": score.save_audio,
         ".ogg": score.save_audio,
-        **dict.fromkeys((".musicxml", ".xml", ".abc", ".svg", ".txt"), score.save_score),
+        **dict.fromkeys(SCORE_SUFFIXES, score.save_score),
     }
 
 
@@ -365,7 +368,7 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
         """Write a tune in tunesmith notation to files in the output folder.
 
         The suffix of each name picks the format: .mid/.midi, .wav/.flac/.ogg (FluidSynth),
-        .musicxml/.xml, .abc, .svg, .txt. Returns the files written.
+        .musicxml/.xml/.mxl, .abc, .svg, .txt. Returns the files written.
         """
         fields = _fields(
             meter=meter, tempo=tempo, instrument=instrument, key=key, mode=mode, title=title
