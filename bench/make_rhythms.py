@@ -72,7 +72,13 @@ MAX_SKELETONS = 400
 MIN_CELL_SHARE = 0.05
 HALF, FULL = (4, 12), (8, 16)
 _CODES = {length: code for code, length in DURATIONS.items()}
-_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+_TONICS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+"""A tonic's name by semitone, spelled as key signatures allow (Bb major, not A#)."""
+
+
+def whole_bars(tune_bars: list[Bar], bar_length: Fraction) -> list[int]:
+    """Indices of a tune's first ``BARS`` whole bars (a pickup and short bars left out)."""
+    return [i for i, bar in enumerate(tune_bars) if bar.duration == bar_length][:BARS]
 
 
 def _pattern(events: list[tuple[Fraction, bool]]) -> str | None:
@@ -129,7 +135,7 @@ def slots_of(bar: Bar, cell: Fraction) -> list[str] | None:
 
 def skeleton(tune_bars: list[Bar], bar_length: Fraction, cell: Fraction) -> list[list[str]] | None:
     """The rhythm of a tune's first ``BARS`` whole bars (a pickup left out), slot by slot."""
-    whole = [bar for bar in tune_bars if bar.duration == bar_length][:BARS]
+    whole = [tune_bars[i] for i in whole_bars(tune_bars, bar_length)]
     if len(whole) < BARS:
         return None
     if any(not bar.events[0].pitches for bar in whole):
@@ -142,12 +148,12 @@ def harmony_of(
     tune_bars: list[Bar], record: dict[str, Any], meter: str
 ) -> list[list[list[Any]]] | None:
     """The implied chords of the first ``BARS`` whole bars: ``[offset, degree]`` pairs a bar."""
-    key = Key(PitchClass.parse(_NAMES[record["tonic"]]), record["mode"])
+    key = Key(PitchClass.parse(_TONICS[record["tonic"]]), record["mode"])
     scale = [pitch.semitone for pitch in key.scale]
     chords = harmony_chords(key)
     facts = meter_of(meter)
     fitted = best_fit(Tune(tuple(tune_bars)), facts, chords, tonic=chords[0], rhythm="strong")
-    whole = [i for i, bar in enumerate(tune_bars) if bar.duration == facts.bar_length][:BARS]
+    whole = whole_bars(tune_bars, facts.bar_length)
     found = []
     for index in whole:
         pairs = [

@@ -155,7 +155,7 @@ def written_harmony(request: ComposeRequest, plan: Plan | None = None) -> Writte
     plan = plan or _plan(request)
     meter = meter_of(request.meter)
     written = len(plan.bars)
-    last = plan.played()[-1] if len(plan.played()) == request.bars else written - 1
+    last = _ending_bar(plan, request.bars)
     if request.progression == AUTO:
         vocabulary, tonic, dominant = key_chords(
             request.constraints.pitch_classes, request_key(request)
@@ -228,18 +228,28 @@ def implied_harmony(
     meter = meter_of(request.meter)
     held = tonic
     bars: list[BarHarmony] = []
-    for bar in plan.bars:
+    for index, bar in enumerate(plan.bars):
         pairs: list[tuple[Fraction, Chord]] = []
-        for offset, degree in chosen[(bar.part * plan.part_bars + bar.number - 1) % len(chosen)]:
+        for offset, degree in chosen[index % len(chosen)]:
             held = by_root.get(scale[int(degree)], held)
             pairs.append((Fraction(offset), held))
         if not pairs or pairs[0][0] != 0:
             pairs.insert(0, (Fraction(0), bars[-1][-1][1] if bars else tonic))
         bars.append(tuple(pairs) if bar.source is None else bars[bar.source])  # a copy's chords
-    last = plan.played()[-1] if len(plan.played()) == request.bars else len(plan.bars) - 1
+    last = _ending_bar(plan, request.bars)
     if bars[last][-1][1] != tonic:  # a tune ends home: on its tonic, over its tonic chord
         bars[last] = (*bars[last][:-1], (bars[last][-1][0], tonic))
     return WrittenHarmony(meter, last, tuple(bars), (), None, None, implied=True)
+
+
+def _ending_bar(plan: Plan, heard: int) -> int:
+    """The written bar a tune of ``heard`` bars ends on.
+
+    The last one played, or the last one written where the plan's parts are not played out
+    to ``heard`` bars.
+    """
+    played = plan.played()
+    return played[-1] if len(played) == heard else len(plan.bars) - 1
 
 
 def check_request(request: ComposeRequest) -> None:

@@ -420,7 +420,7 @@ def _drawn_slots(
             drawn = None if seed is None else seed * 1009 + index
             slots.append(drawn_cadence(rhythm, measured["cadences"][kind], drawn))
         elif bar.cadence is None and skeleton:
-            slots.append(skeleton[(bar.part * plan.part_bars + bar.number - 1) % len(skeleton)])
+            slots.append(skeleton[index % len(skeleton)])  # the bars written, part by part
         else:
             slots.append(None)
     return tuple(slots)
