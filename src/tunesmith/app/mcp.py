@@ -40,7 +40,6 @@ from tunesmith.checks.validate import validate as validate_tune
 from tunesmith.errors import GrammarError, RequestError, RequestTypeError, TunesmithError
 from tunesmith.interpreting.interpret import Interpretation, interpret
 from tunesmith.interpreting.phrases import languages, meanings
-from tunesmith.io.score import SCORE_SUFFIXES
 from tunesmith.model.notation import parse_tune
 from tunesmith.model.score import Score, Tune
 from tunesmith.pipeline.compose import compose_async
@@ -130,14 +129,13 @@ class OutputFolder:
 
 
 def _writers(score: Score) -> dict[str, Callable[[Path], Path]]:
-    return {
-        ".mid": score.save_midi,
-        ".midi": score.save_midi,
-        ".wav": score.save_audio,
-        ".flac": score.save_audio,
-        ".ogg": score.save_audio,
-        **dict.fromkeys(SCORE_SUFFIXES, score.save_score),
+    """The writer of each suffix, by the format the command line's table gives it."""
+    sheet: Callable[[Path], Path] = score.save_score
+    special: dict[str, Callable[[Path], Path]] = {
+        "output": score.save_midi,  # .mid, .midi
+        "audio": score.save_audio,
     }
+    return {suffix: special.get(kind, sheet) for suffix, kind in OUTPUT_SUFFIXES.items()}
 
 
 def _json_array(value: Any) -> bool:
