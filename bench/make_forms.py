@@ -1,9 +1,11 @@
 """Writes src/tunesmith/data/forms.json: which bars repeat which, in real dance tunes.
 
 For every tune of O'Neill's and Ryan's (the corpus cache, ``bench/corpus_cache.py``) with at
-least 16 whole bars, the first 16 whole bars (two 8-bar parts; a pickup and the short bar
-that balances it left out) give a pattern: for each bar, the earlier bar it repeats note for
-note, or null. A tune's plan samples one pattern of its meter
+least 16 whole bars, but the families held out from the folk adapter's training (so the
+held-out evaluation, ``bench/heldout.py``, stays unseen), the first 16 whole bars (two
+8-bar parts; a pickup and the short bar that balances it left out) give a pattern: for each
+bar, the earlier bar it repeats note for note, or null. A tune's plan samples one pattern of
+its meter
 (:func:`tunesmith.music.plan.plan_for`), so its repetition is one a real tune has. Patterns
 whose part ends (bars 8 and 16) copy anything but bar 8 are left out: a part ends on a
 cadence. 2/2 and 4/4 share their patterns (reels and hornpipes are written in both): the
@@ -15,11 +17,15 @@ Run again after changing the corpus reader: `python bench/make_forms.py`.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from corpus_cache import load
 from tunesmith.model.notation import parse_tune
 from tunesmith.music.rhythm import meter_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "train"))
+import prepare
 
 BARS = 16
 ENDS = (7, 15)
@@ -39,8 +45,9 @@ def pattern(text: str, meter: str) -> list[int | None] | None:
 
 def main() -> None:
     found: dict[str, list[list[int | None]]] = {}
-    for record in load():
-        if record["collection"] == "essenFolksong":
+    records = [r for r in load() if r["collection"] in {"oneills1850", "ryansMammoth"}]
+    for record, family in zip(records, prepare.families(records), strict=True):
+        if prepare.held_out(family):
             continue
         repeats = pattern(record["text"], record["meter"])
         if repeats is None or any(repeats[end] not in {None, ENDS[0]} for end in ENDS):

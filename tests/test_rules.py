@@ -11,7 +11,9 @@ import pytest
 from tunesmith.errors import ConstraintError
 from tunesmith.model.notation import parse_tune as parse
 from tunesmith.model.score import Bar
-from tunesmith.writing.rules import Rules, bar_key, broken_rules
+from tunesmith.requests.request import ComposeRequest
+from tunesmith.writing.rules import Rules, bar_key, broken_rules, refused_bars
+from tunesmith.writing.script import Writing
 
 RULES = Rules()
 
@@ -135,6 +137,32 @@ def test_a_style_changes_a_threshold_and_a_typo_is_an_error() -> None:
     assert broken_rules(relaxed, bars(text)) == []
     with pytest.raises(ConstraintError, match="unknown rule 'max_runs'"):
         Rules.from_data({"max_runs": 8})
+
+
+def test_a_rule_set_to_corpus_takes_the_threshold_measured_in_real_tunes_of_the_style() -> None:
+    measured = {"max_leap_share": 0.3, "max_run": 4}
+    rules = Rules.from_data({"max_leap_share": "corpus", "max_rhythms": 6}, measured)
+    assert (rules.max_leap_share, rules.max_rhythms, rules.max_run) == (0.3, 6, Rules().max_run)
+    unmeasured = Rules.from_data({"max_leap_share": "corpus"})  # a style in another meter
+    assert unmeasured.max_leap_share == Rules().max_leap_share
+
+
+def test_a_dance_style_leaps_as_often_as_nine_in_ten_real_tunes_of_its_dance() -> None:
+    jig = Writing.of(ComposeRequest(style="jig", key="D")).rules
+    reel = Writing.of(ComposeRequest(style="reel", key="G")).rules
+    air = Writing.of(ComposeRequest(style="air", key="E", mode="minor")).rules
+    assert 0.2 < jig.max_leap_share < reel.max_leap_share < 0.5
+    assert air.max_leap_share == Rules().max_leap_share  # no real airs measured: the default
+
+
+def test_refused_bars_judges_a_whole_tune_bar_by_bar_as_the_loop_would() -> None:
+    text = (
+        "D4:q E4:q F#4:q G4:q | A4:q B4:q A4:q G4:q | D4:q E4:q F#4:q G4:q | A4:q A4:q A4:q A4:q |"
+    )
+    # bar 3 repeats bar 1: a copy, not judged; bar 4's four equal notes break max_run
+    only_runs = Rules(max_repeat_share=1.0, max_pitch_share=1.0)
+    assert refused_bars(only_runs, bars(text)) == [(3, ["more than 3 equal notes in a row"])]
+    assert refused_bars(replace(only_runs, max_run=4), bars(text)) == []
 
 
 # -- every threshold: at the limit passes, one past breaks ---------------------------------

@@ -196,6 +196,7 @@ DANCES = [
     {"style": "waltz", "key": "F"},
     {"style": "march", "key": "A", "mode": "dorian"},
     {"style": "slip jig", "key": "G"},
+    {"style": "air", "key": "E", "mode": "minor"},  # a real folk song's rhythm and chords
 ]
 
 
@@ -228,7 +229,9 @@ def test_the_chords_are_those_of_the_tune_whose_rhythm_is_drawn_in_the_requests_
     assert writing.harmony is not None
     assert writing.harmony.bars is not None
     new_bars = [i for i, bar in enumerate(writing.plan.bars) if bar.source is None]
-    for index in new_bars:
+    last = len(writing.plan.bars) - 1
+    assert str(writing.harmony.bars[last][-1][1].root) == "G"  # a tune ends on its tonic chord
+    for index in new_bars[:-1] if new_bars[-1] == last else new_bars:
         degrees = [degree for _, degree in measured["harmony"][drawn][index]]
         roots = [str(chord.root) for _, chord in writing.harmony.bars[index]]
         if 6 not in degrees:  # F# has no major or minor triad in G: the chord before holds
@@ -256,12 +259,12 @@ def test_a_copied_bar_keeps_its_source_and_the_last_chord_is_the_tonic(seed: int
     [
         ({"style": "jig", "key": "D", "chords": "D G | A D"}, False),  # the user's chords win
         ({"style": "jig", "notes": ["A", "B", "C#", "F#", "G"]}, None),  # notes the user chose
-        ({"style": "air", "key": "E", "mode": "minor"}, None),  # no real airs to draw from
-        ({"style": "polka", "key": "G"}, None),
+        ({"style": "air", "key": "E", "mode": "minor"}, True),  # a real song's chords
+        ({"style": "polka", "key": "G"}, None),  # no real polkas to draw from
     ],
     ids=["chords-given", "gapped-notes", "air", "polka"],
 )
-def test_only_a_dance_in_a_full_scale_without_chords_takes_implied_ones(
+def test_only_a_style_of_real_tunes_in_a_full_scale_without_chords_takes_implied_ones(
     options: dict[str, object], implied: bool | None
 ) -> None:
     harmony = Writing.of(ComposeRequest(bars=16, seed=1, **options)).harmony

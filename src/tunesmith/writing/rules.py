@@ -47,7 +47,7 @@ from typing import Any
 from tunesmith.errors import ConstraintError
 from tunesmith.model.score import Bar
 
-__all__ = ["Rules", "bar_key", "broken_rules", "melody"]
+__all__ = ["Rules", "bar_key", "broken_rules", "melody", "refused_bars"]
 
 MIN_NOTES = 12
 """Share rules apply once the tune has this many notes."""
@@ -81,10 +81,20 @@ class Rules:
     max_same_chord: int = 2
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any] | None) -> Rules:
-        """Defaults, changed by a style's ``[rules]`` table."""
+    def from_data(
+        cls, data: Mapping[str, Any] | None, measured: Mapping[str, Any] | None = None
+    ) -> Rules:
+        """Defaults, changed by a style's ``[rules]`` table.
+
+        A rule set to ``"corpus"`` takes the threshold ``measured`` in real tunes of the
+        style (``bench/make_rhythms.py``), or its default where none was measured.
+        """
         if not data:
             return cls()
+        data = {
+            name: (measured or {}).get(name, getattr(cls, name)) if value == "corpus" else value
+            for name, value in data.items()
+        }
         known = {field.name: field.type for field in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
@@ -343,3 +353,28 @@ def broken_rules(
         context = _Context(pitches, [b - a for a, b in itertools.pairwise(pitches)], first_new)
         broken += [problem for rule in _NOTE_RULES if (problem := rule(rules, context))]
     return broken
+
+
+def refused_bars(
+    rules: Rules,
+    bars: Sequence[Bar],
+    *,
+    cell: Fraction | None = None,
+    free_rhythm: frozenset[int] = frozenset(),
+) -> list[tuple[int, list[str]]]:
+    """The bars of a whole tune the decoding loop would refuse, each with the rules it breaks,
+    judged as the loop judges a new bar: in the context of the bars before it, a bar that
+    repeats an earlier one being a copy (the plan's echo), ``free_rhythm`` its phrase endings.
+    """  # noqa: D205
+    refused, seen, copies = [], set(), set()
+    for index, bar in enumerate(bars):
+        if (key := bar_key(bar)) in seen:
+            copies.add(index)
+            continue
+        seen.add(key)
+        found = broken_rules(
+            rules, bars[: index + 1], copies=frozenset(copies), cell=cell, free_rhythm=free_rhythm
+        )
+        if found:
+            refused.append((index, found))
+    return refused

@@ -85,8 +85,8 @@ class Writing:
             chosen = AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
         else:
             chosen = NotationSpelling()
-        rules = Rules.from_data(style.get("rules"))
         measured = corpus_rhythm(str(style.get("name"))) if same_meter else None
+        rules = Rules.from_data(style.get("rules"), measured["rules"] if measured else None)
         harmony = written_harmony(request, plan)
         if harmony is None and measured and style.get("harmony") == CORPUS:
             harmony = implied_harmony(request, plan, measured["harmony"], request.seed)
