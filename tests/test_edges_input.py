@@ -34,7 +34,7 @@ from tunesmith import (
 )
 from tunesmith.app.cli import EXIT_ERROR, main
 from tunesmith.checks.metrics import evaluate_file
-from tunesmith.io.read import MAX_SCORE_BARS, MAX_SCORE_NOTES
+from tunesmith.io.limits import MAX_SCORE_BARS, MAX_SCORE_NOTES
 from tunesmith.model.notation import parse
 
 NOTES = ["A", "B", "C#", "F#", "G"]

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.errors import ExportError, ReadError, ScoreError
+from tunesmith.io.limits import MAX_SCORE_BARS, check_extent
 from tunesmith.io.midi import DRUM_CHANNEL, open_midi
-from tunesmith.io.read import MAX_SCORE_BARS, check_extent
 from tunesmith.io.timeline import (
     Timed,
     analysed_key,

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from tunesmith.errors import ReadError, TunesmithError
 from tunesmith.io.abc import Facts, Voice, abc_key, voices
-from tunesmith.io.read import check_extent
+from tunesmith.io.limits import check_extent
 from tunesmith.io.timeline import (
     Timed,
     analysed_key,

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.errors import ReadError, TunesmithError
+from tunesmith.io.limits import MAX_FILE_BYTES, MAX_SCORE_BARS, MAX_SCORE_NOTES, check_extent
+from tunesmith.io.midi_read import open_midi_file, read_midi
+from tunesmith.io.music21_read import read_music21
+from tunesmith.model.notation import parse
 from tunesmith.model.score import Score, Source
 
 __all__ = [
@@ -28,12 +32,6 @@ __all__ = [
     "read_score",
 ]
 
-MAX_FILE_BYTES = 32 * 1024 * 1024
-"""The largest file read_score reads (32 MiB): a real score is a few hundred KB at most."""
-MAX_SCORE_BARS = 5_000
-"""The most bars read_score reads: five times a long symphonic movement."""
-MAX_SCORE_NOTES = 50_000
-"""The most notes read_score reads, all parts together (here 20,000 read in 3 s, 50,000 in 7)."""
 READERS = {
     ".mid": "midi",
     ".midi": "midi",
@@ -66,8 +64,6 @@ def read_score(path: str | os.PathLike[str]) -> Score:
     data = _read_bytes(source)
     kind = READERS.get(source.suffix.lower(), "text")
     if kind == "midi":
-        from tunesmith.io.midi_read import read_midi  # noqa: PLC0415
-
         return read_midi(data, source)
     if source.suffix.lower() == ".mxl" or data[:2] == b"PK":
         return _music21(source, source, "musicxml")
@@ -76,8 +72,6 @@ def read_score(path: str | os.PathLike[str]) -> Score:
         return _music21(text, source, "musicxml")
     if kind == "abc":
         return _music21(text, source, "abc")
-    from tunesmith.model.notation import parse  # noqa: PLC0415
-
     try:
         score = parse(text)
     except TunesmithError as error:
@@ -90,33 +84,6 @@ def read_score(path: str | os.PathLike[str]) -> Score:
         else (f"meter {score.header.meter} (from the bar lengths; the text has no 'meter:' line)",)
     )
     return replace(score, source=Source(str(source), "text", guessed))
-
-
-def check_extent(path: object, *, bars: int = 0, notes: int = 0, quarters: float = 0) -> None:
-    """Refuse a score of more than :data:`MAX_SCORE_BARS` bars or :data:`MAX_SCORE_NOTES` notes.
-
-    Readers call it as soon as they know (a reader that stops counting past the limit gives
-    ``MAX_SCORE_BARS + 1``); ``quarters``, the length in quarter notes, is named if given.
-
-    Raises
-    ------
-    ReadError
-        Naming the limit, what the file holds, and what to do.
-    """
-    if bars > MAX_SCORE_BARS:
-        lasting = f"; it lasts {quarters:,.0f} quarter notes" if quarters else ""
-        raise ReadError(
-            path,
-            f"it is longer than {MAX_SCORE_BARS:,} bars, the most tunesmith reads{lasting}: "
-            "a corrupt time signature, note length or MIDI delta time makes a file that long; "
-            "otherwise cut the score into shorter files",
-        )
-    if notes > MAX_SCORE_NOTES:
-        raise ReadError(
-            path,
-            f"it has {notes:,} notes; tunesmith reads scores of up to {MAX_SCORE_NOTES:,}: "
-            "cut the score into shorter files",
-        )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -139,8 +106,6 @@ def _read_bytes(path: Path) -> bytes:
 
 def read_midi_file(path: str | os.PathLike[str]) -> bytes:
     """A MIDI file's bytes, after the checks of :func:`read_score` (exists, size, is MIDI)."""
-    from tunesmith.io.midi_read import open_midi_file  # noqa: PLC0415
-
     source = Path(path)
     data = _read_bytes(source)
     open_midi_file(data, source)
@@ -161,6 +126,5 @@ def _text(data: bytes, path: Path) -> str:
 
 
 def _music21(data: Any, path: Path, kind: str) -> Score:
-    from tunesmith.io.music21_read import read_music21  # noqa: PLC0415
 
     return read_music21(data, path, kind)  # type: ignore[arg-type]
