@@ -38,7 +38,8 @@ from tunesmith.app.cli_outputs import SUFFIXES as OUTPUT_SUFFIXES
 from tunesmith.backends.base import Backend
 from tunesmith.checks.validate import validate as validate_tune
 from tunesmith.errors import GrammarError, RequestError, RequestTypeError, TunesmithError
-from tunesmith.interpreting.interpret import Interpretation, interpret
+from tunesmith.interpreting.interpret import interpret
+from tunesmith.interpreting.interpretation import Interpretation
 from tunesmith.interpreting.phrases import languages, meanings
 from tunesmith.model.notation import parse_tune
 from tunesmith.model.score import Score, Tune

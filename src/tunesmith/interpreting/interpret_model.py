@@ -19,7 +19,7 @@ from typing import Any
 from tunesmith.backends.base import Completion, Prompt
 from tunesmith.backends.openai import OpenAIBackend
 from tunesmith.errors import BackendError, RequestError
-from tunesmith.interpreting.interpret import Explanation, Interpretation, Phrase
+from tunesmith.interpreting.interpretation import Explanation, Interpretation, Phrase
 from tunesmith.requests.presets import style_preset
 from tunesmith.requests.request import ComposeRequest
 from tunesmith.writing.prompts import load_template
