@@ -25,7 +25,15 @@ from tunesmith.requests.request import ComposeRequest
 from tunesmith.writing.prompts import render_tunebook
 from tunesmith.writing.script import PlanScript, Writing
 
-__all__ = ["candidate", "choose", "compose_in_loop", "explain_choice"]
+__all__ = [
+    "attempts",
+    "candidate",
+    "choose",
+    "compose_in_loop",
+    "drawn_seed",
+    "explain_choice",
+    "lane_count",
+]
 
 
 # Only a model reaches this function (the tests run the embedded one): mutation testing,
@@ -40,13 +48,9 @@ def compose_in_loop(
     timeout: float,
 ) -> Composition:
     """Compose on a backend that runs tunesmith's decoding loop: best of ``candidates``."""
-    count = backend.lanes if candidates is None else candidates
-    if not 1 <= count <= backend.lanes:
-        raise RequestError(
-            f"candidates must be between 1 and {backend.lanes} for this backend (received {count})"
-        )
+    count = lane_count(backend, candidates)
     started = time.perf_counter()
-    seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
+    seed = drawn_seed(request.seed)
     request = request.model_copy(update={"seed": seed})  # the plan draws its form from it too
     writing = Writing.of(request, backend.spelling)
     prefix, suffix, examples = render_tunebook(writing)
@@ -84,18 +88,7 @@ def compose_in_loop(
         backend=backend.name,
         model=backend.model,
         constrained=True,
-        attempts=tuple(
-            Attempt(
-                number=number,
-                text=lane.text,
-                prompt_tokens=0,
-                completion_tokens=lane.tokens,
-                finish_reason="stop",
-                seconds=seconds,
-                problems=(),
-            )
-            for number, (_, _, lane) in enumerate(judged, 1)
-        ),
+        attempts=attempts([lane for _, _, lane in judged], seconds),
         violations=violations,
         repairs=tuple(repairs),
         seconds=time.perf_counter() - started,
@@ -115,6 +108,40 @@ def compose_in_loop(
 
 
 # pragma: no mutate end
+def lane_count(backend: LoopBackend, candidates: int | None) -> int:
+    """How many candidates to write side by side: ``candidates``, or one a lane of the backend.
+
+    Raises :class:`RequestError` for a number the backend cannot write at once.
+    """
+    count = backend.lanes if candidates is None else candidates
+    if not 1 <= count <= backend.lanes:
+        raise RequestError(
+            f"candidates must be between 1 and {backend.lanes} for this backend (received {count})"
+        )
+    return count
+
+
+def drawn_seed(seed: int | None) -> int:
+    """The request's seed, or a fresh one where it gave none (the report names it)."""
+    return seed if seed is not None else random.SystemRandom().randrange(2**31)
+
+
+def attempts(lanes: Sequence[LaneResult], seconds: float) -> tuple[Attempt, ...]:
+    """The report's attempts: one a candidate, all written together in ``seconds``."""
+    return tuple(
+        Attempt(
+            number=number,
+            text=lane.text,
+            prompt_tokens=0,
+            completion_tokens=lane.tokens,
+            finish_reason="stop",
+            seconds=seconds,
+            problems=(),
+        )
+        for number, lane in enumerate(lanes, 1)
+    )
+
+
 def choose(judgements: Sequence[Judgement], lanes: Sequence[LaneResult]) -> tuple[int, list[int]]:
     """The winning candidate's index, and the indices it was chosen among.
 

@@ -21,7 +21,6 @@ gave, the report says so.
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,9 +31,16 @@ from tunesmith.checks.validate import Violation, validate
 from tunesmith.decoding.segments import SamplerSettings
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError
 from tunesmith.model.score import Bar, Event, Score, Tune, split_duration
-from tunesmith.pipeline.candidates import candidate, choose
+from tunesmith.pipeline.candidates import (
+    attempts,
+    candidate,
+    choose,
+    drawn_seed,
+    explain_choice,
+    lane_count,
+)
 from tunesmith.pipeline.compose import DEFAULT_TIMEOUT, _backend, _check_settings, _loop_backend
-from tunesmith.pipeline.composition import Attempt, Composition, ReworkReport
+from tunesmith.pipeline.composition import Composition, ReworkReport
 from tunesmith.pipeline.context import Context, bar_range, context_of, load_score, part_name
 from tunesmith.requests.request import MAX_BARS
 from tunesmith.writing.prompts import render_tunebook
@@ -132,12 +138,8 @@ def _write(
 ) -> Composition:
     started = time.perf_counter()
     request = context.request
-    lanes = backend.lanes if job.candidates is None else job.candidates
-    if not 1 <= lanes <= backend.lanes:
-        raise RequestError(
-            f"candidates must be between 1 and {backend.lanes} for this backend (received {lanes})"
-        )
-    seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
+    lanes = lane_count(backend, job.candidates)
+    seed = drawn_seed(request.seed)
     writing = writing_for(request, rework, backend.spelling)
     prefix, suffix, notes = _prompt(writing, rework, backend, lanes)
     _, _, examples = render_tunebook(writing)
@@ -160,8 +162,10 @@ def _write(
         if result.finished:  # a lane stopped behind the first to finish is dropped
             bars = (*script.bars, *rework.bars[len(script.bars) :])
             outcomes.append((judge(Tune(bars), request.meter, tonic), bars, script, result))
-    best, _ = choose([outcome[0] for outcome in outcomes], [outcome[3] for outcome in outcomes])
-    judgement, bars, script, result = outcomes[best]
+    judgements = [outcome[0] for outcome in outcomes]
+    best, kept = choose(judgements, [outcome[3] for outcome in outcomes])
+    _, bars, script, result = outcomes[best]
+    stopped = sum(1 for r in results if not r.finished)
     found = validate(Tune(bars), request).violations
     ours = tuple(v for v in found if v.bar is not None and _ours(v, rework, bars))
     if ours:  # the grammars guarantee every constraint in the new bars: a tunesmith bug
@@ -175,18 +179,7 @@ def _write(
         backend=backend.name,
         model=backend.model,
         constrained=True,
-        attempts=tuple(
-            Attempt(
-                number=number,
-                text=lane.text,
-                prompt_tokens=0,
-                completion_tokens=lane.tokens,
-                finish_reason="stop",
-                seconds=seconds,
-                problems=(),
-            )
-            for number, (_, _, _, lane) in enumerate(outcomes, 1)
-        ),
+        attempts=attempts([lane for _, _, _, lane in outcomes], seconds),
         violations=(),
         repairs=(),
         seconds=time.perf_counter() - started,
@@ -198,7 +191,7 @@ def _write(
             for number, (outcome, _, _, lane) in enumerate(outcomes, 1)
         ),
         chosen=best + 1,
-        why=f"candidate {best + 1}, the most like the corpus's tunes (score {judgement.score:.2f})",
+        why=explain_choice(judgements, best, kept, stopped=stopped),
         operation=operation,
         source=context.source,
         part=part_name(context.score, context.index),
