@@ -526,6 +526,14 @@ def test_the_embedded_model_continues_a_folk_tune_from_music21s_midi_writer(
     fewest = min(c.kept_breaking_rules for c in candidates)
     clean = [c for c in candidates if c.kept_breaking_rules == fewest]
     assert candidates[continued.report.chosen - 1].score == max(c.score for c in clean)
+    # and says why, as compose does: the winner's score, then the runner-up's or the rule
+    # breakers
+    chosen = candidates[continued.report.chosen - 1]
+    assert continued.report.why.startswith(
+        f"candidate {chosen.number}, the most like the corpus's tunes (score {chosen.score:.2f})"
+    )
+    assert ("of 2 candidates the next scored" in continued.report.why) == (len(clean) == 2)
+    assert ("1 more kept a bar that broke" in continued.report.why) == (len(clean) == 1)
 
 
 @pytest.mark.model

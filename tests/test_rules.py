@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -12,7 +13,7 @@ from tunesmith.errors import ConstraintError
 from tunesmith.model.notation import parse_tune as parse
 from tunesmith.model.score import Bar
 from tunesmith.requests.request import ComposeRequest
-from tunesmith.writing.rules import Rules, bar_key, broken_rules, refused_bars
+from tunesmith.writing.rules import Rules, bar_key, broken_rules, melody, refused_bars
 from tunesmith.writing.script import Writing
 
 RULES = Rules()
@@ -296,9 +297,11 @@ PITCH = "one pitch is more than 25% of the notes"
 
 
 def test_one_pitch_up_to_the_share_passes_and_one_more_breaks() -> None:
-    five_ds_of_20 = [2, -2, 4, -4, 5, -5, 7, -7, 9, -9, 2, 2, 1, 2, 2, 1, 2, 2, -3, 1]
-    assert broken(five_ds_of_20, max_pitch_share=0.25) == []
-    six = [*five_ds_of_20[:-2], -14, 2]  # D4 once more, in the judged bar
+    # six D4s of 21 notes, none in the judged bar: the rule waits for the pitch to recur
+    # (the share at its limit: test_one_pitch_at_exactly_the_share_passes_and_...)
+    six_ds_before = [2, -2, 4, -4, 5, -5, 7, -7, 9, -9, 2, 2, 1, 2, 2, 1, 2, 2, -3, 1]
+    assert broken(six_ds_before, max_pitch_share=0.25) == []
+    six = [*six_ds_before[:-2], -14, 2]  # D4 once more, in the judged bar
     assert broken(six, max_pitch_share=0.25) == [PITCH]
     elsewhere = [2, -2, 4, -4, 5, -5, 7, -7, 9, -9, 2, -2, 14, 2, 1, 2, 2, 1, 2, 2]
     assert broken(elsewhere, max_pitch_share=0.25) == []  # six Ds, none in the judged bar
@@ -363,6 +366,8 @@ def test_a_jig_bar_plays_one_cell_at_most_twice_in_a_row(
     [
         ("F#4:q G4:q A4:q B4:e", []),  # its last note may grow into the bar of quarters
         ("F#4:q G4:q A4:q B4:q", []),  # it already is that bar
+        ("F#4:q.", []),  # its first note may grow into the half note that opens bar 2
+        ("F#4:h", []),  # it is that half note already, and bar 2 goes on after it
         ("F#4:q G4:q A4:q r:e", ["more than 2 different bar rhythms"]),  # a rest, not a note
         ("F#4:q G4:q A4:q B4:q C5:e", ["more than 2 different bar rhythms"]),  # one note more
     ],
@@ -378,3 +383,70 @@ def test_a_bar_not_yet_begun_breaks_nothing() -> None:
     written = [*bars(STEPS), Bar(())]
     assert broken_rules(RULES, written, complete=False) == []
     assert broken_rules(RULES, written) == []
+
+
+def test_a_finished_bar_is_judged_by_its_rhythm_as_written_not_by_what_it_could_have_become() -> (
+    None
+):
+    short = STEPS + "F#4:h |"  # a half note: bar 2 begins so, but this bar ends there
+    assert broken_rules(TWO_RHYTHMS, bars(short), complete=False) == []
+    assert broken_rules(TWO_RHYTHMS, bars(short)) == ["more than 2 different bar rhythms"]
+
+
+def test_a_tied_note_sounds_once_within_a_bar_and_across_the_bar_line() -> None:
+    assert melody(bars("D4:q~ D4:q E4:h | F#4:h G4:h~ | G4:q A4:q B4:h |")) == [
+        (62, 0),
+        (64, 0),
+        (66, 1),
+        (67, 1),
+        (69, 2),
+        (71, 2),
+    ]
+    assert melody(bars("D4:q D4:q E4:h |")) == [(62, 0), (62, 0), (64, 0)]  # no tie: two notes
+
+
+def test_a_note_held_over_the_bar_line_is_not_a_repeated_note() -> None:
+    held = "D4:q E4:q F#4:q A4:q~ | A4:q A4:q A4:q B4:q |"  # three As sound, one held into bar 2
+    assert broken_rules(replace(OFF, max_run=3), bars(held)) == []
+    struck = held.replace("~", "")
+    assert broken_rules(replace(OFF, max_run=3), bars(struck)) == [RUN]
+
+
+def test_a_whole_step_ending_a_bar_is_a_step_as_a_half_step_is() -> None:
+    few = [3, 0, -3, 0, 3, 0, -3, 0, 3, 0, -3, 0, 3, 0, -3, 2]  # 1 step of 16, the last
+    assert broken(few, min_step_share=0.5) == []
+    assert broken([*few[:-1], -2], min_step_share=0.5) == []
+
+
+def intervals_of(pitches: list[int]) -> list[int]:
+    """The intervals of a melody that starts on D4 (MIDI 62), for :func:`broken`."""
+    assert pitches[0] == 62
+    return [b - a for a, b in itertools.pairwise(pitches)]
+
+
+def test_one_pitch_at_exactly_the_share_passes_and_one_note_more_breaks() -> None:
+    # 20 notes: D4 five times (25%), the last of them in the judged bar
+    five_of_20 = [62, 64, 62, 66, 62, 67, 62, 69, 71, 72, 74, 76, 74, 72, 71, 69, 67, 66, 64, 62]
+    assert broken(intervals_of(five_of_20), max_pitch_share=0.25) == []
+    six_of_20 = [*five_of_20[:17], 62, *five_of_20[18:]]
+    assert broken(intervals_of(six_of_20), max_pitch_share=0.25) == [PITCH]
+
+
+def test_a_first_bar_wider_than_the_span_breaks_it() -> None:
+    # no bar before it to have been as wide: its first two notes are as wide, which is no excuse
+    assert broken([14, -14, 2], max_span=12) == [SPAN]
+    assert broken([12, -12, 2], max_span=12) == []
+
+
+def test_changes_of_direction_are_counted_from_the_first_interval() -> None:
+    assert broken([2, -2, 2, -2, -2], judged=6, max_zigzag=3) == []  # three, then on down
+    assert broken([2, -2, 2, -2, 2], judged=6, max_zigzag=3) == [ZIGZAG]  # four
+
+
+def test_a_bar_without_notes_breaks_no_rule_of_the_notes_before_it() -> None:
+    eight = [2, 2, -2, -2, 2, 2, 2, -2, -2, 2, 2, 0, -2, 2, -2, 2]  # too many turns, see above
+    turning = replace(OFF, max_turn_share=0.5)
+    written = bars(melody_text(eight, 4))
+    assert broken_rules(turning, written) == [TURNS]
+    assert broken_rules(turning, [*written, *bars("r:w |")]) == []
+    assert broken_rules(turning, [*written, Bar(())], complete=False) == []
