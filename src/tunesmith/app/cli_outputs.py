@@ -112,7 +112,7 @@ def check_outputs(args: argparse.Namespace) -> None:
     if args.audio is not None:
         from tunesmith.io.audio import audio_format, load_soundfont  # noqa: PLC0415
 
-        audio_format(args.audio)  # FLAC and Ogg need soundfile
+        audio_format(args.audio)  # a suffix no audio format has fails here, not after composing
         load_soundfont(args.soundfont)  # a corrupt soundfont fails here, not after composing
     if args.svg is not None and importlib.util.find_spec("verovio") is None:
         raise DependencyError(

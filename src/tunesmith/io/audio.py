@@ -18,7 +18,6 @@ import logging
 import math
 import os
 import threading
-import wave
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import mido
 import numpy as np
 import numpy.typing as npt
+import soundfile
 
 from tunesmith.errors import DependencyError, ExportError, RequestError, SoundfontError
 from tunesmith.io.files import write_atomically
@@ -40,7 +40,6 @@ __all__ = [
     "load_soundfont",
     "render_audio",
     "soundfont_candidates",
-    "wav_bytes",
     "write_audio",
 ]
 
@@ -55,7 +54,7 @@ SYSTEM_SOUNDFONTS = (
 """Where the system's soundfonts are looked for, in order (glob patterns)."""
 SOUNDFONT_SUFFIXES = (".sf2", ".sf3")
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
-"""Audio file suffixes :func:`write_audio` writes; all but WAV need soundfile."""
+"""Audio file suffixes :func:`write_audio` writes, and the format each names."""
 SILENCE = 1e-3
 """Samples below this (-60 dBFS) count as silence, well above FluidSynth's dither."""
 SAMPLE_RATES = (8000, 96000)
@@ -432,25 +431,13 @@ def _pcm(samples: npt.NDArray[Any]) -> npt.NDArray[np.int16]:
     return np.clip(scaled, -32768, 32767).astype("<i2")
 
 
-def wav_bytes(samples: npt.NDArray[Any], sample_rate: int) -> bytes:
-    """Stereo samples as a 16-bit WAV file's bytes."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(2)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(_pcm(samples).tobytes())
-    return buffer.getvalue()
-
-
 def audio_format(path: str | os.PathLike[str]) -> str:
     """The format an audio file's suffix asks for ("WAV", "FLAC", "OGG"), if it can be written.
 
     Raises
     ------
     ExportError
-        For another suffix (naming the supported ones), or a compressed format without
-        the soundfile package.
+        For another suffix, naming the supported ones.
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -459,14 +446,6 @@ def audio_format(path: str | os.PathLike[str]) -> str:
             f"cannot write {target}: audio files must end in {', '.join(AUDIO_FORMATS)} "
             f"(received {suffix or 'no suffix'!r})"
         )
-    if suffix != ".wav":
-        try:
-            import soundfile  # noqa: F401, PLC0415 - optional, for compressed formats
-        except (ImportError, OSError) as error:
-            raise ExportError(
-                f"cannot write {target}: {AUDIO_FORMATS[suffix]} needs the soundfile package "
-                "(pip install soundfile); .wav needs nothing"
-            ) from error
     return AUDIO_FORMATS[suffix]
 
 
@@ -477,14 +456,13 @@ _WRITE_BLOCK = 16384
 def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_rate: int) -> Path:
     """Write stereo samples (float, full scale 1.0, or int16) as a 16-bit audio file.
 
-    The suffix picks the format: ``.wav`` (the standard library's ``wave``), ``.flac``
-    and ``.ogg`` (Ogg Vorbis) through the soundfile package. The write is atomic.
+    The suffix picks the format: ``.wav``, ``.flac`` or ``.ogg`` (Ogg Vorbis), written by
+    soundfile (libsndfile). The write is atomic.
 
     Raises
     ------
     ExportError
-        For another suffix (naming the supported ones), a missing soundfile, or a
-        file that cannot be written.
+        For another suffix (naming the supported ones), or a file that cannot be written.
     """
     target = Path(path)
     return write_atomically(target, audio_bytes(samples, sample_rate, audio_format(target)))
@@ -494,25 +472,15 @@ def audio_bytes(samples: npt.NDArray[Any], sample_rate: int, kind: str = "WAV") 
     """Stereo samples (float, full scale 1.0, or int16) as a 16-bit audio file's bytes.
 
     ``kind`` is ``"WAV"``, ``"FLAC"`` or ``"OGG"`` (Ogg Vorbis, about a tenth of the WAV's
-    size); the compressed ones through the soundfile package.
-
-    Raises
-    ------
-    ExportError
-        For FLAC or OGG without the soundfile package.
+    size), as :data:`AUDIO_FORMATS` names them.
     """
-    if kind == "WAV":
-        return wav_bytes(samples, sample_rate)
-    try:
-        import soundfile  # noqa: PLC0415 - optional, for compressed formats
-    except (ImportError, OSError) as error:
-        raise ExportError(
-            f"{kind} needs the soundfile package (pip install soundfile); WAV needs nothing"
-        ) from error
     pcm = _pcm(samples)
     buffer = io.BytesIO()
-    data = pcm if kind == "FLAC" else pcm.astype(np.float32) / 32768  # Vorbis takes floats
-    with soundfile.SoundFile(buffer, "w", sample_rate, data.shape[1], format=kind) as sound:
+    data = pcm if kind != "OGG" else pcm.astype(np.float32) / 32768  # Vorbis takes floats
+    subtype = "VORBIS" if kind == "OGG" else "PCM_16"
+    with soundfile.SoundFile(
+        buffer, "w", sample_rate, data.shape[1], subtype=subtype, format=kind
+    ) as sound:
         # In blocks: libvorbis takes a whole write on the stack, and a minute or more of
         # audio in one write overflows it (a segmentation fault, libsndfile issue 1095).
         for start in range(0, len(data), _WRITE_BLOCK):

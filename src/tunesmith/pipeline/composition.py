@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict
 
 from tunesmith.checks.repair import Repair
 from tunesmith.checks.validate import Violation
-from tunesmith.errors import ExportError
 from tunesmith.model.header import clean_text
 from tunesmith.model.score import Bar, Header, Key, Part, Repeat, Score, Tune
 from tunesmith.requests.request import ComposeRequest
@@ -216,15 +215,10 @@ class Composition:
 
         from tunesmith.io.audio import audio_bytes  # noqa: PLC0415
 
-        samples = self.to_audio()
-        try:
-            sound, kind = audio_bytes(samples, 44100, "OGG"), "ogg"
-        except ExportError:  # no soundfile: the WAV, ten times the size
-            sound, kind = audio_bytes(samples, 44100), "wav"
-        audio = base64.b64encode(sound).decode("ascii")
+        audio = base64.b64encode(audio_bytes(self.to_audio(), 44100, "OGG")).decode("ascii")
         return (
             f"<div>{self.to_svg()}</div>"
-            f'<audio controls src="data:audio/{kind};base64,{audio}"></audio>'
+            f'<audio controls src="data:audio/ogg;base64,{audio}"></audio>'
             f"<pre>{self.report.summary}</pre>"
         )
 
