@@ -10,9 +10,11 @@ import pytest
 from tunesmith.checks.corpus import load_sample
 from tunesmith.checks.critic import Judgement, interval_loglik, judge, rhythm_key, rhythm_loglik
 from tunesmith.checks.critic import _data as critic_data
-from tunesmith.checks.metrics import COMPARED, measure
+from tunesmith.checks.critic import _distance as distance_from_corpus
+from tunesmith.checks.metrics import COMPARED, TuneMetrics, measure
 from tunesmith.decoding.segments import LaneResult
 from tunesmith.model.notation import parse_tune as parse
+from tunesmith.model.score import Tune
 from tunesmith.pipeline.candidates import candidate, choose, explain_choice
 from tunesmith.pipeline.composition import Candidate
 
@@ -88,6 +90,14 @@ def test_the_report_says_why_the_winner_won_against_the_next_best() -> None:
     )
 
 
+def test_of_two_candidates_that_keep_the_rules_the_report_names_the_other_as_the_next() -> None:
+    judgements = [_parts(1.0, 0.25, 0.25), _parts(0.5, 0.25, 0.25)]  # scores -1.5 and -1.0
+    assert explain_choice(judgements, 1, [0, 1]) == (
+        "candidate 2, the most like the corpus's tunes (score -1.00); of 2 candidates the "
+        "next scored -1.50, and its intervals made the difference"
+    )
+
+
 def test_the_report_records_each_candidates_judgement_and_costs_rounded_to_four_places() -> None:
     metrics = _parts(0, 0, 0).metrics
     judgement = Judgement(-1.234567, -2.345678, 0.456789, 0.111111, -0.222222, metrics)
@@ -157,3 +167,51 @@ def test_a_meter_is_judged_by_the_nearest_bar_of_the_same_kind_of_beat(
 ) -> None:
     tune = parse("D4:q E4:q | F#4:q G4:q | A4:h |")
     assert judge(tune, meter).rhythm_z == judge(tune, closest).rhythm_z
+
+
+def test_three_notes_give_one_pair_of_intervals_to_judge() -> None:
+    # D4 E4 F#4: intervals +2 +2, one pair; "2" then "2" was seen 3 times in a row of 4
+    bigrams = {"2": {"2": 3, "-4": 1}}
+    assert interval_loglik(parse("D4:q E4:q F#4:h |"), bigrams) == pytest.approx(math.log(4 / 29))
+
+
+def test_an_interval_pair_the_corpus_never_saw_counts_once_among_its_row_and_25() -> None:
+    # D4 E4 D4 E4: intervals +2 -2 +2; "2" then "-2" is missing from a row of 4, and
+    # nothing ever followed "-2": a row of none
+    bigrams = {"2": {"2": 3, "-4": 1}}
+    expected = (math.log(1 / 29) + math.log(1 / 25)) / 2
+    assert interval_loglik(parse("D4:q E4:q D4:q E4:q |"), bigrams) == pytest.approx(expected)
+
+
+def test_a_tune_without_bars_has_no_intervals_or_rhythms_to_judge() -> None:
+    empty = Tune(bars=())
+    assert interval_loglik(empty, {"2": {"2": 3}}) == 0.0
+    assert rhythm_loglik(empty, {"4": 2, "1 1 2": 6}) == 0.0
+
+
+def test_the_distance_is_the_mean_of_the_metrics_deviations_from_the_corpus() -> None:
+    metrics = TuneMetrics(
+        notes=5,
+        pitch_class_entropy=2.0,
+        pitch_range=7,
+        stepwise_share=1.0,
+        repeat_share=0.0,
+        mean_leap=1.75,
+        contour_changes=0.25,
+        rhythm_entropy=1.0,
+        bar_repetition=0.5,
+        ends_on_tonic=None,
+        interval_histogram={2: 4},
+    )
+    spread = {
+        "pitch_class_entropy": [2.0, 0.5],  # typical: 0
+        "pitch_range": [4.0, 0.0],  # every corpus tune spans 4: 3 over, counted as 3
+        "stepwise_share": [0.5, 0.25],  # 2 deviations above
+        "repeat_share": [0.25, 0.125],  # 2 deviations below
+        "mean_leap": [2.75, 2.0],  # half a deviation below
+        "contour_changes": [0.25, 0.1],  # typical: 0
+        "rhythm_entropy": [1.0, 0.0],  # every corpus tune agrees, and so does this one: 0
+        "bar_repetition": [0.25, 0.5],  # half a deviation above
+    }
+    assert set(spread) == set(COMPARED)
+    assert distance_from_corpus(metrics, spread) == pytest.approx((3 + 2 + 2 + 0.5 + 0.5) / 8)
