@@ -14,7 +14,7 @@ from tunesmith.checks.repair import repair, split_duration
 from tunesmith.checks.validate import validate
 from tunesmith.errors import NotationError
 from tunesmith.model.notation import format, parse_tune
-from tunesmith.model.score import Tune
+from tunesmith.model.score import ChordSymbol, Tune
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
 
@@ -80,6 +80,53 @@ def test_a_tune_of_rests_becomes_the_tonic_held() -> None:
     assert repaired("r:h. | r:h. |") == ("A4:h. | A4:h. |", ["fill@None"])
     _, (fill,) = repair(parse_tune("r:h. | r:h. |"), JIG)
     assert str(fill) == "tune: fill: no notes -> 2 bars holding the tonic A4"
+
+
+def test_a_note_across_the_barline_is_cut_at_it_and_not_tied_into_the_next_bar() -> None:
+    # B4 would last to 7/2 quarter notes: cut to the 3/2 left, struck again in bar 2
+    assert repaired("A4:q. B4:h | B4:q. A4:q. |") == (
+        "A4:q. B4:q. | B4:q. A4:q. |",
+        ["trim@1"],
+    )
+
+
+def test_an_underfull_bar_holds_its_last_note_to_the_barline() -> None:
+    assert repaired("A4:q. B4:e | C#5:q. A4:q. |") == (
+        "A4:q. B4:q. | C#5:q. A4:q. |",
+        ["pad@1"],
+    )
+
+
+def test_a_bar_whose_gap_no_duration_fills_holds_its_first_note_untied() -> None:
+    # a 32nd-note triplet and a half leave 11/12 of a quarter note: no duration is that long
+    assert repaired("A4:t3 B4:h | A4:h. |") == ("A4:h. | A4:h. |", ["pad@1"])
+
+
+def test_a_note_longer_than_any_duration_is_written_as_tied_pieces() -> None:
+    five_four = ComposeRequest(notes=["A", "B"], meter="5/4", bars=2, low="A4", high="A5")
+    assert repaired("r:w r:q | r:h. r:h |", five_four) == (
+        "A4:w~ A4:q | A4:w~ A4:q |",
+        ["fill@None"],
+    )
+
+
+def test_the_repeated_last_bar_lets_go_of_its_tie_and_keeps_all_its_notes() -> None:
+    three = JIG.model_copy(update={"bars": 3})
+    assert repaired("B4:e C#5:e F#5:e A4:q.~ | A4:q. A5:q. |", three) == (
+        "B4:e C#5:e F#5:e A4:q.~ | A4:q. A5:q. | B4:e C#5:e F#5:e A4:q. |",
+        ["add bars@3"],
+    )
+
+
+def test_a_note_cut_at_chords_without_a_common_tone_takes_the_tone_nearer_the_note_before() -> None:
+    request = ComposeRequest(key="A", meter="9/8", bars=2)
+    at, lengths = [Fraction(n, 2) for n in (0, 3, 6, 9)], [Fraction(3, 2)] * 3 + [Fraction(9, 2)]
+    lane = tuple(map(ChordSymbol, at, lengths, ["A", "D", "E", "A"]))  # D and E share no tone
+    # F#4 is a D tone; under E it moves to E4 or G#4, as near as each other
+    for before, tone in [("A4", "G#4"), ("E4", "E4")]:
+        tune, _ = repair(parse_tune(f"{before}:e F#4:w | A4:h. A4:q. |"), request, harmony=lane)
+        assert validate(tune, request, harmony=lane).ok
+        assert format(tune) == f"{before}:e F#4:q F#4:q. {tone}:q. | A4:h. A4:q. |"
 
 
 def test_split_duration_writes_any_length_as_tied_notation_durations() -> None:

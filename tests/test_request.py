@@ -269,6 +269,23 @@ def test_every_way_of_validating_raises_request_errors_and_resolves_the_constrai
     assert validate({"meter": "6/8"}).constraints.bar_length == Fraction(3)
 
 
+@pytest.mark.parametrize(
+    "validate",
+    [
+        lambda **keywords: ComposeRequest.model_validate({"bars": 4}, **keywords),
+        lambda **keywords: ComposeRequest.model_validate_json('{"bars": 4}', **keywords),
+        lambda **keywords: ComposeRequest.model_validate_strings({"bars": "4"}, **keywords),
+    ],
+    ids=["model_validate", "model_validate_json", "model_validate_strings"],
+)
+def test_every_way_of_validating_hands_its_keywords_to_pydantic(
+    validate: Callable[..., ComposeRequest],
+) -> None:
+    assert validate(strict=True, context={"from": "a test"}) == ComposeRequest(bars=4)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'strictly'"):
+        validate(strictly=True)  # refused as pydantic refuses it, not dropped unread
+
+
 def test_invalid_json_is_a_request_error_keeping_pydantics_as_the_cause() -> None:
     with pytest.raises(RequestError, match=r"request: invalid JSON") as caught:
         ComposeRequest.model_validate_json("{bars: 4")

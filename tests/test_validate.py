@@ -64,6 +64,11 @@ def test_the_bar_count_must_match() -> None:
     assert kinds("A4:q. B4:q. | A4:h. | A4:h. |") == [("bar_count", None, None)]
 
 
+def test_a_violation_of_the_whole_tune_is_placed_in_the_tune_not_a_bar() -> None:
+    (violation,) = validate(parse_tune("A4:q. B4:q. | A4:h. | A4:h. |"), JIG).violations
+    assert str(violation) == "tune: bar count 3 bars (expected 2 bars)"
+
+
 def test_the_last_note_must_be_the_tonic_even_when_a_rest_follows() -> None:
     assert kinds("A4:q. B4:q. | A4:q B4:q r:e r:e |") == [("final", 2, 1.667)]
 

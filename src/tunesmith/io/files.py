@@ -53,8 +53,8 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 def _lock(handle: int, *, wait: bool) -> bool:
     """Lock a file for this process; False if another process holds it (and not ``wait``)."""
-    if fcntl is None:  # pragma: no cover
-        return not wait
+    if fcntl is None:  # pragma: no cover - no locks: a writer has its file, no one cleans
+        return wait
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
@@ -71,7 +71,8 @@ def _remove_leftovers(target: Path) -> None:
         except OSError:
             continue
         try:
-            if _lock(handle, wait=False):  # its writer is gone: a crash left it
+            regular = stat.S_ISREG(os.fstat(handle).st_mode)  # not a folder of that name
+            if regular and _lock(handle, wait=False):  # its writer is gone: a crash left it
                 leftover.unlink(missing_ok=True)
         finally:
             os.close(handle)
