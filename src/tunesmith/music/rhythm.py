@@ -291,9 +291,10 @@ def corpus_rhythm(style: str) -> dict[str, Any] | None:
     if unmeasured.
 
     ``{"meter", "cell", "cells": [[pattern, share]...], "cadences": {"half" | "full" |
-    "final": [[pattern, share]...]}, "bars": [tune: [bar: [slot...]...]...]}``: an ending
-    in duration codes fills the phrase's last beat (half a bar in 4/4 and 2/2, the whole
-    bar in 3/4).
+    "final": [[pattern, share]...]}, "bars": [tune: [bar: [slot...]...]...], "harmony":
+    [tune: [bar: [[offset, degree]...]...]...], "rules": {rule: threshold}}``: an ending in
+    duration codes fills the phrase's last beat (half a bar in 4/4 and 2/2, the whole bar in
+    3/4); ``rules`` are the thresholds nine in ten of the style's real tunes keep.
     """  # noqa: D205
     return _corpus_rhythms().get(style)
 
