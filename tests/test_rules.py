@@ -148,11 +148,12 @@ def test_a_rule_set_to_corpus_takes_the_threshold_measured_in_real_tunes_of_the_
     assert unmeasured.max_leap_share == Rules().max_leap_share
 
 
-def test_a_dance_style_leaps_as_often_as_nine_in_ten_real_tunes_of_its_dance() -> None:
+def test_a_dance_style_leaps_and_steps_as_nine_in_ten_real_tunes_of_its_dance_may() -> None:
     jig = Writing.of(ComposeRequest(style="jig", key="D")).rules
     reel = Writing.of(ComposeRequest(style="reel", key="G")).rules
     air = Writing.of(ComposeRequest(style="air", key="E", mode="minor")).rules
     assert 0.2 < jig.max_leap_share < reel.max_leap_share < 0.5
+    assert reel.min_step_share < jig.min_step_share < Rules().min_step_share
     assert air.max_leap_share == Rules().max_leap_share  # no real airs measured: the default
 
 
