@@ -7,15 +7,24 @@ from fractions import Fraction
 
 import pytest
 
+from tunesmith.backends.local import LocalBackend
 from tunesmith.checks.corpus import load_sample
 from tunesmith.checks.critic import Judgement, interval_loglik, judge, rhythm_key, rhythm_loglik
 from tunesmith.checks.critic import _data as critic_data
 from tunesmith.checks.critic import _distance as distance_from_corpus
 from tunesmith.checks.metrics import COMPARED, TuneMetrics, measure
 from tunesmith.decoding.segments import LaneResult
+from tunesmith.errors import RequestError
 from tunesmith.model.notation import parse_tune as parse
 from tunesmith.model.score import Tune
-from tunesmith.pipeline.candidates import candidate, choose, explain_choice
+from tunesmith.pipeline.candidates import (
+    attempts,
+    candidate,
+    choose,
+    drawn_seed,
+    explain_choice,
+    lane_count,
+)
 from tunesmith.pipeline.composition import Candidate
 
 LOOP = "D4:e F#4:e A4:e D4:e F#4:e A4:e | " * 8
@@ -215,3 +224,38 @@ def test_the_distance_is_the_mean_of_the_metrics_deviations_from_the_corpus() ->
     }
     assert set(spread) == set(COMPARED)
     assert distance_from_corpus(metrics, spread) == pytest.approx((3 + 2 + 2 + 0.5 + 0.5) / 8)
+
+
+# -- the lanes candidates are written in ---------------------------------------------------
+
+
+def test_more_candidates_than_the_backend_has_lanes_is_a_request_error_naming_both() -> None:
+    backend = LocalBackend()  # the model loads on first use, not here
+    assert lane_count(backend, None) == backend.lanes
+    assert lane_count(backend, 1) == 1
+    with pytest.raises(
+        RequestError,
+        match=rf"candidates must be between 1 and {backend.lanes} for this backend "
+        rf"\(received {backend.lanes + 1}\)",
+    ):
+        lane_count(backend, backend.lanes + 1)
+
+
+def test_a_request_without_a_seed_draws_one_a_request_can_hold() -> None:
+    assert (drawn_seed(7), drawn_seed(0)) == (7, 0)
+    drawn = [drawn_seed(None) for _ in range(200)]
+    assert all(0 <= seed < 2**31 for seed in drawn)  # ComposeRequest's seed range
+    assert len(set(drawn)) > 190  # from the whole range, not a few values
+
+
+def test_each_candidate_is_an_attempt_numbered_from_one_with_its_text_and_tokens() -> None:
+    lanes = [LaneResult("A4:q |", tokens=5), LaneResult("B4:q |", tokens=7)]
+    found = attempts(lanes, 1.5)
+    assert [(a.number, a.text, a.completion_tokens) for a in found] == [
+        (1, "A4:q |", 5),
+        (2, "B4:q |", 7),
+    ]
+    assert all(
+        (a.prompt_tokens, a.finish_reason, a.seconds, a.problems) == (0, "stop", 1.5, ())
+        for a in found
+    )

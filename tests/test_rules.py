@@ -157,6 +157,18 @@ def test_a_dance_style_leaps_and_steps_as_nine_in_ten_real_tunes_of_its_dance_ma
     assert air.max_leap_share == Rules().max_leap_share  # no real airs measured: the default
 
 
+def test_refused_bars_judges_repeated_cells_and_leaves_phrase_endings_rhythm_free() -> None:
+    jig = bars("A4:e F#4:e A4:e B4:q. | A4:e F#4:e A4:e A4:e F#4:e A4:e |")
+    assert refused_bars(Rules(max_same_beats=1), jig, cell=JIG_CELL) == [
+        (1, ["a rhythm cell's notes played more than 1 times in a row"])
+    ]
+    assert refused_bars(Rules(max_same_beats=1), jig) == []  # no cell: the rule is off
+    three = bars("D4:q E4:q F#4:q G4:q | A4:h B4:h | C#5:q. D5:e E5:h |")
+    two_rhythms = Rules(max_rhythms=2, min_step_share=0.0)
+    assert refused_bars(two_rhythms, three) == [(2, ["more than 2 different bar rhythms"])]
+    assert refused_bars(two_rhythms, three, free_rhythm=frozenset({2})) == []
+
+
 def test_refused_bars_judges_a_whole_tune_bar_by_bar_as_the_loop_would() -> None:
     text = (
         "D4:q E4:q F#4:q G4:q | A4:q B4:q A4:q G4:q | D4:q E4:q F#4:q G4:q | A4:q A4:q A4:q A4:q |"
@@ -340,6 +352,14 @@ def test_changes_of_direction_up_to_the_share_pass_and_one_more_breaks() -> None
     assert broken([*eight[:-1], -2], max_turn_share=0.5) == []  # the last move carries on
     assert broken([2, -2] * 6, max_turn_share=0.5) == [TURNS]  # twelve moves: judged
     assert broken([2, -2] * 5 + [2], max_turn_share=0.5) == []  # eleven: too few to judge
+
+
+def test_a_bar_whose_last_move_carries_on_is_not_judged_for_turns_however_many_came_before() -> (
+    None
+):
+    zigzag = [2, 2, -2, 2, -2, 2, -2, 2, -2, 2, -2, 2, -2]  # 11 turns in 12 pairs of moves
+    assert broken(zigzag, max_turn_share=0.5) == [TURNS]  # the last move turned
+    assert broken([*zigzag, -2], max_turn_share=0.5) == []  # it carries on: judged later
 
 
 JIG_CELL = Fraction(3, 2)

@@ -364,17 +364,14 @@ def refused_bars(
 ) -> list[tuple[int, list[str]]]:
     """The bars of a whole tune the decoding loop would refuse, each with the rules it breaks,
     judged as the loop judges a new bar: in the context of the bars before it, a bar that
-    repeats an earlier one being a copy (the plan's echo), ``free_rhythm`` its phrase endings.
+    repeats an earlier one being a copy (the plan's echo, not judged), ``free_rhythm`` its
+    phrase endings.
     """  # noqa: D205
-    refused, seen, copies = [], set(), set()
+    refused, seen = [], set()
     for index, bar in enumerate(bars):
         if (key := bar_key(bar)) in seen:
-            copies.add(index)
             continue
         seen.add(key)
-        found = broken_rules(
-            rules, bars[: index + 1], copies=frozenset(copies), cell=cell, free_rhythm=free_rhythm
-        )
-        if found:
+        if found := broken_rules(rules, bars[: index + 1], cell=cell, free_rhythm=free_rhythm):
             refused.append((index, found))
     return refused
