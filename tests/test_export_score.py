@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from strategies import scores
 from tunesmith import ExportError
-from tunesmith.io.abc import abc_text
+from tunesmith.io.abc import Facts, Voice, abc_text, voices
 from tunesmith.io.midi import sounding_notes
 from tunesmith.io.read import read_score
 from tunesmith.io.score import musicxml_bytes, svg_pages
@@ -264,3 +264,140 @@ def test_the_suffix_picks_the_format_and_an_unknown_one_is_an_export_error(tmp_p
     assert SCORE.save_score(tmp_path / "jig.txt").read_text().startswith("title: Jig\n")
     with pytest.raises(ExportError, match=r"end in .musicxml, .xml, .mxl, .abc, .svg, .txt"):
         SCORE.save_score(tmp_path / "jig.pdf")
+
+
+# -- ABC, from mutation survivors ---------------------------------------------------------
+
+
+def abc_body(score: Score) -> list[str]:
+    """The ABC text's lines after the K: field."""
+    lines = abc_text(score).splitlines()
+    return lines[[line[:2] for line in lines].index("K:") + 1 :]
+
+
+def test_abc_writes_short_notes_as_fractions_of_the_eighth() -> None:
+    text = abc_text(
+        parse("meter: 4/4\nkey: C major\nA4:s B4:s C5:t D5:t E5:s. F5:t G5:e A5:q B5:h |")
+    )
+    assert text.splitlines()[-1] == "A/B/c/4d/4e3/4f/4g a2 b4 |]"
+
+
+def test_abc_of_one_plain_part_has_no_title_no_voice_and_no_gchordoff() -> None:
+    text = abc_text(parse("meter: 3/4\nkey: D major\nA4:q B4:q C#5:q |"))
+    assert text == "X:1\nM:3/4\nL:1/8\nQ:1/4=120\nK:D\nA2 B2 c2 |]\n"
+
+
+def test_abc_escapes_a_percent_sign_in_the_title() -> None:
+    text = abc_text(parse("title: 50% off\nmeter: 4/4\nkey: C major\nA4:w |"))
+    assert text.splitlines()[1] == "T:50\\% off"
+
+
+@pytest.mark.parametrize("role", ["chords", "bass"])
+def test_abc_turns_abc2midis_chords_off_just_before_the_key_for_a_chords_or_bass_part(
+    role: str,
+) -> None:
+    score = parse(f"meter: 4/4\nkey: C major\npart: Keys\nrole: {role}\n[C3 E3 G3]:w |")
+    assert abc_text(score).splitlines()[:8] == [
+        "X:1",
+        "M:4/4",
+        "L:1/8",
+        "Q:1/4=120",
+        "%%MIDI gchordoff",
+        "K:C",
+        'V:1 name="Keys" clef=bass',
+        "%%MIDI program 0",
+    ]
+
+
+def test_abc_names_the_voice_of_a_lone_part_with_a_name_at_program_0() -> None:
+    score = parse("meter: 4/4\nkey: C major\npart: Flute\nA4:w |")
+    assert "gchordoff" not in abc_text(score)
+    assert abc_body(score) == [
+        'V:1 name="Flute" clef=treble',
+        "%%MIDI program 0",
+        "A8 |]",
+    ]
+
+
+def test_abc_of_a_drum_part_maps_each_drum_to_its_staff_place_and_head() -> None:
+    drums = parse("part: \nrole: drums\nkick:q closed-hat:q snare:q closed-hat:q |\n")
+    assert abc_text(drums).splitlines()[4:] == [
+        "K:none",
+        'V:1 name="" clef=perc',
+        "%%MIDI channel 10",
+        "%%MIDI program 0",
+        "%%voicemap drums",
+        "%%pos stem up",
+        "%%map drums C,, print=F",
+        "%%map drums ^F,, print=g heads=pshhd",
+        "%%map drums D,, print=c",
+        "C,,2 ^F,,2 D,,2 ^F,,2 |]",
+    ]
+
+
+def test_abc_writes_every_accidental_in_locrian_for_music21() -> None:
+    text = abc_text(parse("meter: 4/4\nkey: B locrian\nB4:q F5:q F5:q C5:q |"))
+    assert "K:Bloc\n=B2 =f2 =f2 =c2 |]\n" in text
+
+
+def test_abc_natural_holds_to_the_end_of_the_bar() -> None:
+    text = abc_text(parse("meter: 4/4\nkey: C major\nF#4:q F4:q F4:q F4:q | F4:w |"))
+    assert text.splitlines()[-1] == "^F2 =F2 F2 F2 | F8 |]"
+
+
+def test_abc_ties_a_note_a_chord_changes_under_and_writes_no_chord_where_the_harmony_rests() -> (
+    None
+):
+    score = parse("meter: 4/4\nkey: C major\nA4:h B4:h | C5:w |\nharmony:\nAm:q r:h. | C:h r:h |")
+    assert abc_body(score) == ['"Am"A2- "N.C."A2 B4 | "C"c4- "N.C."c4 |]']
+
+
+def test_abc_splits_a_note_at_a_chord_change_but_not_at_the_chords_around_it() -> None:
+    score = parse("meter: 4/4\nkey: C major\nA4:h B4:h |\nharmony:\nAm:q r:q G:h |")
+    assert abc_body(score) == ['"Am"A2- "N.C."A2 "G"B4 |]']
+
+
+def test_abc_splits_a_later_note_of_the_bar_where_its_chord_changes() -> None:
+    score = parse("meter: 4/4\nkey: C major\nA4:q B4:q C5:h | D5:w |\nharmony:\nC:h. G:q | G:w |")
+    assert abc_body(score) == ['"C"A2 B2 c2- "G"c2 | "G"d8 |]']
+
+
+def test_abc_splits_a_rest_at_a_chord_change_without_a_tie() -> None:
+    score = parse("meter: 4/4\nkey: C major\nA4:h r:h |\nharmony:\nC:h. G:q |")
+    assert abc_body(score) == ['"C"A4 z2 "G"z2 |]']
+
+
+def test_abc_writes_a_chord_no_note_length_reaches_at_the_start_of_the_note() -> None:
+    score = parse("meter: 3/8\nkey: C major\nA4:e3 B4:e3 C5:e3 D5:e |\nharmony:\nC:s. G:s. D:e. |")
+    assert abc_body(score) == ['(3"C"A"G"Bc/4-"D"c/d |]']
+
+
+# -- reading an ABC file's voices, key and title
+
+
+def test_abc_voices_reads_names_programs_and_drums_of_every_voice() -> None:
+    text = (
+        "X:1\nT:Reel\nM:4/4\nK:G\n"
+        'V:1 name="Fiddle" clef=treble\n%%MIDI program 40\nGABc|\n'
+        "  V:2 nm=Bass\n%%MIDI program 200\nG,,4|\n"
+        "[V:3 name=Kit]\n%%MIDI channel 10\nC,,4|\n"
+        "V:1\nGABc|\n"
+    )
+    assert voices(text) == Facts(
+        (Voice("Fiddle", 40), Voice("Bass", 127), Voice("Kit", 0, drums=True)), "G", "Reel"
+    )
+
+
+def test_abc_voices_keeps_midi_directives_before_the_first_voice_as_a_voice_of_their_own() -> None:
+    text = "X:1\nK:C\n%%MIDI program 40\nV:XXXX\n%%MIDI program 41\nV:\nC4|\n"
+    assert voices(text).voices == (Voice(program=40), Voice(program=41))
+
+
+def test_abc_voices_reads_the_first_key_and_title_up_to_a_comment() -> None:
+    text = "X:1\nT:50\\% off % a comment\nT:Second title\nK:Edor % modal\nEFGA|\nK:D\nDEFG|\n"
+    facts = voices(text)
+    assert (facts.title, facts.key) == ("50% off", "Edor")
+
+
+def test_abc_voices_finds_no_key_and_no_title_where_the_tune_has_none() -> None:
+    assert voices("X:1\nM:4/4\nCDEF|\n") == Facts()
