@@ -23,7 +23,9 @@ from test_read import abc_of
 from tunesmith import continue_score, harmonise, read_score
 from tunesmith.checks.corpus import corpus_tune
 from tunesmith.io.midi import read_midi_notes, sounding_notes
+from tunesmith.io.midi_read import _accent, _Contents, _end_with_the_music, _pickup
 from tunesmith.model.score import Key, Score
+from tunesmith.music.rhythm import meter_of
 
 JIG_IN_G_MINOR = "oneills1850/0001-0050.abc#5"
 """The Fun at Donnybrook: a pickup of an eighth, F# as the leading tone, a short last bar."""
@@ -248,3 +250,95 @@ def test_first_and_second_endings_of_different_notes_stay_different(tmp_path: Pa
     second = score.melody.bars[repeat.end : repeat.end + repeat.ending]
     assert first != second
     assert [bar.duration for bar in first] == [bar.duration for bar in second] == [4, 7 / 2]
+
+
+# -- the rules that place the bar lines of a MIDI file -----------------------------------------
+
+JIG_TIME = (Fraction(0), 6, 8, 36)
+COMMON_TIME = (Fraction(0), 4, 4, 24)
+Span = tuple[Fraction, Fraction]
+"""A note's (onset, end), in quarter notes."""
+
+
+def contents(spans: list[Span], *meters: tuple[Fraction, int, int, int]) -> _Contents:
+    """What the reader finds in a file of these notes under these time signatures."""
+    notes = [(onset, end, 60) for onset, end in spans]
+    return _Contents(meters=list(meters), notes={(0, 0): notes}, end=max(e for _, e in spans))
+
+
+def eighths(start: Fraction, end: Fraction) -> list[Span]:
+    """Eighth notes one after another from ``start`` to ``end``."""
+    return [
+        (start + Fraction(n, 2), start + Fraction(n + 1, 2))
+        for n in range(int(2 * end - 2 * start))
+    ]
+
+
+def test_bar_lines_accent_a_notes_length_twice_on_a_bar_line_and_once_on_another_beat() -> None:
+    spans = [(Fraction(0), Fraction(1, 2)), (Fraction(1, 2), Fraction(1))]
+    spans += [(Fraction(3, 2), Fraction(2)), (Fraction(6), Fraction(13, 2))]
+    notes = [(onset, end, 60) for onset, end in spans]
+    jig = meter_of("6/8")  # beats at 0 and 3/2 of each bar of 3
+    assert _accent(notes, jig, Fraction(0)) == Fraction(5, 2)  # 2 * 1/2 + 1/2 + 2 * 1/2
+    assert _accent(notes, jig, Fraction(1, 2)) == Fraction(1)  # only the second on a bar line
+
+
+def test_a_tune_that_starts_after_a_rest_has_no_pickup() -> None:
+    found = contents(eighths(Fraction(1, 2), Fraction(19, 2)), JIG_TIME)
+    assert _pickup(found, found.meters) == 0
+
+
+def test_the_pickup_is_as_long_as_the_music_ends_after_a_bar_line_where_it_accents_as_well() -> (
+    None
+):
+    spans = [(Fraction(0), Fraction(1, 2)), (Fraction(1, 2), Fraction(1))]  # two eighths,
+    spans += [(Fraction(1), Fraction(5, 2)), (Fraction(5, 2), Fraction(7, 2))]  # q. and q
+    found = contents(spans, JIG_TIME)  # ends half a beat after a bar line
+    assert _pickup(found, found.meters) == Fraction(1, 2)  # accents 1, as bar lines from 0 do
+
+
+def test_a_second_time_signature_is_a_bar_line_that_gives_the_pickups_length() -> None:
+    later = (Fraction(13, 2), 6, 8, 36)  # half a beat after a bar line; the music ends on one
+    found = contents(eighths(Fraction(0), Fraction(9)), JIG_TIME, later)
+    assert _pickup(found, found.meters) == Fraction(1, 2)
+
+
+def test_a_first_note_longer_than_half_a_bar_leaves_no_place_for_a_pickup() -> None:
+    held = [(Fraction(0), Fraction(3))]  # then notes a beat after each bar line from the start
+    found = contents([*held, *[(Fraction(n), Fraction(n + 2)) for n in (4, 7, 10)]], JIG_TIME)
+    assert _pickup(found, found.meters) == 0
+
+
+def test_a_pickup_the_end_does_not_mark_must_accent_the_notes_more_than_seven_fifths_as_well() -> (
+    None
+):
+    quavers = [(Fraction(0), Fraction(1, 2)), (Fraction(1, 2), Fraction(1))]
+    # bar lines a quarter late accent these 7/2, bar lines from the start 5/2: 7/5 as well
+    as_well = contents([*quavers, (Fraction(1), Fraction(5, 2))], COMMON_TIME)
+    assert _pickup(as_well, as_well.meters) == 0
+    better = contents([*quavers, (Fraction(1), Fraction(3))], COMMON_TIME)  # 9/2 against 3
+    assert _pickup(better, better.meters) == 1
+
+
+def bar_lines_ending_with(spans: list[Span], starts: list[int], pickup: Fraction) -> list[Fraction]:
+    """The bar starts (and end) counted to the file's end, cut back to end with its music."""
+    ends = [Fraction(start) for start in starts]
+    _end_with_the_music(contents(spans, JIG_TIME), ends, pickup)
+    return ends
+
+
+def test_the_bars_after_the_last_note_are_dropped() -> None:
+    one_bar = eighths(Fraction(0), Fraction(3))  # then silence to the file's end, in bar 2
+    assert bar_lines_ending_with(one_bar, [0, 3, 6], Fraction(0)) == [0, 3]
+
+
+def test_a_last_note_held_over_a_bar_line_keeps_the_bar_it_ends_in() -> None:
+    spans = [(Fraction(0), Fraction(5)), (Fraction(5), Fraction(7))]
+    assert bar_lines_ending_with(spans, [0, 3, 6, 9], Fraction(0)) == [0, 3, 6, 9]
+
+
+def test_a_drum_stroke_of_no_length_on_a_bar_line_keeps_the_bar_it_starts() -> None:
+    spans = [(Fraction(0), Fraction(3)), (Fraction(6), Fraction(6))]
+    assert bar_lines_ending_with(spans, [0, 3, 6, 9], Fraction(0)) == [0, 3, 6, 9]
+    short = bar_lines_ending_with(spans, [0, 1, 4, 7], Fraction(1))  # a pickup of a quarter
+    assert short == [0, 1, 4, 7]  # not cut back to 6, where the stroke would be after the end

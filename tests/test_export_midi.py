@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import random
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 
 from strategies import scores, tunes
 from tunesmith import ExportError, RequestError
-from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes, write_midi
+from tunesmith.io.midi import _humanized, midi_bytes, read_midi_notes, sounding_notes, write_midi
 from tunesmith.io.read import read_score
 from tunesmith.model.header import Header, Key
 from tunesmith.model.notation import parse, parse_tune
@@ -475,3 +476,50 @@ def test_read_score_gives_back_every_part_as_played_with_its_header(
     again = tmp_path_factory.mktemp("midi") / "again.mid"
     read.save_midi(again)
     assert read_score(again) == read  # what the reader gives is the reader's fixed point
+
+
+# -- reading what other programs write -----------------------------------------------------------
+
+
+def midi_track(*messages: mido.Message | mido.MetaMessage) -> bytes:
+    """A type-0 file of these messages, 480 ticks to the quarter note."""
+    data = mido.MidiFile(type=0, ticks_per_beat=480, tracks=[mido.MidiTrack(messages)])
+    buffer = io.BytesIO()
+    data.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_a_note_off_with_a_release_velocity_or_a_note_on_at_velocity_0_ends_a_note() -> None:
+    data = midi_track(
+        mido.Message("note_on", note=60, velocity=80, time=0),
+        mido.Message("note_off", note=60, velocity=64, time=480),  # a release velocity: an end
+        mido.Message("note_on", note=62, velocity=1, time=0),  # the softest note is a note
+        mido.Message("note_on", note=62, velocity=0, time=480),  # velocity 0: an end
+    )
+    assert read_midi_notes(data) == [(60, Fraction(0), Fraction(1)), (62, Fraction(1), Fraction(1))]
+
+
+def test_a_note_left_sounding_ends_where_the_file_ends() -> None:
+    data = midi_track(
+        mido.Message("note_on", note=60, velocity=80, time=0),
+        mido.Message("note_off", note=60, velocity=0, time=480),
+        mido.Message("note_on", note=64, velocity=80, time=0),  # never ended
+        mido.MetaMessage("end_of_track", time=960),
+    )
+    assert read_midi_notes(data) == [(60, Fraction(0), Fraction(1)), (64, Fraction(1), Fraction(2))]
+
+
+def test_a_humanized_note_moves_its_start_end_and_velocity_by_the_seeds_next_three_draws() -> None:
+    draws = random.Random(3)
+    start, end, louder = draws.randint(-60, 60), draws.randint(-60, 60), draws.randint(-12, 12)
+    assert (start, end, louder) == (-30, 15, 5)  # a 32nd note is 60 ticks; velocity up to 12
+    nudged = _humanized([(960, 1920, 60, 80)], random.Random(3), 480, 1.0)
+    assert nudged == [(960 - 30, 1920 + 15, 60, 80 + 5)]
+
+
+def test_humanized_velocities_stay_within_midis_1_to_127() -> None:
+    loud = [(480 * n, 480 * n + 240, 60, 127) for n in range(40)]
+    soft = [(480 * n, 480 * n + 240, 72, 1) for n in range(40)]
+    nudged = _humanized(loud + soft, random.Random(0), 480, 1.0)
+    assert max(velocity for *_, key, velocity in nudged if key == 60) == 127
+    assert min(velocity for *_, key, velocity in nudged if key == 72) == 1

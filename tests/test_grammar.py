@@ -251,3 +251,8 @@ def test_abc_tune_grammars_use_only_the_characters_the_narrow_model_keeps(
     # grammar it offers exactly the tokens the whole vocabulary would
     alphabet = grammar_alphabet(Writing.of(request_, "abc").whole_grammar())
     assert alphabet <= MUSIC_ALPHABET, sorted(alphabet - MUSIC_ALPHABET)
+
+
+def test_the_alphabet_reads_a_literals_escapes_as_the_characters_they_stand_for() -> None:
+    gbnf = r'root ::= "a\"b" "\\" "c\n"'  # a quote, a backslash and a newline, escaped
+    assert grammar_alphabet(gbnf) == frozenset('a"b\\c\n')
