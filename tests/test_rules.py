@@ -138,6 +138,8 @@ def test_a_style_changes_a_threshold_and_a_typo_is_an_error() -> None:
     assert broken_rules(relaxed, bars(text)) == []
     with pytest.raises(ConstraintError, match="unknown rule 'max_runs'"):
         Rules.from_data({"max_runs": 8})
+    with pytest.raises(ConstraintError, match="unknown rule 'max_runs'"):
+        Rules.from_data({"max_runs": "corpus"}, {"max_run": 4})
 
 
 def test_a_rule_set_to_corpus_takes_the_threshold_measured_in_real_tunes_of_the_style() -> None:

@@ -91,18 +91,20 @@ class Rules:
         """
         if not data:
             return cls()
-        data = {
-            name: (measured or {}).get(name, getattr(cls, name)) if value == "corpus" else value
-            for name, value in data.items()
-        }
-        known = {field.name: field.type for field in fields(cls)}
+        known = [field.name for field in fields(cls)]
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ConstraintError(
                 f"unknown rule {unknown[0]!r} in a style's [rules]: the rules are "
                 f"{', '.join(known)}"
             )
-        return replace(cls(), **dict(data))
+        measured = measured or {}
+        chosen = {
+            name: measured[name] if value == "corpus" else value
+            for name, value in data.items()
+            if value != "corpus" or name in measured  # unmeasured: the default stays
+        }
+        return replace(cls(), **chosen)
 
 
 def bar_key(bar: Bar) -> tuple[tuple[tuple[int, ...], object], ...]:
