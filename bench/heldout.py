@@ -13,9 +13,15 @@
 - **Copying**: the share of a tune's two-bar phrases (pitches and rhythm, as written) that
   stand in some other corpus tune, against the same share for held-out corpus tunes.
 
-Where the Nottingham Music Database is in ``.cache`` (``corpus_cache.NOTTINGHAM``), each dance
-style is judged against Nottingham tunes of its own dance (jigs, reels, hornpipes, waltzes,
-slip jigs), and its tunes join the meters' references.
+Each dance style is judged against unseen tunes named as its dance, where there are
+``MIN_DANCE``: by the ``R:`` field of the held-out O'Neill's and Ryan's tunes, else by a
+dance word in the title (``prepare.named_rhythm``), in any of the unseen collections and, where
+it is in ``.cache`` (``corpus_cache.NOTTINGHAM``), the Nottingham Music Database, whose tunes
+join the meters' references. Nottingham's files are not dances but bins by meter: its "reels"
+files hold every tune in 2/2, 4/4 or 2/4 (35 of 461 titles name a reel; others hornpipes,
+polkas, marches, rants and country dances, written in quarter notes), so judging the reel
+preset (Irish or Scottish reels in running eighths) against them measured the meter, not the
+dance. ``--by-file`` judges by Nottingham's files as before.
 
 Usage: python bench/heldout.py [SEEDS] [adapter] [noloss]  (SEEDS: 3 for seeds 1-3, or 4-8;
 default 3; ``adapter``: only the tunes composed with the adapter; ``noloss``: no held-out
@@ -74,6 +80,9 @@ FEATURES = (
 )
 LOSS_TUNES = 40
 MIN_DANCE = 20
+BY_FILE = "--by-file" in sys.argv
+"""Nottingham's tunes judged as the dance their file is named for (the earlier reference)."""
+ARGS = [arg for arg in sys.argv[1:] if arg != "--by-file"]
 OUT = ROOT / ".cache" / "heldout.json"
 
 
@@ -194,6 +203,7 @@ def references(
     """Unseen tunes' features and copied shares, by meter and by dance (Nottingham's files)."""
     by_meter: Reference = {}
     by_rhythm: Reference = {}
+    written = prepare.written_rhythms()
     for record in records + load_unseen() + load_nottingham():
         tune = first_bars(parse_tune(record["text"]), record["meter"])
         if tune is None or record["collection"] == "essenFolksong":
@@ -203,19 +213,26 @@ def references(
             copied_share(tune, record["tonic"], index, record["id"]),
         )
         by_meter.setdefault(record["meter"], []).append(found)
-        if record.get("rhythm"):
-            by_rhythm.setdefault(f"{record['rhythm']} {record['meter']}", []).append(found)
+        dance = record.get("rhythm") if BY_FILE else prepare.named_rhythm(record, written)
+        if dance:
+            by_rhythm.setdefault(f"{dance} {record['meter']}", []).append(found)
     return by_meter, by_rhythm
 
 
-def _theirs(request: dict[str, Any], meter: str, by_meter: Reference, by_rhythm: Reference) -> Any:
-    """A request's reference: tunes of its dance and meter where there are 20, else of its
-    meter."""
+def _theirs(
+    request: dict[str, Any], meter: str, by_meter: Reference, by_rhythm: Reference
+) -> tuple[list[dict[str, float]], str]:
+    """A request's reference: tunes of its dance and meter where there are ``MIN_DANCE``, else
+    of its meter."""
     style, meters = request.get("style"), SAME_BARS.get(meter, {meter})
     dance = [found for m in meters for found in by_rhythm.get(f"{style} {m}", [])]
     if len(dance) >= MIN_DANCE:
-        return [f for f, _ in dance]
-    return [f for m in SAME_BARS.get(meter, {meter}) for f, _ in by_meter.get(m, [])]
+        return [f for f, _ in dance], f"{len(dance)} tunes named {style}"
+    theirs = [f for m in sorted(meters) for f, _ in by_meter.get(m, [])]
+    return (
+        theirs,
+        f"{len(theirs)} tunes in {' or '.join(sorted(meters))} ({len(dance)} named {style})",
+    )
 
 
 def judge(
@@ -235,10 +252,10 @@ def judge(
             for f, _ in by_meter.get(m, [])
         ]
         overall = _auc([r["features"] for r in mine], theirs_all)
-        per = []
+        per, against = [], {}
         for name, _ in REQUESTS:
             ours = [r for r in mine if r["request"] == name]
-            theirs = _theirs(options[name], ours[0]["meter"], by_meter, by_rhythm)
+            theirs, against[name] = _theirs(options[name], ours[0]["meter"], by_meter, by_rhythm)
             per.append(_auc([r["features"] for r in ours], theirs))
         label = "with the folk adapter" if adapter else "base model"
         cells = " | ".join("n/a" if a is None else f"{a:.2f}" for a in per)
@@ -246,6 +263,7 @@ def judge(
         figures[label] = {
             "auc": overall,
             "per_style": dict(zip([n for n, _ in REQUESTS], per, strict=True)),
+            "references": against,
             "copied": statistics.fmean(r["copied"] for r in mine),
             "seconds": statistics.median(r["seconds"] for r in mine),
             "medians": {
@@ -267,16 +285,14 @@ def main() -> str:
             index.setdefault(phrase, set()).add(record["id"])
     records = heldout_records()
     by_meter, by_rhythm = references(records, index)
-    if sys.argv[1:2] == ["--rows"]:
-        rows = [r for f in sys.argv[2:] for r in json.loads(Path(f).read_text())["rows"]]
+    if ARGS[:1] == ["--rows"]:
+        rows = [r for f in ARGS[1:] for r in json.loads(Path(f).read_text())["rows"]]
         loss = None
     else:
-        first, _, last = (sys.argv[1] if len(sys.argv) > 1 else "3").rpartition("-")
+        first, _, last = (ARGS[0] if ARGS else "3").rpartition("-")
         seeds = range(int(first or 1), int(last) + 1)
-        adapters = (
-            (folk_adapter_path(),) if "adapter" in sys.argv[2:] else (folk_adapter_path(), None)
-        )
-        loss = None if "noloss" in sys.argv[2:] else heldout_loss(records)
+        adapters = (folk_adapter_path(),) if "adapter" in ARGS[1:] else (folk_adapter_path(), None)
+        loss = None if "noloss" in ARGS[1:] else heldout_loss(records)
         rows = compose_rows(seeds, adapters)
     for row in rows:
         tune = parse_tune(row["text"])
@@ -293,7 +309,7 @@ def main() -> str:
     figures["corpus_copied"] = corpus_copied
     figures["reference_tunes"] = {m: len(v) for m, v in by_meter.items()}
     figures["reference_dances"] = {m: len(v) for m, v in by_rhythm.items()}
-    if sys.argv[1:2] != ["--rows"]:
+    if ARGS[:1] != ["--rows"]:
         OUT.write_text(json.dumps({"figures": figures, "rows": rows}, indent=1, default=str))
     if loss is not None:
         lines += [
@@ -307,9 +323,11 @@ def main() -> str:
         "",
         f"Two-bar phrases found in another corpus tune: {ours['copied']:.1%} of tunesmith's "
         f"with the adapter; unseen tunes: {corpus_copied:.1%}.",
-        f"Reference tunes per meter: {figures['reference_tunes']}; per dance and meter "
-        "(Nottingham): "
+        f"Reference tunes per meter: {figures['reference_tunes']}; per dance and meter: "
         f"{figures['reference_dances']}.",
+        "Each style against: "
+        + "; ".join(f"{name}: {label}" for name, label in ours["references"].items())
+        + ".",
         "",
         "| feature (median) | tunesmith with the adapter | unseen tunes of the same meters |",
         "| --- | ---: | ---: |",

@@ -116,13 +116,18 @@ def rhythm_of(record: dict[str, Any], written: dict[str, str]) -> str:
     """The ``R:`` field: as the tune's file gives it, else the title's dance, else the meter's."""
     if record["collection"] == "essenFolksong":
         return "song"  # its R: fields are genres ("Liebeslied"), not rhythms
+    return named_rhythm(record, written) or _METER_RHYTHMS.get(record["meter"], "tune")
+
+
+def named_rhythm(record: dict[str, Any], written: dict[str, str]) -> str | None:
+    """The dance a tune is named as: its file's ``R:`` field, else its title's dance word."""
     if written.get(record["id"]):
         return written[record["id"]]
     title = (record["title"] or "").lower()
     for word, rhythm in _TITLE_RHYTHMS:
         if re.search(rf"\b{word}\b", title):
             return rhythm
-    return _METER_RHYTHMS.get(record["meter"], "tune")
+    return None
 
 
 def key_of(tonic: int, mode: str) -> tuple[str, int]:
