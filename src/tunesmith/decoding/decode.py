@@ -25,12 +25,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tunesmith.decoding.model_context import BATCH, ModelContext, llama_api
+from tunesmith.decoding.model_context import BATCH, ModelContext, NarrowModel, llama_api
 from tunesmith.decoding.segments import (
     Forced,
     Free,
@@ -42,9 +42,6 @@ from tunesmith.decoding.segments import (
 )
 from tunesmith.errors import BackendError
 from tunesmith.writing.grammar import grammar_alphabet
-
-if TYPE_CHECKING:
-    from tunesmith.decoding.narrow import NarrowModel
 
 __all__ = ["Decoder"]
 

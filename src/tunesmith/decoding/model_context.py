@@ -5,7 +5,7 @@ is evaluated once and kept (and kept on disk too, see :mod:`tunesmith.decoding.p
 run decodes the prefix and the request's suffix as separate batches, so a cached prefix gives
 exactly the logits a fresh one does, and the same seed gives the same tune.
 
-Given a :class:`~tunesmith.decoding.narrow.NarrowModel`, the context runs on that copy of
+Given a :class:`NarrowModel`, the context runs on that copy of
 the model, whose output layer scores only the tokens music is written in, and is fed the
 original's input embeddings: the same logits, a third of the time. Tokens going in are
 always the original model's; tokens coming out are the copy's (:meth:`input_token` maps).
@@ -16,10 +16,11 @@ context where given; it touches no embedding, so it fits the copy and the origin
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,10 +30,7 @@ from tunesmith.decoding.vocabulary import Vocabulary
 from tunesmith.errors import BackendError
 from tunesmith.io.checksums import file_sha256
 
-if TYPE_CHECKING:
-    from tunesmith.decoding.narrow import NarrowModel
-
-__all__ = ["BATCH", "ModelContext", "llama_api"]
+__all__ = ["BATCH", "ModelContext", "NarrowModel", "llama_api"]
 
 BATCH = 512
 """Tokens per llama_decode call when evaluating a prompt (a fixed split, for reproducibility)."""
@@ -44,6 +42,44 @@ def llama_api() -> Any:
     import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
 
     return llama_cpp
+
+
+@dataclasses.dataclass(frozen=True)
+class NarrowModel:
+    """The narrow GGUF (made by :func:`tunesmith.decoding.narrow.narrow_model`), which tokens
+    it keeps, and the original's input embeddings.
+    """  # noqa: D205
+
+    path: Path
+    original: npt.NDArray[np.int32]
+    """The original model's id of each token the copy keeps (the copy's id is the index)."""
+    source: Path
+    offset: int
+    """Where the original's token embeddings start in ``source`` (bytes)."""
+    rows: int
+    """The original's vocabulary size."""
+    row_bytes: int
+    quantization: int
+    """The embeddings' GGML type (``gguf.GGMLQuantizationType``)."""
+    n_embd: int
+    scale: float
+    """What the model multiplies looked-up embeddings by (Gemma: the square root of n_embd)."""
+    digest: str
+    """The copy's sha256 (hex), recorded when it was written and checked before it is used."""
+
+    def embeddings(self, tokens: npt.ArrayLike) -> npt.NDArray[np.float32]:
+        """The input embeddings of the original model's ``tokens``, one row each."""
+        from gguf import GGMLQuantizationType, quants  # noqa: PLC0415 - only when decoding
+
+        table = _table(self.source, self.offset, self.rows, self.row_bytes)
+        rows = quants.dequantize(table[np.asarray(tokens)], GGMLQuantizationType(self.quantization))
+        return (rows.reshape(-1, self.n_embd).astype(np.float32)) * np.float32(self.scale)
+
+
+@functools.cache
+def _table(source: Path, offset: int, rows: int, row_bytes: int) -> npt.NDArray[np.uint8]:
+    """The original's token embeddings as stored (one row of bytes a token), mapped."""
+    return np.memmap(source, np.uint8, "r", offset, (rows, row_bytes))
 
 
 class ModelContext:

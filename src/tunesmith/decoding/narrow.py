@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import glob
 import hashlib
 import logging
@@ -41,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tunesmith.decoding.model_context import ModelContext
+from tunesmith.decoding.model_context import ModelContext, NarrowModel
 from tunesmith.decoding.vocabulary import Vocabulary
 from tunesmith.errors import BackendError
 from tunesmith.io.checksums import file_sha256
@@ -65,46 +64,10 @@ _PROBE_CTX = 256
 _PROBE = 'X:1\nT:probe\nM:6/8\nL:1/8\nK:D\n|:"D" dfa gfe|dcB AFD|'
 
 
-@dataclasses.dataclass(frozen=True)
-class NarrowModel:
-    """The narrow GGUF, which tokens it keeps, and the original's input embeddings."""
-
-    path: Path
-    original: npt.NDArray[np.int32]
-    """The original model's id of each token the copy keeps (the copy's id is the index)."""
-    source: Path
-    offset: int
-    """Where the original's token embeddings start in ``source`` (bytes)."""
-    rows: int
-    """The original's vocabulary size."""
-    row_bytes: int
-    quantization: int
-    """The embeddings' GGML type (``gguf.GGMLQuantizationType``)."""
-    n_embd: int
-    scale: float
-    """What the model multiplies looked-up embeddings by (Gemma: the square root of n_embd)."""
-    digest: str
-    """The copy's sha256 (hex), recorded when it was written and checked before it is used."""
-
-    def embeddings(self, tokens: npt.ArrayLike) -> npt.NDArray[np.float32]:
-        """The input embeddings of the original model's ``tokens``, one row each."""
-        from gguf import GGMLQuantizationType, quants  # noqa: PLC0415 - only when decoding
-
-        table = _table(self.source, self.offset, self.rows, self.row_bytes)
-        rows = quants.dequantize(table[np.asarray(tokens)], GGMLQuantizationType(self.quantization))
-        return (rows.reshape(-1, self.n_embd).astype(np.float32)) * np.float32(self.scale)
-
-
 _FACTS = ("original", "offset", "rows", "row_bytes", "quantization", "n_embd", "scale", "digest")
 """What is kept beside the copy (its path and source are not: they name it)."""
 _DAMAGED = (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile)
 """What reading facts that are truncated, empty or not an ``.npz`` at all may raise."""
-
-
-@functools.cache
-def _table(source: Path, offset: int, rows: int, row_bytes: int) -> npt.NDArray[np.uint8]:
-    """The original's token embeddings as stored (one row of bytes a token), mapped."""
-    return np.memmap(source, np.uint8, "r", offset, (rows, row_bytes))
 
 
 def narrow_model(source: Path, llm: Any, cache: Path) -> NarrowModel | None:

@@ -19,7 +19,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tunesmith.errors import ChordError
 from tunesmith.model.header import Key
@@ -29,13 +29,12 @@ from tunesmith.music.harmony import BarHarmony, strong_beats
 from tunesmith.music.plan import Plan, plan_for
 from tunesmith.music.rhythm import Meter, Rhythm, drawn_index, meter_of
 from tunesmith.requests.presets import style_preset
+from tunesmith.requests.theory import Constraints, MelodyOptions
 from tunesmith.writing.grammar import ChordChoice
-
-if TYPE_CHECKING:
-    from tunesmith.requests.request import ComposeRequest
 
 __all__ = [
     "AUTO",
+    "HarmonyRequest",
     "WrittenHarmony",
     "check_request",
     "harmony_rule",
@@ -47,7 +46,20 @@ __all__ = [
 AUTO = "auto"
 
 
-def request_key(request: ComposeRequest) -> Key:
+class HarmonyRequest(MelodyOptions, Protocol):
+    """What harmony reads of a request (a :class:`~tunesmith.requests.request.ComposeRequest`)."""
+
+    @property
+    def constraints(self) -> Constraints: ...  # noqa: D102
+    @property
+    def progression(self) -> str | None: ...  # noqa: D102
+    @property
+    def style(self) -> str: ...  # noqa: D102
+    @property
+    def seed(self) -> int | None: ...  # noqa: D102
+
+
+def request_key(request: HarmonyRequest) -> Key:
     """The key Roman numerals and chords are read in: the tonic and the key signature's mode."""
     constraints = request.constraints
     mode = constraints.key_mode
@@ -61,7 +73,7 @@ def request_key(request: ComposeRequest) -> Key:
     return Key(constraints.tonic, mode)
 
 
-def _plan(request: ComposeRequest) -> Plan:
+def _plan(request: HarmonyRequest) -> Plan:
     """The request's plan, as :meth:`tunesmith.writing.script.Writing.of` makes it."""
     style = style_preset(request.style) or {}
     same_meter = style.get("meter") == request.meter
@@ -70,7 +82,7 @@ def _plan(request: ComposeRequest) -> Plan:
     )
 
 
-def _allowed_text(request: ComposeRequest) -> str:
+def _allowed_text(request: HarmonyRequest) -> str:
     return " ".join(map(str, request.constraints.pitch_classes))
 
 
@@ -120,7 +132,7 @@ def _bar_harmony(chords: Sequence[Chord], meter: Meter, number: int, written: st
     return tuple((starts[i * step], chord) for i, chord in enumerate(chords))
 
 
-def _progression(request: ComposeRequest) -> tuple[BarHarmony, ...]:
+def _progression(request: HarmonyRequest) -> tuple[BarHarmony, ...]:
     """The given progression's bars, checked against the meter and the allowed notes."""
     assert request.progression is not None
     meter = meter_of(request.meter)
@@ -144,7 +156,7 @@ def _progression(request: ComposeRequest) -> tuple[BarHarmony, ...]:
     return tuple(bars)
 
 
-def written_harmony(request: ComposeRequest, plan: Plan | None = None) -> WrittenHarmony | None:
+def written_harmony(request: HarmonyRequest, plan: Plan | None = None) -> WrittenHarmony | None:
     """The harmony of the bars ``plan`` writes (None without chords).
 
     Raises :class:`ChordError` when the progression is longer than the tune, a part played
@@ -203,7 +215,7 @@ def written_harmony(request: ComposeRequest, plan: Plan | None = None) -> Writte
 
 
 def implied_harmony(
-    request: ComposeRequest,
+    request: HarmonyRequest,
     plan: Plan,
     harmonies: Sequence[Sequence[Sequence[Any]]],
     seed: int | None,
@@ -252,7 +264,7 @@ def _ending_bar(plan: Plan, heard: int) -> int:
     return played[-1] if len(played) == heard else len(plan.bars) - 1
 
 
-def check_request(request: ComposeRequest) -> None:
+def check_request(request: HarmonyRequest) -> None:
     """Raise :class:`ChordError` now for chords that cannot be read or cannot fit."""
     written_harmony(request)
 

@@ -29,6 +29,7 @@ from pydantic_core.core_schema import ErrorType
 from tunesmith.errors import ChordError, RequestError, RequestTypeError
 from tunesmith.interpreting.phrases import meanings
 from tunesmith.model.score import Pitch, PitchClass
+from tunesmith.music.progression import check_request
 from tunesmith.requests.band import PARTS, check_instruments, instrument_pairs, part_names
 from tunesmith.requests.presets import (
     REMOVED_STYLES,
@@ -139,8 +140,6 @@ class ComposeRequest(BaseModel):
     def _resolve_constraints(self) -> Self:
         """Resolve the constraints now, so that impossible ones fail at once, on every path."""
         self.constraints  # noqa: B018 - cached on the instance
-        from tunesmith.music.progression import check_request  # noqa: PLC0415 - harmony imports the plan
-
         check_request(self)
         return self
 

@@ -11,17 +11,14 @@ import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Self
+from typing import Protocol, Self
 
 from tunesmith.errors import ConstraintError
 from tunesmith.model.score import Pitch, PitchClass
 from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.presets import instrument_ranges, program_number
 
-if TYPE_CHECKING:
-    from tunesmith.requests.request import ComposeRequest
-
-__all__ = ["Constraints", "is_known_mode", "known_modes"]
+__all__ = ["Constraints", "MelodyOptions", "is_known_mode", "known_modes"]
 
 MAX_LEAP = 12
 """An octave: the largest melodic step the grammar allows (real tunes leap a sixth or more
@@ -69,6 +66,31 @@ def known_modes() -> list[str]:
 def is_known_mode(mode: str) -> bool:
     """Whether ``mode`` names a music21 scale (case, spaces and aliases ignored)."""
     return _mode_key(mode) in _scale_classes()
+
+
+class MelodyOptions(Protocol):
+    """What :meth:`Constraints.of` reads of a request (a
+    :class:`~tunesmith.requests.request.ComposeRequest`).
+    """  # noqa: D205
+
+    @property
+    def instrument(self) -> str: ...  # noqa: D102
+    @property
+    def low(self) -> str | None: ...  # noqa: D102
+    @property
+    def high(self) -> str | None: ...  # noqa: D102
+    @property
+    def key(self) -> str | None: ...  # noqa: D102
+    @property
+    def mode(self) -> str | None: ...  # noqa: D102
+    @property
+    def notes(self) -> tuple[str, ...] | None: ...  # noqa: D102
+    @property
+    def meter(self) -> str: ...  # noqa: D102
+    @property
+    def bars(self) -> int: ...  # noqa: D102
+    @property
+    def form(self) -> str | None: ...  # noqa: D102
 
 
 @dataclass(frozen=True)
@@ -120,7 +142,7 @@ class Constraints:
         return frozenset(pc.semitone for pc in self.pitch_classes)
 
     @classmethod
-    def of(cls, request: ComposeRequest) -> Self:
+    def of(cls, request: MelodyOptions) -> Self:
         """Resolve a request; raises :class:`ConstraintError` if no tune can satisfy it."""
         playable = instrument_ranges().get(request.instrument, (DEFAULT_LOW, DEFAULT_HIGH))
         low = Pitch.parse(request.low or playable[0])
