@@ -25,6 +25,9 @@ folk songs in 3/4 (``SONGS``), minus the families held out from the folk adapter
   a cell's pattern, or a long note from a cell's start (tunes where a note crosses a cell
   otherwise, or a bar opens on a rest, are left out; at most ``MAX_SKELETONS`` tunes a
   style, spread over the list).
+- **pickups**: the same tunes' pickups (the notes before the first bar line), as a pattern
+  of duration codes; "" for a tune without one (or with one opening on a rest, or holding a
+  note shorter than ``SHORTEST``).
 - **harmony**: the chords the same tunes' melodies imply in those 16 bars, one a strong
   beat, as :func:`tunesmith.band.harmonise.best_fit` finds them among the key's triads
   (a minor key's dominant major): for each bar, ``[offset, degree]`` pairs, the degree
@@ -195,6 +198,18 @@ def skeleton(tune_bars: list[Bar], bar_length: Fraction, cell: Fraction) -> list
     return None if any(slots is None for slots in found) else found  # type: ignore[return-value]
 
 
+def pickup_of(tune_bars: list[Bar], bar_length: Fraction) -> str:
+    """The rhythm of a tune's pickup (a short first bar opening on a note); "" for none, or
+    for one the model could not write (a length without a code, an ornament's note).
+    """
+    first = tune_bars[0]
+    if len(tune_bars) < 2 or first.duration >= bar_length or not first.events[0].pitches:
+        return ""
+    if any(event.duration < SHORTEST for event in first.events):
+        return ""
+    return _pattern([(event.duration, not event.pitches) for event in first.events]) or ""
+
+
 def harmony_of(
     tune_bars: list[Bar], record: dict[str, Any], meter: str
 ) -> list[list[list[Any]]] | None:
@@ -279,7 +294,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
     cells: Counter[str] = Counter()
     endings: dict[str, Counter[str]] = {"half": Counter(), "full": Counter(), "final": Counter()}
     tunes = 0
-    skeletons, harmonies, judged = [], [], []
+    skeletons, harmonies, pickups, judged = [], [], [], []
     for record in records:
         tune = parse_tune(record["text"])
         bars = list(tune.bars)
@@ -291,6 +306,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         if (found := skeleton(bars, bar_length, cell)) is not None:
             skeletons.append(found)
             harmonies.append(harmony_of(bars, record, meters[0]))
+            pickups.append(pickup_of(bars, bar_length))
         for bar in bars:
             if bar.duration == bar_length:
                 cells.update(cells_of(bar, cell))
@@ -317,6 +333,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         "cadences": {kind: _kept(counts) for kind, counts in endings.items()},
         "bars": skeletons[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
         "harmony": harmonies[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
+        "pickups": pickups[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
         "rules": thresholds(judged, cell),
     }
 

@@ -30,9 +30,11 @@ from tunesmith import (
     compose,
     compose_async,
     compose_many,
+    read_score,
 )
 from tunesmith.backends import Completion, Prompt
 from tunesmith.model.notation import parse
+from tunesmith.model.score import Tune
 from tunesmith.music.harmony import lane_of, misfits
 from tunesmith.music.rhythm import meter_of
 from tunesmith.writing.script import Writing
@@ -59,8 +61,10 @@ def test_a_composed_reel_keeps_to_the_chords_its_real_tune_implies_without_writi
     assert harmony.implied
     assert harmony.bars is not None
     meter = meter_of(request.meter)
-    lane = lane_of(harmony.bars, [meter.bar_length] * len(harmony.bars))
-    assert misfits(composition.tune, lane, meter) == []  # every strong beat a chord tone
+    first = writing.plan.pickup  # a pickup leads to the first chord, free of it
+    lane = lane_of(harmony.bars[first:], [meter.bar_length] * (len(harmony.bars) - first))
+    tune = Tune(composition.tune.bars[first:])
+    assert misfits(tune, lane, meter) == []  # every strong beat a chord tone
     assert composition.score.harmony == ()  # implied, not written above the tune
 
 
@@ -459,6 +463,29 @@ def test_a_32_bar_jig_is_aabb_written_once_with_repeat_marks_and_played_out() ->
     assert onsets[-1] - onsets[at + 1] <= Fraction(1, 2)  # then at most the pickup's rest
     assert events[at].pitches[0].pitch_class.semitone == 2  # D
     assert composition.report.why.startswith("candidate ")
+
+
+def test_a_jig_drawn_from_a_real_tune_with_a_pickup_opens_with_it_before_the_repeat(
+    tmp_path: Path,
+) -> None:
+    composition = compose(style="jig", key="D", seed=2, candidates=2)  # a real tune's "A|"
+    score = composition.score
+    assert score.bar_lengths[0] == Fraction(1, 2)  # an eighth before the first bar line
+    assert score.bar_count == 17
+    assert [(r.start, r.end) for r in score.repeats] == [(1, 9), (9, 17)]  # heard once
+    assert composition.report.violations == ()
+    assert len(composition.tune.bars) == 33  # the pickup and the 32 bars asked for
+    first_line = composition.to_abc().split("%%MIDI program")[1].splitlines()[1]
+    assert re.match(r"[A-Ga-g][,']*\s*\|:", first_line)  # "d |: Bdd efe |..."
+    assert first_line.count("|") - first_line.count("|:") == 4  # four bars after the pickup
+    notes = midi_notes(composition.to_midi_bytes())[1]
+    rest = sum(e.duration for e in composition.tune.bars[-1].events if not e.pitches)
+    assert min(onset for _, onset, _ in notes) == 0
+    assert max(onset + length for _, onset, length in notes) == Fraction(1, 2) + 96 - rest
+    saved = [composition.save_midi(tmp_path / "jig.mid")]
+    saved += [composition.save_score(tmp_path / f"jig{suffix}") for suffix in (".musicxml", ".abc")]
+    for path in saved:  # read back for real: mido, music21
+        assert read_score(path).bar_lengths[:2] == (Fraction(1, 2), Fraction(3)), path.suffix
 
 
 def test_feedback_names_the_bar_as_the_model_wrote_it_not_as_it_is_played() -> None:

@@ -61,8 +61,8 @@ def test_every_sentence_of_the_whole_tune_grammar_keeps_every_constraint(
     melody = [e.pitches[0].midi for bar in written.bars for e in bar.events if e.pitches]
     assert all(abs(b - a) <= JIG.constraints.max_leap for a, b in itertools.pairwise(melody))
     dominant = {semitone % 12 for semitone in (9 + 7, 9 + 11, 9 + 2)}  # E, G#, B over A
-    fourth = [e for e in written.bars[3].events if e.pitches][-1].pitches[0]
-    assert fourth.midi % 12 in dominant  # bar 4 ends the first phrase, open
+    fourth = [e for e in written.bars[3 + writing.plan.pickup].events if e.pitches][-1]
+    assert fourth.pitches[0].midi % 12 in dominant  # bar 4 ends the first phrase, open
 
 
 def _slots(bar: Bar, length: Fraction) -> list[str]:
@@ -109,7 +109,9 @@ def test_jig_bars_have_real_jigs_bar_rhythms_and_end_phrases_as_real_jigs_do(
     owner = [index if bar.source is None else bar.source for index, bar in enumerate(plan.bars)]
     for index, bar in enumerate(written.bars):
         cadence = plan.bars[owner[index]].cadence  # a copy ends as the bar it copies
-        if cadence is None:
+        if plan.pickup and index == 0:  # the real tune's pickup, before the first bar line
+            assert " ".join(_slots(bar, bar.duration)) in measured["pickups"]
+        elif cadence is None:
             assert tuple(_slots(bar, Fraction(3, 2))) in real_bars
         else:  # a phrase ends: mid-part (half), at a part's end (full) or the tune's (final)
             kind = "final" if owner[index] == owner[plan.played()[-1]] else cadence

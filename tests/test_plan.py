@@ -24,6 +24,19 @@ def test_thirty_two_bars_of_a_jig_are_aabb_written_once_and_played_twice() -> No
     assert plan.repeated_parts() == {0, 1}
 
 
+def test_a_pickup_is_written_first_and_heard_once_before_the_parts() -> None:
+    plain = plan_for(32, style=JIG)
+    plan = plain.with_pickup()
+    assert plan.pickup
+    assert plan.bars[0] == PlannedBar(0, 0, None, None)
+    assert plan.played() == [0, *range(1, 9), *range(1, 9), *range(9, 17), *range(9, 17)]
+    assert [bar.source for bar in plan.bars[1:]] == [
+        None if bar.source is None else bar.source + 1 for bar in plain.bars
+    ]
+    assert plan.copying_only(lambda index, source: False).pickup
+    assert plan.with_pickup() == plan
+
+
 def test_bars_five_and_six_echo_bars_one_and_two_and_parts_share_their_ending() -> None:
     plan = plan_for(16, style=JIG)
     sources = [bar.source for bar in plan.bars]

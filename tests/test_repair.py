@@ -68,6 +68,17 @@ def test_missing_bars_repeat_the_tune_from_the_start_and_extra_bars_are_dropped(
     )
 
 
+def test_a_pickup_is_kept_and_extra_bars_after_it_are_dropped() -> None:
+    assert repaired("C#5:e | A4:q. B4:q. | A4:q. A4:q. |") == (
+        "C#5:e | A4:q. B4:q. | A4:q. A4:q. |",
+        [],
+    )
+    assert repaired("C#5:e | A4:h. | A4:h. | B4:h. |") == (
+        "C#5:e | A4:h. | A4:h. |",
+        ["drop bars@4"],
+    )
+
+
 def test_the_last_note_becomes_the_nearest_tonic() -> None:
     assert repaired("A4:q. B4:q. | G5:q. F#5:q. |") == ("A4:q. B4:q. | G5:q. A5:q. |", ["final@2"])
 

@@ -60,6 +60,17 @@ def test_bars_must_last_exactly_one_bar_of_the_meter(text: str, expected: list[o
     assert kinds(text) == expected
 
 
+def test_a_pickup_before_the_first_bar_line_is_neither_a_short_bar_nor_counted() -> None:
+    assert kinds("A4:e | B4:q. A4:q. | A4:q A4:e A4:q r:e |") == []
+    three = JIG.model_copy(update={"bars": 3})
+    assert validate(parse_tune("A4:e | B4:q. A4:q. | A4:h. | A4:h. |"), three).ok
+    (violation,) = validate(parse_tune("A4:e | B4:q. A4:q. |" + " A4:h. |" * 3), three).violations
+    assert str(violation) == "tune: bar count 4 bars and a pickup (expected 3 bars)"
+    # as many bars as asked for: the short first one is a bar too short, not a pickup
+    assert kinds("A4:e | B4:q. A4:q. |") == [("bar_length", 1, None)]
+    assert kinds("r:e | B4:q. A4:q. | A4:q. A4:q. |")[0] == ("bar_length", 1, None)  # a rest
+
+
 def test_the_bar_count_must_match() -> None:
     assert kinds("A4:q. B4:q. | A4:h. | A4:h. |") == [("bar_count", None, None)]
 

@@ -6,6 +6,7 @@ milliseconds and cover every branch of the plan: forced echoes, cadences, joins,
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -15,7 +16,7 @@ from test_grammar import walk
 from tunesmith import ComposeRequest, compose
 from tunesmith.checks.validate import validate
 from tunesmith.decoding.segments import Forced, Free
-from tunesmith.model.score import ChordSymbol, Pitch
+from tunesmith.model.score import ChordSymbol, Pitch, Tune
 from tunesmith.music.harmony import lane_of, misfits
 from tunesmith.music.rhythm import Cell, corpus_rhythm, drawn_index, meter_of
 from tunesmith.writing.script import PlanScript, Writing
@@ -201,12 +202,14 @@ DANCES = [
 
 
 def implied_lane(writing: Writing) -> tuple[ChordSymbol, ...]:
+    """The chords of the written bars after a pickup (a pickup leads to the first chord)."""
     harmony = writing.harmony
     assert harmony is not None
     assert harmony.implied
     assert harmony.bars is not None
     length = meter_of(writing.request.meter).bar_length
-    return lane_of(harmony.bars, [length] * len(harmony.bars))
+    bars = harmony.bars[writing.plan.pickup :]
+    return lane_of(bars, [length] * len(bars))
 
 
 @pytest.mark.parametrize("options", DANCES, ids=[d["style"] for d in DANCES])
@@ -216,7 +219,7 @@ def test_a_dance_tunes_strong_beats_are_tones_of_the_chords_its_real_tune_implie
 ) -> None:
     writing = Writing.of(ComposeRequest(bars=16, seed=seed, **options))
     text, _ = write(writing, seed)
-    written = writing.read(text)
+    written = Tune(writing.read(text).bars[writing.plan.pickup :])
     assert misfits(written, implied_lane(writing), meter_of(writing.request.meter)) == []
 
 
@@ -225,20 +228,21 @@ def test_the_chords_are_those_of_the_tune_whose_rhythm_is_drawn_in_the_requests_
     measured = corpus_rhythm("jig")
     assert measured is not None
     drawn = drawn_index(len(measured["bars"]), 7)
+    first = int(writing.plan.pickup)  # the real tune's bars follow its pickup
     scale = ["G", "A", "B", "C", "D", "E", "F#"]
     assert writing.harmony is not None
     assert writing.harmony.bars is not None
-    new_bars = [i for i, bar in enumerate(writing.plan.bars) if bar.source is None]
+    new_bars = [i for i, bar in enumerate(writing.plan.bars) if bar.source is None][first:]
     last = len(writing.plan.bars) - 1
     assert str(writing.harmony.bars[last][-1][1].root) == "G"  # a tune ends on its tonic chord
     for index in new_bars[:-1] if new_bars[-1] == last else new_bars:
-        degrees = [degree for _, degree in measured["harmony"][drawn][index]]
+        degrees = [degree for _, degree in measured["harmony"][drawn][index - first]]
         roots = [str(chord.root) for _, chord in writing.harmony.bars[index]]
         if 6 not in degrees:  # F# has no major or minor triad in G: the chord before holds
             assert roots[-len(degrees) :] == [scale[degree] for degree in degrees], index
     cadence_free = [i for i in new_bars if writing.plan.bars[i].cadence is None]
     assert writing.slots[cadence_free[0]] == tuple(
-        Cell.parse(slot) for slot in measured["bars"][drawn][cadence_free[0]]
+        Cell.parse(slot) for slot in measured["bars"][drawn][cadence_free[0] - first]
     )
 
 
@@ -252,6 +256,49 @@ def test_a_copied_bar_keeps_its_source_and_the_last_chord_is_the_tonic(seed: int
         if bar.source is not None:
             assert harmony.bars[index] == harmony.bars[bar.source]
     assert harmony.bars[harmony.last][-1][1].figure == "G"
+
+
+def seed_with_pickup(style: str, has: bool = True) -> int:
+    """The first seed whose drawn real tune of ``style`` has a pickup (or, ``has=False``, none)."""
+    pickups = (corpus_rhythm(style) or {})["pickups"]
+    return next(s for s in range(100) if bool(pickups[drawn_index(len(pickups), s)]) == has)
+
+
+@pytest.mark.parametrize("style", ["jig", "reel", "hornpipe", "slip jig", "waltz", "march", "air"])
+def test_a_tune_opens_with_the_pickup_of_the_real_tune_whose_rhythm_it_draws(style: str) -> None:
+    seed = seed_with_pickup(style)
+    request = ComposeRequest(style=style, key="D", bars=32, seed=seed)
+    writing = Writing.of(request)
+    pickups = (corpus_rhythm(style) or {})["pickups"]
+    pickup = Cell.parse(pickups[drawn_index(len(pickups), seed)])
+    text, _segments = write(writing, seed)
+    tune = writing.played(writing.read(text))
+    opening = tune.bars[0]
+    assert tuple(event.duration for event in opening.events) == pickup.durations
+    assert opening.duration < meter_of(request.meter).bar_length
+    assert len(tune.bars) == 33  # heard once, not counted among the bars
+    assert validate(tune, request).ok
+    assert text.startswith("|:")
+    assert text.count("|:") == len(writing.plan.parts)
+    notes = [event.pitches[-1].midi for event in opening.events if event.pitches]
+    assert all(abs(b - a) <= 5 for a, b in itertools.pairwise(notes))  # it leads in by steps
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"chords": "D G | A D"}, {"form": "AB"}, {"style": "polka"}],
+    ids=["chords-given", "form-given", "no-real-polkas"],
+)
+def test_chords_or_a_form_of_the_users_count_bars_from_the_first_bar_line(
+    options: dict[str, str],
+) -> None:
+    seed = seed_with_pickup("jig")
+    request = ComposeRequest(**{"style": "jig", "key": "D", "bars": 16, "seed": seed, **options})
+    assert not Writing.of(request).plan.pickup
+    assert Writing.of(ComposeRequest(style="jig", key="D", bars=16, seed=seed)).plan.pickup
+    assert not Writing.of(
+        ComposeRequest(style="jig", key="D", bars=16, seed=seed_with_pickup("jig", has=False))
+    ).plan.pickup
 
 
 @pytest.mark.parametrize(

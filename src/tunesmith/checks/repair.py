@@ -146,11 +146,12 @@ class _Repairer:
             bars.append(Bar(tuple(fixed)))
         return Tune(tuple(bars))
 
-    def bar_lengths(self, tune: Tune) -> Tune:
+    def bar_lengths(self, tune: Tune, wanted: int) -> Tune:
         target = self.constraints.bar_length
         bars = []
+        pickup = tune.has_pickup(target) and len(tune.bars) > wanted  # else an underfull bar
         for index, bar in enumerate(tune.bars, 1):
-            if bar.duration == target:
+            if bar.duration == target or (pickup and index == 1):
                 bars.append(bar)
                 continue
             fixed = self.fit(bar, target)
@@ -193,6 +194,8 @@ class _Repairer:
 
     def bar_count(self, tune: Tune, wanted: int) -> Tune:
         bars = list(tune.bars)
+        pickup = tune.has_pickup(self.constraints.bar_length) and len(bars) > wanted
+        wanted += pickup  # a pickup is not counted
         if len(bars) > wanted:
             self.note("drop bars", wanted + 1, f"{len(bars)} bars", f"{wanted} bars")
             bars = bars[:wanted]
@@ -203,9 +206,9 @@ class _Repairer:
                 f"{len(bars)} bars",
                 f"{wanted} bars (repeating from bar 1)",
             )
-            source = list(bars)
+            source = bars[pickup:]  # whole bars: a pickup is heard once
             while len(bars) < wanted:
-                bars.append(source[len(bars) % len(source)])
+                bars.append(source[(len(bars) - pickup) % len(source)])
             bars[-1] = _untie_last(bars[-1])
         return Tune(tuple(bars))
 
@@ -321,7 +324,7 @@ def repair(
     repairer = _Repairer(request.constraints)
     if tune.notes:
         tune = repairer.pitches(tune)
-        tune = repairer.bar_lengths(tune)
+        tune = repairer.bar_lengths(tune, request.bars)
         tune = repairer.bar_count(tune, request.bars)
         if harmony:
             tune = repairer.chord_tones(tune, harmony, request.meter)

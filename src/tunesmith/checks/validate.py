@@ -132,8 +132,9 @@ def validate(
             if following is None or following.pitches != event.pitches:
                 target = "the end" if following is None else "a different pitch"
                 add("tie", index + 1, offset, f"a tie into {target}", "a tie into the same pitch")
+    pickup = tune.has_pickup(constraints.bar_length) and len(tune.bars) > request.bars
     for index, bar in enumerate(tune.bars):
-        if bar.duration != constraints.bar_length:
+        if bar.duration != constraints.bar_length and not (pickup and index == 0):
             add(
                 "bar_length",
                 index + 1,
@@ -141,8 +142,9 @@ def validate(
                 f"{bar.duration} quarter notes",
                 f"{constraints.bar_length} for {request.meter}",
             )
-    if len(tune.bars) != request.bars:
-        add("bar_count", None, None, f"{len(tune.bars)} bars", f"{request.bars} bars")
+    if len(tune.bars) - pickup != request.bars:
+        found_bars = f"{len(tune.bars) - pickup} bars{' and a pickup' if pickup else ''}"
+        add("bar_count", None, None, found_bars, f"{request.bars} bars")
     found += _chord_tones(tune, request, harmony)
     index, offset, last = next(item for item in reversed(events) if not item[2].is_rest)
     if last.pitches[-1].midi % 12 != constraints.tonic.semitone:

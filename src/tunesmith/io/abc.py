@@ -15,6 +15,7 @@ them for :mod:`tunesmith.io.read`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -165,9 +166,11 @@ def _voice_body(part: Part, score: Score, kinds: list[str], spelled: dict[str, i
         bars.append(text)
         onset += bar.duration
     lines = []
-    for start in range(0, len(bars), 4):
+    pickup = int(len(bars) > 1 and score.bar_lengths[0] < score.header.bar_length)
+    edges = [0, *range(pickup + 4, len(bars), 4), len(bars)]  # a pickup opens the first line
+    for start, end in itertools.pairwise(edges):
         words = [kinds[0]] if start == 0 and kinds[0] else []
-        for index in range(start, min(start + 4, len(bars))):
+        for index in range(start, end):
             last = index == len(bars) - 1 and kinds[index + 1] == "|"
             words += [bars[index], "|]" if last else kinds[index + 1]]
         lines.append(" ".join(words))

@@ -217,13 +217,17 @@ def _part(part: Part, score: Score, m21: Any, *, first: bool) -> Any:
     tied_in = False
     onset = Fraction(0)
     chords = list(score.harmony) if part is score.melody else []
-    for number, bar in enumerate(part.bars, 1):
-        measure: Any = m21.stream.Measure(number=number)
-        if number == 1:
+    pickup = len(part.bars) > 1 and part.bars[0].duration < score.header.bar_length
+    for index, bar in enumerate(part.bars):
+        measure: Any = m21.stream.Measure(number=index + 1 - pickup)  # a pickup is bar 0
+        if index == 0:
             _opening(measure, part, score.header, m21, tempo=first)
-        if number - 1 in starts:
+            if pickup:  # implicit="yes": notation programs number the bars from the next one
+                measure.showNumber = m21.stream.enums.ShowNumber.NEVER
+                measure.paddingLeft = float(score.header.bar_length - bar.duration)
+        if index in starts:
             measure.leftBarline = m21.bar.Repeat(direction="start")
-        if number in ends:
+        if index + 1 in ends:
             measure.rightBarline = m21.bar.Repeat(direction="end")
         for event in bar.events:
             element = _element(event, m21)

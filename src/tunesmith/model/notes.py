@@ -392,3 +392,15 @@ class Tune:
     def notes(self) -> tuple[Event, ...]:
         """The events that sound (notes and chords), in order."""
         return tuple(event for event in self.events if not event.is_rest)
+
+    def has_pickup(self, bar_length: Fraction) -> bool:
+        """Whether the first bar is a pickup: shorter than ``bar_length``, opening on a note,
+        with bars after it. A pickup is not counted among a tune's bars.
+        """  # noqa: D205
+        first = self.bars[0] if self.bars else None
+        return (
+            first is not None
+            and len(self.bars) > 1
+            and first.duration < bar_length
+            and bool(first.events[0].pitches)
+        )

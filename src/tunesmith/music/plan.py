@@ -56,6 +56,8 @@ class Plan:
     form: str
     """The parts in the order they are played, e.g. ``"AABB"``."""
     part_bars: int
+    pickup: bool = False
+    """Whether written bar 0 is a pickup: the notes before the first bar line, heard once."""
 
     @property
     def parts(self) -> str:
@@ -64,11 +66,23 @@ class Plan:
 
     def played(self) -> list[int]:
         """Indices of the written bars in the order they are heard."""
-        order: list[int] = []
+        order: list[int] = [0] if self.pickup else []
         for letter in self.form:
-            start = self.parts.index(letter) * self.part_bars
+            start = int(self.pickup) + self.parts.index(letter) * self.part_bars
             order += range(start, start + self.part_bars)
         return order
+
+    def with_pickup(self) -> Plan:
+        """The plan with a pickup before its first bar (written bar 0, in part 0)."""
+        if self.pickup:
+            return self
+        shifted = tuple(
+            PlannedBar(
+                bar.part, bar.number, None if bar.source is None else bar.source + 1, bar.cadence
+            )
+            for bar in self.bars
+        )
+        return Plan((PlannedBar(0, 0, None, None), *shifted), self.form, self.part_bars, True)
 
     def repeated_parts(self) -> set[int]:
         """Written parts played twice in a row (AABB: both), written with repeat marks."""
@@ -84,7 +98,8 @@ class Plan:
             bar.source if bar.source is None or keep(index, bar.source) else None
             for index, bar in enumerate(self.bars)
         ]
-        return Plan(_with_sources(self.bars, sources, self.part_bars), self.form, self.part_bars)
+        bars = _with_sources(self.bars, sources, self.part_bars)
+        return Plan(bars, self.form, self.part_bars, self.pickup)
 
     @property
     def new_bars(self) -> int:

@@ -240,9 +240,13 @@ def implied_harmony(
     meter = meter_of(request.meter)
     held = tonic
     bars: list[BarHarmony] = []
+    first = int(plan.pickup)  # a pickup leads to the first chord: the tonic's, not held to it
     for index, bar in enumerate(plan.bars):
         pairs: list[tuple[Fraction, Chord]] = []
-        for offset, degree in chosen[index % len(chosen)]:
+        if index < first:
+            bars.append(((Fraction(0), tonic),))
+            continue
+        for offset, degree in chosen[(index - first) % len(chosen)]:
             held = by_root.get(scale[int(degree)], held)
             pairs.append((Fraction(offset), held))
         if not pairs or pairs[0][0] != 0:
@@ -261,7 +265,7 @@ def _ending_bar(plan: Plan, heard: int) -> int:
     to ``heard`` bars.
     """
     played = plan.played()
-    return played[-1] if len(played) == heard else len(plan.bars) - 1
+    return played[-1] if len(played) - plan.pickup == heard else len(plan.bars) - 1
 
 
 def check_request(request: HarmonyRequest) -> None:

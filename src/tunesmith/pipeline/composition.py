@@ -257,16 +257,18 @@ def header_for(request: ComposeRequest) -> Header:
 
 def score_for(request: ComposeRequest, tune: Tune, form: str = "A", part_bars: int = 0) -> Score:
     """The one-part score of a composed melody (as played), parts the form plays twice in a
-    row (the AA and BB of AABB) written once between repeat marks.
+    row (the AA and BB of AABB) written once between repeat marks; a pickup before them.
     """  # noqa: D205
     constraints = request.constraints
-    size = part_bars or len(tune.bars)
-    sections = [tune.bars[i * size : (i + 1) * size] for i in range(len(form))]
-    bars: list[Bar] = []
+    pickup = tune.has_pickup(constraints.bar_length) and len(tune.bars) > request.bars
+    heard = tune.bars[pickup:]
+    size = part_bars or len(heard)
+    sections = [heard[i * size : (i + 1) * size] for i in range(len(form))]
+    bars: list[Bar] = list(tune.bars[:pickup])
     repeats: list[Repeat] = []
     position = 0
-    if len(tune.bars) != len(form) * size:
-        sections, form = [tune.bars], "A"
+    if len(heard) != len(form) * size:
+        sections, form, bars = [tune.bars], "A", []
     while position < len(form):
         section = sections[position]
         twice = position + 1 < len(form) and form[position + 1] == form[position]

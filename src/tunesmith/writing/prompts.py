@@ -181,13 +181,20 @@ def _fields(writing: Writing) -> dict[str, str]:
     request, constraints = writing.request, writing.request.constraints
     meter = meter_of(request.meter)
     plan = writing.plan
-    bars = len(plan.bars)
+    bars = len(plan.bars) - plan.pickup
     length_rule = f"Write exactly {bars} bars."
     if len(plan.parts) > 1:
         length_rule = (
             f"The tune has {len(plan.parts)} parts ({' then '.join(plan.parts)}) of "
             f"{plan.part_bars} bars each: write each part once, {bars} bars in all; they are "
             f"played {plan.form}. End each part on {constraints.tonic}."
+        )
+    pickup = writing.slots[0] if plan.pickup and writing.slots else None
+    if pickup:
+        rhythm = " ".join(duration_code(d) for cell in pickup if cell for d in cell.durations)
+        length_rule += (
+            f" Open with a pickup of {rhythm} before the first bar line: it leads into bar 1 "
+            "and is not one of the bars."
         )
     cells = " or ".join(
         " ".join(map(duration_code, cell.durations)) for cell in writing.rhythm.cells

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 from tunesmith.decoding.segments import Forced, Free, Segment
@@ -28,6 +29,7 @@ from tunesmith.music.rhythm import (
     corpus_rhythm,
     drawn_bars,
     drawn_cadence,
+    drawn_index,
     meter_of,
     style_rhythm,
 )
@@ -46,6 +48,8 @@ BARS_PER_LINE = 4
 DIGITS = frozenset("0123456789")
 OPENING_BELOW, OPENING_ABOVE = 5, 9
 """Semitones below and above the home tonic the first bar keeps to (:meth:`Writing.opening`)."""
+PICKUP_LEAP = 5
+"""Semitones a pickup's notes move by at most (a fourth): they lead into the first bar."""
 SCALE_NOTES = 8
 """An octave of a scale: the fewest pitches a first part's opening keeps (``first_part_top``)."""
 
@@ -87,6 +91,9 @@ class Writing:
             chosen = NotationSpelling()
         measured = corpus_rhythm(str(style.get("name"))) if same_meter else None
         rules = Rules.from_data(style.get("rules"), measured["rules"] if measured else None)
+        pickup = _drawn_pickup(request, style, measured, plan)
+        if pickup is not None:
+            plan = plan.with_pickup()
         harmony = written_harmony(request, plan)
         if harmony is None and measured and style.get("harmony") == CORPUS:
             harmony = implied_harmony(request, plan, measured["harmony"], request.seed)
@@ -94,6 +101,8 @@ class Writing:
             chords = harmony.bars  # a bar is copied only where it has its source's chords
             plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
         slots = _drawn_slots(plan, rhythm, style, measured, request.seed) if measured else ()
+        if pickup is not None:
+            slots = ((pickup,), *slots[1:])
         return cls(request, plan, rhythm, chosen, rules, style, harmony, slots)
 
     @property
@@ -104,9 +113,11 @@ class Writing:
     def layout(self, index: int) -> tuple[str, str]:
         """The text before and after written bar ``index``: repeat marks, bar lines."""
         bar = self.plan.bars[index]
-        prefix = self.spelling.part_start() if bar.number == 1 else ""
+        opens = bar.number == 0 or (bar.number == 1 and not (bar.part == 0 and self.plan.pickup))
+        prefix = self.spelling.part_start() if opens else ""
         separator = self.spelling.separator(
-            line_end=bar.number % BARS_PER_LINE == 0, part_end=bar.number == self.plan.part_bars
+            line_end=bar.number > 0 and bar.number % BARS_PER_LINE == 0,
+            part_end=bar.number == self.plan.part_bars,
         )
         return prefix, separator
 
@@ -131,6 +142,10 @@ class Writing:
         drawn = self.slots[owner] if self.slots else None
         if drawn is not None:
             rhythm = replace(rhythm, cadence=drawn)
+        pickup = self.plan.pickup and index == 0
+        if pickup and drawn is not None:  # the pickup: its one cell, a bar of its own length
+            length = sum((cell.length for cell in drawn if cell is not None), Fraction(0))
+            rhythm = replace(rhythm, meter=replace(rhythm.meter, bar_length=length))
         final: frozenset[int] | None = None
         if cadence == "full":
             final = frozenset(p.midi for p in constraints.tonic_pitches)
@@ -149,7 +164,7 @@ class Writing:
             pitches = lower
             final = final if final is None else (final & {p.midi for p in lower}) or final
         chords: tuple[ChordChoice, ...] = ()
-        if self.harmony is not None:
+        if self.harmony is not None and not pickup:  # a pickup's notes lead to the first chord
             chords, final = self.harmony.choices(index, cadence, final, pitches, rhythm)
         return BarSpec(
             rhythm=rhythm,
@@ -302,6 +317,8 @@ class PlanScript:
                 )
         start = self._last_pitch()
         leap = self.writing.request.constraints.max_leap
+        if plan.pickup and index == 0:
+            leap = min(leap, PICKUP_LEAP)
         spelling = self.writing.spelling
         # the most constrained bar that can be written: a later part's register, a note that
         # leads into the bar already written next, a first note within reach of the last
@@ -311,7 +328,8 @@ class PlanScript:
             # the opening phrase keeps above the home tonic's fourth below; its first bar
             # opens near it, in the instrument's middle (Writing.opening)
             low, high = self.writing.opening()
-            ceiling = top if index else high if top is None else min(top, high)
+            opening = index <= int(plan.pickup)  # the pickup and the first bar
+            ceiling = (high if top is None else min(top, high)) if opening else top
             tries.append((following, low, ceiling, start))
         tries += [(following, floor, top, start), (following, None, top, start)]
         tries += [(following, None, None, start), (None, None, None, start)]
@@ -339,9 +357,10 @@ class PlanScript:
         lift = self.writing.rules.part_lift
         if bar.part == 0 or bar.number > plan.part_bars // 2 or lift is None:
             return None
+        first = int(plan.pickup)
         opening = [
             event.pitches[-1].midi
-            for written in self.bars[: max(plan.part_bars // 2, 1)]
+            for written in self.bars[first : first + max(plan.part_bars // 2, 1)]
             for event in written.events
             if event.pitches
         ]
@@ -414,13 +433,36 @@ def _drawn_slots(
     if style.get("bar_rhythms") == CORPUS and measured.get("bars"):
         skeleton = drawn_bars(rhythm, measured["bars"], seed)
     slots: list[tuple[Cell | None, ...] | None] = []
+    first = int(plan.pickup)  # the bars after a pickup are drawn as without one
     for index, bar in enumerate(plan.bars):
-        if bar.cadence is not None and style.get("cadences") == CORPUS:
+        if index < first:
+            slots.append(None)  # the pickup's rhythm: Writing.of sets it
+        elif bar.cadence is not None and style.get("cadences") == CORPUS:
             kind = "final" if index == last else bar.cadence
-            drawn = None if seed is None else seed * 1009 + index
+            drawn = None if seed is None else seed * 1009 + index - first
             slots.append(drawn_cadence(rhythm, measured["cadences"][kind], drawn))
         elif bar.cadence is None and skeleton:
-            slots.append(skeleton[index % len(skeleton)])  # the bars written, part by part
+            slots.append(skeleton[(index - first) % len(skeleton)])  # written part by part
         else:
             slots.append(None)
     return tuple(slots)
+
+
+def _drawn_pickup(
+    request: ComposeRequest, style: dict[str, Any], measured: dict[str, Any] | None, plan: Plan
+) -> Cell | None:
+    """The pickup of the real tune whose bar rhythms the writing draws, where the style asks
+    for it (``pickups = "corpus"``) and that tune has one; None otherwise.
+
+    Only a tune in the style's own parts has one (not a two-bar sketch), and chords the
+    user gave (or a band's) and a form of the user's count bars from the first bar line.
+    """  # noqa: D205
+    if style.get("pickups") != CORPUS or not measured or not measured.get("pickups"):
+        return None
+    if request.progression is not None or request.form is not None:
+        return None
+    if plan.part_bars != style.get("part_bars"):
+        return None
+    pickups: list[str] = measured["pickups"]
+    pattern = pickups[drawn_index(len(pickups), request.seed)]
+    return Cell.parse(pattern) if pattern else None
