@@ -486,6 +486,7 @@ def test_a_jig_drawn_from_a_real_tune_with_a_pickup_opens_with_it_before_the_rep
     saved += [composition.save_score(tmp_path / f"jig{suffix}") for suffix in (".musicxml", ".abc")]
     for path in saved:  # read back for real: mido, music21
         assert read_score(path).bar_lengths[:2] == (Fraction(1, 2), Fraction(3)), path.suffix
+    assert '<measure implicit="yes" number="0">' in saved[1].read_text()  # bars count from 1
 
 
 def test_feedback_names_the_bar_as_the_model_wrote_it_not_as_it_is_played() -> None:

@@ -60,6 +60,14 @@ def test_a_tune_in_parts_is_written_once_per_part() -> None:
     assert "2 parts (A then B) of 8 bars each: write each part once, 16 bars" in task["content"]
 
 
+def test_a_tune_that_opens_with_a_pickup_is_asked_for_it_and_its_bars_apart() -> None:
+    writing = Writing.of(JIG, "notation")
+    assert writing.plan.pickup  # the first real jig drawn (no seed) opens with "AB|"
+    _, task = render_prompt(writing).messages
+    assert "write each part once, 16 bars in all" in task["content"]
+    assert "Open with a pickup of s s before the first bar line" in task["content"]
+
+
 def test_feedback_lists_each_problem() -> None:
     writing = Writing.of(ComposeRequest(meter="6/8", bars=8), "notation")
     feedback = render_feedback(writing, ["bar 2: pitch D5", "bar 3: bar length 2"])

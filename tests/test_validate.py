@@ -69,6 +69,7 @@ def test_a_pickup_before_the_first_bar_line_is_neither_a_short_bar_nor_counted()
     # as many bars as asked for: the short first one is a bar too short, not a pickup
     assert kinds("A4:e | B4:q. A4:q. |") == [("bar_length", 1, None)]
     assert kinds("r:e | B4:q. A4:q. | A4:q. A4:q. |")[0] == ("bar_length", 1, None)  # a rest
+    assert kinds("A4:e | B4:q. A4:q. | A4:q. |") == [("bar_length", 3, None)]  # only bar 0
 
 
 def test_the_bar_count_must_match() -> None:

@@ -279,15 +279,21 @@ def test_a_tune_opens_with_the_pickup_of_the_real_tune_whose_rhythm_it_draws(sty
     assert len(tune.bars) == 33  # heard once, not counted among the bars
     assert validate(tune, request).ok
     assert text.startswith("|:")
-    assert text.count("|:") == len(writing.plan.parts)
-    notes = [event.pitches[-1].midi for event in opening.events if event.pitches]
-    assert all(abs(b - a) <= 5 for a, b in itertools.pairwise(notes))  # it leads in by steps
+    assert text.count("|:") == len(writing.plan.parts)  # inside the first part's repeat
+    assert writing.layout(0) == ("|:", "|")  # and on the first part's line
+    assert writing.spec(0).chords == ()  # it leads to the first chord, free of it
+    pickup_grammar = PlanScript(writing).next_segment("")
+    assert isinstance(pickup_grammar, Free)
+    for draw in range(20):  # any pickup the grammar allows leads in by a fourth at most
+        (bar,) = writing.spelling.read(walk(pickup_grammar.grammar, random.Random(draw)))
+        notes = [event.pitches[-1].midi for event in bar.events if event.pitches]
+        assert all(abs(b - a) <= 5 for a, b in itertools.pairwise(notes))
 
 
 @pytest.mark.parametrize(
     "options",
-    [{"chords": "D G | A D"}, {"form": "AB"}, {"style": "polka"}],
-    ids=["chords-given", "form-given", "no-real-polkas"],
+    [{"chords": "D G | A D"}, {"form": "AB"}, {"style": "polka"}, {"bars": 2}],
+    ids=["chords-given", "form-given", "no-real-polkas", "a-two-bar-sketch"],
 )
 def test_chords_or_a_form_of_the_users_count_bars_from_the_first_bar_line(
     options: dict[str, str],

@@ -206,9 +206,9 @@ class _Repairer:
                 f"{len(bars)} bars",
                 f"{wanted} bars (repeating from bar 1)",
             )
-            source = bars[pickup:]  # whole bars: a pickup is heard once
+            source = list(bars)
             while len(bars) < wanted:
-                bars.append(source[(len(bars) - pickup) % len(source)])
+                bars.append(source[len(bars) % len(source)])
             bars[-1] = _untie_last(bars[-1])
         return Tune(tuple(bars))
 
