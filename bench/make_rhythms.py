@@ -28,6 +28,8 @@ folk songs in 3/4 (``SONGS``), minus the families held out from the folk adapter
 - **pickups**: the same tunes' pickups (the notes before the first bar line), as a pattern
   of duration codes; "" for a tune without one (or with one opening on a rest, or holding a
   note shorter than ``SHORTEST``).
+- **repeats**: which of the same tunes' 16 bars repeats which, note for note (null for a
+  tune whose part ends repeat another bar than bar 8).
 - **harmony**: the chords the same tunes' melodies imply in those 16 bars, one a strong
   beat, as :func:`tunesmith.band.harmonise.best_fit` finds them among the key's triads
   (a minor key's dominant major): for each bar, ``[offset, degree]`` pairs, the degree
@@ -210,6 +212,16 @@ def pickup_of(tune_bars: list[Bar], bar_length: Fraction) -> str:
     return _pattern([(event.duration, not event.pitches) for event in first.events]) or ""
 
 
+def repeats_of(tune_bars: list[Bar], bar_length: Fraction) -> list[int | None] | None:
+    """Which of a tune's first ``BARS`` whole bars repeats which, note for note (as
+    ``bench/make_forms.py`` finds it); None where a part's end (bar 8 or 16) repeats anything
+    but bar 8: a part ends on its own cadence.
+    """
+    bars = [tune_bars[i] for i in whole_bars(tune_bars, bar_length)]
+    found = [next((j for j in range(i) if bars[j] == bar), None) for i, bar in enumerate(bars)]
+    return None if any(found[end] not in {None, 7} for end in (7, 15)) else found
+
+
 def harmony_of(
     tune_bars: list[Bar], record: dict[str, Any], meter: str
 ) -> list[list[list[Any]]] | None:
@@ -294,7 +306,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
     cells: Counter[str] = Counter()
     endings: dict[str, Counter[str]] = {"half": Counter(), "full": Counter(), "final": Counter()}
     tunes = 0
-    skeletons, harmonies, pickups, judged = [], [], [], []
+    skeletons, harmonies, pickups, repeats, judged = [], [], [], [], []
     for record in records:
         tune = parse_tune(record["text"])
         bars = list(tune.bars)
@@ -307,6 +319,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
             skeletons.append(found)
             harmonies.append(harmony_of(bars, record, meters[0]))
             pickups.append(pickup_of(bars, bar_length))
+            repeats.append(repeats_of(bars, bar_length))
         for bar in bars:
             if bar.duration == bar_length:
                 cells.update(cells_of(bar, cell))
@@ -334,6 +347,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         "bars": skeletons[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
         "harmony": harmonies[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
         "pickups": pickups[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
+        "repeats": repeats[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
         "rules": thresholds(judged, cell),
     }
 

@@ -6,6 +6,7 @@ import pytest
 
 from tunesmith.errors import ConstraintError
 from tunesmith.music.plan import PlannedBar, corpus_forms, plan_for
+from tunesmith.music.rhythm import corpus_rhythm, drawn_index
 from tunesmith.requests.presets import style_presets
 
 JIG = style_presets()["jig"]
@@ -83,6 +84,17 @@ def test_a_seeded_dance_repeats_bars_as_a_real_tune_of_its_meter_does() -> None:
     ]
     assert all(sources in patterns for sources in drawn)
     assert len(set(drawn)) >= 20  # no one template: the seed picks among the corpus's forms
+
+
+def test_a_seeded_dance_repeats_the_bars_that_the_real_tune_whose_rhythm_it_draws_repeats() -> None:
+    repeats = (corpus_rhythm("jig") or {})["repeats"]
+    checked = 0
+    for seed in range(20):
+        own = repeats[drawn_index(len(repeats), seed)]
+        if own is not None:  # else a pattern of another real jig
+            assert [bar.source for bar in plan_for(16, style=JIG, seed=seed).bars] == own
+            checked += 1
+    assert checked >= 10
 
 
 def test_a_drawn_plan_is_the_same_for_the_same_seed_and_keeps_its_cadences() -> None:

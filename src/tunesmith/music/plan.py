@@ -27,6 +27,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from tunesmith.errors import ConstraintError
+from tunesmith.music.rhythm import CORPUS, corpus_rhythm, drawn_index
 
 __all__ = ["Plan", "PlannedBar", "plan_for"]
 
@@ -167,13 +168,20 @@ def corpus_forms() -> dict[str, list[list[int | None]]]:
 def _drawn(
     style: dict[str, Any], part_bars: int, written: int, seed: int | None
 ) -> list[int | None] | None:
-    """The written bars' sources, drawn from the corpus by ``seed``.
+    """The written bars' sources, drawn from the corpus by ``seed``: those of the real tune
+    whose bar rhythms the style draws (``bar_rhythms = "corpus"``), where its part ends
+    repeat nothing but bar 8, else a pattern of a real tune of the meter.
 
     None without a seed, where the style does not ask for it, or where no pattern is long enough.
-    """
+    """  # noqa: D205
     patterns = corpus_forms().get(str(style.get("meter")), [])
     if seed is None or style.get("repeats") != "corpus" or part_bars != 8 or not patterns:
         return None
+    measured = corpus_rhythm(str(style.get("name"))) if style.get("bar_rhythms") == CORPUS else None
+    if measured and measured.get("repeats"):
+        own = measured["repeats"][drawn_index(len(measured["repeats"]), seed)]
+        if own is not None and written <= len(own):
+            return list(own[:written])
     if written > len(patterns[0]):
         return None
     return random.Random(seed).choice(patterns)[:written]
