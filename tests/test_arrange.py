@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pytest
 
 from band_checks import GrammarBound, assert_the_melody_fits_its_chords, chord_at, tracks
-from tunesmith import ComposeRequest, RequestError, compose
+from tunesmith import ComposeRequest, ConstraintError, RequestError, compose
 from tunesmith.band.arrange import BASS_RANGE, CHORD_RANGE, accompany, band_style
 from tunesmith.io.audio import render_audio
 from tunesmith.io.midi import DRUM_CHANNEL
@@ -68,6 +68,17 @@ def test_one_midi_track_per_part_the_drums_on_channel_10() -> None:
     assert DRUM_CHANNEL not in channels[:-1]
     assert len(set(channels)) == len(channels)
     assert [track.program for track in found[1:]] == [25, 32, 0]
+
+
+def test_drums_alone_play_under_a_tune_without_chords_a_pickup_as_well() -> None:
+    composition = compose(style="jig", key="D", bars=16, seed=2, parts=["melody", "drums"])
+    melody, drums = composition.score.parts
+    assert (drums.role, composition.score.harmony) == ("drums", ())
+    assert [bar.duration for bar in drums.bars] == [bar.duration for bar in melody.bars]
+    assert melody.bars[0].duration == Fraction(1, 2)  # its real tune's pickup
+    assert tracks(composition.to_midi_bytes())[-1].channel == DRUM_CHANNEL
+    with pytest.raises(ConstraintError, match="no chords to accompany"):
+        accompany(composition.score, ("bass",))
 
 
 def test_the_chords_part_plays_the_chord_sounding_there_voiced_close_and_smoothly() -> None:

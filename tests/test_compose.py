@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,6 +21,7 @@ import pytest
 
 from conftest import JIG_NOTES
 from midi_checks import assert_midi_keeps_the_request, midi_notes
+from test_grammar import walk
 from tunesmith import (
     ComposeRequest,
     Composition,
@@ -178,6 +180,22 @@ def test_a_wrong_answer_is_repaired_and_the_report_names_each_change() -> None:
     assert composition.text == "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
     assert [v.kind for v in composition.report.violations] == ["pitch", "final"]
     assert [r.kind for r in composition.report.repairs] == ["pitch", "final"]
+
+
+def test_a_servers_answer_is_told_its_bars_as_the_prompt_counts_them_after_a_pickup() -> None:
+    request = ComposeRequest(style="jig", key="D", seed=2)  # its real tune opens "A|"
+    writing = Writing.of(request, "notation")
+    good = walk(writing.whole_grammar(), random.Random(1))
+    pickup, first, rest = good.split("|", 2)
+    wrong = f"{pickup}| C5:{first.split()[0].split(':')[1]} {' '.join(first.split()[1:])} |{rest}"
+    backend = Scripted([wrong, good])
+    compose(request, backend=backend)
+    feedback = backend.prompts[1].messages[-1]["content"]
+    assert "- bar 1, beat 1: pitch C5" in feedback  # the first whole bar, not the pickup
+    assert "Open with a pickup of e before the first bar line" in feedback
+    composition = compose(request, backend=Scripted([good.split("|", 1)[1]]))  # no pickup
+    assert composition.report.violations == ()  # its parts are played AABB all the same
+    assert [(r.start, r.end) for r in composition.score.repeats] == [(0, 8), (8, 16)]
 
 
 def test_strict_mode_refuses_to_repair_and_lists_the_violations() -> None:

@@ -145,7 +145,8 @@ def test_the_seed_draws_each_phrase_ending_by_how_often_real_tunes_end_so() -> N
 
 def test_a_bar_grammar_starts_within_reach_of_the_note_before_it() -> None:
     writing = Writing.of(JIG, "abc")
-    grammar = bars_gbnf([writing.spec(0)], writing.spelling, start=Pitch.parse("A3"), max_leap=5)
+    first = writing.spec(writing.plan.pickup)  # the first whole bar
+    grammar = bars_gbnf([first], writing.spelling, start=Pitch.parse("A3"), max_leap=5)
     for seed in range(20):
         bar = writing.read(walk(grammar, random.Random(seed))).bars[0]
         assert bar.events[0].pitches[0].midi - Pitch.parse("A3").midi <= 5

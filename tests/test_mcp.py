@@ -70,6 +70,16 @@ def test_the_resources_are_the_styles_instruments_notation_and_word_tables(serve
     assert 'code = "uk"' in read("tunesmith://words/uk")
 
 
+def test_validate_takes_a_composed_tunes_pickup_as_compose_writes_it(server: Server) -> None:
+    from tunesmith import compose
+
+    text = compose(style="jig", key="D", seed=2).text  # opens with its real tune's "A|"
+    report = server.call("validate", notation=text, key="D", meter="6/8").structured_content
+    assert report["ok"] is True
+    assert report["request"]["bars"] == 32  # the pickup is not one of the bars
+    assert parse_tune(text).bars[0].duration < 3  # and it is there
+
+
 def test_validate_returns_the_violations_of_a_bad_tune_as_data(server: Server) -> None:
     result = server.call("validate", notation=BAD_TUNE, words="a tune in A major")
     assert not result.is_error

@@ -75,7 +75,7 @@ def test_a_pickup_is_kept_and_extra_bars_after_it_are_dropped() -> None:
     )
     assert repaired("C#5:e | A4:h. | A4:h. | B4:h. |") == (
         "C#5:e | A4:h. | A4:h. |",
-        ["drop bars@4"],
+        ["drop bars@4"],  # bars numbered as written: the pickup is bar 1
     )
 
 

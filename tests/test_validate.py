@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from tunesmith import ComposeRequest
 from tunesmith.checks.validate import validate
 from tunesmith.model.notation import parse_tune
+from tunesmith.model.score import Bar, Tune
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
 
@@ -69,7 +72,11 @@ def test_a_pickup_before_the_first_bar_line_is_neither_a_short_bar_nor_counted()
     # as many bars as asked for: the short first one is a bar too short, not a pickup
     assert kinds("A4:e | B4:q. A4:q. |") == [("bar_length", 1, None)]
     assert kinds("r:e | B4:q. A4:q. | A4:q. A4:q. |")[0] == ("bar_length", 1, None)  # a rest
-    assert kinds("A4:e | B4:q. A4:q. | A4:q. |") == [("bar_length", 3, None)]  # only bar 0
+    assert kinds("A4:e | B4:q. A4:q. | A4:q. |") == [("bar_length", 3, None)]  # as written
+    assert kinds("D5:e | B4:q. A4:q. | A4:q A4:e A4:q r:e |") == [("pitch", 1, 1)]
+    empty_first = Tune((Bar(()), *parse_tune("B4:q. A4:q. | A4:h. |").bars))
+    assert not empty_first.has_pickup(Fraction(3))  # an empty bar is no pickup
+    assert [v.kind for v in validate(empty_first, JIG).violations] == ["bar_length", "bar_count"]
 
 
 def test_the_bar_count_must_match() -> None:

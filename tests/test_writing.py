@@ -290,6 +290,24 @@ def test_a_tune_opens_with_the_pickup_of_the_real_tune_whose_rhythm_it_draws(sty
         assert all(abs(b - a) <= 5 for a, b in itertools.pairwise(notes))
 
 
+@pytest.mark.parametrize("spelling", ["abc", "notation"])
+def test_a_servers_answer_keeps_the_pickup_in_the_opening_range_or_leaves_it_out(
+    spelling: str,
+) -> None:
+    request = ComposeRequest(style="waltz", key="D", bars=32, seed=seed_with_pickup("waltz"))
+    writing = Writing.of(request, spelling)
+    low, high = writing.opening()
+    for draw in range(10):
+        written = writing.read(walk(writing.whole_grammar(), random.Random(draw)))
+        pickup = [e.pitches[-1].midi for e in written.bars[0].events if e.pitches]
+        assert all(low <= key <= high for key in pickup)
+        assert validate(writing.played(written), request).ok
+        without = Tune(written.bars[1:])  # a model without a grammar may leave it out
+        heard = writing.played(without)
+        assert validate(heard, request).ok  # played AABB all the same
+        assert heard.bars[:8] == heard.bars[8:16] == without.bars[:8]
+
+
 @pytest.mark.parametrize(
     "options",
     [{"chords": "D G | A D"}, {"form": "AB"}, {"style": "polka"}, {"bars": 2}],

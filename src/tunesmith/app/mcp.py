@@ -189,6 +189,14 @@ def _fields(**given: Any) -> dict[str, Any]:
     return {name: value for name, value in given.items() if value is not None}
 
 
+def _clean_pickup(tune: Tune, request: ComposeRequest) -> bool:
+    """Whether a tune given without a bar count opens with a pickup: a short first bar before
+    bars that are all whole (as ``compose`` writes one); else a short first bar is a bar.
+    """  # noqa: D205
+    length = request.constraints.bar_length
+    return tune.has_pickup(length) and all(bar.duration == length for bar in tune.bars[1:])
+
+
 def _tune(notation: str) -> Tune:
     if len(notation) > MAX_NOTATION:
         raise RequestError(
@@ -337,8 +345,8 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
             said = isinstance(request, Interpretation) and any(
                 "bars" in phrase.sets for phrase in request.explanation.phrases
             )
-            if bars is None and not said:
-                fields["bars"] = len(tune.bars)
+            if bars is None and not said:  # the tune's own bars, a pickup not counted
+                fields["bars"] = len(tune.bars) - _clean_pickup(tune, request)
                 request = interpret(words, **fields) if words else ComposeRequest(**fields)
             report = validate_tune(tune, request)
             return {
@@ -375,6 +383,8 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
         try:
             tune = _tune(notation)
             request = ComposeRequest(bars=len(tune.bars), **fields)
+            if _clean_pickup(tune, request):  # not counted among the bars
+                request = ComposeRequest(bars=len(tune.bars) - 1, **fields)
             return {"files": await asyncio.to_thread(write, tune, request, files)}
         except TunesmithError as error:
             raise fail(error) from None

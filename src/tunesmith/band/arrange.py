@@ -275,9 +275,10 @@ def accompany(
     harmony lane in ``style``'s patterns.
 
     Raises :class:`RequestError` for an unknown part or instrument, and
-    :class:`ConstraintError` when the score has no harmony lane.
+    :class:`ConstraintError` when a chords or bass part is asked of a score with no harmony
+    lane (drums need none).
     """  # noqa: D205
-    if not score.harmony:
+    if not score.harmony and set(parts) & {"chords", "bass"}:
         raise ConstraintError(
             "the score has no chords to accompany; compose or harmonise it with chords"
         )

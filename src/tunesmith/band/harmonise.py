@@ -337,8 +337,11 @@ def heard_harmony(writing: Writing, text: str, tune: Tune) -> tuple[ChordSymbol,
 
 def finish(score: Score, request: ComposeRequest, heard: Sequence[ChordSymbol]) -> Score:
     """A composed score with its chords (``heard``, as played) as written, and its band."""
-    if not heard:
-        return score
+    if not heard:  # no chords: only drums can play (a chords or bass part implies chords)
+        drums = tuple(name for name in request.part_names[1:] if name == "drums")
+        if not drums:
+            return score
+        return accompany(score, drums, style=request.style, instruments=request.part_instruments)
     played = score.played_bars()
     lengths = score.bar_lengths
     first: dict[int, Fraction] = {}

@@ -402,5 +402,6 @@ class Tune:
             first is not None
             and len(self.bars) > 1
             and first.duration < bar_length
+            and bool(first.events)
             and bool(first.events[0].pitches)
         )

@@ -132,6 +132,8 @@ def _labels(part_bars: int, phrases: str | None) -> list[str]:
 
 
 def _cadence(number: int, part_bars: int) -> Cadence | None:
+    if number == 0:  # a pickup
+        return None
     if number == part_bars:
         return "full"
     if part_bars >= 4 and part_bars % 2 == 0 and number == part_bars // 2:

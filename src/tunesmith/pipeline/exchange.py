@@ -176,21 +176,32 @@ def _problems(completion: Completion, writing: Writing) -> _Problems:
     tune = writing.played(written)
     lane = heard_harmony(writing, text, tune)
     violations = validate(tune, writing.request, harmony=lane).violations
-    expanded = len(written.bars) == len(writing.plan.bars)
+    order = writing.heard_order(written)
+    first = int(writing.plan.pickup and len(written.bars) == len(writing.plan.bars))
     messages = _bounded(
-        list(dict.fromkeys(_as_written(v, writing) if expanded else str(v) for v in violations))
+        list(
+            dict.fromkeys(
+                str(v) if order is None else _as_written(v, order, first) for v in violations
+            )
+        )
     )
     if truncated:
         messages.insert(0, "the answer was cut off (too many tokens)")
     return _Problems(tune, violations, messages)
 
 
-def _as_written(violation: Violation, writing: Writing) -> str:
-    """A violation, its bar numbered as the model wrote it (each part once), not as played."""
-    played = writing.plan.played()
-    if violation.bar is None or violation.kind == "bar_count" or len(played) < violation.bar:
+def _as_written(violation: Violation, order: list[int], first: int) -> str:
+    """A violation, its bar numbered as the model wrote it (each part once), not as played.
+
+    ``order`` is the written bars' indices as heard; ``first`` is 1 where the tune opens with
+    a pickup, which the prompt does not count among the bars: it is bar 0 here.
+    """
+    if violation.bar is None or violation.kind == "bar_count":
         return str(violation)
-    return str(violation.model_copy(update={"bar": played[violation.bar - 1] + 1}))
+    heard = violation.bar - 1
+    if not 0 <= heard < len(order):
+        return str(violation)
+    return str(violation.model_copy(update={"bar": order[heard] + 1 - first}))
 
 
 def _attempt(number: int, completion: Completion, problems: list[str]) -> Attempt:

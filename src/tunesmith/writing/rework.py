@@ -156,7 +156,9 @@ def _plan(rework: Rework, style: dict[str, Any], meter: str, request: ComposeReq
         replace(bar, source=None if bar.source is None else bar.source + pickup)
         for bar in plan.bars
     ]
-    plan = replace(plan, bars=(PlannedBar(0, 0, None, None),) * pickup + tuple(shifted))
+    plan = replace(
+        plan, bars=(PlannedBar(0, 0, None, None),) * pickup + tuple(shifted), pickup=bool(pickup)
+    )
     bars: list[PlannedBar] = []
     for index, planned in enumerate(plan.bars):
         source = planned.source

@@ -143,9 +143,11 @@ class Writing:
         if drawn is not None:
             rhythm = replace(rhythm, cadence=drawn)
         pickup = self.plan.pickup and index == 0
-        if pickup and drawn is not None:  # the pickup: its one cell, a bar of its own length
-            length = sum((cell.length for cell in drawn if cell is not None), Fraction(0))
-            rhythm = replace(rhythm, meter=replace(rhythm.meter, bar_length=length))
+        if pickup:  # the pickup: its one cell, a bar of its own length
+            rhythm = replace(rhythm, meter=replace(rhythm.meter, bar_length=self.bar_length(0)))
+            low, high = self.opening()  # it leads into the first bar, in the opening's range
+            floor = low if floor is None else max(floor, low)
+            ceiling = high if ceiling is None else min(ceiling, high)
         final: frozenset[int] | None = None
         if cadence == "full":
             final = frozenset(p.midi for p in constraints.tonic_pitches)
@@ -232,11 +234,27 @@ class Writing:
             )
         return Tune(tuple(bars))
 
+    def bar_length(self, index: int) -> Fraction:
+        """Quarter notes written bar ``index`` lasts: the meter's, or its pickup's."""
+        if self.plan.pickup and index == 0 and self.slots and self.slots[0]:
+            return sum((cell.length for cell in self.slots[0] if cell), Fraction(0))
+        return self.rhythm.meter.bar_length
+
+    def heard_order(self, written: Tune) -> list[int] | None:
+        """The indices of ``written``'s bars in the order they are heard (AABB): the plan's,
+        or, for an answer that left out the plan's pickup, the same without it; None for an
+        answer of another length.
+        """  # noqa: D205
+        if len(written.bars) == len(self.plan.bars):
+            return self.plan.played()
+        if self.plan.pickup and len(written.bars) == len(self.plan.bars) - 1:
+            return [index - 1 for index in self.plan.played()[1:]]
+        return None
+
     def played(self, written: Tune) -> Tune:
         """The written parts in the order they are heard (AABB); other lengths as they are."""
-        if len(written.bars) != len(self.plan.bars):
-            return written
-        return Tune(tuple(written.bars[index] for index in self.plan.played()))
+        order = self.heard_order(written)
+        return written if order is None else Tune(tuple(written.bars[i] for i in order))
 
     def examples_forbidden(self, examples: Sequence[Tune]) -> frozenset[tuple[Any, ...]]:
         """The bars of the prompt's example tunes, which a new bar must not copy."""
@@ -389,7 +407,7 @@ class PlanScript:
         if not bars:
             return True
         bar = bars[0]
-        complete = bar.duration == self.writing.rhythm.meter.bar_length
+        complete = bar.duration == self.writing.bar_length(self.index - 1)
         return not broken_rules(
             self.writing.rules,
             [*self.bars, bar],
