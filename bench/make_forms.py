@@ -3,7 +3,8 @@
 For every tune of O'Neill's and Ryan's (the corpus cache, ``bench/corpus_cache.py``) with at
 least 16 whole bars, but the families held out from the folk adapter's training (so the
 held-out evaluation, ``bench/heldout.py``, stays unseen), the first 16 whole bars (two
-8-bar parts; a pickup and the short bar that balances it left out) give a pattern: for each
+8-bar parts, counted as a player counts them: a pickup left out, a bar split at a part's end
+joined) give a pattern: for each
 bar, the earlier bar it repeats note for note, or null. A tune's plan samples one pattern of
 its meter
 (:func:`tunesmith.music.plan.plan_for`), so its repetition is one a real tune has. Patterns
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 from corpus_cache import load
+from make_rhythms import whole_bars
 from tunesmith.model.notation import parse_tune
 from tunesmith.music.rhythm import meter_of
 
@@ -35,11 +37,11 @@ OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "forms.json"
 
 
 def pattern(text: str, meter: str) -> list[int | None] | None:
-    """The repeat pattern of a tune's first 16 whole bars; None for a shorter tune."""
-    whole = [bar for bar in parse_tune(text).bars if bar.duration == meter_of(meter).bar_length]
-    if len(whole) < BARS:
+    """The repeat pattern of a tune's first 16 bars as a player counts them
+    (``make_rhythms.whole_bars``); None for a shorter tune."""
+    bars = whole_bars(list(parse_tune(text).bars), meter_of(meter).bar_length)
+    if len(bars) < BARS:
         return None
-    bars = whole[:BARS]
     return [next((j for j in range(i) if bars[j] == bar), None) for i, bar in enumerate(bars)]
 
 

@@ -130,9 +130,27 @@ _TONICS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 """A tonic's name by semitone, spelled as key signatures allow (Bb major, not A#)."""
 
 
-def whole_bars(tune_bars: list[Bar], bar_length: Fraction) -> list[int]:
-    """Indices of a tune's first ``BARS`` whole bars (a pickup and short bars left out)."""
-    return [i for i, bar in enumerate(tune_bars) if bar.duration == bar_length][:BARS]
+def whole_bars(tune_bars: list[Bar], bar_length: Fraction) -> list[Bar]:
+    """A tune's first ``BARS`` bars as a player counts them: an opening pickup left out, a bar
+    split where a part ends (a short bar and the pickup into the next part) joined into one;
+    the count stops at a short bar nothing completes (the tune's last, balancing its pickup).
+    """
+    found: list[Bar] = []
+    index = int(bool(tune_bars) and tune_bars[0].duration < bar_length)
+    while index < len(tune_bars) and len(found) < BARS:
+        bar = tune_bars[index]
+        if bar.duration == bar_length:
+            found.append(bar)
+            index += 1
+        elif (
+            index + 1 < len(tune_bars)
+            and bar.duration + tune_bars[index + 1].duration == bar_length
+        ):
+            found.append(Bar((*bar.events, *tune_bars[index + 1].events)))
+            index += 2
+        else:
+            break
+    return found
 
 
 def _pattern(events: list[tuple[Fraction, bool]]) -> str | None:
@@ -189,7 +207,7 @@ def slots_of(bar: Bar, cell: Fraction) -> list[str] | None:
 
 def skeleton(tune_bars: list[Bar], bar_length: Fraction, cell: Fraction) -> list[list[str]] | None:
     """The rhythm of a tune's first ``BARS`` whole bars (a pickup left out), slot by slot."""
-    whole = [tune_bars[i] for i in whole_bars(tune_bars, bar_length)]
+    whole = whole_bars(tune_bars, bar_length)
     if len(whole) < BARS:
         return None
     if any(not bar.events[0].pitches for bar in whole):
@@ -217,7 +235,7 @@ def repeats_of(tune_bars: list[Bar], bar_length: Fraction) -> list[int | None] |
     ``bench/make_forms.py`` finds it); None where a part's end (bar 8 or 16) repeats anything
     but bar 8: a part ends on its own cadence.
     """
-    bars = [tune_bars[i] for i in whole_bars(tune_bars, bar_length)]
+    bars = whole_bars(tune_bars, bar_length)
     found = [next((j for j in range(i) if bars[j] == bar), None) for i, bar in enumerate(bars)]
     return None if any(found[end] not in {None, 7} for end in (7, 15)) else found
 
@@ -230,13 +248,13 @@ def harmony_of(
     scale = [pitch.semitone for pitch in key.scale]
     chords = harmony_chords(key)
     facts = meter_of(meter)
-    fitted = best_fit(Tune(tuple(tune_bars)), facts, chords, tonic=chords[0], rhythm="strong")
     whole = whole_bars(tune_bars, facts.bar_length)
+    fitted = best_fit(Tune(tuple(whole)), facts, chords, tonic=chords[0], rhythm="strong")
     found = []
-    for index in whole:
+    for bar in fitted:
         pairs = [
             [str(offset), scale.index(chord.root.semitone)]
-            for offset, chord in fitted[index]
+            for offset, chord in bar
             if chord.root.semitone in scale
         ]
         found.append(pairs)
@@ -314,7 +332,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
             continue
         tunes += 1
         if len(whole := whole_bars(bars, bar_length)) == BARS:
-            judged.append([bars[index] for index in whole])
+            judged.append(whole)
         if (found := skeleton(bars, bar_length, cell)) is not None:
             skeletons.append(found)
             harmonies.append(harmony_of(bars, record, meters[0]))
@@ -323,11 +341,11 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         for bar in bars:
             if bar.duration == bar_length:
                 cells.update(cells_of(bar, cell))
-        offset = int(bars[0].duration < bar_length)  # bar 1 is the first whole bar
+        counted = whole_bars(bars, bar_length)  # bar 1 is the first whole bar
         for kind, numbers in (("half", HALF), ("full", FULL)):
             for number in numbers:
-                if number - 1 + offset < len(bars) - 1:
-                    found = ending_of(bars[number - 1 + offset], bar_length, tail)
+                if number < len(counted) and counted[number - 1] is not bars[-1]:
+                    found = ending_of(counted[number - 1], bar_length, tail)
                     if found is not None:
                         endings[kind][found] += 1
         last = ending_of(bars[-1], bar_length, tail)

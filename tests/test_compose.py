@@ -22,6 +22,7 @@ import pytest
 from conftest import JIG_NOTES
 from midi_checks import assert_midi_keeps_the_request, midi_notes
 from test_grammar import walk
+from test_writing import seed_with_pickup
 from tunesmith import (
     ComposeRequest,
     Composition,
@@ -454,7 +455,8 @@ def test_compose_many_writes_the_candidates_asked_for_on_the_embedded_model() ->
 
 @pytest.mark.model
 def test_a_32_bar_jig_is_aabb_written_once_with_repeat_marks_and_played_out() -> None:
-    composition = compose(style="jig", key="D", seed=5, candidates=2)
+    seed = seed_with_pickup("jig", has=False)  # a real jig without a pickup
+    composition = compose(style="jig", key="D", seed=seed, candidates=2)
     assert composition.request.bars == 32  # the style's default: AABB of 8-bar parts
     score = composition.score
     assert score.bar_count == 16  # A and B written once
