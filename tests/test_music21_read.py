@@ -62,14 +62,20 @@ def note(
     voice: int | None = None,
     alter: str | None = None,
     dot: bool = False,
+    tuplet: str = "",
 ) -> str:
-    """A pitched note such as ``note("C4", 2, "quarter")``."""
+    """A pitched note such as ``note("C4", 2, "quarter")``; ``tuplet`` "5:4" for a quintuplet."""
+    actual, _, normal = tuplet.partition(":")
+    modification = (
+        f"<time-modification><actual-notes>{actual}</actual-notes>"
+        f"<normal-notes>{normal}</normal-notes></time-modification>"
+    )
     step, octave = pitch[0], pitch[1:]
     return (
         f"<note>{'<chord/>' if chord else ''}<pitch><step>{step}</step>"
         f"{f'<alter>{alter}</alter>' if alter else ''}<octave>{octave}</octave></pitch>"
         f"<duration>{duration}</duration>{f'<voice>{voice}</voice>' if voice else ''}"
-        f"<type>{kind}</type>{'<dot/>' if dot else ''}</note>"
+        f"<type>{kind}</type>{'<dot/>' if dot else ''}{modification if tuplet else ''}</note>"
     )
 
 
@@ -81,12 +87,21 @@ def rest(duration: int, kind: str, *, voice: int | None = None, hidden: bool = F
     )
 
 
-def hit(place: str, duration: int, kind: str, *, head: str = "", chord: bool = False) -> str:
+def hit(
+    place: str,
+    duration: int,
+    kind: str,
+    *,
+    head: str = "",
+    chord: bool = False,
+    voice: int | None = None,
+) -> str:
     """An unpitched note at a staff place such as ``hit("C5", 2, "quarter", head="x")``."""
     return (
         f"<note>{'<chord/>' if chord else ''}<unpitched><display-step>{place[0]}</display-step>"
         f"<display-octave>{place[1:]}</display-octave></unpitched><duration>{duration}</duration>"
-        f"<type>{kind}</type>{f'<notehead>{head}</notehead>' if head else ''}</note>"
+        f"{f'<voice>{voice}</voice>' if voice else ''}<type>{kind}</type>"
+        f"{f'<notehead>{head}</notehead>' if head else ''}</note>"
     )
 
 
@@ -113,7 +128,22 @@ def chords(*symbols: tuple[int, int, str]) -> tuple[ChordSymbol, ...]:
     return tuple(ChordSymbol(Fraction(on), Fraction(length), f) for on, length, f in symbols)
 
 
+def harmony(root: str, kind: str, text: str = "", *, bass: str = "", alter: int = 0) -> str:
+    """A <harmony> element: ``kind`` its MusicXML kind, ``text`` the spelling the file shows."""
+    shown = f' text="{text}"' if text else ""
+    return (
+        f"<harmony><root><root-step>{root}</root-step>"
+        f"{f'<root-alter>{alter}</root-alter>' if alter else ''}</root>"
+        f"<kind{shown}>{kind}</kind>"
+        f"{f'<bass><bass-step>{bass}</bass-step></bass>' if bass else ''}</harmony>"
+    )
+
+
+HALF = note("C4", 4, "half")
+
+
 CHORD = note("C4", 2, "quarter") + note("E4", 2, "quarter", chord=True)
+HALF_CHORD = note("C4", 4, "half") + note("E4", 4, "half", chord=True)
 WHOLE_C = note("C5", 8, "whole")
 
 
@@ -124,12 +154,11 @@ WHOLE_C = note("C5", 8, "whole")
     ("meter", "measure", "written"),
     [
         ("12/8", CHORD + rest(8, "whole") + CHORD, "[C4 E4]:q r:w [C4 E4]:q |"),
-        ("6/4", rest(8, "whole") + note("C4", 4, "half") + note("E4", 4, "half", chord=True),
-         "r:w [C4 E4]:h |"),
-        ("6/4", note("C4", 4, "half") + note("E4", 4, "half", chord=True) + rest(8, "whole"),
-         "[C4 E4]:h r:w |"),
+        ("6/4", rest(8, "whole") + HALF_CHORD, "r:w [C4 E4]:h |"),
+        ("6/4", HALF_CHORD + rest(8, "whole"), "[C4 E4]:h r:w |"),
     ],
-)  # fmt: skip
+    ids=["between-chords", "first", "last"],
+)
 def test_a_whole_rest_among_chords_keeps_its_written_length(
     tmp_path: Path, meter: str, measure: str, written: str
 ) -> None:
@@ -198,13 +227,14 @@ def test_a_quarter_tone_is_a_read_error_naming_the_note_and_its_bar(tmp_path: Pa
 # -- measures read as layered notes -------------------------------------------------------
 
 
-def test_two_voices_in_a_measure_are_layered_into_chords_and_ties(tmp_path: Path) -> None:
+def test_two_voices_in_a_measure_are_layered_into_chords_and_ties_without_graces(
+    tmp_path: Path,
+) -> None:
     grace = (
         "<note><grace/><pitch><step>B</step><octave>4</octave></pitch><type>eighth</type></note>"
     )
-    chord_symbol = "<harmony><root><root-step>C</root-step></root><kind>major</kind></harmony>"
     measure = (
-        chord_symbol
+        harmony("C", "major")
         + rest(2, "quarter", voice=1)
         + note("C5", 2, "quarter", voice=1)
         + note("D5", 4, "half", voice=1)
@@ -222,17 +252,36 @@ def test_two_voices_in_a_measure_are_layered_into_chords_and_ties(tmp_path: Path
 
 
 def test_quintuplets_are_moved_to_the_nearest_lengths_tunesmith_writes(tmp_path: Path) -> None:
-    quintuplet = (
-        "<time-modification><actual-notes>5</actual-notes><normal-notes>4</normal-notes>"
-        "</time-modification></note>"
-    )
-    five = "".join(note(f"{step}5", 1, "16th").replace("</note>", quintuplet) for step in "CDEFG")
+    five = "".join(note(f"{step}5", 1, "16th", tuplet="5:4") for step in "CDEFG")
     measure = five + note("A5", 5, "quarter") + note("B5", 10, "half")
     score = read(tmp_path, musicxml([measure], divisions=5))
     assert score.parts[0].tune == tune("C5:s3 D5:s E5:s3 F5:s G5:s3 A5:q B5:h |")
     assert score.source is not None
     assert (score.source.quantised, score.source.max_shift) == (8, Fraction(1, 30))
     assert score.source.notes == ("measures read as layered notes (voices, tuplets): 1",)
+
+
+def test_a_chord_symbol_between_the_notes_of_two_voices_does_not_split_them(
+    tmp_path: Path,
+) -> None:
+    measure = (
+        harmony("C", "major")
+        + note("C5", 8, "whole", voice=1)
+        + backup(8)
+        + note("E4", 8, "whole", voice=2)
+        + backup(4)
+        + harmony("G", "major")  # on beat 3, where no note starts
+        + "<forward><duration>4</duration></forward>"
+    )
+    score = read(tmp_path, musicxml([measure]))
+    assert score.parts[0].tune == tune("[E4 C5]:w |")
+    assert score.harmony == chords((0, 2, "C"), (2, 2, "G"))
+
+
+def test_a_measure_of_rests_in_two_voices_is_a_bar_of_rest(tmp_path: Path) -> None:
+    rests = rest(8, "whole", voice=1) + backup(8) + rest(8, "whole", voice=2)
+    score = read(tmp_path, musicxml([WHOLE_C, rests]))
+    assert score.parts[0].tune == tune("C5:w | r:w |")
 
 
 # -- drums --------------------------------------------------------------------------------
@@ -258,6 +307,11 @@ def test_unpitched_notes_are_the_drums_at_their_staff_places_and_heads(tmp_path:
     ]
 
 
+def test_a_hit_at_the_bottom_of_midis_range_is_key_0(tmp_path: Path) -> None:
+    score = read(tmp_path, musicxml([hit("C-1", 8, "whole")], part_list=KIT))
+    assert score.parts[0].bars[0].events[0].drums == (Drum.from_midi(0),)
+
+
 def test_a_part_of_drum_chords_alone_is_a_drum_part(tmp_path: Path) -> None:
     both = hit("F4", 4, "half") + hit("C5", 4, "half", chord=True)
     score = read(tmp_path, musicxml([both + both], part_list=KIT))
@@ -269,12 +323,9 @@ def test_a_part_of_drum_chords_alone_is_a_drum_part(tmp_path: Path) -> None:
 
 
 def test_two_drum_voices_in_a_measure_are_layered_into_one_line_of_hits(tmp_path: Path) -> None:
-    hats = "".join(
-        hit("G5", 2, "quarter", head="x").replace("<type>", "<voice>1</voice><type>")
-        for _ in range(4)
-    )
-    feet = hit("F4", 4, "half") + hit("C5", 4, "half")
-    measure = hats + backup(8) + feet.replace("<type>", "<voice>2</voice><type>")
+    hats = 4 * hit("G5", 2, "quarter", head="x", voice=1)
+    feet = hit("F4", 4, "half", voice=2) + hit("C5", 4, "half", voice=2)
+    measure = hats + backup(8) + feet
     score = read(tmp_path, musicxml([measure], part_list=KIT))
     assert [e.drums for e in score.parts[0].bars[0].events] == [
         (Drum("kick"), Drum("closed-hat")),
@@ -292,7 +343,7 @@ K:C
 V:1 name="Drums"
 %%MIDI channel 10
 (5C,,C,,D,,C,,C,, ^F,,2 | C,,2 D,,2 |]
-"""
+"""  # one plain '|' only: music21 makes no measures of it
 
 
 def test_an_abc_drum_voice_in_quintuplets_is_read_by_key_and_quantised(tmp_path: Path) -> None:
@@ -353,6 +404,17 @@ def test_a_key_signature_without_a_mode_takes_the_mode_that_ends_on_the_last_not
     assert score.source.estimated[0] == f"mode: {mode} (from the key signature and the final note)"
 
 
+def test_a_score_of_drums_alone_takes_the_major_key_of_a_signature_without_a_mode(
+    tmp_path: Path,
+) -> None:
+    two_sharps = "<key><fifths>2</fifths></key>"  # no mode, and no melody to end on a tonic
+    score = read(tmp_path, musicxml([hit("F4", 8, "whole")], key=two_sharps, part_list=KIT))
+    assert score.parts[0].role == "drums"
+    assert score.header.key == Key.parse("D major")
+    assert score.source is not None
+    assert "mode: D major (from the key signature and the final note)" in score.source.estimated
+
+
 def test_a_metronome_mark_in_another_beat_than_the_meters_keeps_its_own_beat(
     tmp_path: Path,
 ) -> None:
@@ -364,35 +426,28 @@ def test_a_metronome_mark_in_another_beat_than_the_meters_keeps_its_own_beat(
     assert not any("tempo" in line for line in score.source.estimated)
 
 
-@pytest.mark.parametrize(("meter", "tempo"), [("4/4", 80.0), ("6/8", 53.33)])
+@pytest.mark.parametrize(
+    ("meter", "bar", "tempo", "beat"),
+    [
+        ("4/4", note("C5", 8, "whole"), 80.0, Fraction(1)),  # 80 quarter notes a minute
+        ("6/8", note("C5", 6, "half", dot=True), 53.33, Fraction(3, 2)),  # 80 / 1.5, rounded
+    ],
+    ids=["4/4", "6/8"],
+)
 def test_a_metronome_mark_in_breves_is_turned_into_the_meters_beat(
-    tmp_path: Path, meter: str, tempo: float
+    tmp_path: Path, meter: str, bar: str, tempo: float, beat: Fraction
 ) -> None:
-    length = {"4/4": note("C5", 8, "whole"), "6/8": note("C5", 6, "half", dot=True)}[meter]
-    score = read(tmp_path, musicxml([metronome("breve", 10) + length], meter=meter))
-    assert score.header.tempo == tempo  # ten breves (8 quarter notes) a minute
-    assert score.header.beat == {"4/4": 1, "6/8": Fraction(3, 2)}[meter]
+    score = read(tmp_path, musicxml([metronome("breve", 10) + bar], meter=meter))
+    assert score.header.tempo == tempo  # from ten breves (8 quarter notes each) a minute
+    assert score.header.beat == beat
 
 
-def test_an_abc_title_is_read_as_written_escapes_and_all(tmp_path: Path) -> None:
+def test_an_abc_title_is_its_first_title_field_with_escapes_undone(tmp_path: Path) -> None:
     abc = "X:1\nT:50\\% off\nT:Second title\nM:2/4\nL:1/8\nK:G\nGABc|d4|\n"
-    assert read(tmp_path, abc, "tune.abc").header.title == "50% off"
+    assert read(tmp_path, abc, "tune.abc").header.title == "50% off"  # music21 reads "50\\"
 
 
 # -- chord symbols and repeats ------------------------------------------------------------
-
-
-def harmony(root: str, kind: str, text: str = "", *, bass: str = "", alter: int = 0) -> str:
-    """A <harmony> element: ``kind`` its MusicXML kind, ``text`` the spelling the file shows."""
-    return (
-        f"<harmony><root><root-step>{root}</root-step>"
-        f"{f'<root-alter>{alter}</root-alter>' if alter else ''}</root>"
-        f"<kind{f' text={chr(34)}{text}{chr(34)}' if text else ''}>{kind}</kind>"
-        f"{f'<bass><bass-step>{bass}</bass-step></bass>' if bass else ''}</harmony>"
-    )
-
-
-HALF = note("C4", 4, "half")
 
 
 def test_chord_symbols_are_spelt_as_the_file_shows_them_with_flats_and_bass(
@@ -421,13 +476,7 @@ def test_a_chord_symbol_followed_by_another_on_the_same_beat_gives_way_to_it(
 def test_chord_symbols_tunesmith_cannot_name_are_dropped_and_named_in_the_notes(
     tmp_path: Path,
 ) -> None:
-    measure = (
-        harmony("C", "dominant", "7 alt")
-        + HALF
-        + harmony("D", "dominant", "7 sus")
-        + HALF
-        + harmony("G", "major")
-    )
+    measure = harmony("C", "dominant", "7 alt") + HALF + harmony("D", "dominant", "7 sus") + HALF
     score = read(tmp_path, musicxml([measure, harmony("G", "major") + note("G4", 8, "whole")]))
     assert score.harmony == chords((4, 4, "G"))
     assert score.source is not None
@@ -548,26 +597,3 @@ def test_an_mxl_archive_without_a_musicxml_score_is_a_read_error(tmp_path: Path)
     path = write_mxl(tmp_path / "tune.mxl", "score.txt", musicxml([WHOLE_C]))
     with pytest.raises(ReadError, match="music21 cannot read it as musicxml"):
         read_score(path)
-
-
-def test_a_chord_symbol_between_the_notes_of_two_voices_does_not_split_them(
-    tmp_path: Path,
-) -> None:
-    measure = (
-        harmony("C", "major")
-        + note("C5", 8, "whole", voice=1)
-        + backup(8)
-        + note("E4", 8, "whole", voice=2)
-        + backup(4)
-        + harmony("G", "major")  # on beat 3, where no note starts
-        + "<forward><duration>4</duration></forward>"
-    )
-    score = read(tmp_path, musicxml([measure]))
-    assert score.parts[0].tune == tune("[E4 C5]:w |")
-    assert score.harmony == chords((0, 2, "C"), (2, 2, "G"))
-
-
-def test_a_measure_of_rests_in_two_voices_is_a_bar_of_rest(tmp_path: Path) -> None:
-    rests = rest(8, "whole", voice=1) + backup(8) + rest(8, "whole", voice=2)
-    score = read(tmp_path, musicxml([WHOLE_C, rests]))
-    assert score.parts[0].tune == tune("C5:w | r:w |")
