@@ -307,6 +307,24 @@ def test_unpitched_notes_are_the_drums_at_their_staff_places_and_heads(tmp_path:
     ]
 
 
+def test_pitched_notes_in_a_drum_part_are_the_drums_of_their_keys_not_rests(
+    tmp_path: Path,
+) -> None:
+    measure = note("C2", 4, "half") + note("D2", 2, "quarter") + note("F2", 2, "quarter", alter="1")
+    on_channel_10 = (
+        '<score-part id="P1"><part-name>Kit</part-name>'
+        '<midi-instrument id="P1-I1"><midi-channel>10</midi-channel></midi-instrument>'
+        "</score-part>"
+    )
+    (kit,) = read(tmp_path, musicxml([measure], part_list=on_channel_10)).parts
+    assert kit.role == "drums"
+    assert [e.drums for e in kit.bars[0].events] == [  # General MIDI keys 36, 38 and 42
+        (Drum("kick"),),
+        (Drum("snare"),),
+        (Drum("closed-hat"),),
+    ]
+
+
 def test_a_hit_at_the_bottom_of_midis_range_is_key_0(tmp_path: Path) -> None:
     score = read(tmp_path, musicxml([hit("C-1", 8, "whole")], part_list=KIT))
     assert score.parts[0].bars[0].events[0].drums == (Drum.from_midi(0),)

@@ -69,6 +69,8 @@ def _drums(element: Any, abc_drums: bool) -> tuple[Drum, ...]:
             head = hit.notehead if hit.notehead not in {None, "normal"} else "normal"
             drum = drum_at(place, head) or Drum.from_midi(min(127, max(0, hit.displayPitch().midi)))
             hits.append(drum)
+        else:  # a pitched note in a drum part: its key is the drum, as General MIDI plays it
+            hits += [Drum.from_midi(min(127, max(0, p.midi))) for p in getattr(hit, "pitches", ())]
     return tuple(dict.fromkeys(hits))
 
 
