@@ -8,34 +8,18 @@ from __future__ import annotations
 
 import io
 import random
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mido
 
+from grammar_walk import walk
 from tunesmith import Composition
 from tunesmith.backends import Completion, Prompt
 from tunesmith.model.score import ChordSymbol
 from tunesmith.music.chords import Chord
 from tunesmith.music.harmony import strong_beats
 from tunesmith.music.rhythm import meter_of
-
-
-def walk(grammar: str, rng: random.Random) -> str:
-    """A random sentence: every alternative of these grammars is a literal and a rule."""
-    lines = grammar.splitlines()
-    rules = {
-        head: re.findall(r'"((?:[^"\\]|\\.)*)"(?: ([\w-]+))?', body)
-        for head, body in (line.split(" ::= ", 1) for line in lines[1:])
-    }
-    root = re.findall(r'"((?:[^"\\]|\\.)*)"|([\w-]+)', lines[0].split(" ::= ", 1)[1])
-    text = [literal for literal, _ in root if literal]
-    current = root[-1][1]
-    while current:
-        literal, current = rng.choice(rules[current])
-        text.append(literal.replace("\\n", "\n").replace('\\"', '"'))
-    return "".join(text)
 
 
 @dataclass

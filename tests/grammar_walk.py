@@ -9,10 +9,33 @@ allows, the pipeline around it must handle, in milliseconds.
 from __future__ import annotations
 
 import random
+import re
+from typing import Protocol
 
-from test_grammar import walk
 from tunesmith.backends import Completion, Prompt
 from tunesmith.decoding.segments import Forced, LaneResult, SamplerSettings, Script
+
+
+class Chooser(Protocol):
+    """What :func:`walk` draws with: a :class:`random.Random`, or a stand-in for a model."""
+
+    def choice(self, options: list[tuple[str, str]], /) -> tuple[str, str]: ...
+
+
+def walk(grammar: str, rng: Chooser) -> str:
+    """A random sentence: every alternative of tunesmith's grammars is a literal and a rule."""
+    lines = grammar.splitlines()
+    rules = {
+        head: re.findall(r'"((?:[^"\\]|\\.)*)"(?: ([\w-]+))?', body)
+        for head, body in (line.split(" ::= ", 1) for line in lines[1:])
+    }
+    root = re.findall(r'"((?:[^"\\]|\\.)*)"|([\w-]+)', lines[0].split(" ::= ", 1)[1])
+    text = [literal for literal, _ in root if literal]
+    current = root[-1][1]
+    while current:
+        literal, current = rng.choice(rules[current])
+        text.append(literal.replace("\\n", "\n").replace('\\"', '"'))
+    return "".join(text)
 
 
 class WalkingBackend:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 import random
-import re
 from collections import Counter
 from fractions import Fraction
-from typing import Protocol
 
 import pytest
 
+from grammar_walk import walk
 from tunesmith import ComposeRequest
 from tunesmith.checks.validate import validate
 from tunesmith.decoding.narrow import MUSIC_ALPHABET
@@ -22,29 +21,6 @@ from tunesmith.music.rhythm import corpus_rhythm, meter_of, rhythm_for
 from tunesmith.writing.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
 from tunesmith.writing.script import Writing, grammar_for
 from tunesmith.writing.spelling import AbcSpelling, NotationSpelling
-
-
-class Chooser(Protocol):
-    """What :func:`walk` draws with: a :class:`random.Random`, or a stand-in for a model."""
-
-    def choice(self, options: list[tuple[str, str]], /) -> tuple[str, str]: ...
-
-
-def walk(grammar: str, rng: Chooser) -> str:
-    """A random sentence: every alternative of these grammars is a literal and a rule."""
-    lines = grammar.splitlines()
-    rules = {
-        head: re.findall(r'"((?:[^"\\]|\\.)*)"(?: ([\w-]+))?', body)
-        for head, body in (line.split(" ::= ", 1) for line in lines[1:])
-    }
-    root = re.findall(r'"((?:[^"\\]|\\.)*)"|([\w-]+)', lines[0].split(" ::= ", 1)[1])
-    text = [literal for literal, _ in root if literal]
-    current = root[-1][1]
-    while current:
-        literal, current = rng.choice(rules[current])
-        text.append(literal.replace("\\n", "\n"))
-    return "".join(text)
-
 
 JIG = ComposeRequest(notes="A B C# F# G", style="jig", bars=16, low="A3", high="A5")
 

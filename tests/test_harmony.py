@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from band_checks import GrammarBound, assert_the_melody_fits_its_chords, chord_at, tracks, walk
+from band_checks import GrammarBound, assert_the_melody_fits_its_chords, chord_at, tracks
 from conftest import JIG_NOTES
+from grammar_walk import walk
 from tunesmith import ChordError, ComposeRequest, RequestError, compose
 from tunesmith.band.arrange import BASS_RANGE
 from tunesmith.checks.repair import repair

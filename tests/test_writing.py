@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from test_grammar import walk
+from grammar_walk import walk
 from tunesmith import ComposeRequest, compose
 from tunesmith.checks.validate import validate
 from tunesmith.decoding.segments import Forced, Free
