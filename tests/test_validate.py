@@ -76,6 +76,9 @@ def test_a_pickup_before_the_first_bar_line_is_neither_a_short_bar_nor_counted()
     assert kinds("D5:e | B4:q. A4:q. | A4:q A4:e A4:q r:e |") == [("pitch", 1, 1)]
     empty_first = Tune((Bar(()), *parse_tune("B4:q. A4:q. | A4:h. |").bars))
     assert not empty_first.has_pickup(Fraction(3))  # an empty bar is no pickup
+    opening = parse_tune("A4:e | B4:q. A4:q. |")
+    assert opening.has_pickup(Fraction(3), bars=1)
+    assert not opening.has_pickup(Fraction(3), bars=2)  # as many bars as asked: too short
     assert [v.kind for v in validate(empty_first, JIG).violations] == ["bar_length", "bar_count"]
 
 

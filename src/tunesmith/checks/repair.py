@@ -149,7 +149,7 @@ class _Repairer:
     def bar_lengths(self, tune: Tune, wanted: int) -> Tune:
         target = self.constraints.bar_length
         bars = []
-        pickup = tune.has_pickup(target) and len(tune.bars) > wanted  # else an underfull bar
+        pickup = tune.has_pickup(target, wanted)  # else an underfull bar
         for index, bar in enumerate(tune.bars, 1):
             if bar.duration == target or (pickup and index == 1):
                 bars.append(bar)
@@ -194,7 +194,7 @@ class _Repairer:
 
     def bar_count(self, tune: Tune, wanted: int) -> Tune:
         bars = list(tune.bars)
-        pickup = tune.has_pickup(self.constraints.bar_length) and len(bars) > wanted
+        pickup = tune.has_pickup(self.constraints.bar_length, wanted)
         wanted += pickup  # a pickup is not counted
         if len(bars) > wanted:
             self.note("drop bars", wanted + 1, f"{len(bars)} bars", f"{wanted} bars")

@@ -132,7 +132,7 @@ def validate(
             if following is None or following.pitches != event.pitches:
                 target = "the end" if following is None else "a different pitch"
                 add("tie", index + 1, offset, f"a tie into {target}", "a tie into the same pitch")
-    pickup = tune.has_pickup(constraints.bar_length) and len(tune.bars) > request.bars
+    pickup = tune.has_pickup(constraints.bar_length, request.bars)
     for index, bar in enumerate(tune.bars):
         if bar.duration != constraints.bar_length and not (pickup and index == 0):
             add(

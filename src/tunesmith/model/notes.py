@@ -393,14 +393,16 @@ class Tune:
         """The events that sound (notes and chords), in order."""
         return tuple(event for event in self.events if not event.is_rest)
 
-    def has_pickup(self, bar_length: Fraction) -> bool:
+    def has_pickup(self, bar_length: Fraction, bars: int | None = None) -> bool:
         """Whether the first bar is a pickup: shorter than ``bar_length``, opening on a note,
-        with bars after it. A pickup is not counted among a tune's bars.
+        with bars after it. A pickup is not counted among a tune's bars: given ``bars``, the
+        count asked for, a short first bar is a pickup only where the tune has more bars than
+        that (else it is a bar too short).
         """  # noqa: D205
         first = self.bars[0] if self.bars else None
         return (
             first is not None
-            and len(self.bars) > 1
+            and len(self.bars) > max(1, bars or 0)
             and first.duration < bar_length
             and bool(first.events)
             and bool(first.events[0].pitches)

@@ -260,7 +260,7 @@ def score_for(request: ComposeRequest, tune: Tune, form: str = "A", part_bars: i
     row (the AA and BB of AABB) written once between repeat marks; a pickup before them.
     """  # noqa: D205
     constraints = request.constraints
-    pickup = tune.has_pickup(constraints.bar_length) and len(tune.bars) > request.bars
+    pickup = tune.has_pickup(constraints.bar_length, request.bars)
     heard = tune.bars[pickup:]
     size = part_bars or len(heard)
     sections = [heard[i * size : (i + 1) * size] for i in range(len(form))]
