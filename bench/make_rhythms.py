@@ -205,9 +205,8 @@ def slots_of(bar: Bar, cell: Fraction) -> list[str] | None:
     return slots
 
 
-def skeleton(tune_bars: list[Bar], bar_length: Fraction, cell: Fraction) -> list[list[str]] | None:
-    """The rhythm of a tune's first ``BARS`` whole bars (a pickup left out), slot by slot."""
-    whole = whole_bars(tune_bars, bar_length)
+def skeleton(whole: list[Bar], cell: Fraction) -> list[list[str]] | None:
+    """The rhythm of a tune's first ``BARS`` bars (``whole_bars``), slot by slot."""
     if len(whole) < BARS:
         return None
     if any(not bar.events[0].pitches for bar in whole):
@@ -230,25 +229,24 @@ def pickup_of(tune_bars: list[Bar], bar_length: Fraction) -> str:
     return _pattern([(event.duration, not event.pitches) for event in first.events]) or ""
 
 
-def repeats_of(tune_bars: list[Bar], bar_length: Fraction) -> list[int | None] | None:
-    """Which of a tune's first ``BARS`` whole bars repeats which, note for note (as
+def repeats_of(whole: list[Bar]) -> list[int | None] | None:
+    """Which of a tune's first ``BARS`` bars (``whole_bars``) repeats which, note for note (as
     ``bench/make_forms.py`` finds it); None where a part's end (bar 8 or 16) repeats anything
     but bar 8: a part ends on its own cadence.
     """
-    bars = whole_bars(tune_bars, bar_length)
-    found = [next((j for j in range(i) if bars[j] == bar), None) for i, bar in enumerate(bars)]
+    found = [next((j for j in range(i) if whole[j] == bar), None) for i, bar in enumerate(whole)]
     return None if any(found[end] not in {None, 7} for end in (7, 15)) else found
 
 
 def harmony_of(
-    tune_bars: list[Bar], record: dict[str, Any], meter: str
+    whole: list[Bar], record: dict[str, Any], meter: str
 ) -> list[list[list[Any]]] | None:
-    """The implied chords of the first ``BARS`` whole bars: ``[offset, degree]`` pairs a bar."""
+    """The implied chords of a tune's first ``BARS`` bars (``whole_bars``): ``[offset,
+    degree]`` pairs a bar."""
     key = Key(PitchClass.parse(_TONICS[record["tonic"]]), record["mode"])
     scale = [pitch.semitone for pitch in key.scale]
     chords = harmony_chords(key)
     facts = meter_of(meter)
-    whole = whole_bars(tune_bars, facts.bar_length)
     fitted = best_fit(Tune(tuple(whole)), facts, chords, tonic=chords[0], rhythm="strong")
     found = []
     for bar in fitted:
@@ -331,21 +329,21 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         if len(bars) < 2:
             continue
         tunes += 1
-        if len(whole := whole_bars(bars, bar_length)) == BARS:
+        whole = whole_bars(bars, bar_length)  # bar 1 is the first whole bar
+        if len(whole) == BARS:
             judged.append(whole)
-        if (found := skeleton(bars, bar_length, cell)) is not None:
+        if (found := skeleton(whole, cell)) is not None:
             skeletons.append(found)
-            harmonies.append(harmony_of(bars, record, meters[0]))
+            harmonies.append(harmony_of(whole, record, meters[0]))
             pickups.append(pickup_of(bars, bar_length))
-            repeats.append(repeats_of(bars, bar_length))
+            repeats.append(repeats_of(whole))
         for bar in bars:
             if bar.duration == bar_length:
                 cells.update(cells_of(bar, cell))
-        counted = whole_bars(bars, bar_length)  # bar 1 is the first whole bar
         for kind, numbers in (("half", HALF), ("full", FULL)):
             for number in numbers:
-                if number < len(counted) and counted[number - 1] is not bars[-1]:
-                    found = ending_of(counted[number - 1], bar_length, tail)
+                if number < len(whole) and whole[number - 1] is not bars[-1]:
+                    found = ending_of(whole[number - 1], bar_length, tail)
                     if found is not None:
                         endings[kind][found] += 1
         last = ending_of(bars[-1], bar_length, tail)
