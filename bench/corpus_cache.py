@@ -19,7 +19,7 @@ from typing import Any
 from tunesmith import TunesmithError, read_score
 from tunesmith.checks.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
-from tunesmith.model.notation import format
+from tunesmith.model.notation import unparse
 from tunesmith.model.score import Tune
 
 CACHE = Path(__file__).parent.parent / ".cache" / "corpus.jsonl"
@@ -50,7 +50,7 @@ def record(tune_id: str, score: Any) -> dict[str, Any] | None:
         return None
     music21_key = key if "Key" in key.classes else key.asKey()
     try:
-        text = format(tune_from_music21(score))
+        text = unparse(tune_from_music21(score))
     except NotationError:
         return None
     return {
@@ -129,7 +129,7 @@ def load_nottingham() -> list[dict[str, Any]]:
                         "tonic": key.tonic.semitone,
                         "mode": key.mode,
                         "rhythm": NOTTINGHAM_RHYTHMS.get(stem),
-                        "text": format(Tune(score.parts[0].bars)),
+                        "text": unparse(Tune(score.parts[0].bars)),
                     }
                 )
     with NOTTINGHAM_CACHE.open("w", encoding="utf-8") as out:

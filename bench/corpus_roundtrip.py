@@ -1,7 +1,7 @@
 """The whole corpus: how many tunes tunesmith notation expresses, and round-trips exactly.
 
 For every tune of essenFolksong, oneills1850 and ryansMammoth: convert with music21
-(`tune_from_music21`), then check `parse_tune(format(t)) == t` and that the MIDI file read back
+(`tune_from_music21`), then check `parse_tune(unparse(t)) == t` and that the MIDI file read back
 with mido has exactly the tune's notes. Inexpressible tunes are counted by gap kind.
 Takes tens of minutes (music21 parses a few ABC tunes a second); writes docs/corpus.md.
 Usage: python bench/corpus_roundtrip.py [LIMIT_PER_COLLECTION]
@@ -20,7 +20,7 @@ from typing import Any
 from tunesmith.checks.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
-from tunesmith.model.notation import format, parse_tune
+from tunesmith.model.notation import unparse, parse_tune
 from tunesmith.model.score import Header, Score, Tune
 
 
@@ -38,7 +38,7 @@ def roundtrip_counts(
 ) -> Counter[str]:
     """Counts over ``(id, music21 score)`` pairs such as `corpus_tunes` yields.
 
-    Keys: "tunes", "expressible", "notation round trip" (`parse_tune(format(t)) == t`), the name
+    Keys: "tunes", "expressible", "notation round trip" (`parse_tune(unparse(t)) == t`), the name
     of each extra check that holds, "gap: KIND" per NotationError kind and "music21 error:
     TYPE" where music21 itself fails. Tunes failing a check are named on stderr.
     """
@@ -54,7 +54,7 @@ def roundtrip_counts(
             counts[f"music21 error: {type(error).__name__}"] += 1
             continue
         counts["expressible"] += 1
-        checks: list[Check] = [("notation round trip", lambda t: parse_tune(format(t)) == t)]
+        checks: list[Check] = [("notation round trip", lambda t: parse_tune(unparse(t)) == t)]
         for name, check in [*checks, *extra_checks]:
             if check(tune):
                 counts[name] += 1

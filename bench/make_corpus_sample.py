@@ -13,7 +13,7 @@ from typing import Any
 
 from tunesmith.checks.corpus import COLLECTIONS, tune_from_music21
 from tunesmith.errors import NotationError
-from tunesmith.model.notation import format
+from tunesmith.model.notation import unparse
 
 PER_COLLECTION = 20
 OUT = Path(__file__).parent.parent / "src" / "tunesmith" / "data" / "corpus_sample.json"
@@ -31,7 +31,7 @@ def describe(tune_id: str, score: Any) -> dict[str, Any]:
         "key": str(key if "Key" in key.classes else key.asKey()) if key is not None else None,
     }
     try:
-        record["text"] = format(tune_from_music21(score))
+        record["text"] = unparse(tune_from_music21(score))
     except NotationError as error:
         record["gap"] = str(error)
     return record

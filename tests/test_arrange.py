@@ -19,7 +19,7 @@ from band_checks import GrammarBound, assert_the_melody_fits_its_chords, chord_a
 from tunesmith import ComposeRequest, ConstraintError, RequestError, compose
 from tunesmith.band.arrange import BASS_RANGE, CHORD_RANGE, accompany, band_style
 from tunesmith.io.audio import render_audio
-from tunesmith.io.midi import DRUM_CHANNEL
+from tunesmith.io.midi import DRUM_CHANNEL, midi_bytes
 from tunesmith.model.notation import parse
 from tunesmith.model.score import Score
 from tunesmith.music.rhythm import meter_of
@@ -60,7 +60,7 @@ def test_a_meter_no_band_file_has_gets_a_pattern_from_its_beats() -> None:
 
 
 def test_one_midi_track_per_part_the_drums_on_channel_10() -> None:
-    found = tracks(band().to_midi_bytes())
+    found = tracks(midi_bytes(band()))
     names = [track.name for track in found]
     assert names == ["Acoustic Grand Piano", "Acoustic Guitar (steel)", "Acoustic Bass", "Drums"]
     channels = [track.channel for track in found]
@@ -83,7 +83,7 @@ def test_drums_alone_play_under_a_tune_without_chords_a_pickup_as_well() -> None
 
 def test_the_chords_part_plays_the_chord_sounding_there_voiced_close_and_smoothly() -> None:
     score = band()
-    chords = tracks(score.to_midi_bytes())[1]
+    chords = tracks(midi_bytes(score))[1]
     by_onset = itertools.groupby(sorted(chords.notes, key=lambda n: n[1]), key=lambda n: n[1])
     voicings = []
     for onset, notes in by_onset:
@@ -99,7 +99,7 @@ def test_the_chords_part_plays_the_chord_sounding_there_voiced_close_and_smoothl
 
 def test_the_bass_plays_in_the_bass_range_on_the_chords_roots_on_strong_beats() -> None:
     score = band()
-    bass = tracks(score.to_midi_bytes())[2]
+    bass = tracks(midi_bytes(score))[2]
     assert all(BASS_RANGE[0] <= key <= BASS_RANGE[1] for key, _, _, _ in bass.notes)
     for key, onset, _, _ in bass.notes:
         chord = chord_at(score.harmony, onset)
@@ -108,7 +108,7 @@ def test_the_bass_plays_in_the_bass_range_on_the_chords_roots_on_strong_beats() 
 
 
 def test_the_bass_steps_onto_the_next_bars_root() -> None:
-    bass = tracks(band().to_midi_bytes())[2]  # the jig's bass: 1-.5-a
+    bass = tracks(midi_bytes(band()))[2]  # the jig's bass: 1-.5-a
     approach = next(key for key, onset, _, _ in bass.notes if onset == Fraction(5, 2))
     downbeat = next(key for key, onset, _, _ in bass.notes if onset == 3)
     assert 1 <= abs(approach - downbeat) <= 2
@@ -116,13 +116,13 @@ def test_the_bass_steps_onto_the_next_bars_root() -> None:
 
 def test_the_drums_play_the_styles_general_midi_kit() -> None:
     waltz = parse("meter: 3/4\n\nF4:h A4:q | C5:h. |\n\nharmony:\nF:h. | F:h. |\n")
-    drums = tracks(accompany(waltz, style="waltz").to_midi_bytes())[-1]
+    drums = tracks(midi_bytes(accompany(waltz, style="waltz")))[-1]
     assert drums.program == 40  # the brush kit
     assert {key for key, _, _, _ in drums.notes} >= {36, 38}  # kick and snare
 
 
 def test_levels_keep_the_melody_in_front() -> None:
-    melody, *accompaniment = tracks(band().to_midi_bytes())
+    melody, *accompaniment = tracks(midi_bytes(band()))
     loudness = {onset: velocity for _, onset, _, velocity in melody.notes}
     together = [
         (velocity, loudness[onset])
@@ -227,7 +227,7 @@ def test_a_bad_band_option_is_a_request_error_saying_what_to_change(
 
 
 def spectrum(score: Score) -> npt.NDArray[np.float64]:
-    mono = render_audio(score.to_midi_bytes(), soundfont=FLUIDR3, reverb=False).mean(axis=1)
+    mono = render_audio(midi_bytes(score), soundfont=FLUIDR3, reverb=False).mean(axis=1)
     magnitude = np.abs(np.fft.rfft(mono[: 4 * 44100]))
     return np.asarray(magnitude / magnitude.sum(), dtype=np.float64)
 
@@ -238,7 +238,7 @@ def test_fluidsynth_renders_each_part_audibly_and_each_sounds_different() -> Non
     alone = {part.role: Score(score.header, (part,)) for part in score.parts}
     spectra = {}
     for role, single in alone.items():
-        samples = render_audio(single.to_midi_bytes(), soundfont=FLUIDR3)
+        samples = render_audio(midi_bytes(single), soundfont=FLUIDR3)
         assert float(np.sqrt(np.mean(np.square(samples)))) > 0.01, f"{role} is audible"
         spectra[role] = spectrum(single)
     for first, second in itertools.combinations(spectra, 2):

@@ -166,3 +166,17 @@ def test_every_slot_holds_a_composition_or_a_tunesmith_error() -> None:
         results = compose_many(requests(3), backend=backend(server), max_attempts=1)
     assert all(isinstance(result, Composition | TunesmithError) for result in results)
     assert isinstance(results[0], TunesmithError)  # nothing parseable: CompositionError
+
+
+def test_words_are_a_request_as_compose_takes_them() -> None:
+    with ScriptedServer(default=lambda body: answer(GOOD)) as server:
+        words = 'a tune in 6/8 on the notes A B C# F# G, 2 bars, titled "tune 1"'
+        results = compose_many([requests(1)[0], words], backend=backend(server))
+    assert all(isinstance(result, Composition) for result in results)
+    asked = [result.request for result in results if isinstance(result, Composition)]
+    assert [(r.meter, r.bars, r.notes) for r in asked] == [("6/8", 2, tuple(NOTES))] * 2
+
+
+def test_something_else_than_a_request_is_named_by_its_place() -> None:
+    with pytest.raises(TunesmithError, match=r"requests\[1\] must be a ComposeRequest, a dict"):
+        compose_many([requests(1)[0], 42], backend=OpenAIBackend("m", base_url="http://x/v1"))  # type: ignore[list-item]

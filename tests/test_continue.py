@@ -36,6 +36,7 @@ from tunesmith import (
 )
 from tunesmith.backends import Completion, Prompt
 from tunesmith.checks.corpus import corpus_tune
+from tunesmith.io.write import write_score
 from tunesmith.pipeline.composition import ReworkReport
 from tunesmith.requests.theory import MAX_LEAP
 from tunesmith.writing.rules import bar_key
@@ -220,7 +221,7 @@ def test_infill_rewrites_bars_5_to_8_and_joins_them_within_a_leap_at_both_ends(
 ) -> None:
     source = abc_file(tune_id, tmp_path)
     given = read_score(source).melody.bars
-    filled = infill(source, bars="5-8", backend=walker, seed=2)
+    filled = infill(source, at="5-8", backend=walker, seed=2)
     bars = melody_bars(filled)
     assert bars[:4] == given[:4]
     assert bars[8:] == given[8:]
@@ -237,8 +238,8 @@ def test_the_users_bars_come_back_unchanged_in_every_format(
 ) -> None:
     source = abc_file(TUNES[1], tmp_path)
     given = read_score(source)
-    filled = infill(source, bars="3-4", backend=walker, seed=5)
-    copy = filled.score.save_score(tmp_path / f"filled{suffix}")
+    filled = infill(source, at="3-4", backend=walker, seed=5)
+    copy = write_score(filled.score, tmp_path / f"filled{suffix}")
     back = read_score(copy).melody.bars
     locked = [index - 1 for index in rework_report(filled).locked]
     assert [back[i] for i in locked] == [given.melody.bars[i] for i in locked]
@@ -250,7 +251,7 @@ def test_the_users_bars_are_never_repaired_and_their_breaks_are_reported(
     source = abc_file(TUNES[0], tmp_path)
     given = read_score(source).melody.bars
     # the tune uses C# (bars 1, 3, 7...); these notes leave it out
-    filled = infill(source, bars="5-6", notes=["D", "E", "F#", "G", "A", "B"], backend=walker)
+    filled = infill(source, at="5-6", notes=["D", "E", "F#", "G", "A", "B"], backend=walker)
     bars = melody_bars(filled)
     assert [bars[i] for i in range(len(given)) if i not in {4, 5}] == [
         given[i] for i in range(len(given)) if i not in {4, 5}
@@ -272,7 +273,7 @@ def test_a_variation_keeping_the_rhythm_has_each_bars_durations_and_new_pitches(
 ) -> None:
     source = abc_file(TUNES[0], tmp_path)
     given = read_score(source).melody.bars
-    varied = vary(source, bars="2-9", keep="rhythm", backend=walker, seed=4)
+    varied = vary(source, at="2-9", keep="rhythm", backend=walker, seed=4)
     bars = melody_bars(varied)
     for index in range(1, 9):
         assert [e.duration for e in bars[index].events] == [e.duration for e in given[index].events]
@@ -286,7 +287,7 @@ def test_a_variation_keeping_the_contour_moves_up_and_down_where_the_original_do
 ) -> None:
     source = abc_file(TUNES[1], tmp_path)
     given = read_score(source).melody.bars
-    varied = vary(source, bars="2-5", keep="contour", backend=walker, seed=4)
+    varied = vary(source, at="2-5", keep="contour", backend=walker, seed=4)
     bars = melody_bars(varied)
     shaped = 0
     for index in range(1, 5):
@@ -307,7 +308,7 @@ def test_a_variation_of_half_the_bars_changes_every_other_bar(
 ) -> None:
     source = abc_file(TUNES[2], tmp_path)
     given = read_score(source).melody.bars
-    varied = vary(source, bars="1-8", keep=None, amount=0.5, backend=walker, seed=6)
+    varied = vary(source, at="1-8", keep=None, amount=0.5, backend=walker, seed=6)
     assert rework_report(varied).written == (1, 3, 5, 7)
     bars = melody_bars(varied)
     assert [bars[i] for i in (1, 3, 5, 7)] == [given[i] for i in (1, 3, 5, 7)]
@@ -387,7 +388,20 @@ BAD_REQUESTS: list[tuple[str, Any, type[Exception], str]] = [
         "range past the end",
         lambda p, b: infill(p, "15-20", backend=b),
         RequestError,
-        r"bars='15-20' is outside the tune: it has bars 1 to 18",
+        r"at='15-20' is outside the tune: it has bars 1 to 18",
+    ),
+    (
+        "infill's range as bars",
+        lambda p, b: infill(p, bars="5-8", backend=b),
+        RequestTypeError,
+        r"infill takes the bars to write as at='5-8', e.g. infill\(source, at='5-8'\); bars=",
+    ),
+    ("infill without a range", lambda p, b: infill(p, backend=b), RequestTypeError, "at='5-8'"),
+    (
+        "vary's range as bars",
+        lambda p, b: vary(p, bars="2-3", backend=b),
+        RequestTypeError,
+        r"vary takes the bars to write as at='2-3'",
     ),
     ("bar 0", lambda p, b: infill(p, "0-2", backend=b), RequestError, "outside the tune"),
     ("not a range", lambda p, b: infill(p, "five", backend=b), RequestTypeError, "bar range"),
@@ -480,10 +494,22 @@ def read_score_of_text(text: str) -> Any:
 
 def test_the_commands_refuse_a_bad_range_in_one_line(tmp_path: Path) -> None:
     source = abc_file(TUNES[0], tmp_path)
-    result = tunesmith("infill", str(source), "--bars", "9-2")
+    result = tunesmith("infill", str(source), "--at", "9-2")
     assert result.returncode == 2
-    assert result.stderr.startswith("tunesmith: error: bars='9-2' is reversed")
+    assert result.stderr.startswith("tunesmith: error: at='9-2' is reversed")
     assert result.stderr.count("\n") == 1
+
+
+def test_infill_and_vary_take_their_range_as_at_and_say_so_for_the_old_bars(
+    tmp_path: Path,
+) -> None:
+    source = abc_file(TUNES[0], tmp_path)
+    result = tunesmith("infill", str(source), "--bars", "5-8")
+    assert result.returncode == 2
+    assert "infill takes the bars to write as --at 5-8; --bars counts bars" in result.stderr
+    result = tunesmith("infill", str(source))
+    assert result.returncode == 2
+    assert "infill needs the bars to write again: --at 5-8" in result.stderr
 
 
 # -- the docs -----------------------------------------------------------------------------
@@ -540,7 +566,7 @@ def test_the_embedded_model_continues_a_folk_tune_from_music21s_midi_writer(
 def test_the_embedded_model_fills_in_bars_5_to_8_of_a_reel(tmp_path: Path) -> None:
     source = abc_file(TUNES[1], tmp_path)
     given = read_score(source).melody.bars
-    filled = infill(source, bars="5-8", candidates=2, seed=7)
+    filled = infill(source, at="5-8", candidates=2, seed=7)
     bars = melody_bars(filled)
     assert (bars[:4], bars[8:]) == (given[:4], given[8:])
     assert abs(pitched(bars[4])[0] - keys(given[:4])[-1]) <= MAX_LEAP

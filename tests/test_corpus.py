@@ -15,7 +15,7 @@ import pytest
 from tunesmith.checks.corpus import GAPS, corpus_tune, load_sample, tune_from_music21
 from tunesmith.errors import NotationError, RequestError
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
-from tunesmith.model.notation import format, parse_tune
+from tunesmith.model.notation import parse_tune, unparse
 from tunesmith.model.score import Header, Score, Tune
 
 SAMPLE = load_sample()
@@ -32,7 +32,7 @@ def test_most_of_the_sample_is_expressible_and_every_gap_is_a_known_kind() -> No
 @pytest.mark.parametrize("record", EXPRESSIBLE, ids=[r["id"] for r in EXPRESSIBLE])
 def test_sample_tunes_round_trip_through_notation_and_midi(record: dict[str, Any]) -> None:
     tune = parse_tune(record["text"])
-    assert format(tune) == record["text"]
+    assert unparse(tune) == record["text"]
     assert read_midi_notes(midi_bytes(Score.of_tune(tune, Header("4/4")))) == sounding_notes(tune)
 
 
@@ -59,7 +59,7 @@ def test_live_corpus_tunes_keep_music21s_notes_or_name_their_gap(tune_id: str, s
             tune_from_music21(score)
         return
     tune = tune_from_music21(score)
-    assert parse_tune(format(tune)) == tune
+    assert parse_tune(unparse(tune)) == tune
     theirs = [
         (
             tuple(p.midi for p in n.pitches),
@@ -83,5 +83,5 @@ def test_a_corpus_tune_id_names_a_file_of_the_corpus() -> None:
 
 def test_a_chord_naming_a_pitch_twice_keeps_it_once_as_midi_does() -> None:
     tune = tune_from_music21(corpus_tune("ryansMammoth/MyLadysGoonHasGairsOntStrathspey.abc#1"))
-    assert format(Tune((tune.bars[-1],))) == "[B4 D5 C5]:s |"
+    assert unparse(Tune((tune.bars[-1],))) == "[B4 D5 C5]:s |"
     assert read_midi_notes(midi_bytes(Score.of_tune(tune, Header("4/4")))) == sounding_notes(tune)

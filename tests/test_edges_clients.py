@@ -28,6 +28,7 @@ from tunesmith.io.abc import abc_text
 from tunesmith.io.midi import sounding_notes
 from tunesmith.io.read import read_score
 from tunesmith.io.score import DRUM_DISPLAY, musicxml_bytes
+from tunesmith.io.write import write_score
 from tunesmith.model.notation import parse
 from tunesmith.model.score import Part, Pitch, Repeat, Score
 
@@ -171,7 +172,7 @@ def test_an_octave_clef_reads_back_at_the_pitch_written(tmp_path: Path) -> None:
     assert [p.midi for p in guitar.recurse().notes.first().pitches] == [55, 59, 62]
     assert bass.recurse().notes.first().pitch.midi == Pitch.parse("G2").midi
     path = tmp_path / "session.musicxml"
-    BAND.save_score(path)
+    write_score(BAND, path)
     again = read_score(path)
     assert [p.tune for p in again.parts] == [p.tune for p in BAND.parts]
     assert [p.program for p in again.parts] == [p.program for p in BAND.parts]
@@ -285,7 +286,7 @@ def test_drums_alone_are_still_a_drum_voice_on_channel_10(tmp_path: Path) -> Non
 
 def test_abc_with_printed_drums_reads_back_as_the_same_score(tmp_path: Path) -> None:
     path = tmp_path / "band.abc"
-    BAND.save_score(path)
+    write_score(BAND, path)
     again = read_score(path)
     assert [p.tune for p in again.parts] == [p.tune for p in BAND.parts]
     assert [p.is_drum for p in again.parts] == [False, False, False, True]

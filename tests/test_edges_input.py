@@ -35,6 +35,7 @@ from tunesmith import (
 from tunesmith.app.cli import EXIT_ERROR, main
 from tunesmith.checks.metrics import evaluate_file
 from tunesmith.io.limits import MAX_SCORE_BARS, MAX_SCORE_NOTES
+from tunesmith.io.write import write_score
 from tunesmith.model.notation import parse
 
 NOTES = ["A", "B", "C#", "F#", "G"]
@@ -316,9 +317,11 @@ def composition() -> Composition:
 def test_save_midi_to_something_that_is_not_a_path_is_a_request_type_error(
     composition: Composition, path: object
 ) -> None:
-    for owner in (composition, parse(GOOD), composition.score):
+    with pytest.raises(RequestTypeError, match="path must be a file path, a str or pathlib"):
+        composition.save_midi(path)  # type: ignore[arg-type]  # not a path, on purpose
+    for score in (parse(GOOD), composition.score):
         with pytest.raises(RequestTypeError, match="path must be a file path, a str or pathlib"):
-            owner.save_midi(path)  # type: ignore[arg-type]  # not a path, on purpose
+            write_score(score, path)  # type: ignore[arg-type]  # not a path, on purpose
 
 
 # -- bad answers ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from scripted_server import ScriptedServer, answer
 from test_cli import tunesmith as run_tunesmith
 from tunesmith import ExportError, parse
+from tunesmith.io.write import write_score
 
 TUNE = "A4:q B4:q | C#5:h |\n"
 SMALL = ["--notes", "A B C# F# G", "--meter", "6/8", "--bars", "2", "--low", "A4", "--high", "A5"]
@@ -65,7 +66,7 @@ def test_a_score_is_never_written_over_a_named_pipe(tmp_path: Path) -> None:
     pipe = tmp_path / "pipe.mid"
     os.mkfifo(pipe)
     with pytest.raises(ExportError, match=r"pipe\.mid: it is a named pipe, not a regular file"):
-        parse(TUNE).save_midi(pipe)
+        write_score(parse(TUNE), pipe)
     assert stat.S_ISFIFO(pipe.lstat().st_mode)
     assert written(tmp_path) == set()  # no temporary file left either
 
@@ -225,7 +226,7 @@ def test_svg_writes_every_page_and_names_each_file(tmp_path: Path) -> None:
 
 
 def test_save_score_writes_every_svg_page(tmp_path: Path) -> None:
-    first = parse(reel()).save_score(tmp_path / "reel.svg")
+    first = write_score(parse(reel()), tmp_path / "reel.svg")
     assert first == tmp_path / "reel.svg"
     pages = [(tmp_path / name).read_text() for name in ("reel.svg", "reel-2.svg")]
     assert sum(map(bars_engraved, pages)) == 16

@@ -367,7 +367,7 @@ def band(*parts: str) -> Score:
 
 
 def test_a_drum_part_sounds_the_soundfonts_percussion() -> None:
-    drums = render_audio(band("drums").to_midi_bytes(), soundfont=FLUIDR3, reverb=False)
+    drums = render_audio(midi_bytes(band("drums")), soundfont=FLUIDR3, reverb=False)
     assert rms(drums) > 0.01
     onset = np.abs(drums[: RATE // 20]).max()  # the kick on the downbeat: loud at once
     assert onset > 0.05
@@ -375,7 +375,7 @@ def test_a_drum_part_sounds_the_soundfonts_percussion() -> None:
 
 def test_every_part_of_a_score_sounds() -> None:
     def spectrum(*parts: str) -> npt.NDArray[np.float64]:
-        mono = render_audio(band(*parts).to_midi_bytes(), soundfont=FLUIDR3, reverb=False)
+        mono = render_audio(midi_bytes(band(*parts)), soundfont=FLUIDR3, reverb=False)
         magnitude = np.abs(np.fft.rfft(mono[: 4 * RATE].mean(axis=1), n=4 * RATE))
         return np.asarray(magnitude / magnitude.sum(), dtype=np.float64)
 

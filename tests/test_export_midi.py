@@ -19,6 +19,7 @@ from strategies import scores, tunes
 from tunesmith import ExportError, RequestError
 from tunesmith.io.midi import _humanized, midi_bytes, read_midi_notes, sounding_notes, write_midi
 from tunesmith.io.read import read_score
+from tunesmith.io.write import write_score
 from tunesmith.model.header import Header, Key
 from tunesmith.model.notation import parse, parse_tune
 from tunesmith.model.score import Bar, Event, Part, Score, Tune, split_duration
@@ -323,7 +324,7 @@ def test_a_missing_folder_is_an_export_error_naming_it_and_nothing_is_written(
 ) -> None:
     target = tmp_path / "missing" / "tune.mid"
     with pytest.raises(ExportError, match=r"cannot write .*tune.mid: the folder .*missing does"):
-        melody("A4:w").save_midi(target)
+        write_score(melody("A4:w"), target)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -331,14 +332,14 @@ def test_a_failed_rename_leaves_no_partial_file(tmp_path: Path) -> None:
     target = tmp_path / "tune.mid"
     target.mkdir()  # a folder where the file should go: the rename fails
     with pytest.raises(ExportError, match=r"cannot write .*tune.mid: Is a directory"):
-        melody("A4:w").save_midi(target)
+        write_score(melody("A4:w"), target)
     assert list(tmp_path.iterdir()) == [target]
     assert list(target.iterdir()) == []
 
 
 def test_a_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
     target = tmp_path / "tune.mid"
-    melody("A4:w").save_midi(target)
+    write_score(melody("A4:w"), target)
     before = target.read_bytes()
     with pytest.raises(ExportError, match="ticks_per_beat"):
         write_midi(melody("A4:t3 A4:t3 A4:t3"), target, ticks_per_beat=4)
@@ -351,7 +352,7 @@ def test_a_read_only_folder_is_an_export_error_naming_the_reason(tmp_path: Path)
     tmp_path.chmod(0o500)
     try:
         with pytest.raises(ExportError, match=r"cannot write .*tune.mid: Permission denied"):
-            melody("A4:w").save_midi(tmp_path / "tune.mid")
+            write_score(melody("A4:w"), tmp_path / "tune.mid")
     finally:
         tmp_path.chmod(0o700)
     assert list(tmp_path.iterdir()) == []
@@ -455,7 +456,7 @@ def test_read_score_gives_back_every_part_as_played_with_its_header(
     score: Score, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     path = tmp_path_factory.mktemp("midi") / "score.mid"
-    score.save_midi(path)
+    write_score(score, path)
     read = read_score(path)
     played = score.expanded()
     assert (read.header.meter, read.header.tempo, read.header.title) == (
@@ -474,7 +475,7 @@ def test_read_score_gives_back_every_part_as_played_with_its_header(
     assert [sounding(p) for p in read.parts] == [sounding(p) for p in played.parts]
     assert read.bar_lengths == played.bar_lengths
     again = tmp_path_factory.mktemp("midi") / "again.mid"
-    read.save_midi(again)
+    write_score(read, again)
     assert read_score(again) == read  # what the reader gives is the reader's fixed point
 
 

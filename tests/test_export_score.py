@@ -17,6 +17,7 @@ from tunesmith.io.abc import Facts, Voice, abc_text, voices
 from tunesmith.io.midi import sounding_notes
 from tunesmith.io.read import read_score
 from tunesmith.io.score import musicxml_bytes, svg_pages
+from tunesmith.io.write import write_score
 from tunesmith.model.header import Header, Key
 from tunesmith.model.notation import parse, parse_tune
 from tunesmith.model.score import Bar, Score, Tune
@@ -76,7 +77,7 @@ def expected(tune: Tune) -> list[tuple[tuple[int, ...], Fraction]]:
 
 def reread(score: Score, suffix: str, tmp_path: Path) -> Score:
     path = tmp_path / f"score{suffix}"
-    score.save_score(path)
+    write_score(score, path)
     return read_score(path)
 
 
@@ -261,9 +262,14 @@ def test_svg_engraves_every_staff() -> None:
 
 
 def test_the_suffix_picks_the_format_and_an_unknown_one_is_an_export_error(tmp_path: Path) -> None:
-    assert SCORE.save_score(tmp_path / "jig.txt").read_text().startswith("title: Jig\n")
-    with pytest.raises(ExportError, match=r"end in .musicxml, .xml, .mxl, .abc, .svg, .txt"):
-        SCORE.save_score(tmp_path / "jig.pdf")
+    assert write_score(SCORE, tmp_path / "jig.txt").read_text().startswith("title: Jig\n")
+    assert write_score(SCORE, tmp_path / "jig.MID").read_bytes().startswith(b"MThd")
+    assert write_score(SCORE, tmp_path / "jig.abc").read_text().startswith("X:1\n")
+    assert b"<score-partwise" in write_score(SCORE, tmp_path / "jig.xml").read_bytes()
+    suffixes = ".mid, .midi, .wav, .flac, .ogg, .musicxml, .xml, .mxl, .abc, .svg, .txt"
+    with pytest.raises(ExportError, match=rf"one of {suffixes} \(received '.pdf'\)"):
+        write_score(SCORE, tmp_path / "jig.pdf")
+    assert not (tmp_path / "jig.pdf").exists()
 
 
 # -- ABC, from mutation survivors ---------------------------------------------------------

@@ -2,6 +2,8 @@
 
 import types
 
+import pytest
+
 import tunesmith
 
 
@@ -51,16 +53,22 @@ def test_the_package_exports_exactly_the_public_api() -> None:
         "compose_async",
         "compose_many",
         "continue_score",
-        "format",
         "harmonise",
         "infill",
         "interpret",
         "parse",
         "read_score",
         "repair",
+        "unparse",
         "validate",
         "vary",
+        "write_score",
     }
+
+
+def test_a_renamed_public_name_says_what_replaces_it() -> None:
+    with pytest.raises(AttributeError, match=r"tunesmith.format is gone: use tunesmith.unparse"):
+        tunesmith.format  # noqa: B018 - the attribute access is the test
 
 
 def test_every_error_is_a_tunesmith_error() -> None:
@@ -117,7 +125,8 @@ def test_nothing_but_the_tune_reaches_stdout_even_where_ci_is_set() -> None:
 
     code = (
         "from tunesmith import parse; from tunesmith.requests.presets import gm_instruments; "
-        "gm_instruments(); parse('A4:q B4:q C5:h |').to_midi_bytes()"
+        "from tunesmith.io.midi import midi_bytes; "
+        "gm_instruments(); midi_bytes(parse('A4:q B4:q C5:h |'))"
     )
     env = {**os.environ, "CI": "true"}
     output = subprocess.run(

@@ -14,6 +14,7 @@ from band_checks import tracks
 from tunesmith import ReadError, RequestError, harmonise, read_score
 from tunesmith.app.cli import main
 from tunesmith.band.harmonise import best_fit
+from tunesmith.io.write import write_score
 from tunesmith.model.notation import parse, parse_tune
 from tunesmith.model.score import Part, Score
 from tunesmith.music.chords import Chord
@@ -48,7 +49,7 @@ def test_a_chord_a_beat_changes_where_the_notes_do() -> None:
 
 
 def test_a_melody_gets_chords_and_a_band() -> None:
-    score = harmonise(ARPEGGIOS, style="reel")
+    score = harmonise(ARPEGGIOS, style="reel").score
     assert [c.figure for c in score.harmony] == ["D", "G", "A", "D"]
     assert [part.role for part in score.parts] == ["melody", "chords", "bass", "drums"]
     assert score.parts[0] == ARPEGGIOS.parts[0]  # the melody as it was
@@ -60,7 +61,7 @@ def test_a_corpus_folk_tune_is_harmonised_on_its_strong_beats() -> None:
     path = Path(corpus.getWork("essenFolksong/han1.abc"))
     score = read_score(path)
     score = Score(score.header, score.parts[:1])  # one melody, as written
-    harmonised = harmonise(score, parts=())
+    harmonised = harmonise(score, parts=()).score
     meter = meter_of(score.header.meter)
     share = chord_tone_share(score.melody.tune, harmonised.harmony, meter)
     assert share is not None
@@ -72,17 +73,34 @@ def test_a_corpus_folk_tune_is_harmonised_on_its_strong_beats() -> None:
 
 def test_chords_the_file_has_are_kept_and_its_band_is_played_anew() -> None:
     lead = parse("meter: 3/4\nkey: G major\n\nG4:h B4:q | D5:h. |\n\nharmony:\nG:h. | D:h. |\n")
-    first = harmonise(lead, style="waltz")
-    again = harmonise(first, style="waltz", parts=("bass",))
+    first = harmonise(lead, style="waltz")  # a Composition goes back in as it came out
+    again = harmonise(first, style="waltz", parts=("bass",)).score
     assert [c.figure for c in again.harmony] == ["G", "D"]
     assert [part.role for part in again.parts] == ["melody", "chords", "drums", "bass"]
-    fresh = harmonise(lead, keep_chords=False, parts=())  # its own choice: G throughout
+    fresh = harmonise(lead, keep_chords=False, parts=()).score  # its own choice: G throughout
     assert [c.figure for c in fresh.harmony] == ["G"]
+
+
+def test_harmonise_returns_a_composition_whose_report_says_what_was_read_and_chosen() -> None:
+    lead = parse(
+        "meter: 3/4\nkey: G major\ntempo: q=90\n\nG4:h B4:q | D5:h. | B4:h A4:q | G4:h. |\n"
+    )
+    harmonised = harmonise(lead, parts=("bass",), style="waltz")
+    assert harmonised.score.melody == lead.melody  # note for note as the user wrote it
+    assert (harmonised.request.meter, harmonised.request.bars) == ("3/4", 4)
+    report = harmonised.report
+    assert report.overview.startswith(  # type: ignore[attr-defined]
+        "harmonise the score, part #0: no bars written, bars 1-4 locked as the user wrote them"
+    )
+    chords = " ".join(chord.figure for chord in harmonised.score.harmony)
+    assert f"chords (chosen to fit the melody): {chords}" in str(report)
+    assert "band: bass in the waltz style" in str(report)
+    assert harmonised.text == "G4:h B4:q | D5:h. | B4:h A4:q | G4:h. |"
 
 
 def test_tunesmith_harmonise_writes_the_band_to_midi_and_sheet_music(tmp_path: Path) -> None:
     melody = tmp_path / "melody.mid"
-    ARPEGGIOS.save_midi(melody)
+    write_score(ARPEGGIOS, melody)
     out, sheet = tmp_path / "band.mid", tmp_path / "band.musicxml"
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
@@ -110,15 +128,17 @@ def test_a_missing_file_or_a_bad_rhythm_is_a_typed_error() -> None:
 def test_a_melody_with_no_key_gets_music21s_estimate() -> None:
     header = ARPEGGIOS.header
     unkeyed = Score(type(header)(meter=header.meter), (Part(ARPEGGIOS.melody.bars),))
-    assert harmonise(unkeyed, parts=()).harmony[0].figure == "D"
+    assert harmonise(unkeyed, parts=()).score.harmony[0].figure == "D"
 
 
 DOC = Path(__file__).parent.parent / "docs" / "harmony.md"
 DOC_EXAMPLES = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
 
 
-def test_the_docs_harmonise_example_runs() -> None:
+def test_the_docs_harmonise_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # it writes waltz.mid
     exec(compile(DOC_EXAMPLES[1], str(DOC), "exec"), {})
+    assert read_score(tmp_path / "waltz.mid").bar_count == 4
 
 
 @pytest.mark.model

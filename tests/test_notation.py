@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 from strategies import scores, tunes
 from tunesmith.errors import GrammarError, NotationError, RequestTypeError, ScoreError
-from tunesmith.model.notation import extract, format, parse, parse_tune
+from tunesmith.model.notation import extract, parse, parse_tune, unparse
 from tunesmith.model.score import (
     DURATIONS,
     Bar,
@@ -87,19 +87,19 @@ def test_grammar_errors_carry_line_column_and_token(
 
 def test_format_writes_four_bars_a_line_with_closing_bar_lines() -> None:
     bar = Bar((Event.note("C4", 4),))
-    assert format(Tune((bar,) * 5)) == "C4:w | C4:w | C4:w | C4:w |\nC4:w |"
+    assert unparse(Tune((bar,) * 5)) == "C4:w | C4:w | C4:w | C4:w |\nC4:w |"
 
 
 def test_format_refuses_a_duration_the_notation_cannot_express() -> None:
     quintuplet = Tune((Bar((Event.note("C4", Fraction(1, 5)),)),))
     with pytest.raises(NotationError, match="1/5 quarter notes has no code"):
-        format(quintuplet)
+        unparse(quintuplet)
 
 
 def test_the_lowest_and_highest_midi_pitches_are_notation() -> None:
     tune = parse_tune("C-1:q B-1:q G9:h |")
     assert [event.pitches[0].midi for event in tune.events] == [0, 11, 127]
-    assert format(tune) == "C-1:q B-1:q G9:h |"
+    assert unparse(tune) == "C-1:q B-1:q G9:h |"
 
 
 def test_parse_takes_only_text() -> None:
@@ -111,7 +111,7 @@ def test_parse_takes_only_text() -> None:
 
 @given(tunes)
 def test_parse_tune_is_the_inverse_of_format(tune: Tune) -> None:
-    assert parse_tune(format(tune)) == tune
+    assert parse_tune(unparse(tune)) == tune
 
 
 def test_a_melody_has_plain_bar_lines_only() -> None:
@@ -158,7 +158,7 @@ def test_a_score_has_a_header_labelled_parts_drums_a_harmony_lane_and_repeats() 
 
 
 def test_format_writes_the_header_then_each_part_then_the_harmony_lane() -> None:
-    assert format(parse(KESH)) == KESH.replace("D:q.~ D:q.", "D:h.")
+    assert unparse(parse(KESH)) == KESH.replace("D:q.~ D:q.", "D:h.")
 
 
 def test_bars_alone_are_one_melody_part_in_the_meter_of_their_bars() -> None:
@@ -173,13 +173,13 @@ def test_first_and_second_endings() -> None:
     score = parse("|: C4:w |1 D4:w :|2 E4:w | F4:w |")
     assert score.repeats == (Repeat(0, 2, ending=1),)
     assert score.played_bars() == (0, 1, 0, 2, 3)
-    assert format(score).endswith("|: C4:w |1 D4:w :|2 E4:w | F4:w |")
+    assert unparse(score).endswith("|: C4:w |1 D4:w :|2 E4:w | F4:w |")
 
 
 @settings(max_examples=150, deadline=None)
 @given(scores())
 def test_parse_is_the_inverse_of_format_for_scores(score: Score) -> None:
-    assert parse(format(score)) == score
+    assert parse(unparse(score)) == score
 
 
 @pytest.mark.parametrize(

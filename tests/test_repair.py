@@ -13,7 +13,7 @@ from tunesmith import ComposeRequest
 from tunesmith.checks.repair import repair, split_duration
 from tunesmith.checks.validate import validate
 from tunesmith.errors import NotationError
-from tunesmith.model.notation import format, parse_tune
+from tunesmith.model.notation import parse_tune, unparse
 from tunesmith.model.score import ChordSymbol, Tune
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
@@ -22,7 +22,7 @@ JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low
 def repaired(text: str, request: ComposeRequest = JIG) -> tuple[str, list[str]]:
     tune, log = repair(parse_tune(text), request)
     assert validate(tune, request).ok
-    return format(tune), [f"{change.kind}@{change.bar}" for change in log]
+    return unparse(tune), [f"{change.kind}@{change.bar}" for change in log]
 
 
 def test_a_valid_tune_is_left_exactly_as_it_is() -> None:
@@ -137,7 +137,7 @@ def test_a_note_cut_at_chords_without_a_common_tone_takes_the_tone_nearer_the_no
     for before, tone in [("A4", "G#4"), ("E4", "E4")]:
         tune, _ = repair(parse_tune(f"{before}:e F#4:w | A4:h. A4:q. |"), request, harmony=lane)
         assert validate(tune, request, harmony=lane).ok
-        assert format(tune) == f"{before}:e F#4:q F#4:q. {tone}:q. | A4:h. A4:q. |"
+        assert unparse(tune) == f"{before}:e F#4:q F#4:q. {tone}:q. | A4:h. A4:q. |"
 
 
 def test_split_duration_writes_any_length_as_tied_notation_durations() -> None:
@@ -183,4 +183,4 @@ def test_any_tune_repaired_for_any_request_satisfies_it_and_repair_is_idempotent
     fixed, _ = repair(tune, request)
     assert validate(fixed, request).ok, validate(fixed, request)
     assert repair(fixed, request) == (fixed, [])
-    assert parse_tune(format(fixed)) == fixed
+    assert parse_tune(unparse(fixed)) == fixed

@@ -10,7 +10,6 @@
 import typing
 
 from tunesmith.backends import Backend, LocalBackend
-from tunesmith.band.harmonise import harmonise
 from tunesmith.checks.repair import repair
 from tunesmith.checks.validate import validate
 from tunesmith.errors import (
@@ -32,7 +31,8 @@ from tunesmith.errors import (
 )
 from tunesmith.interpreting.interpret import interpret
 from tunesmith.io.read import read_score
-from tunesmith.model.notation import format, parse  # noqa: A004 - parse's inverse, as designed
+from tunesmith.io.write import write_score
+from tunesmith.model.notation import parse, unparse
 from tunesmith.model.score import (
     Bar,
     ChordSymbol,
@@ -50,6 +50,7 @@ from tunesmith.model.score import (
 from tunesmith.pipeline.compose import compose, compose_async, compose_many
 from tunesmith.pipeline.composition import Composition, Report
 from tunesmith.pipeline.continuation import continue_score, infill, vary
+from tunesmith.pipeline.harmonising import harmonise
 from tunesmith.requests.request import ComposeRequest
 
 if typing.TYPE_CHECKING:
@@ -93,22 +94,29 @@ __all__ = [
     "compose_async",
     "compose_many",
     "continue_score",
-    "format",
     "harmonise",
     "infill",
     "interpret",
     "parse",
     "read_score",
     "repair",
+    "unparse",
     "validate",
     "vary",
+    "write_score",
 ]
+
+
+_RENAMED = {"format": "unparse(score) (format shadowed the builtin)"}
+"""Public names that changed, and what replaces each (see CHANGELOG.md)."""
 
 
 def __getattr__(name: str) -> typing.Any:
     """``OpenAIBackend`` on first use: ``import tunesmith`` does not import the openai SDK."""
     if name == "OpenAIBackend":
-        from tunesmith.backends.openai import OpenAIBackend  # noqa: PLC0415
+        from tunesmith.backends.openai import OpenAIBackend  # noqa: PLC0415 - the openai SDK
 
         return OpenAIBackend
+    if name in _RENAMED:
+        raise AttributeError(f"tunesmith.{name} is gone: use tunesmith.{_RENAMED[name]}")
     raise AttributeError(f"module 'tunesmith' has no attribute {name!r}")

@@ -9,8 +9,8 @@ r"""The ``tunesmith`` command.
     tunesmith mcp --out tunes/
     tunesmith show tune.txt -o tune.mid --svg tune.svg
     tunesmith continue first_half.mid --bars 8 -o longer.mid
-    tunesmith infill tune.musicxml --bars 5-8 -o fixed.musicxml
-    tunesmith vary tune.mid --bars 9-16 --keep rhythm -o varied.mid
+    tunesmith infill tune.musicxml --at 5-8 -o fixed.musicxml
+    tunesmith vary tune.mid --at 9-16 --keep rhythm -o varied.mid
     tunesmith render any.musicxml --audio any.wav
     tunesmith evaluate any.abc
     tunesmith compose --style reel --key G --chords auto --band -o reel.mid
@@ -32,7 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from tunesmith.app import cli_band, cli_outputs
-from tunesmith.errors import DependencyError, ExportError, RequestError, TunesmithError
+from tunesmith.errors import (
+    DependencyError,
+    ExportError,
+    RequestError,
+    RequestTypeError,
+    TunesmithError,
+)
 
 if TYPE_CHECKING:
     from tunesmith.model.score import Score
@@ -121,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_rework_commands(commands: Any) -> None:
     jobs = {
         "continue": "continue a MIDI, MusicXML or ABC file by new bars, its own bars locked",
-        "infill": "write bars of a file again (e.g. --bars 5-8), every other bar locked",
+        "infill": "write bars of a file again (e.g. --at 5-8), every other bar locked",
         "vary": "vary bars of a file, keeping their rhythm or contour; the others locked",
     }
     for name, what in jobs.items():
@@ -130,7 +136,10 @@ def _add_rework_commands(commands: Any) -> None:
         if name == "continue":
             job.add_argument("--bars", type=int, default=8, help="new bars (default 8)")
         else:
-            job.add_argument("--bars", required=name == "infill", help="bars to write: 5-8")
+            job.add_argument(
+                "--at", help="the bars to write: 5-8" + (" (required)" if name == "infill" else "")
+            )
+            job.add_argument("--bars", help=argparse.SUPPRESS)  # the old spelling, refused
         if name == "vary":
             job.add_argument("--keep", choices=["rhythm", "contour", "none"], default="rhythm")
             job.add_argument("--amount", type=float, default=1.0, help="share of bars (0-1]")
@@ -311,13 +320,14 @@ def _show(args: argparse.Namespace) -> None:
 
 def _render(args: argparse.Namespace) -> None:
     from tunesmith.io.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
+    from tunesmith.io.midi import midi_bytes  # noqa: PLC0415
     from tunesmith.io.read import READERS, read_midi_file  # noqa: PLC0415
 
     cli_outputs.check_writable(args.audio, "--audio")
     if READERS.get(args.midi.suffix.lower()) == "midi":
         data = read_midi_file(args.midi)  # played as it is: every track, channel and drum
     else:
-        data = _read(args.midi).to_midi_bytes()
+        data = midi_bytes(_read(args.midi))
     samples = render_audio(
         data, soundfont=find_soundfont(args.soundfont), sample_rate=args.sample_rate
     )
@@ -373,14 +383,21 @@ def _rework(args: argparse.Namespace) -> None:
     names = ("notes", "key", "mode", "low", "high", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed"))
     options["part"] = int(args.part) if args.part and args.part.isdigit() else args.part
+    if args.command != "continue" and args.bars is not None:
+        raise RequestTypeError(
+            f"{args.command} takes the bars to write as --at {args.bars}; --bars counts bars "
+            "(compose, continue)"
+        )
+    if args.command == "infill" and args.at is None:
+        raise RequestError("infill needs the bars to write again: --at 5-8")
     options["backend"] = _backend(args)
     if args.command == "continue":
         result = continuation.continue_score(args.file, args.bars, **options)
     elif args.command == "infill":
-        result = continuation.infill(args.file, args.bars, **options)
+        result = continuation.infill(args.file, args.at, **options)
     else:
         keep = None if args.keep == "none" else args.keep
-        result = continuation.vary(args.file, args.bars, keep=keep, amount=args.amount, **options)
+        result = continuation.vary(args.file, args.at, keep=keep, amount=args.amount, **options)
     print(result.text)
     report = result.report
     shown = report if args.report else f"{report.overview}\n{report.summary}"  # type: ignore[attr-defined]

@@ -79,10 +79,10 @@ def _pairs(text: str | None) -> dict[str, str]:
 
 def harmonise_command(args: argparse.Namespace) -> Any:
     """Harmonise the melody file; returns the score for :mod:`tunesmith.app.cli` to write."""
-    from tunesmith.band.harmonise import harmonise  # noqa: PLC0415
+    from tunesmith.pipeline.harmonising import harmonise  # noqa: PLC0415
 
     parts = [part.strip().lower() for part in args.parts.split(",") if part.strip()]
-    score = harmonise(
+    harmonised = harmonise(
         args.melody,
         style=args.style,
         parts=parts,
@@ -90,5 +90,5 @@ def harmonise_command(args: argparse.Namespace) -> Any:
         rhythm=args.rhythm,
         keep_chords=not args.new_chords,
     )
-    print(" ".join(chord.figure for chord in score.harmony))
-    return score
+    print(" ".join(chord.figure for chord in harmonised.score.harmony))
+    return harmonised.score

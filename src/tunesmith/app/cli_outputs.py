@@ -3,7 +3,7 @@
 The options that name them, the checks made before any work (formats, files, folders,
 soundfont, verovio), and the atomic writes after it.
 
-Imported by :mod:`tunesmith.app.cli`; nothing heavy is imported until a command writes.
+Imported by :mod:`tunesmith.app.cli`; the writers are :mod:`tunesmith.io.write`'s.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import argparse
 import importlib.util
 import itertools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tunesmith.errors import DependencyError, ExportError
 from tunesmith.io import files
+from tunesmith.io.audio import audio_format, load_soundfont
+from tunesmith.io.write import FORMATS, write_files
 
 if TYPE_CHECKING:
     from tunesmith.model.score import Score
@@ -41,10 +42,9 @@ OUTPUTS = (
 )
 """Each output option: its destination, its flag, the format it writes, its help."""
 
-SUFFIXES = {".mid": "output", ".midi": "output", ".wav": "audio", ".flac": "audio"}
-SUFFIXES |= {".ogg": "audio", ".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml"}
-SUFFIXES |= {".abc": "abc", ".svg": "svg", ".txt": "text"}
-"""The suffixes each option takes; ``-o`` takes every one and writes the format it names."""
+SUFFIXES = {suffix: "output" if kind == "midi" else kind for suffix, kind in FORMATS.items()}
+"""The suffixes each option takes (:data:`~tunesmith.io.write.FORMATS`); ``-o`` takes every one
+and writes the format it names."""
 
 
 def add_outputs(parser: argparse.ArgumentParser) -> None:
@@ -110,8 +110,6 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_writable(getattr(args, name), flag)
     _output_by_suffix(args)
     if args.audio is not None:
-        from tunesmith.io.audio import audio_format, load_soundfont  # noqa: PLC0415
-
         audio_format(args.audio)  # a suffix no audio format has fails here, not after composing
         load_soundfont(args.soundfont)  # a corrupt soundfont fails here, not after composing
     if args.svg is not None and importlib.util.find_spec("verovio") is None:
@@ -122,20 +120,7 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def write_outputs(score: Score, args: argparse.Namespace, *, seed: int = 0) -> None:
     """Write every file the options name, each atomically; ``wrote PATH`` on stderr for each."""
-    from tunesmith.io import audio  # noqa: PLC0415
-    from tunesmith.io import score as sheet  # noqa: PLC0415
-
-    def sheet_music(path: Path) -> list[Path]:
-        return [sheet.write_score(score, path)]  # the suffix, checked, picks the format
-
-    writers: dict[str, Callable[[Path], list[Path]]] = {
-        "output": lambda path: [score.save_midi(path, seed=seed)],
-        "audio": lambda path: [score.save_audio(path, soundfont=args.soundfont)],
-        "svg": lambda path: sheet.write_svg(score, path),
-        **dict.fromkeys(("musicxml", "abc", "text"), sheet_music),
-    }
-    assert audio  # the audio module is imported above so a missing FluidSynth fails early
     for name, _, _, _ in OUTPUTS:
         if (path := getattr(args, name)) is not None:
-            for written in writers[name](path):
+            for written in write_files(score, path, seed=seed, soundfont=args.soundfont):
                 print(f"wrote {written}", file=sys.stderr)

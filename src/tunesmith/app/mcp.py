@@ -34,13 +34,13 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 
-from tunesmith.app.cli_outputs import SUFFIXES as OUTPUT_SUFFIXES
 from tunesmith.backends.base import Backend
 from tunesmith.checks.validate import validate as validate_tune
 from tunesmith.errors import GrammarError, RequestError, RequestTypeError, TunesmithError
 from tunesmith.interpreting.interpret import interpret
 from tunesmith.interpreting.interpretation import Interpretation
 from tunesmith.interpreting.phrases import languages, meanings
+from tunesmith.io.write import FORMATS, write_score
 from tunesmith.model.notation import parse_tune
 from tunesmith.model.score import Score, Tune
 from tunesmith.pipeline.compose import compose_async
@@ -65,8 +65,8 @@ _JSON_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "null": ("null", lambda value: value is None),
 }
 """Each JSON schema type: its name in words, and whether a value is of it."""
-SUFFIXES = tuple(OUTPUT_SUFFIXES)
-"""The suffixes a file may end in: the command line's (each picks the format it writes)."""
+SUFFIXES = tuple(FORMATS)
+"""The suffixes a file may end in (each picks the format it writes)."""
 INSTRUCTIONS = """\
 tunesmith composes melodies under exact constraints (notes or key and mode, meter, bars,
 tempo, range, instrument, style), checks every constraint and repairs what the model broke.
@@ -127,16 +127,6 @@ class OutputFolder:
     def relative(self, path: Path) -> str:
         """A written path as the client named it: relative to the folder."""
         return path.relative_to(self.root).as_posix()
-
-
-def _writers(score: Score) -> dict[str, Callable[[Path], Path]]:
-    """The writer of each suffix, by the format the command line's table gives it."""
-    sheet: Callable[[Path], Path] = score.save_score
-    special: dict[str, Callable[[Path], Path]] = {
-        "output": score.save_midi,  # .mid, .midi
-        "audio": score.save_audio,
-    }
-    return {suffix: special.get(kind, sheet) for suffix, kind in OUTPUT_SUFFIXES.items()}
 
 
 def _json_array(value: Any) -> bool:
@@ -220,9 +210,8 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
     def write(music: Tune | Score, request: ComposeRequest, names: list[str]) -> list[str]:
         """Write a composition's score, or a tune as the request's one-part score."""
         score = music if isinstance(music, Score) else score_for(request, music)
-        writers = _writers(score)
         paths = folder.paths(names)  # every name checked before any write
-        return [folder.relative(writers[path.suffix.lower()](path)) for path in paths]
+        return [folder.relative(write_score(score, path)) for path in paths]
 
     def fail(error: TunesmithError) -> ToolError:
         return ToolError(f"{type(error).__name__}: {error}")

@@ -1,9 +1,10 @@
 """Chords for a melody, and a melody's score finished with its chords and band.
 
-:func:`harmonise` puts chords and a band under any melody (a score, or a file
-:func:`~tunesmith.read_score` reads): the chords of its key that best fit the notes (a
-best-fit path through the bars, the strong-beat notes weighing most, none against a held
-note, a change earned by the melody, the last cadence V-I where the melody allows), then
+:func:`harmonise_score` puts chords and a band under any melody (what
+:func:`tunesmith.harmonise` does to a file or a score): the chords of its key that best fit
+the notes (a best-fit path through the bars, the strong-beat notes weighing most, none
+against a held note, a change earned by the melody, the last cadence V-I where the melody
+allows), then
 :func:`~tunesmith.band.arrange.accompany` plays them in the style's patterns.
 
 For :func:`~tunesmith.compose`, :func:`heard_harmony` says which chords a composed melody
@@ -14,7 +15,6 @@ no marks) and :func:`finish` gives its score the harmony lane and the band.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from tunesmith.requests.request import ComposeRequest
     from tunesmith.writing.script import Writing
 
-__all__ = ["best_fit", "clashes", "finish", "harmonise", "heard_harmony"]
+__all__ = ["Rhythm", "best_fit", "clashes", "finish", "harmonise_score", "heard_harmony"]
 
 Rhythm = Literal["bar", "strong", "beat"]
 _CADENCE_BONUS = 3.0
@@ -255,8 +255,8 @@ def _key_of(score: Score) -> Key:
     return Key(PitchClass.parse(guess.tonic.name.replace("-", "b")), mode)
 
 
-def harmonise(
-    score_or_path: Score | str | os.PathLike[str],
+def harmonise_score(
+    score: Score,
     *,
     style: str = "folk",
     parts: Sequence[str] = ("chords", "bass", "drums"),
@@ -264,27 +264,9 @@ def harmonise(
     rhythm: Rhythm = "strong",
     keep_chords: bool = True,
 ) -> Score:
-    """Chords and a band under a melody: the score with a harmony lane and ``parts``.
-
-    ``score_or_path`` is a :class:`~tunesmith.model.score.Score` or a file (MIDI, MusicXML, ABC,
-    notation). The chords are the key's triads (and the major dominant in a minor key)
-    that best fit its melody, one a strong beat (``rhythm="beat"``: a beat, ``"bar"``: a
-    bar); a score that has chord symbols keeps them unless ``keep_chords=False``. Parts of
-    the roles in ``parts`` that the score had are played anew.
-    ``style`` picks the band's patterns and instruments; ``instruments`` changes them
-    (``{"chords": "accordion"}``).
-
-    Raises :class:`~tunesmith.errors.ReadError` for a file that cannot be read and
-    :class:`~tunesmith.errors.RequestError` for an unknown part or instrument.
-    """
+    """The score with a harmony lane and ``parts``; see :func:`tunesmith.harmonise`."""
     if rhythm not in {"bar", "strong", "beat"}:
         raise RequestError(f"rhythm must be 'bar', 'strong' or 'beat' (received {rhythm!r})")
-    if isinstance(score_or_path, Score):
-        score = score_or_path
-    else:
-        from tunesmith.io.read import read_score  # noqa: PLC0415
-
-        score = read_score(score_or_path)
     key = _key_of(score)
     if not (keep_chords and score.harmony):
         chords = harmony_chords(key)

@@ -24,7 +24,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no locks, so no cleaning either
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["PART_SUFFIX", "check_writable", "read_text", "write_atomically"]
+__all__ = ["PART_SUFFIX", "check_writable", "file_path", "read_text", "write_atomically"]
 
 PART_SUFFIX = ".part"
 
@@ -142,6 +142,16 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     Path(temporary).unlink()
 
 
+def file_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path; a :class:`RequestTypeError` for ``None`` or a number."""
+    if not isinstance(path, str | os.PathLike):
+        raise RequestTypeError(
+            f"path must be a file path, a str or pathlib.Path such as 'tune.mid' "
+            f"(received {type(path).__name__})"
+        )
+    return Path(path)
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename; never half a file.
 
@@ -154,12 +164,7 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
     RequestTypeError
         If ``path`` is not a str or path (``None``, a number).
     """
-    if not isinstance(path, str | os.PathLike):
-        raise RequestTypeError(
-            f"path must be a file path, a str or pathlib.Path such as 'tune.mid' "
-            f"(received {type(path).__name__})"
-        )
-    target = Path(path)
+    target = file_path(path)
     _check_target(target)
     try:
         _remove_leftovers(target)

@@ -1,4 +1,4 @@
-"""Sheet music: MusicXML (through music21), SVG engraved by verovio, and the file dispatcher.
+"""Sheet music: MusicXML (through music21) and SVG engraved by verovio.
 
 MusicXML opens in MuseScore, Finale, Sibelius and Dorico: one staff per part with its clef
 (bass for low parts, percussion for drums; guitars and basses in the octave clefs they are
@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import zipfile
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,12 @@ from tunesmith.model.score import ChordSymbol, Drum, Event, Header, Part, Pitch,
 
 __all__ = [
     "DRUM_DISPLAY",
-    "SCORE_SUFFIXES",
     "drum_at",
     "music21_figure",
     "musicxml_bytes",
     "mxl_bytes",
     "svg_pages",
     "to_music21",
-    "write_score",
     "write_svg",
 ]
 
@@ -323,23 +320,6 @@ def svg_pages(score: Score) -> list[str]:
     return [str(toolkit.renderToSVG(page)) for page in range(1, toolkit.getPageCount() + 1)]
 
 
-def _writers(score: Score) -> dict[str, Callable[[], bytes]]:
-    from tunesmith.io.abc import abc_text  # noqa: PLC0415
-    from tunesmith.model.notation import format as format_score  # noqa: PLC0415
-
-    return {
-        ".musicxml": lambda: musicxml_bytes(score),
-        ".xml": lambda: musicxml_bytes(score),
-        ".mxl": lambda: mxl_bytes(score),
-        ".abc": lambda: abc_text(score).encode("utf-8"),
-        ".txt": lambda: (format_score(score) + "\n").encode("utf-8"),
-    }
-
-
-SCORE_SUFFIXES = (".musicxml", ".xml", ".mxl", ".abc", ".svg", ".txt")
-"""The suffixes :func:`write_score` writes."""
-
-
 def write_svg(score: Score, path: str | os.PathLike[str]) -> list[Path]:
     """Write every page of the sheet music: ``tune.svg``, then ``tune-2.svg``, ``tune-3.svg``..."""
     target = Path(path)
@@ -349,20 +329,3 @@ def write_svg(score: Score, path: str | os.PathLike[str]) -> list[Path]:
         write_atomically(name, page.encode("utf-8"))
         for name, page in zip([target, *names], pages, strict=True)
     ]
-
-
-def write_score(score: Score, path: str | os.PathLike[str]) -> Path:
-    """Write sheet music or tunesmith notation, atomically; the suffix picks the format.
-
-    SVG is written a file a page (:func:`write_svg`); the first is returned.
-    """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in SCORE_SUFFIXES:
-        raise ExportError(
-            f"cannot write {target}: sheet music files end in {', '.join(SCORE_SUFFIXES)} "
-            f"(received {target.suffix or 'no suffix'!r})"
-        )
-    if suffix == ".svg":
-        return write_svg(score, target)[0]
-    return write_atomically(target, _writers(score)[suffix]())

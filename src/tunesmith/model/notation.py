@@ -1,4 +1,4 @@
-"""tunesmith's text notation: one definition, read by :func:`parse` and written by :func:`format`.
+"""tunesmith's text notation: one definition, read by :func:`parse` and written by :func:`unparse`.
 
 A melody is events separated by spaces and bars separated by ``|``::
 
@@ -76,10 +76,10 @@ __all__ = [
     "BARS_PER_LINE",
     "BAR_LINE",
     "extract",
-    "format",
     "format_event",
     "parse",
     "parse_tune",
+    "unparse",
 ]
 
 HEADER_FIELDS = ("title", "meter", "key", "notes", "tempo")
@@ -329,10 +329,10 @@ def extract(text: str) -> str:
     return "\n".join(kept)
 
 
-def format(music: Score | Tune) -> str:  # noqa: A001 - the inverse of parse(), named as in the design
+def unparse(music: Score | Tune) -> str:
     """Write a score (header, parts, harmony lane) or a tune's bars, four bars a line.
 
-    ``parse(format(score)) == score`` for every score, and ``parse_tune(format(tune))
+    ``parse(unparse(score)) == score`` for every score, and ``parse_tune(unparse(tune))
     == tune`` for every tune.
     """
     if isinstance(music, Tune):

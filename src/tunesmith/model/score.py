@@ -18,12 +18,10 @@ re-exported here.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 from tunesmith.errors import ScoreError
 from tunesmith.model.header import Header, Key, check_text, clean_text
@@ -42,10 +40,6 @@ from tunesmith.model.notes import (
     duration_code,
     split_duration,
 )
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
 
 __all__ = [
     "ACCIDENTALS",
@@ -355,85 +349,3 @@ class Score:
                 harmony.append((index, piece))
             now += end - start
         return Score(self.header, tuple(parts), tuple(p for _, p in harmony), source=self.source)
-
-    # -- writing -------------------------------------------------------------------------
-
-    @property
-    def text(self) -> str:
-        """The score in tunesmith notation (see ``docs/grammar.md``)."""
-        from tunesmith.model.notation import format as format_score  # noqa: PLC0415
-
-        return format_score(self)
-
-    def __str__(self) -> str:
-        return self.text
-
-    def to_midi_bytes(self, *, humanize: float = 0.0, seed: int = 0) -> bytes:
-        """A type-1 Standard MIDI File; see :func:`tunesmith.io.midi.midi_bytes`."""
-        from tunesmith.io.midi import midi_bytes  # noqa: PLC0415
-
-        return midi_bytes(self, humanize=humanize, seed=seed)
-
-    def save_midi(
-        self, path: str | os.PathLike[str], *, humanize: float = 0.0, seed: int = 0
-    ) -> Path:
-        """Write a MIDI file for a DAW: a conductor track and one track per part.
-
-        ``humanize`` (0 to 1, default 0: exact) adds a player's timing and velocity jitter,
-        repeatable for the same ``seed``.
-        """
-        from tunesmith.io.files import write_atomically  # noqa: PLC0415
-
-        return write_atomically(path, self.to_midi_bytes(humanize=humanize, seed=seed))
-
-    def to_musicxml(self) -> bytes:
-        """MusicXML for MuseScore, Finale, Sibelius, Dorico: one staff per part."""
-        from tunesmith.io.score import musicxml_bytes  # noqa: PLC0415
-
-        return musicxml_bytes(self)
-
-    def to_abc(self) -> str:
-        """ABC notation, one voice per part."""
-        from tunesmith.io.abc import abc_text  # noqa: PLC0415
-
-        return abc_text(self)
-
-    def to_svg(self) -> str:
-        """The first page of the sheet music engraved by verovio, as an SVG document."""
-        from tunesmith.io.score import svg_pages  # noqa: PLC0415
-
-        return svg_pages(self)[0]
-
-    def save_score(self, path: str | os.PathLike[str]) -> Path:
-        """Write sheet music or text; the suffix picks the format.
-
-        ``.musicxml``/``.xml``, ``.mxl`` (compressed MusicXML), ``.abc``, ``.svg`` (a file
-        a page: ``tune.svg``, ``tune-2.svg``...; the first is returned) or ``.txt``
-        (tunesmith notation).
-        """
-        from tunesmith.io.score import write_score  # noqa: PLC0415
-
-        return write_score(self, path)
-
-    def to_audio(
-        self, *, soundfont: str | os.PathLike[str] | None = None, sample_rate: int = 44100
-    ) -> npt.NDArray[np.float32]:
-        """Every part and the drums rendered by FluidSynth: a (samples, 2) float array."""
-        from tunesmith.io.audio import find_soundfont, render_audio  # noqa: PLC0415
-
-        return render_audio(
-            self.to_midi_bytes(), soundfont=find_soundfont(soundfont), sample_rate=sample_rate
-        )
-
-    def save_audio(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        soundfont: str | os.PathLike[str] | None = None,
-        sample_rate: int = 44100,
-    ) -> Path:
-        """Render with FluidSynth to a .wav, .flac or .ogg file."""
-        from tunesmith.io.audio import write_audio  # noqa: PLC0415
-
-        samples = self.to_audio(soundfont=soundfont, sample_rate=sample_rate)
-        return write_audio(samples, Path(path), sample_rate)

@@ -276,7 +276,7 @@ async def compose_async(
 
 
 def compose_many(
-    requests: Iterable[ComposeRequest | Mapping[str, Any]],
+    requests: Iterable[ComposeRequest | Mapping[str, Any] | str],
     *,
     backend: Backend | str | None = None,
     concurrency: int = 4,
@@ -290,9 +290,11 @@ def compose_many(
 ) -> list[Composition | TunesmithError]:
     """Compose many requests concurrently; results come back in the order of ``requests``.
 
-    At most ``concurrency`` requests are in flight at once. One failing request does not
-    lose the others: its place in the result holds the :class:`TunesmithError` it raised
-    (a request given as a dict of options that is not valid, too).
+    Each request is what :func:`compose` takes: a :class:`ComposeRequest`, a dict of its
+    fields, or words (``"a slow air in E dorian, 16 bars"``). At most ``concurrency``
+    requests are in flight at once. One failing request does not lose the others: its place
+    in the result holds the :class:`TunesmithError` it raised (a request given as a dict of
+    options that is not valid, too).
     ``on_result(index, result)`` is called as each one finishes (for progress bars, or to
     write each result at once). ``strict``, ``max_attempts``, ``temperature``,
     ``candidates`` and ``timeout`` apply to every request, as in :func:`compose`.
@@ -325,9 +327,9 @@ def compose_many(
     _check_settings(max_attempts, temperature, candidates, timeout)
     requests = list(requests)
     for index, request in enumerate(requests):
-        if not isinstance(request, ComposeRequest | Mapping):
+        if not isinstance(request, ComposeRequest | Mapping | str):
             raise RequestTypeError(
-                f"requests[{index}] must be a ComposeRequest or a dict of its options "
+                f"requests[{index}] must be a ComposeRequest, a dict of its options or words "
                 f"(received {type(request).__name__})"
             )
     chosen = _backend(backend)
@@ -336,7 +338,7 @@ def compose_many(
         slots = asyncio.Semaphore(concurrency)
 
         async def one(
-            index: int, request: ComposeRequest | Mapping[str, Any]
+            index: int, request: ComposeRequest | Mapping[str, Any] | str
         ) -> Composition | TunesmithError:
             async with slots:
                 result: Composition | TunesmithError

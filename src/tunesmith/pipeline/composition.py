@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,7 +13,14 @@ from pydantic import BaseModel, ConfigDict
 
 from tunesmith.checks.repair import Repair
 from tunesmith.checks.validate import Violation
+from tunesmith.io.abc import abc_text
+from tunesmith.io.audio import audio_bytes, write_audio
+from tunesmith.io.files import write_atomically
+from tunesmith.io.midi import midi_bytes
+from tunesmith.io.score import musicxml_bytes, svg_pages
+from tunesmith.io.write import score_audio, write_score
 from tunesmith.model.header import clean_text
+from tunesmith.model.notation import unparse
 from tunesmith.model.score import Bar, Header, Key, Part, Repeat, Score, Tune
 from tunesmith.requests.request import ComposeRequest
 
@@ -176,14 +184,12 @@ class Composition:
 
     @property
     def text(self) -> str:
-        """The melody as played, in tunesmith notation (bars only; ``score.text`` has all)."""
-        from tunesmith.model.notation import format as format_tune  # noqa: PLC0415
-
-        return format_tune(self.tune)
+        """The melody as played, in tunesmith notation (bars only; ``unparse(score)`` has all)."""
+        return unparse(self.tune)
 
     def to_midi_bytes(self, *, humanize: float = 0.0) -> bytes:
         """The score as a Standard MIDI File (type 1); see :meth:`save_midi` for ``humanize``."""
-        return self.score.to_midi_bytes(humanize=humanize, seed=self.request.seed or 0)
+        return midi_bytes(self.score, humanize=humanize, seed=self.request.seed or 0)
 
     def save_midi(self, path: str | os.PathLike[str], *, humanize: float = 0.0) -> Path:
         """Write the MIDI file for a DAW: tempo, meter, key and instrument set.
@@ -191,30 +197,30 @@ class Composition:
         ``humanize`` (0 to 1, default 0: exact) adds a player's timing and velocity jitter,
         seeded by the request's seed.
         """
-        return self.score.save_midi(path, humanize=humanize, seed=self.request.seed or 0)
+        return write_atomically(path, self.to_midi_bytes(humanize=humanize))
 
     def to_musicxml(self) -> bytes:
         """The score as MusicXML (for MuseScore, Finale, Sibelius, Dorico)."""
-        return self.score.to_musicxml()
+        return musicxml_bytes(self.score)
 
     def to_abc(self) -> str:
         """The score in ABC notation."""
-        return self.score.to_abc()
+        return abc_text(self.score)
 
     def to_svg(self) -> str:
         """The sheet music engraved by verovio (first page) as an SVG document."""
-        return self.score.to_svg()
+        return svg_pages(self.score)[0]
 
     def save_score(self, path: str | os.PathLike[str]) -> Path:
-        """Write sheet music; the suffix picks the format: .musicxml/.xml/.mxl, .abc, .svg, .txt."""
-        return self.score.save_score(path)
+        """Write the score in the format the suffix names, as :func:`~tunesmith.write_score`.
+
+        Sheet music (``.musicxml``/``.xml``/``.mxl``, ``.abc``, ``.svg``), tunesmith notation
+        (``.txt``), and MIDI or audio too.
+        """
+        return write_score(self.score, path, seed=self.request.seed or 0)
 
     def _repr_html_(self) -> str:
         """In Jupyter: the sheet music and an audio player (Ogg Vorbis, a tenth of a WAV)."""
-        import base64  # noqa: PLC0415
-
-        from tunesmith.io.audio import audio_bytes  # noqa: PLC0415
-
         audio = base64.b64encode(audio_bytes(self.to_audio(), 44100, "OGG")).decode("ascii")
         return (
             f"<div>{self.to_svg()}</div>"
@@ -226,7 +232,7 @@ class Composition:
         self, *, soundfont: str | os.PathLike[str] | None = None, sample_rate: int = 44100
     ) -> npt.NDArray[np.float32]:
         """The score rendered by FluidSynth: a (samples, 2) array."""
-        return self.score.to_audio(soundfont=soundfont, sample_rate=sample_rate)
+        return score_audio(self.score, soundfont=soundfont, sample_rate=sample_rate)
 
     def save_audio(
         self,
@@ -235,8 +241,9 @@ class Composition:
         soundfont: str | os.PathLike[str] | None = None,
         sample_rate: int = 44100,
     ) -> Path:
-        """Render the score with FluidSynth and a General MIDI soundfont to an audio file."""
-        return self.score.save_audio(path, soundfont=soundfont, sample_rate=sample_rate)
+        """Render the score with FluidSynth to an audio file: ``.wav``, ``.flac`` or ``.ogg``."""
+        samples = self.to_audio(soundfont=soundfont, sample_rate=sample_rate)
+        return write_audio(samples, path, sample_rate)
 
 
 def header_for(request: ComposeRequest) -> Header:
@@ -286,7 +293,7 @@ class ReworkReport(Report):
     """The :class:`~tunesmith.Report`, and what was inferred, locked and written."""
 
     operation: str
-    """``"continue"``, ``"infill"`` or ``"vary"``."""
+    """``"continue"``, ``"infill"``, ``"vary"`` or ``"harmonise"``."""
     source: str
     part: str
     """The part's name in quotes, or ``#index`` for a part without one."""
@@ -304,9 +311,10 @@ class ReworkReport(Report):
     @property
     def overview(self) -> str:
         """What was inferred, locked and written, and what the user's bars break."""
+        written = f"bars {_spans(self.written)} written" if self.written else "no bars written"
         lines = [
-            f"{self.operation} {self.source}, part {self.part}: bars {_spans(self.written)} "
-            f"written{f' (keeping their {self.keep})' if self.keep else ''}, bars "
+            f"{self.operation} {self.source}, part {self.part}: {written}"
+            f"{f' (keeping their {self.keep})' if self.keep else ''}, bars "
             f"{_spans(self.locked) or 'none'} locked as the user wrote them",
             *(f"context: {line}" for line in self.context),
             *(f"your bars: {v} (left as written)" for v in self.user_violations),

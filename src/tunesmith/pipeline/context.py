@@ -17,9 +17,11 @@ from statistics import fmean
 from typing import Any
 
 from tunesmith.errors import RequestError, RequestTypeError
+from tunesmith.io.read import read_score
 from tunesmith.model.header import MODES, Header, Key
 from tunesmith.model.score import Bar, Part, Pitch, PitchClass, Score
 from tunesmith.music.rhythm import meter_of
+from tunesmith.pipeline.composition import Composition
 from tunesmith.requests.request import ComposeRequest
 
 __all__ = ["OPTIONS", "Context", "bar_range", "context_of", "load_score", "part_name"]
@@ -69,16 +71,16 @@ class Context:
 
 
 def load_score(source: Any) -> tuple[Score, str]:
-    """The score of a file (MIDI, MusicXML, ABC, notation) or a :class:`Score`, and its name."""
+    """The score of a file (MIDI, MusicXML, ABC, notation), Score or Composition; its name."""
     if isinstance(source, Score):
         return source, "the score"
+    if isinstance(source, Composition):
+        return source.score, "the composition"
     if not isinstance(source, str | os.PathLike):
         raise RequestTypeError(
             "the music to work on must be a file path (MIDI, MusicXML, ABC or tunesmith "
-            f"notation) or a Score (received {type(source).__name__})"
+            f"notation), a Score or a Composition (received {type(source).__name__})"
         )
-    from tunesmith.io.read import read_score  # noqa: PLC0415
-
     return read_score(source), str(Path(source))
 
 

@@ -4,8 +4,8 @@
 
     from tunesmith import continue_score, infill, vary
     c = continue_score("first_half.mid", bars=8)       # key, meter, pitch set inferred
-    c = infill("tune.musicxml", bars="5-8")            # bars 5-8 written again
-    c = vary("tune.mid", bars="9-16", keep="rhythm")   # same rhythm, new pitches
+    c = infill("tune.musicxml", at="5-8")              # bars 5-8 written again
+    c = vary("tune.mid", at="9-16", keep="rhythm")     # same rhythm, new pitches
     c.save_midi("longer.mid")
     print(c.report)                                    # what was inferred, locked, written
 
@@ -252,6 +252,15 @@ def _score(context: Context, rework: Rework, bars: tuple[Bar, ...]) -> Score:
     return replace(score, parts=tuple(parts), source=None)
 
 
+def _refuse_bars(operation: str, options: dict[str, Any]) -> None:
+    """``bars`` counts bars everywhere; the bars to write again are ``at``."""
+    if "bars" in options:
+        raise RequestTypeError(
+            f"{operation} takes the bars to write as at={options['bars']!r}, e.g. "
+            f"{operation}(source, at='5-8'); bars= counts bars (compose, continue_score)"
+        )
+
+
 def continue_score(
     source: Any,
     bars: int = 8,
@@ -296,7 +305,7 @@ def continue_score(
 
 def infill(
     source: Any,
-    bars: str | int | tuple[int, int],
+    at: str | int | tuple[int, int] | None = None,
     *,
     part: int | str | None = None,
     backend: Backend | str | None = None,
@@ -305,16 +314,19 @@ def infill(
     timeout: float = DEFAULT_TIMEOUT,
     **options: Any,
 ) -> Composition:
-    """Write bars ``bars`` (``"5-8"``, 1-based, inclusive) again; every other bar is locked.
+    """Write the bars ``at`` (``"5-8"``, 1-based, inclusive) again; every other bar is locked.
 
     The new bars join the user's at both ends: the first note within a leap of the note
     before, the last within a leap of the next bar's first note; a bar at a cadence of the
     form still ends as one. Options and errors as :func:`continue_score`, and a
     :class:`RequestError` for a range that is reversed or outside the tune.
     """
+    _refuse_bars("infill", options)
+    if at is None:
+        raise RequestTypeError("infill needs the bars to write again: at='5-8' (1-based)")
 
     def make(user: tuple[Bar, ...]) -> Rework:
-        span = bar_range(bars, len(user))
+        span = bar_range(at, len(user), "at")
         return Rework(user, frozenset(span), len(user), "infill")
 
     job = _Job(part, backend, candidates, temperature, timeout, options)
@@ -323,7 +335,7 @@ def infill(
 
 def vary(
     source: Any,
-    bars: str | int | tuple[int, int] | None = None,
+    at: str | int | tuple[int, int] | None = None,
     *,
     keep: Keep | None = "rhythm",
     amount: float = 1.0,
@@ -334,7 +346,7 @@ def vary(
     timeout: float = DEFAULT_TIMEOUT,
     **options: Any,
 ) -> Composition:
-    """A variation of bars ``bars`` (default: every bar); the others are locked.
+    """A variation of the bars ``at`` (``"9-16"``; default: every bar); the others are locked.
 
     ``keep="rhythm"`` keeps each bar's rhythm with new pitches; ``keep="contour"`` keeps
     its rhythm and the direction of every move (up, down, repeat), new intervals;
@@ -342,6 +354,7 @@ def vary(
     the range that change, spread evenly (0.5: every other bar). A varied bar never
     repeats its original. Options and errors as :func:`infill`.
     """
+    _refuse_bars("vary", options)
     if keep not in {"rhythm", "contour", None}:
         raise RequestError(
             f"keep must be 'rhythm', 'contour' or None for a free variation (received {keep!r})"
@@ -352,10 +365,12 @@ def vary(
         )
 
     def make(user: tuple[Bar, ...]) -> Rework:
-        span = range(len(user)) if bars is None else bar_range(bars, len(user))
+        span = range(len(user)) if at is None else bar_range(at, len(user), "at")
         sounding = [index for index in span if any(e.pitches for e in user[index].events)]
         if not sounding:
-            raise RequestError(f"bars={bars!r} hold no notes to vary: choose bars with notes")
+            raise RequestError(
+                f"at={at!r}: those bars hold no notes to vary: choose bars with notes"
+            )
         count = max(1, round(amount * len(sounding)))
         chosen = {sounding[number * len(sounding) // count] for number in range(count)}
         return Rework(user, frozenset(chosen), len(user), "vary", keep)
