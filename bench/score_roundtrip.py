@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from tunesmith import read_score
+from tunesmith import read_score, write_score
 from tunesmith.errors import TunesmithError
 from tunesmith.io.midi import sounding_notes
 from tunesmith.model.score import Score
@@ -41,7 +41,7 @@ def check(path: Path, folder: Path) -> dict[str, bool]:
     for suffix in (".musicxml", ".txt", ".abc", ".mid"):
         copy = folder / f"copy{suffix}"
         try:
-            score.save_midi(copy) if suffix == ".mid" else score.save_score(copy)
+            write_score(score, copy)
             back = read_score(copy)
             if suffix == ".mid":
                 results[suffix] = same_sound(back, score.expanded())
