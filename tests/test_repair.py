@@ -184,3 +184,11 @@ def test_any_tune_repaired_for_any_request_satisfies_it_and_repair_is_idempotent
     assert validate(fixed, request).ok, validate(fixed, request)
     assert repair(fixed, request) == (fixed, [])
     assert parse_tune(unparse(fixed)) == fixed
+
+
+def test_repair_returns_the_tune_and_the_changes_by_name() -> None:
+    request = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="3/4", bars=1)
+    repaired = repair(parse_tune("D5:h. |"), request)
+    tune, repairs = repaired  # unpacks as the pair it always was
+    assert (repaired.tune, repaired.repairs) == (tune, repairs)
+    assert [change.kind for change in repaired.repairs][:1] == ["pitch"]

@@ -13,6 +13,7 @@ import bisect
 import itertools
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -25,7 +26,7 @@ from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.request import ComposeRequest
 from tunesmith.requests.theory import Constraints
 
-__all__ = ["Repair", "repair", "split_duration"]
+__all__ = ["Repair", "Repaired", "repair", "split_duration"]
 
 _PLAIN_LENGTHS = sorted({v for k, v in DURATIONS.items() if not k.endswith("3")}, reverse=True)
 _ALL_LENGTHS = sorted(set(DURATIONS.values()), reverse=True)
@@ -314,9 +315,14 @@ def _untie_last(bar: Bar) -> Bar:
     return Bar((*bar.events[:-1], Event(last.pitches, last.duration)))
 
 
-def repair(
-    tune: Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] = ()
-) -> tuple[Tune, list[Repair]]:
+class Repaired(NamedTuple):
+    """What :func:`repair` returns: the tune and each change made; ``tune, repairs = ...``."""
+
+    tune: Tune
+    repairs: list[Repair]
+
+
+def repair(tune: Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] = ()) -> Repaired:
     """Return a tune that satisfies every hard constraint of ``request``, and what was changed.
 
     ``harmony`` is the lane of chords the tune stands on, as for :func:`~tunesmith.validate`.
@@ -329,7 +335,7 @@ def repair(
         if harmony:
             tune = repairer.chord_tones(tune, harmony, request.meter)
     if not tune.notes:  # nothing sounds, before or after trimming
-        return repairer.fill_empty(tune, request.bars), repairer.log
+        return Repaired(repairer.fill_empty(tune, request.bars), repairer.log)
     tune = repairer.ending(tune)
     tune = repairer.ties(tune)
-    return tune, repairer.log
+    return Repaired(tune, repairer.log)
