@@ -9,7 +9,7 @@
 
 import typing
 
-from tunesmith.backends import Backend, LocalBackend
+from tunesmith.backends import Backend, LocalBackend, OpenAIBackend
 from tunesmith.checks.repair import repair
 from tunesmith.checks.validate import validate
 from tunesmith.errors import (
@@ -52,9 +52,6 @@ from tunesmith.pipeline.composition import Composition, Report
 from tunesmith.pipeline.continuation import continue_score, infill, vary
 from tunesmith.pipeline.harmonising import harmonise
 from tunesmith.requests.request import ComposeRequest
-
-if typing.TYPE_CHECKING:
-    from tunesmith.backends.openai import OpenAIBackend
 
 __all__ = [
     "Backend",
@@ -112,11 +109,7 @@ _RENAMED = {"format": "unparse(score) (format shadowed the builtin)"}
 
 
 def __getattr__(name: str) -> typing.Any:
-    """``OpenAIBackend`` on first use: ``import tunesmith`` does not import the openai SDK."""
-    if name == "OpenAIBackend":
-        from tunesmith.backends.openai import OpenAIBackend  # noqa: PLC0415 - the openai SDK
-
-        return OpenAIBackend
+    """A renamed public name: an error that says what replaces it."""
     if name in _RENAMED:
         raise AttributeError(f"tunesmith.{name} is gone: use tunesmith.{_RENAMED[name]}")
     raise AttributeError(f"module 'tunesmith' has no attribute {name!r}")

@@ -28,10 +28,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from tunesmith.app import cli_band, cli_outputs
+from tunesmith.checks.metrics import evaluate_file
 from tunesmith.errors import (
     DependencyError,
     ExportError,
@@ -39,9 +42,19 @@ from tunesmith.errors import (
     RequestTypeError,
     TunesmithError,
 )
-
-if TYPE_CHECKING:
-    from tunesmith.model.score import Score
+from tunesmith.interpreting.interpret import interpret
+from tunesmith.io.audio import find_soundfont, render_audio, soundfont_candidates, write_audio
+from tunesmith.io.files import read_text, write_atomically
+from tunesmith.io.midi import midi_bytes
+from tunesmith.io.read import READERS, read_midi_file, read_score
+from tunesmith.model.header import clean_text
+from tunesmith.model.notation import parse
+from tunesmith.model.score import Score
+from tunesmith.pipeline import continuation
+from tunesmith.pipeline.compose import backend_from_options, compose, compose_many
+from tunesmith.pipeline.composition import Composition
+from tunesmith.requests.presets import program_number
+from tunesmith.requests.request import ComposeRequest
 
 __all__ = ["main"]
 
@@ -92,13 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="tunesmith", description="Compose music with language models, one note at a time."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    compose = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
-    compose.add_argument("words", nargs="?", help="the tune in words; options given win over them")
-    _add_request_options(compose, pitches=True)
-    cli_band.add_band_options(compose)
-    _add_backend_options(compose)
-    cli_outputs.add_outputs(compose)
-    compose.add_argument("--report", action="store_true", help="print the full report")
+    composer = commands.add_parser("compose", help="compose a tune and write MIDI, audio, score")
+    composer.add_argument("words", nargs="?", help="the tune in words; options given win over them")
+    _add_request_options(composer, pitches=True)
+    cli_band.add_band_options(composer)
+    _add_backend_options(composer)
+    cli_outputs.add_outputs(composer)
+    composer.add_argument("--report", action="store_true", help="print the full report")
     batch = commands.add_parser("batch", help="compose every request of a JSON-lines file")
     batch.add_argument("requests", type=Path, help="one ComposeRequest as JSON per line")
     batch.add_argument("--out", type=Path, required=True, help="folder for NNN.mid and NNN.txt")
@@ -155,11 +168,11 @@ def _add_rework_commands(commands: Any) -> None:
 
 
 def _add_words_commands(commands: Any) -> None:
-    interpret = commands.add_parser("interpret", help="show the request words become (no tune)")
-    interpret.add_argument("words", help='e.g. "a jig in 6/8 on the notes D E F# A B"')
-    interpret.add_argument("--language", help="a word table: en or uk (default: guessed)")
-    interpret.add_argument("--json", action="store_true", help="print the request as JSON")
-    _add_backend_options(interpret)
+    interpreter = commands.add_parser("interpret", help="show the request words become (no tune)")
+    interpreter.add_argument("words", help='e.g. "a jig in 6/8 on the notes D E F# A B"')
+    interpreter.add_argument("--language", help="a word table: en or uk (default: guessed)")
+    interpreter.add_argument("--json", action="store_true", help="print the request as JSON")
+    _add_backend_options(interpreter)
     server = commands.add_parser("mcp", help="serve the MCP tools on stdio for agents")
     server.add_argument("--out", type=Path, default=Path(), help="the only folder it writes in")
     server.add_argument("--max-bars", type=int, default=64, help="longest tune (default 64)")
@@ -176,8 +189,6 @@ def _request_options(args: argparse.Namespace, names: Sequence[str]) -> dict[str
 
 
 def _compose(args: argparse.Namespace) -> None:
-    from tunesmith.pipeline.compose import compose  # noqa: PLC0415 - keep --help fast
-
     cli_outputs.check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "bars", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed", *cli_band.BAND_OPTIONS))
@@ -190,16 +201,12 @@ def _compose(args: argparse.Namespace) -> None:
 
 
 def _backend(args: argparse.Namespace) -> Any:
-    from tunesmith.pipeline.compose import backend_from_options  # noqa: PLC0415
-
     return backend_from_options(
         args.backend, base_url=args.base_url, model=args.model, adapter=args.adapter
     )
 
 
-def _read_request(line: str) -> Any:
-    from tunesmith.requests.request import ComposeRequest  # noqa: PLC0415
-
+def _read_request(line: str) -> ComposeRequest:
     try:
         options = json.loads(line)
     except json.JSONDecodeError as error:
@@ -209,10 +216,8 @@ def _read_request(line: str) -> Any:
     return ComposeRequest(**options)
 
 
-def _read_requests(path: Path) -> list[Any]:
+def _read_requests(path: Path) -> list[ComposeRequest]:
     """Every request of the file, or an error naming every bad line (the first 20 shown)."""
-    from tunesmith.io.files import read_text  # noqa: PLC0415
-
     requests, bad = [], []
     lines = [(n, line) for n, line in enumerate(read_text(path).splitlines(), 1) if line.strip()]
     for number, line in lines:
@@ -237,10 +242,6 @@ def _read_requests(path: Path) -> list[Any]:
 
 def _batch(args: argparse.Namespace) -> None:
     """Compose every request; write each result as it completes; report every failure."""
-    from tunesmith.io.files import write_atomically  # noqa: PLC0415
-    from tunesmith.pipeline.compose import compose_many  # noqa: PLC0415
-    from tunesmith.pipeline.composition import Composition  # noqa: PLC0415
-
     out: Path = args.out
     if not out.is_dir():
         raise ExportError(f"--out {out}: the folder does not exist; create it first")
@@ -280,19 +281,10 @@ def _batch(args: argparse.Namespace) -> None:
 
 def _read(path: Path) -> Score:
     """A score from a file, or from notation on stdin for ``-``."""
-    from tunesmith.io.read import read_score  # noqa: PLC0415
-    from tunesmith.model.notation import parse  # noqa: PLC0415
-
     return parse(sys.stdin.read()) if str(path) == "-" else read_score(path)
 
 
 def _show(args: argparse.Namespace) -> None:
-    from dataclasses import replace  # noqa: PLC0415
-    from fractions import Fraction  # noqa: PLC0415
-
-    from tunesmith.model.header import clean_text  # noqa: PLC0415
-    from tunesmith.requests.presets import program_number  # noqa: PLC0415
-
     cli_outputs.check_outputs(args)
     score = _read(args.tune)
     changes = {name: getattr(args, name) for name in ("meter", "tempo", "title")}
@@ -319,10 +311,6 @@ def _show(args: argparse.Namespace) -> None:
 
 
 def _render(args: argparse.Namespace) -> None:
-    from tunesmith.io.audio import find_soundfont, render_audio, write_audio  # noqa: PLC0415
-    from tunesmith.io.midi import midi_bytes  # noqa: PLC0415
-    from tunesmith.io.read import READERS, read_midi_file  # noqa: PLC0415
-
     cli_outputs.check_writable(args.audio, "--audio")
     if READERS.get(args.midi.suffix.lower()) == "midi":
         data = read_midi_file(args.midi)  # played as it is: every track, channel and drum
@@ -335,14 +323,10 @@ def _render(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from tunesmith.checks.metrics import evaluate_file  # noqa: PLC0415
-
     print(evaluate_file(args.tune))
 
 
 def _interpret(args: argparse.Namespace) -> None:
-    from tunesmith.interpreting.interpret import interpret  # noqa: PLC0415
-
     request = interpret(args.words, language=args.language, backend=_backend(args))
     if args.json:
         dump = {"request": request.model_dump(), "explanation": request.explanation.model_dump()}
@@ -368,8 +352,6 @@ def _mcp(args: argparse.Namespace) -> None:
 
 def _soundfonts(_: argparse.Namespace) -> None:
     """The soundfonts the search finds, the one renders use first; none usable: an error."""
-    from tunesmith.io.audio import find_soundfont, soundfont_candidates  # noqa: PLC0415
-
     find_soundfont()  # a missing TUNESMITH_SOUNDFONT, or no soundfont at all, is an error
     for origin, path in soundfont_candidates():
         print(f"{path}  ({origin})")
@@ -377,8 +359,6 @@ def _soundfonts(_: argparse.Namespace) -> None:
 
 def _rework(args: argparse.Namespace) -> None:
     """continue, infill, vary."""
-    from tunesmith.pipeline import continuation  # noqa: PLC0415
-
     cli_outputs.check_outputs(args)
     names = ("notes", "key", "mode", "low", "high", "meter", "tempo", "instrument")
     options = _request_options(args, (*names, "style", "title", "seed"))

@@ -7,7 +7,7 @@ r"""The band options of ``tunesmith compose`` and the ``tunesmith harmonise`` co
         --instruments chords=accordion -o waltz.mid
     tunesmith harmonise melody.mid -o band.mid --style jig --musicxml band.musicxml
 
-Imported by :mod:`tunesmith.app.cli`; nothing heavy is imported until a command runs.
+Imported by :mod:`tunesmith.app.cli`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
+
+from tunesmith.errors import RequestError
+from tunesmith.pipeline.harmonising import harmonise
 
 __all__ = ["BAND_OPTIONS", "add_band_options", "add_harmonise_command", "harmonise_command"]
 
@@ -61,8 +64,6 @@ def add_harmonise_command(commands: Any) -> argparse.ArgumentParser:
 
 
 def _pairs(text: str | None) -> dict[str, str]:
-    from tunesmith.errors import RequestError  # noqa: PLC0415
-
     pairs = {}
     for pair in (text or "").split(","):
         if not pair.strip():
@@ -79,8 +80,6 @@ def _pairs(text: str | None) -> dict[str, str]:
 
 def harmonise_command(args: argparse.Namespace) -> Any:
     """Harmonise the melody file; returns the score for :mod:`tunesmith.app.cli` to write."""
-    from tunesmith.pipeline.harmonising import harmonise  # noqa: PLC0415
-
     parts = [part.strip().lower() for part in args.parts.split(",") if part.strip()]
     harmonised = harmonise(
         args.melody,

@@ -28,6 +28,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Mapping
+from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -401,15 +402,11 @@ def build_server(  # noqa: PLR0915 - the tools are closures over the server's se
     @server.resource("tunesmith://notation", mime_type="text/markdown")
     def notation() -> str:
         """The text form of a tune (tunesmith notation) that validate and render read."""
-        from importlib import resources  # noqa: PLC0415
-
         return resources.files("tunesmith").joinpath("notation.md").read_text("utf-8")
 
     @server.resource("tunesmith://words/{language}", mime_type="application/toml")
     def words(language: str) -> str:
         """The phrases compose understands in one language (en, uk), as a TOML table."""
-        from importlib import resources  # noqa: PLC0415
-
         if language not in languages():
             raise ResourceNotFoundError(f"no word table {language!r}: use {', '.join(languages())}")
         return resources.files("tunesmith").joinpath("words", f"{language}.toml").read_text("utf-8")

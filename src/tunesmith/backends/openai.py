@@ -46,6 +46,8 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import tenacity
+
 from tunesmith.backends.base import Completion, Prompt
 from tunesmith.backends.grammar_modes import detect_grammar_mode, place_grammar
 from tunesmith.backends.openai_answers import (
@@ -384,8 +386,6 @@ class OpenAIBackend:
         )
 
     def _retrying(self) -> dict[str, Any]:
-        import tenacity  # noqa: PLC0415
-
         return {
             "retry": tenacity.retry_if_exception_type(TransientError),
             # stop_before_delay: never start a wait that would end past the deadline
@@ -433,8 +433,6 @@ class OpenAIBackend:
         seed: int | None,
     ) -> Completion:
         """One chat completion, retried on transient failures, within the deadline."""
-        import tenacity  # noqa: PLC0415
-
         client = self.client
         started, attempts = time.perf_counter(), 0
         try:
@@ -520,8 +518,6 @@ class OpenAIBackend:
         seed: int | None,
     ) -> Completion:
         """:meth:`complete` for asyncio; a sync client given to ``from_client`` runs in a thread."""
-        import tenacity  # noqa: PLC0415
-
         if not self._owns_clients and self._user_async is None:
             return await asyncio.to_thread(
                 self.complete,

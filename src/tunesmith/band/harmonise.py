@@ -240,7 +240,7 @@ def _key_of(score: Score) -> Key:
     """  # noqa: D205
     if score.header.key is not None:
         return score.header.key
-    from music21 import note, stream  # noqa: PLC0415
+    from music21 import note, stream  # noqa: PLC0415 - music21 is slow to import
 
     line = stream.Stream()
     for event in score.melody.tune.events:

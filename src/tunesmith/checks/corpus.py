@@ -111,7 +111,7 @@ def corpus_tune(tune_id: str) -> Any:
     :class:`RequestError` for an id that names no tune of the corpus.
     """
     from music21 import corpus  # noqa: PLC0415 - music21 takes seconds to import
-    from music21.abcFormat import ABCFileException  # noqa: PLC0415
+    from music21.abcFormat import ABCFileException  # noqa: PLC0415 - music21 is slow to import
 
     location, _, number = tune_id.rpartition("#")
     collection, _, name = location.partition("/")

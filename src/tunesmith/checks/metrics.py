@@ -21,7 +21,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.checks.corpus import load_sample
 from tunesmith.errors import ReadError, RequestError
+from tunesmith.io.read import read_score
+from tunesmith.model.notation import parse_tune
 from tunesmith.model.score import Tune
 
 __all__ = ["TuneMetrics", "distance", "evaluate_file", "measure", "reference_metrics"]
@@ -129,9 +132,6 @@ def distance(metrics: TuneMetrics, reference: Sequence[TuneMetrics]) -> float:
 
 def reference_metrics(meter: str | None = None) -> list[TuneMetrics]:
     """Metrics of the corpus sample's tunes, of one meter if given (and at least 3 have it)."""
-    from tunesmith.checks.corpus import load_sample  # noqa: PLC0415
-    from tunesmith.model.notation import parse_tune  # noqa: PLC0415
-
     records = [r for r in load_sample() if "text" in r]
     same = [r for r in records if r.get("meter") == meter]
     chosen = same if meter is not None and len(same) >= 3 else records
@@ -144,8 +144,6 @@ def _read_tune(path: Path) -> tuple[Tune, str | None, int | None]:
     A meter or key the file does not give is estimated by the reader; an estimated meter
     counts as unknown (the tune is compared with the whole corpus sample).
     """
-    from tunesmith.io.read import read_score  # noqa: PLC0415
-
     score = read_score(path)
     if score.melody.is_drum:
         raise ReadError(

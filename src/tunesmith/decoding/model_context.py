@@ -96,7 +96,7 @@ class ModelContext:
         state_dir: Path | None = None,
     ) -> None:
         L = llama_api()  # noqa: N806 - the library's own name
-        from llama_cpp import _internals  # noqa: PLC0415
+        from llama_cpp import _internals  # noqa: PLC0415 - optional, heavy dependency
 
         self._llm = llm
         self.narrow = narrow

@@ -192,7 +192,7 @@ def _write(
     the original's (the facts say so, and no copy is kept).
     """
     import gguf  # noqa: PLC0415 - only when a copy is made
-    import llama_cpp  # noqa: PLC0415
+    import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
 
     reader = gguf.GGUFReader(source)
     tensors = {tensor.name: tensor for tensor in reader.tensors}
@@ -245,7 +245,7 @@ def _write(
 
 def _copy(reader: Any, path: Path, original: npt.NDArray[np.int32]) -> None:
     """Write ``reader``'s model keeping only the ``original`` tokens (vocabulary and embeddings)."""
-    import gguf  # noqa: PLC0415
+    import gguf  # noqa: PLC0415 - optional dependency, only when a copy is made
 
     new_id = {int(token): index for index, token in enumerate(original)}
     writer = gguf.GGUFWriter(path, arch="gemma3")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any, Literal
 from tunesmith.errors import ReadError, TunesmithError
 from tunesmith.io.abc import Facts, Voice, abc_key, voices
 from tunesmith.io.limits import check_extent
+from tunesmith.io.score import drum_at
 from tunesmith.io.timeline import (
     Timed,
     analysed_key,
@@ -29,6 +32,7 @@ from tunesmith.io.timeline import (
     to_bars,
 )
 from tunesmith.model.header import MODES, Header, Key, clean_text
+from tunesmith.model.notation import _meter_of
 from tunesmith.model.score import (
     DURATIONS,
     Bar,
@@ -58,8 +62,6 @@ def _pitch(m21_pitch: Any) -> Pitch:
 
 
 def _drums(element: Any, abc_drums: bool) -> tuple[Drum, ...]:
-    from tunesmith.io.score import drum_at  # noqa: PLC0415
-
     hits = []
     for hit in getattr(element, "notes", None) or [element]:
         if abc_drums:
@@ -210,8 +212,6 @@ def _header(
     line: list[tuple[int, Fraction]],
 ) -> tuple[Header, list[str]]:
     """The header the file gives, and what had to be estimated; ``line`` is the melody."""
-    from tunesmith.model.notation import _meter_of  # noqa: PLC0415
-
     estimated = []
     signature = next(iter(first.recurse().getElementsByClass("TimeSignature")), None)
     meter = signature.ratioString if signature is not None else _meter_of(lengths)
@@ -254,8 +254,6 @@ def musicxml_facts(data: bytes | str) -> Facts:
     instrument's name where a part's is empty and its class's program where the file's
     differs), and whether the key is ``<mode>none</mode>`` (no key signature).
     """  # noqa: D205
-    import xml.etree.ElementTree as ET  # noqa: PLC0415
-
     try:
         root = ET.fromstring(data)
     except ET.ParseError:
@@ -277,8 +275,6 @@ def musicxml_facts(data: bytes | str) -> Facts:
 
 
 def _mxl_document(path: Path) -> bytes:
-    import zipfile  # noqa: PLC0415
-
     try:
         with zipfile.ZipFile(path) as archive:
             inner = [n for n in archive.namelist() if n.endswith((".xml", ".musicxml"))]
@@ -301,7 +297,7 @@ class _Tally:
 
 def _parse(data: Any, path: Path, kind: str, tally: _Tally) -> tuple[Any, Facts]:
     """music21's score of the file (its first tune), and what music21 does not read."""
-    from music21 import converter, stream  # noqa: PLC0415
+    from music21 import converter, stream  # noqa: PLC0415 - music21 is slow to import
 
     if kind == "abc":
         tunes = [m.start() for m in re.finditer(r"^X:", data, re.MULTILINE)]

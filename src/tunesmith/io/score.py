@@ -22,6 +22,7 @@ from typing import Any
 
 from tunesmith.errors import DependencyError, ExportError
 from tunesmith.io.files import write_atomically
+from tunesmith.model.notes import drum_names
 from tunesmith.model.score import ChordSymbol, Drum, Event, Header, Part, Pitch, Score
 
 __all__ = [
@@ -69,8 +70,6 @@ _SPARE_HEADS = ("triangle", "square", "slash", "cross", "inverted triangle", "di
 
 @functools.cache
 def _drum_display() -> dict[int, tuple[str, str]]:
-    from tunesmith.model.notes import drum_names  # noqa: PLC0415
-
     names = drum_names()
     table = {names[name]: place for name, place in _KIT.items()}
     used = set(table.values())
@@ -261,8 +260,8 @@ def to_music21(score: Score) -> Any:
 
 def musicxml_bytes(score: Score) -> bytes:
     """The score as a MusicXML document."""
-    from music21.musicxml.m21ToXml import GeneralObjectExporter  # noqa: PLC0415
-    from music21.stream import makeNotation as make_notation  # noqa: PLC0415, N813
+    from music21.musicxml.m21ToXml import GeneralObjectExporter  # noqa: PLC0415 - music21 is slow to import
+    from music21.stream import makeNotation as make_notation  # noqa: PLC0415, N813 - music21 is slow to import
 
     written = to_music21(score)
     for part in written.parts:

@@ -196,7 +196,7 @@ def analysed_key(pitches: list[tuple[int, Fraction]]) -> Key | None:
     Given in the mode of its signature that ends on the last pitch, as a written signature
     is read (see :func:`key_ending_on`).
     """
-    from music21 import note, stream  # noqa: PLC0415
+    from music21 import note, stream  # noqa: PLC0415 - music21 is slow to import
 
     if not pitches:
         return None

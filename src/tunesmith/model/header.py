@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from tunesmith.errors import NoteNameError, ScoreError
 from tunesmith.model.notes import DURATIONS, Pitch, PitchClass, duration_code
+from tunesmith.music.rhythm import meter_of
 
 __all__ = ["MODES", "Header", "Key", "clean_text", "meter_beat"]
 
@@ -51,14 +52,12 @@ def meter_beat(meter: str) -> Fraction:
 
     One definition for every stage: :func:`tunesmith.music.rhythm.meter_of`.
     """
-    from tunesmith.music.rhythm import meter_of  # noqa: PLC0415 - music21 is slow to import
-
     return meter_of(meter).beat_length
 
 
 @functools.cache
 def _music21_key(tonic: PitchClass, mode: str) -> object:
-    from music21 import key  # noqa: PLC0415
+    from music21 import key  # noqa: PLC0415 - music21 is slow to import
 
     return key.Key(tonic.step + "#" * max(tonic.alter, 0) + "-" * max(-tonic.alter, 0), mode)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tunesmith.errors import NotationError, NoteNameError
+from tunesmith.requests.presets import gm_constants
 
 __all__ = [
     "DURATIONS",
@@ -248,8 +249,6 @@ _DRUM_ALIASES = {
 
 @functools.cache
 def _drum_keys() -> dict[str, int]:
-    from tunesmith.requests.presets import gm_constants  # noqa: PLC0415 - only for drum parts
-
     DRUM_MAP = gm_constants().DRUM_MAP  # noqa: N806
     named = {
         re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"): key

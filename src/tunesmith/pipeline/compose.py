@@ -21,6 +21,8 @@ from contextlib import AbstractContextManager, closing, nullcontext
 from typing import Any, cast
 
 from tunesmith.backends.base import Backend, LoopBackend
+from tunesmith.backends.local import FOLK_ADAPTER, LocalBackend
+from tunesmith.backends.openai import OpenAIBackend
 from tunesmith.errors import RequestError, RequestTypeError, TunesmithError
 from tunesmith.interpreting.interpret import interpret
 from tunesmith.pipeline.candidates import compose_in_loop
@@ -61,14 +63,10 @@ def backend_from_options(
     if adapter is not None and name != "local":
         raise RequestError("adapter is for the local backend; drop --adapter or --backend openai")
     if name == "openai":
-        from tunesmith.backends.openai import OpenAIBackend  # noqa: PLC0415
-
         return OpenAIBackend(model, base_url=base_url)
     if name == "local":
         if base_url is not None:
             raise RequestError("base_url is for the openai backend; add --backend openai")
-        from tunesmith.backends.local import FOLK_ADAPTER, LocalBackend  # noqa: PLC0415
-
         chosen = None if adapter == "none" else adapter or FOLK_ADAPTER
         return LocalBackend(model, adapter=chosen)
     raise RequestError(f"unknown backend {name!r}: use 'local' or 'openai'")

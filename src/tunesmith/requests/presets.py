@@ -36,15 +36,15 @@ __all__ = [
 def gm_constants() -> Any:
     """pretty_midi's General MIDI tables (``INSTRUMENT_MAP``, ``DRUM_MAP``), imported quietly.
 
-    Imported on first use (pretty_midi brings numpy and mido: about 0.1 s), so that
-    ``import tunesmith`` stays light. pretty_midi imports pyfluidsynth, which prints where it
-    found the library when ``$CI`` is set: that would land in a program's stdout.
+    Imported on first use, so that ``import tunesmith`` does not load pretty_midi and the
+    native FluidSynth library it brings. pretty_midi imports pyfluidsynth, which prints where
+    it found the library when ``$CI`` is set: that would land in a program's stdout.
     """
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         # pretty_midi before 0.2.11 imports pkg_resources, which warns when imported
         warnings.filterwarnings("ignore", "pkg_resources is deprecated")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        from pretty_midi import constants  # noqa: PLC0415
+        from pretty_midi import constants  # noqa: PLC0415 - loads libfluidsynth; warns and prints
 
     return constants
 

@@ -240,7 +240,7 @@ def _key_signature_for(pitch_classes: tuple[PitchClass, ...]) -> tuple[int | Non
     written as accidentals); (None, None) when no mode does, or its key signature would
     need more than seven accidentals.
     """
-    from music21 import key  # noqa: PLC0415
+    from music21 import key  # noqa: PLC0415 - music21 is slow to import
 
     tonic = pitch_classes[0]
     wanted = {pc.semitone for pc in pitch_classes}
