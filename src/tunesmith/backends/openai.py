@@ -36,14 +36,12 @@ Grammar modes (how the constrained grammar travels; see ``docs/backends.md``):
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import threading
 import time
-import urllib.parse
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import tenacity
@@ -56,10 +54,11 @@ from tunesmith.backends.openai_answers import (
     check_options,
     classify,
     read_completion,
-    waiting,
 )
+from tunesmith.backends.openai_clients import async_client, client_options, load_openai
+from tunesmith.backends.openai_transport import Call
 from tunesmith.backends.secrets import display_url, protect, redact, url_secrets
-from tunesmith.errors import BackendError, DependencyError, RequestError
+from tunesmith.errors import RequestError
 
 __all__ = ["GrammarMode", "OpenAIBackend"]
 
@@ -67,22 +66,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "gpt-4.1-mini"
 _ADJUSTABLE = {"temperature", "seed", "max_tokens"}
 """Parameters some models refuse (OpenAI's reasoning models): dropped, or renamed, on a 400."""
-BODY_ENVELOPE = 64 * 1024
-"""Bytes of an answer's JSON besides its tokens (ids, usage, what a server adds)."""
-BYTES_PER_TOKEN = 1024
-"""Bytes of JSON one token may take: its text, escaped, and its logprobs if asked for."""
-
-
-@functools.cache
-def _openai() -> Any:
-    try:
-        import openai  # noqa: PLC0415 - only for this backend
-    except ImportError as error:
-        raise DependencyError(
-            "the openai package is not installed", hint="pip install openai"
-        ) from error
-    protect(())  # the SDK's HTTP stack exists now: filter its loggers
-    return openai
 
 
 class OpenAIBackend:
@@ -172,7 +155,7 @@ class OpenAIBackend:
         first used in: use it with :func:`~tunesmith.compose_async` in that loop. A sync
         ``OpenAI`` works everywhere (:func:`~tunesmith.compose_many` runs it in threads).
         """
-        openai = _openai()
+        openai = load_openai()
         if not isinstance(client, openai.OpenAI | openai.AsyncOpenAI):
             raise RequestError(
                 "from_client takes an openai.OpenAI or openai.AsyncOpenAI "
@@ -217,28 +200,9 @@ class OpenAIBackend:
             self._client = None
 
     def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"timeout": self._timeout, "max_retries": 0}
-        if self._base_url:
-            # the SDK appends each path to base_url as it is, after any query: the query
-            # goes apart, and the SDK adds it to every request
-            url = urllib.parse.urlsplit(self._base_url)
-            options["base_url"] = url._replace(query="").geturl()
-            if url.query:
-                options["default_query"] = dict(
-                    urllib.parse.parse_qsl(url.query, keep_blank_values=True)
-                )
-        key = self._api_key or os.environ.get("OPENAI_API_KEY")
-        if key:
-            self._secret = key
-            protect([key])
-        elif self._base_url or os.environ.get("OPENAI_BASE_URL"):
-            key = "not-needed"  # local servers take any key; the SDK insists on one
-        else:
-            raise BackendError(
-                "no API key for OpenAI",
-                hint="set OPENAI_API_KEY, pass api_key=, or give base_url= for a local server",
-            )
-        options["api_key"] = key
+        options, secret = client_options(self._base_url, self._api_key, self._timeout)
+        if secret:
+            self._secret = secret
         return options
 
     @property
@@ -250,7 +214,7 @@ class OpenAIBackend:
                     "this OpenAIBackend wraps an openai.AsyncOpenAI client, so it can only be "
                     "used from asyncio: call compose_async, or give from_client an openai.OpenAI"
                 )
-            self._client = _openai().OpenAI(**self._options())
+            self._client = load_openai().OpenAI(**self._options())
         return self._client
 
     def _async_client(self) -> Any:
@@ -274,13 +238,7 @@ class OpenAIBackend:
             return self._user_async
         client = self._loop_clients.get(loop)
         if client is None:
-            openai = _openai()
-            limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
-                max_connections=1000, max_keepalive_connections=0
-            )
-            client = openai.AsyncOpenAI(
-                **self._options(), http_client=openai.DefaultAsyncHttpxClient(limits=limits)
-            )
+            client = async_client(self._options())
             self._loop_clients[loop] = client
         return client
 
@@ -348,7 +306,7 @@ class OpenAIBackend:
     def _classify(self, error: Exception, *, constrained: bool) -> Exception:
         """A transient marker to retry, or the BackendError to raise."""
         return classify(
-            _openai(),
+            load_openai(),
             error,
             where=self._where,
             model=self._model,
@@ -375,52 +333,14 @@ class OpenAIBackend:
             body, started, where=self._where, model=self._model, redact=self._redact
         )
 
-    def _body_limit(self, max_tokens: int) -> int:
-        return BODY_ENVELOPE + BYTES_PER_TOKEN * max_tokens
-
-    def _too_long(self, limit: int, max_tokens: int) -> BackendError:
-        return BackendError(
-            f"the answer from the server{self._where} is longer than {limit} bytes, more than "
-            f"max_tokens={max_tokens} can hold: the server did not stop at max_tokens",
-            hint="check the server's settings (it must honour max_tokens), or try another model",
-        )
-
-    def _retrying(self) -> dict[str, Any]:
-        return {
-            "retry": tenacity.retry_if_exception_type(TransientError),
-            # stop_before_delay: never start a wait that would end past the deadline
-            "stop": tenacity.stop_after_attempt(self._max_attempts)
-            | tenacity.stop_before_delay(self._deadline),
-            "wait": waiting(
-                tenacity.wait_exponential_jitter(multiplier=0.25, max=8.0, jitter=0.25)
-            ),
-            "reraise": True,
-            "before_sleep": lambda state: logger.info(
-                "attempt %d failed (%s); retrying in %.2f s",
-                state.attempt_number,
-                state.outcome.exception(),
-                state.upcoming_sleep,
-            ),
-        }
-
-    def _left(self, started: float) -> float:
-        """Seconds left of the deadline (a little, at least, to make the call)."""
-        return max(0.05, self._deadline - (time.perf_counter() - started))
-
-    def _late(self) -> TransientError:
-        return TransientError(f"the server{self._where} did not answer in time")
-
-    def _give_up(self, error: TransientError, attempts: int, started: float) -> BackendError:
-        elapsed = time.perf_counter() - started
-        reason = str(error)
-        if error.retry_after and elapsed + error.retry_after >= self._deadline:
-            reason += f" (asked to wait {error.retry_after:g} s, past the deadline)"
-        return BackendError(
-            f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} "
-            f"in {elapsed:.1f} s: {reason}",
-            retryable=True,
-            hint="the server may be overloaded or down; try again later, or raise deadline= "
-            "or max_attempts=",
+    def _call(self, grammar: str | None, max_tokens: int) -> Call:
+        return Call(
+            timeout=self._timeout,
+            max_attempts=self._max_attempts,
+            deadline=self._deadline,
+            max_tokens=max_tokens,
+            where=self._where,
+            classify=lambda error: self._classify(error, constrained=self._sends(grammar)),
         )
 
     def complete(
@@ -434,79 +354,18 @@ class OpenAIBackend:
     ) -> Completion:
         """One chat completion, retried on transient failures, within the deadline."""
         client = self.client
-        started, attempts = time.perf_counter(), 0
+        call = self._call(grammar, max_tokens)
         try:
-            for attempt in tenacity.Retrying(**self._retrying()):
+            for attempt in tenacity.Retrying(**call.retrying()):
                 with attempt:
-                    attempts += 1
+                    call.attempts += 1
                     request = self._request(prompt, grammar, max_tokens, temperature, seed)
                     attempt_started = time.perf_counter()
-                    body = self._post(client, request, started, grammar, max_tokens)
+                    body = call.post(client, request)
                     return self._completion(body, attempt_started)
         except TransientError as error:
-            raise self._give_up(error, attempts, started) from error
+            raise call.give_up(error) from error
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
-
-    def _post(
-        self,
-        client: Any,
-        request: dict[str, Any],
-        started: float,
-        grammar: str | None,
-        max_tokens: int,
-    ) -> bytes:
-        """The answer's body, read in a worker thread so that the deadline cuts any wait.
-
-        httpx's timeouts bound each read, not the whole body: a server that sends a byte
-        now and then would hold the call for as long as it likes. The worker stops reading
-        once the deadline has passed; the caller does not wait for it.
-        """
-        left = self._left(started)
-        outcome: dict[str, Any] = {}
-        done, late = threading.Event(), threading.Event()
-
-        def read() -> None:
-            try:
-                outcome["body"] = self._read(
-                    lambda: client.chat.completions.with_streaming_response.create(
-                        **request, timeout=min(self._timeout, left)
-                    ),
-                    grammar,
-                    max_tokens,
-                    late,
-                )
-            except BaseException as error:  # handed to the caller
-                outcome["error"] = error
-            finally:
-                done.set()
-
-        threading.Thread(target=read, name="tunesmith-openai", daemon=True).start()
-        if not done.wait(left):
-            late.set()
-            raise self._late()
-        if "error" in outcome:
-            raise outcome["error"]
-        body: bytes = outcome["body"]
-        return body
-
-    def _read(
-        self, create: Callable[[], Any], grammar: str | None, max_tokens: int, late: threading.Event
-    ) -> bytes:
-        limit = self._body_limit(max_tokens)
-        try:
-            with create() as response:
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    if late.is_set():
-                        raise self._late()
-                    body += chunk
-                    if len(body) > limit:
-                        raise self._too_long(limit, max_tokens)
-                return bytes(body)
-        except (TransientError, BackendError):
-            raise
-        except Exception as error:
-            raise self._classify(error, constrained=self._sends(grammar)) from error
 
     async def acomplete(
         self,
@@ -528,43 +387,15 @@ class OpenAIBackend:
                 seed=seed,
             )
         client = self._async_client()
-        started, attempts = time.perf_counter(), 0
+        call = self._call(grammar, max_tokens)
         try:
-            async for attempt in tenacity.AsyncRetrying(**self._retrying()):
+            async for attempt in tenacity.AsyncRetrying(**call.retrying()):
                 with attempt:
-                    attempts += 1
+                    call.attempts += 1
                     request = self._request(prompt, grammar, max_tokens, temperature, seed)
                     attempt_started = time.perf_counter()
-                    body = await self._apost(client, request, started, grammar, max_tokens)
+                    body = await call.apost(client, request)
                     return self._completion(body, attempt_started)
         except TransientError as error:
-            raise self._give_up(error, attempts, started) from error
+            raise call.give_up(error) from error
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
-
-    async def _apost(
-        self,
-        client: Any,
-        request: dict[str, Any],
-        started: float,
-        grammar: str | None,
-        max_tokens: int,
-    ) -> bytes:
-        """The answer's body; the deadline cancels the whole call, body included."""
-        left = self._left(started)
-        limit = self._body_limit(max_tokens)
-        try:
-            async with asyncio.timeout(left):
-                create = client.chat.completions.with_streaming_response.create
-                async with create(**request, timeout=min(self._timeout, left)) as response:
-                    body = bytearray()
-                    async for chunk in response.iter_bytes():
-                        body += chunk
-                        if len(body) > limit:
-                            raise self._too_long(limit, max_tokens)
-                    return bytes(body)
-        except TimeoutError as error:
-            raise self._late() from error
-        except (TransientError, BackendError):
-            raise
-        except Exception as error:
-            raise self._classify(error, constrained=self._sends(grammar)) from error
