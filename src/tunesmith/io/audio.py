@@ -1,10 +1,12 @@
-"""Audio through FluidSynth, in-process with pyfluidsynth, and soundfont discovery.
+"""Audio through FluidSynth, in-process with pyfluidsynth.
 
 One synthesizer with its soundfont loaded is kept per process for each soundfont and
 sample rate, and reused by every render. No audio driver is started: the MIDI events are
 played into the synthesizer at their sample positions while samples are pulled from it.
 FluidSynth's own messages go to the ``tunesmith.io.audio`` logger (at DEBUG), not to
-the terminal.
+the terminal. Finding a soundfont (:mod:`tunesmith.io.soundfonts`) and writing audio files
+(:mod:`tunesmith.io.audio_files`) live apart; their public names are importable from here
+too.
 """
 
 from __future__ import annotations
@@ -12,23 +14,27 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
-import glob
 import io
 import logging
 import math
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import mido
 import numpy as np
 import numpy.typing as npt
-import soundfile
 
 from tunesmith.errors import DependencyError, ExportError, RequestError, SoundfontError
-from tunesmith.io.files import write_atomically
+from tunesmith.io.audio_files import AUDIO_FORMATS, audio_bytes, audio_format, write_audio
+from tunesmith.io.soundfonts import (
+    INSTALL_SOUNDFONT,
+    SYSTEM_SOUNDFONTS,
+    find_soundfont,
+    soundfont_candidates,
+)
 
 __all__ = [
     "AUDIO_FORMATS",
@@ -45,16 +51,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_SOUNDFONTS = (
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/sounds/sf2/default-GM.sf2",
-    "/usr/share/soundfonts/*.sf2",
-    "/usr/share/sounds/sf3/*.sf3",
-)
-"""Where the system's soundfonts are looked for, in order (glob patterns)."""
-SOUNDFONT_SUFFIXES = (".sf2", ".sf3")
-AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
-"""Audio file suffixes :func:`write_audio` writes, and the format each names."""
 SILENCE = 1e-3
 """Samples below this (-60 dBFS) count as silence, well above FluidSynth's dither."""
 SAMPLE_RATES = (8000, 96000)
@@ -63,92 +59,12 @@ PEAK_DBFS = -1.0
 """Where a render's loudest sample lands: 1 dB below full scale, loud and never clipped."""
 MAX_RENDER_SECONDS = 15 * 60
 """The longest MIDI file render_audio plays: 15 minutes (at 44.1 kHz, 300 MB of samples)."""
-_FIX = (
-    "install a General MIDI soundfont with `apt-get install fluid-soundfont-gm`, put a .sf2 "
-    "or .sf3 file in the soundfonts folder, set TUNESMITH_SOUNDFONT, or pass soundfont="
-)
 _INSTALL_FLUIDSYNTH = (
     "install it with `apt-get install libfluidsynth3` (the library) and "
     "`pip install pyfluidsynth` (the binding)"
 )
 _DRUM_CHANNEL, _DRUM_BANK = 9, 128
 _FLUSH_BLOCK, _FLUSH_LIMIT_SECONDS = 4096, 10
-
-
-# -- finding a soundfont ---------------------------------------------------------------
-
-
-def _soundfont_folder() -> Path:
-    """The project's soundfont folder: $TUNESMITH_SOUNDFONT_DIR, else ./soundfonts."""
-    return Path(os.environ.get("TUNESMITH_SOUNDFONT_DIR") or Path.cwd() / "soundfonts")
-
-
-def _folder_fonts(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() in SOUNDFONT_SUFFIXES and path.is_file()
-    )
-
-
-def _matches(pattern: str) -> list[Path]:
-    return [path for path in map(Path, sorted(glob.glob(pattern))) if path.is_file()]
-
-
-def soundfont_candidates(*, system: Sequence[str] = SYSTEM_SOUNDFONTS) -> list[tuple[str, Path]]:
-    """Every soundfont the search would consider, in order, with where it came from.
-
-    ``system`` replaces the system's places (glob patterns), like ``shutil.which``'s
-    ``path``.
-    """
-    found: list[tuple[str, Path]] = []
-    if value := os.environ.get("TUNESMITH_SOUNDFONT"):
-        found.append(("TUNESMITH_SOUNDFONT", Path(value)))
-    found += [("soundfonts folder", path) for path in _folder_fonts(_soundfont_folder())]
-    for pattern in system:
-        found += [("system", path) for path in _matches(pattern) if ("system", path) not in found]
-    return found
-
-
-def find_soundfont(
-    explicit: str | os.PathLike[str] | None = None, *, system: Sequence[str] = SYSTEM_SOUNDFONTS
-) -> Path:
-    """The soundfont to render with.
-
-    The search order: ``explicit``; ``$TUNESMITH_SOUNDFONT``; the project's soundfont
-    folder (``$TUNESMITH_SOUNDFONT_DIR``, else ``./soundfonts``), its first ``*.sf2`` or
-    ``*.sf3``; then the system's places, :data:`SYSTEM_SOUNDFONTS` (or ``system``).
-    A path given explicitly or in the environment must exist: a typo is an error, not a
-    reason to quietly use another soundfont.
-
-    Raises
-    ------
-    SoundfontError
-        Naming the missing path, or every place tried and how to install a soundfont.
-    """
-    if explicit is not None:
-        path = Path(explicit)
-        if not path.is_file():
-            raise SoundfontError(
-                f"soundfont {path} does not exist (given as soundfont=); "
-                "pass the path of a .sf2 or .sf3 file"
-            )
-        return path
-    if value := os.environ.get("TUNESMITH_SOUNDFONT"):
-        if not Path(value).is_file():
-            raise SoundfontError(
-                f"TUNESMITH_SOUNDFONT={value} does not exist; "
-                "point it at a .sf2 or .sf3 file, or unset it"
-            )
-        return Path(value)
-    if candidates := soundfont_candidates(system=system):
-        return candidates[0][1]
-    tried = ["soundfont= (not given)", "TUNESMITH_SOUNDFONT (not set)"]
-    tried += [f"{_soundfont_folder() / '*'}{suffix}" for suffix in SOUNDFONT_SUFFIXES]
-    tried += system
-    raise SoundfontError(f"no soundfont found; tried {', '.join(tried)}; {_FIX}")
 
 
 # -- the synthesizer --------------------------------------------------------------------
@@ -238,7 +154,7 @@ class _Synth:
             reason = f" ({errors[0]})" if errors else ""
             raise SoundfontError(
                 f"FluidSynth cannot load the soundfont {soundfont}: it is not a valid .sf2 or "
-                f".sf3 file{reason}; {_FIX}"
+                f".sf3 file{reason}; {INSTALL_SOUNDFONT}"
             )
 
     def _reset(self, gain: float, reverb: bool) -> None:
@@ -391,7 +307,7 @@ def render_audio(
     _import_fluidsynth()  # first, so that a missing FluidSynth is reported as such
     path = Path(soundfont)
     if not path.is_file():
-        raise SoundfontError(f"soundfont {path} does not exist; {_FIX}")
+        raise SoundfontError(f"soundfont {path} does not exist; {INSTALL_SOUNDFONT}")
     try:
         parsed = mido.MidiFile(file=io.BytesIO(midi))
     except (OSError, EOFError, ValueError, KeyError) as error:
@@ -416,73 +332,3 @@ def render_audio(
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise RequestError(message)
-
-
-# -- audio files ------------------------------------------------------------------------
-
-
-def _pcm(samples: npt.NDArray[Any]) -> npt.NDArray[np.int16]:
-    """16-bit samples: int16 as they are, floats (full scale 1.0) scaled and clipped."""
-    if samples.ndim != 2 or samples.shape[1] != 2:
-        raise RequestError(f"samples must have shape (frames, 2) (received {samples.shape})")
-    if samples.dtype == np.int16:
-        return samples.astype("<i2", copy=False)
-    scaled = np.rint(np.asarray(samples, dtype=np.float64) * 32768)
-    return np.clip(scaled, -32768, 32767).astype("<i2")
-
-
-def audio_format(path: str | os.PathLike[str]) -> str:
-    """The format an audio file's suffix asks for ("WAV", "FLAC", "OGG"), if it can be written.
-
-    Raises
-    ------
-    ExportError
-        For another suffix, naming the supported ones.
-    """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in AUDIO_FORMATS:
-        raise ExportError(
-            f"cannot write {target}: audio files must end in {', '.join(AUDIO_FORMATS)} "
-            f"(received {suffix or 'no suffix'!r})"
-        )
-    return AUDIO_FORMATS[suffix]
-
-
-_WRITE_BLOCK = 16384
-"""Frames written to soundfile at a time."""
-
-
-def write_audio(samples: npt.NDArray[Any], path: str | os.PathLike[str], sample_rate: int) -> Path:
-    """Write stereo samples (float, full scale 1.0, or int16) as a 16-bit audio file.
-
-    The suffix picks the format: ``.wav``, ``.flac`` or ``.ogg`` (Ogg Vorbis), written by
-    soundfile (libsndfile). The write is atomic.
-
-    Raises
-    ------
-    ExportError
-        For another suffix (naming the supported ones), or a file that cannot be written.
-    """
-    target = Path(path)
-    return write_atomically(target, audio_bytes(samples, sample_rate, audio_format(target)))
-
-
-def audio_bytes(samples: npt.NDArray[Any], sample_rate: int, kind: str = "WAV") -> bytes:
-    """Stereo samples (float, full scale 1.0, or int16) as a 16-bit audio file's bytes.
-
-    ``kind`` is ``"WAV"``, ``"FLAC"`` or ``"OGG"`` (Ogg Vorbis, about a tenth of the WAV's
-    size), as :data:`AUDIO_FORMATS` names them.
-    """
-    pcm = _pcm(samples)
-    buffer = io.BytesIO()
-    data = pcm if kind != "OGG" else pcm.astype(np.float32) / 32768  # Vorbis takes floats
-    subtype = "VORBIS" if kind == "OGG" else "PCM_16"
-    with soundfile.SoundFile(
-        buffer, "w", sample_rate, data.shape[1], subtype=subtype, format=kind
-    ) as sound:
-        # In blocks: libvorbis takes a whole write on the stack, and a minute or more of
-        # audio in one write overflows it (a segmentation fault, libsndfile issue 1095).
-        for start in range(0, len(data), _WRITE_BLOCK):
-            sound.write(data[start : start + _WRITE_BLOCK])
-    return buffer.getvalue()

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from tunesmith.checks.repair import Repair
 from tunesmith.checks.validate import Violation
 from tunesmith.io.abc import abc_text
-from tunesmith.io.audio import audio_bytes, write_audio
+from tunesmith.io.audio_files import audio_bytes, write_audio
 from tunesmith.io.files import write_atomically
 from tunesmith.io.midi import midi_bytes
 from tunesmith.io.score import musicxml_bytes, svg_pages
