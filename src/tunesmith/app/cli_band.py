@@ -7,7 +7,7 @@ r"""The band options of ``tunesmith compose`` and the ``tunesmith harmonise`` co
         --instruments chords=accordion -o waltz.mid
     tunesmith harmonise melody.mid -o band.mid --style jig --musicxml band.musicxml
 
-Imported by :mod:`tunesmith.app.cli`.
+Imported by :mod:`tunesmith.app.cli` and :mod:`tunesmith.app.cli_parser`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,10 @@ def add_band_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_harmonise_command(commands: Any) -> argparse.ArgumentParser:
-    """The ``harmonise`` subcommand's parser (its outputs are added by :mod:`tunesmith.app.cli`)."""
+    """The ``harmonise`` subcommand's parser.
+
+    Its outputs are added by :mod:`tunesmith.app.cli_parser`.
+    """
     parser: argparse.ArgumentParser = commands.add_parser(
         "harmonise", help="put chords and a band under a melody file"
     )

@@ -3,7 +3,8 @@
 The options that name them, the checks made before any work (formats, files, folders,
 soundfont, verovio), and the atomic writes after it.
 
-Imported by :mod:`tunesmith.app.cli`; the writers are :mod:`tunesmith.io.write`'s.
+Imported by :mod:`tunesmith.app.cli` and :mod:`tunesmith.app.cli_parser`; the writers are
+:mod:`tunesmith.io.write`'s.
 """
 
 from __future__ import annotations
