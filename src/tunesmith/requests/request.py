@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 import pydantic
-import pydantic_core
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -24,9 +23,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core.core_schema import ErrorType
 
-from tunesmith.errors import ChordError, RequestError, RequestTypeError
+from tunesmith.errors import ChordError, RequestTypeError
 from tunesmith.interpreting.phrases import meanings
 from tunesmith.model.score import Pitch, PitchClass
 from tunesmith.music.progression import check_request
@@ -39,6 +37,7 @@ from tunesmith.requests.presets import (
     style_preset,
     style_presets,
 )
+from tunesmith.requests.request_errors import KINDS, from_text, refuse_other_kind, request_error
 from tunesmith.requests.theory import Constraints, is_known_mode, known_modes
 
 __all__ = ["ComposeRequest"]
@@ -47,15 +46,6 @@ MAX_BARS = 256
 MAX_SEED = 2**31 - 1
 """Seeds are 0 to 2**31 - 1: every server takes them, and none reads one as 'random'."""
 
-_KINDS: dict[str, tuple[type, ErrorType]] = {
-    "bars": (int, "int_type"),
-    "seed": (int, "int_type"),
-    "tempo": (float, "float_type"),
-    "band": (bool, "bool_type"),
-}
-"""Options that are numbers or switches, and the error for a value of another kind: given
-as text ("8", "yes") they are refused, as compose's own options are, unless the request is
-read from text (:meth:`ComposeRequest.model_validate_strings`)."""
 _METER_RE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
 
 
@@ -147,7 +137,7 @@ class ComposeRequest(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as error:
-            raise _request_error(error) from error
+            raise request_error(error, ComposeRequest.model_fields) from error
 
     @classmethod
     def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
@@ -155,7 +145,7 @@ class ComposeRequest(BaseModel):
         try:
             return super().model_validate(*args, **kwargs)
         except pydantic.ValidationError as error:
-            raise _request_error(error) from error
+            raise request_error(error, ComposeRequest.model_fields) from error
 
     @classmethod
     def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
@@ -163,17 +153,17 @@ class ComposeRequest(BaseModel):
         try:
             return super().model_validate_json(*args, **kwargs)
         except pydantic.ValidationError as error:
-            raise _request_error(error) from error
+            raise request_error(error, ComposeRequest.model_fields) from error
 
     @classmethod
     def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
         """Validate a dict of strings; bad values raise :class:`RequestError`."""
         if isinstance(obj, Mapping):  # numbers and switches read from their text first
-            obj = {name: _from_text(name, value) for name, value in obj.items()}
+            obj = {name: from_text(name, value) for name, value in obj.items()}
         try:
             return super().model_validate_strings(obj, **kwargs)
         except pydantic.ValidationError as error:
-            raise _request_error(error) from error
+            raise request_error(error, ComposeRequest.model_fields) from error
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy; with ``update``, a new request validated from these options and the update.
@@ -193,16 +183,11 @@ class ComposeRequest(BaseModel):
             options.pop("notes", None)
         return self.model_validate({**options, **update})
 
-    @field_validator(*_KINDS, mode="before")
+    @field_validator(*KINDS, mode="before")
     @classmethod
     def _refuse_other_kinds(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
         """A number or a switch as itself, never as text; ``True`` is no count."""
-        name = str(info.field_name)
-        if isinstance(value, bool) and name in {"bars", "seed"}:  # an int, but never a count
-            raise RequestTypeError(f"{name} must be a whole number (received {value})")
-        if isinstance(value, str) or isinstance(value, bool) != (name == "band"):
-            raise pydantic_core.PydanticKnownError(_KINDS[name][1])
-        return value
+        return refuse_other_kind(str(info.field_name), value)
 
     @field_validator("notes", mode="before")
     @classmethod
@@ -384,45 +369,3 @@ class ComposeRequest(BaseModel):
     def constraints(self) -> Constraints:
         """The musical facts this request implies (pitches in range, tonic, bar length...)."""
         return Constraints.of(self)
-
-
-def _from_text(name: str, value: Any) -> Any:
-    """A number or switch read from its text as pydantic reads text; other values as given."""
-    if name not in _KINDS or not isinstance(value, str):
-        return value
-    try:
-        return pydantic.TypeAdapter(_KINDS[name][0]).validate_strings(value)
-    except pydantic.ValidationError:
-        return value  # refused with the option's name
-
-
-def _request_error(error: pydantic.ValidationError) -> RequestError:
-    """One readable message from pydantic's errors, keeping our own error types.
-
-    A value of the wrong type (pydantic's ``*_type`` errors, or ours) is a
-    :class:`RequestTypeError`; one kind of our errors alone keeps its kind.
-    """
-    messages, kinds = [], set()
-    items = error.errors()
-    cause = items[0].get("ctx", {}).get("error") if len(items) == 1 else None
-    if isinstance(cause, RequestError) and not items[0]["loc"]:
-        return cause  # one error of the whole request: as raised, with its attributes
-    for item in items:
-        field = ".".join(str(part) for part in item["loc"])
-        cause = item.get("ctx", {}).get("error")
-        cause = cause if isinstance(cause, Exception) else None
-        if isinstance(cause, RequestError):
-            kinds.add(type(cause))
-        elif item["type"].endswith("_type"):
-            kinds.add(RequestTypeError)
-        if item["type"] == "extra_forbidden":
-            allowed = ", ".join(ComposeRequest.model_fields)
-            messages.append(f"unknown option {field!r}: the options are {allowed}")
-        elif cause is not None:
-            messages.append(f"{field}: {cause}" if field else str(cause))
-        else:
-            received = f" (received {item['input']!r})" if field else ""
-            reason = item["msg"][:1].lower() + item["msg"][1:]
-            messages.append(f"{field or 'request'}: {reason}{received}")
-    kind = kinds.pop() if len(kinds) == 1 else RequestError
-    return kind("; ".join(messages))
