@@ -12,7 +12,7 @@ import pytest
 
 from tunesmith import ReadError, read_score
 from tunesmith.io.abc import Voice
-from tunesmith.io.music21_read import musicxml_facts
+from tunesmith.io.music21_header import musicxml_facts
 from tunesmith.model.header import Key
 from tunesmith.model.notation import parse_tune
 from tunesmith.model.score import ChordSymbol, Drum, Repeat, Score, Tune
