@@ -6,7 +6,7 @@ back from MIDI or repaired can be checked with ``==``.
 
 Durations are :class:`fractions.Fraction` counts of quarter notes (music21's
 *quarterLength*): a dotted quarter is ``Fraction(3, 2)``, an eighth-note triplet
-``Fraction(1, 3)``.
+``Fraction(1, 3)``; their codes are :mod:`tunesmith.model.durations`'s, re-exported here.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tunesmith.errors import NotationError, NoteNameError
+from tunesmith.model.durations import DURATIONS, duration_code, split_duration
 from tunesmith.requests.presets import gm_constants
 
 __all__ = [
@@ -51,81 +52,6 @@ _ACCIDENTAL_ALIASES = {None: "", "-": "b", "--": "bb", "x": "##"}
 
 def _accidental(text: str | None) -> int:
     return ACCIDENTALS[_ACCIDENTAL_ALIASES.get(text, text or "")]
-
-
-BASE_DURATIONS = {
-    "w": Fraction(4),
-    "h": Fraction(2),
-    "q": Fraction(1),
-    "e": Fraction(1, 2),
-    "s": Fraction(1, 4),
-    "t": Fraction(1, 8),
-}
-"""Duration letters: whole, half, quarter, eighth, sixteenth, thirty-second."""
-
-MODIFIERS = {"": Fraction(1), ".": Fraction(3, 2), "..": Fraction(7, 4), "3": Fraction(2, 3)}
-"""Suffixes: dotted, double-dotted, triplet (three in the time of two)."""
-
-DURATIONS: dict[str, Fraction] = {
-    letter + suffix: length * factor
-    for letter, length in BASE_DURATIONS.items()
-    for suffix, factor in MODIFIERS.items()
-}
-"""Every duration code and its length in quarter notes, e.g. ``"q." -> 3/2``."""
-
-_CODES_BY_LENGTH = {length: code for code, length in DURATIONS.items()}
-assert len(_CODES_BY_LENGTH) == len(DURATIONS), "duration codes must be unambiguous"
-
-
-GRID = Fraction(1, 96)
-"""Every duration code is a whole number of these (a 32nd note double-dotted is 21)."""
-
-
-def duration_code(length: Fraction) -> str:
-    """The code for a duration in quarter notes, e.g. ``Fraction(3, 2) -> "q."``.
-
-    Raises :class:`NotationError` for a length no single code expresses.
-    """
-    try:
-        return _CODES_BY_LENGTH[length]
-    except KeyError:
-        raise NotationError(
-            f"a duration of {length} quarter notes has no code in tunesmith notation; "
-            "split it into tied notes"
-        ) from None
-
-
-@functools.cache
-def split_duration(length: Fraction) -> tuple[Fraction, ...]:
-    """``length`` as the fewest durations with codes, longest first: ``5/4 -> (1, 1/4)``.
-
-    Raises :class:`NotationError` for a length that is not a whole number of 1/24 quarter
-    notes (no sum of codes reaches it).
-    """
-    units = length / GRID
-    if units.denominator != 1 or units <= 0:
-        raise NotationError(
-            f"a duration of {length} quarter notes cannot be written as tied notes of "
-            "tunesmith notation (it is not a whole number of 1/96 quarter notes)"
-        )
-    return _split_units(int(units))
-
-
-@functools.cache
-def _split_units(units: int) -> tuple[Fraction, ...]:
-    sizes = sorted({int(length / GRID) for length in DURATIONS.values()}, reverse=True)
-    best: list[tuple[int, ...] | None] = [()] + [None] * units  # fewest pieces for each total
-    for total in range(1, units + 1):
-        options = [
-            (size, *rest)
-            for size in sizes
-            if size <= total and (rest := best[total - size]) is not None
-        ]
-        best[total] = min(options, key=len) if options else None
-    pieces = best[units]
-    if pieces is None:
-        raise NotationError(f"{units * GRID} quarter notes cannot be written as tied notes")
-    return tuple(sorted((size * GRID for size in pieces), reverse=True))
 
 
 @dataclass(frozen=True, slots=True, order=True)
