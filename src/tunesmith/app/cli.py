@@ -57,7 +57,7 @@ from tunesmith.pipeline.composition import Composition
 from tunesmith.requests.presets import program_number
 from tunesmith.requests.request import ComposeRequest
 
-__all__ = ["main"]
+__all__ = ["EXIT_ERROR", "main"]
 
 BAD_LINES_SHOWN = 20
 """The bad lines of a batch file shown; the others are counted."""
