@@ -20,7 +20,7 @@ from typing import Any
 from tunesmith.checks.corpus import COLLECTIONS, corpus_tunes, tune_from_music21
 from tunesmith.errors import NotationError
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
-from tunesmith.model.notation import unparse, parse_tune
+from tunesmith.model.notation import parse_tune, unparse
 from tunesmith.model.score import Header, Score, Tune
 
 

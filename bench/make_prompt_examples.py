@@ -17,11 +17,12 @@ from pathlib import Path
 from music21 import key
 
 from corpus_cache import load
+from tunesmith.io.abc import key_field
 from tunesmith.model.notation import parse_tune
 from tunesmith.model.score import Tune
 from tunesmith.music.rhythm import meter_of, rhythm_for
 from tunesmith.requests.presets import style_presets
-from tunesmith.writing.spelling import AbcSpelling, abc_key_field
+from tunesmith.writing.spelling import AbcSpelling
 
 OUT = Path(__file__).parent.parent / "prompts" / "examples"
 PER_STYLE = 3
@@ -105,7 +106,7 @@ def main() -> None:
                 continue
             mode = record["mode"] if record["mode"] in {"major", "minor", "dorian"} else "major"
             pitch_key = key.Key(_name(record["tonic"]), mode)
-            field = abc_key_field(pitch_key.tonic.name.replace("-", "b"), mode)
+            field = key_field(pitch_key.tonic.name.replace("-", "b"), mode)
             if field in keys or ("#" in field and len(field) > 3):
                 continue
             first16 = Tune(tune.bars[:BARS])

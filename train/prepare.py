@@ -36,10 +36,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus_cache  # noqa: E402 - bench/ is not a package
 from tunesmith.errors import NotationError  # noqa: E402
+from tunesmith.io.abc import key_field  # noqa: E402
 from tunesmith.model.notation import parse_tune  # noqa: E402
 from tunesmith.music.rhythm import meter_of  # noqa: E402
 from tunesmith.writing.prompts import Example  # noqa: E402
-from tunesmith.writing.spelling import AbcSpelling, abc_key_field  # noqa: E402
+from tunesmith.writing.spelling import AbcSpelling  # noqa: E402
 
 # --- configuration -------------------------------------------------------------------------
 COLLECTIONS = ("oneills1850", "ryansMammoth", "essenFolksong")
@@ -137,7 +138,7 @@ def key_of(tonic: int, mode: str) -> tuple[str, int]:
     candidates = [name for name in _TONICS if pitch.Pitch(name).pitchClass == tonic]
     keys = [(abs(key.Key(name.replace("b", "-"), mode).sharps), name) for name in candidates]
     _, name = min(keys)
-    return abc_key_field(name, mode), key.Key(name.replace("b", "-"), mode).sharps
+    return key_field(name, mode), key.Key(name.replace("b", "-"), mode).sharps
 
 
 def body_of(record: dict[str, Any], sharps: int) -> str:

@@ -15,6 +15,7 @@ them for :mod:`tunesmith.io.read`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, replace
@@ -27,51 +28,73 @@ from tunesmith.model.header import Header, Key
 from tunesmith.model.notes import Bar, Event, Pitch, PitchClass
 from tunesmith.model.score import Part, Score, split_duration
 
-__all__ = ["ABC_UNIT", "Facts", "Voice", "abc_key", "abc_text", "voices"]
+__all__ = [
+    "ABC_UNIT",
+    "ACCIDENTALS",
+    "MODE_SUFFIXES",
+    "Facts",
+    "Voice",
+    "abc_key",
+    "abc_length",
+    "abc_note",
+    "abc_text",
+    "key_field",
+    "key_signature",
+    "voices",
+]
 
 ABC_UNIT = Fraction(1, 2)
 """The default note length ``L:1/8``, in quarter notes."""
-_MODES = {"major": "", "minor": "m", "dorian": "dor", "phrygian": "phr", "lydian": "lyd"} | {
-    "mixolydian": "mix",
-    "locrian": "loc",
-}
-_ACCIDENTALS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+MODE_SUFFIXES = {"major": "", "minor": "m", "dorian": "dor", "phrygian": "phr", "lydian": "lyd"}
+MODE_SUFFIXES |= {"mixolydian": "mix", "locrian": "loc"}
+"""What a mode adds to the tonic in ABC's ``K:`` field (``Ador``)."""
+ACCIDENTALS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+"""ABC's accidental before a note, by its alteration in semitones."""
 _BAR_LINES = {"": "", "|": "|", "|:": "|:", ":|": ":|", ":|:": "::", "|1": "|1", ":|2": ":|2"}
 
 
-def _length(length: Fraction) -> str:
+def abc_length(length: Fraction) -> str:
+    """A note's length after its letter, in units of :data:`ABC_UNIT`: ``2``, ``/``, ``3/2``."""
     ratio = length / ABC_UNIT
     if ratio == 1:
         return ""
     if ratio.denominator == 1:
         return str(ratio.numerator)
-    if ratio == Fraction(1, 2):
-        return "/"
     if ratio.numerator == 1:
-        return f"/{ratio.denominator}"
+        return "/" if ratio.denominator == 2 else f"/{ratio.denominator}"
     return f"{ratio.numerator}/{ratio.denominator}"
 
 
-def _pitch(pitch: Pitch, accidental: str) -> str:
-    if pitch.octave >= 5:
-        return accidental + pitch.step.lower() + "'" * (pitch.octave - 5)
-    return accidental + pitch.step + "," * (4 - pitch.octave)
+def abc_note(step: str, octave: int, accidental: str = "") -> str:
+    """``C`` in octave 4 is ``C``, in 5 ``c``, in 6 ``c'``, in 3 ``C,``; ``accidental`` first."""
+    if octave >= 5:
+        return accidental + step.lower() + "'" * (octave - 5)
+    return accidental + step + "," * (4 - octave)
 
 
-def _key_field(header: Header) -> str:
-    if header.key is None:
-        return "none"
-    return f"{header.key.tonic}{_MODES[header.key.mode]}"
+def key_field(tonic: str, mode: str | None) -> str:
+    """ABC's ``K:`` value: ``"D"``, ``"Em"``, ``"Ador"``; ``"none"`` without a key signature."""
+    return "none" if mode is None else tonic + MODE_SUFFIXES[mode]
 
 
-def _signature(header: Header) -> dict[str, int]:
-    """The key signature's alteration of each step, from music21's ``KeySignature``."""
-    if header.key is None:
+@functools.cache
+def key_signature(sharps: int | None) -> dict[str, int]:
+    """The alteration of each step a key signature of ``sharps`` (negative: flats) alters,
+    from music21's ``KeySignature``: ``2 -> {"F": 1, "C": 1}``.
+    """  # noqa: D205
+    if not sharps:
         return {}
     from music21 import key  # noqa: PLC0415 - music21 is slow to import
 
-    altered = key.KeySignature(header.key.sharps).alteredPitches
-    return {p.step: int(p.alter) for p in altered}
+    return {p.step: int(p.alter) for p in key.KeySignature(sharps).alteredPitches}
+
+
+def _header_signature(header: Header) -> dict[str, int]:
+    return key_signature(header.key.sharps if header.key else None)
+
+
+def _header_key_field(header: Header) -> str:
+    return "none" if header.key is None else key_field(str(header.key.tonic), header.key.mode)
 
 
 def _beam_unit(header: Header) -> Fraction:
@@ -115,7 +138,7 @@ def _chord_marks(score: Score) -> dict[Fraction, str]:
 
 def _voice_body(part: Part, score: Score, kinds: list[str], spelled: dict[str, int]) -> list[str]:
     """The voice's bars, four a line; ``spelled`` gathers each note as written -> MIDI key."""
-    signature = _signature(score.header)  # the key applies to a drum voice too
+    signature = _header_signature(score.header)  # a drum voice's too
     # music21 reads K:Floc as F major: in locrian every note says its accidental
     explicit = score.header.key is not None and score.header.key.mode == "locrian"
     marks = _chord_marks(score) if part is score.melody else {}
@@ -154,14 +177,14 @@ def _voice_body(part: Part, score: Score, kinds: list[str], spelled: dict[str, i
                 # written where the bar's accidentals (ABC) or the key alone (music21) differ
                 written_as = signature.get(pitch.step, 0)
                 if explicit or pitch.alter != current or pitch.alter != written_as:
-                    accidental = _ACCIDENTALS[pitch.alter]
+                    accidental = ACCIDENTALS[pitch.alter]
                     in_bar[place] = pitch.alter
-                written.append(_pitch(pitch, accidental))
+                written.append(abc_note(pitch.step, pitch.octave, accidental))
                 spelled[written[-1]] = pitch.midi
             head = (
                 "z" if not written else written[0] if len(written) == 1 else f"[{''.join(written)}]"
             )
-            text += head + _length(length) + ("-" if event.tie else "")
+            text += head + abc_length(length) + ("-" if event.tie else "")
             beamable, offset = short, offset + event.duration
         bars.append(text)
         onset += bar.duration
@@ -187,7 +210,7 @@ def abc_text(score: Score, *, number: int = 1) -> str:
         f"M:{header.meter}",
         "L:1/8",
         f"Q:{beat.numerator}/{beat.denominator}={header.tempo:g}",
-        f"K:{_key_field(header)}",
+        f"K:{_header_key_field(header)}",
     ]
     if any(part.role in {"chords", "bass"} for part in score.parts):
         lines.insert(-1, "%%MIDI gchordoff")  # else abc2midi adds chords of its own
@@ -224,7 +247,7 @@ def _drum_map(spelled: dict[str, int]) -> list[str]:
     lines = ["%%voicemap drums", "%%pos stem up"]
     for written, key in spelled.items():
         position, head = DRUM_DISPLAY()[key]
-        place = _pitch(Pitch(position[0], 0, int(position[1:])), "")
+        place = abc_note(position[0], int(position[1:]))
         heads = f" heads={_HEADS[head]}" if head in _HEADS else ""
         lines.append(f"%%map drums {written} print={place}{heads}")
     return lines

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from importlib import resources
 
 from tunesmith.backends.base import Prompt
+from tunesmith.io.abc import key_field
 from tunesmith.model.score import Tune, duration_code
 from tunesmith.music.progression import harmony_rule
 from tunesmith.music.rhythm import meter_of
 from tunesmith.writing.script import Writing
-from tunesmith.writing.spelling import AbcSpelling, abc_key_field
+from tunesmith.writing.spelling import AbcSpelling
 
 __all__ = ["Example", "load_examples", "render_feedback", "render_prompt", "tune_title"]
 
@@ -150,7 +151,7 @@ def render_tunebook(writing: Writing) -> tuple[str, str, list[Example]]:
         title=_one_line(tune_title(writing)),
         rhythm=_one_line(_rhythm_name(writing)),
         meter=request.meter,
-        key=abc_key_field(str(constraints.tonic), constraints.key_mode),
+        key=key_field(str(constraints.tonic), constraints.key_mode),
     )
     return prefix, suffix, examples
 

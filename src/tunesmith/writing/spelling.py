@@ -20,26 +20,14 @@ from fractions import Fraction
 from typing import Protocol
 
 from tunesmith.errors import GrammarError, NotationError, NoteNameError
+from tunesmith.io.abc import ABC_UNIT, ACCIDENTALS, abc_length, abc_note, key_signature
 from tunesmith.model.notation import format_event, parse_tune
 from tunesmith.model.score import Bar, Event, Pitch, duration_code
 from tunesmith.music.rhythm import Cell, Meter
 
-__all__ = ["AbcSpelling", "NotationSpelling", "Spelling", "abc_key_field"]
+__all__ = ["AbcSpelling", "NotationSpelling", "Spelling"]
 
-ABC_UNIT = Fraction(1, 2)
-"""``L:1/8``: a bare ABC note is an eighth, in quarter notes."""
-_SHARP_ORDER, _FLAT_ORDER = "FCGDAEB", "BEADGCF"
-_ACCIDENTAL_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
-_ACCIDENTAL_VALUE = {text: alter for alter, text in _ACCIDENTAL_TEXT.items()}
-_ABC_MODES = {
-    "major": "",
-    "minor": "m",
-    "dorian": "dor",
-    "mixolydian": "mix",
-    "lydian": "lyd",
-    "phrygian": "phr",
-    "locrian": "loc",
-}
+_ACCIDENTAL_VALUE = {text: alter for alter, text in ACCIDENTALS.items()}
 
 
 class Spelling(Hashable, Protocol):
@@ -79,31 +67,6 @@ class Spelling(Hashable, Protocol):
         ...
 
 
-def abc_key_field(tonic: str, mode: str | None) -> str:
-    """ABC's ``K:`` value: ``"D"``, ``"Em"``, ``"Ador"``; ``"none"`` without a key signature."""
-    if mode is None:
-        return "none"
-    return tonic + _ABC_MODES[mode]
-
-
-def _signature(sharps: int | None) -> dict[str, int]:
-    if not sharps:
-        return {}
-    order = _SHARP_ORDER if sharps > 0 else _FLAT_ORDER
-    return dict.fromkeys(order[: abs(sharps)], 1 if sharps > 0 else -1)
-
-
-def _length_text(length: Fraction) -> str:
-    ratio = length / ABC_UNIT
-    if ratio == 1:
-        return ""
-    if ratio.denominator == 1:
-        return str(ratio.numerator)
-    if ratio.numerator == 1:
-        return "/" if ratio.denominator == 2 else f"/{ratio.denominator}"
-    return f"{ratio.numerator}/{ratio.denominator}"
-
-
 _BROKEN = (Fraction(3, 4), Fraction(1, 4))
 _TOKEN_RE = re.compile(
     r"(?P<bar>\|\]|\|\||:\||\|:|\|)|(?P<space>[ \n]+)|(?P<triplet>\(3)|(?P<broken>>)|(?P<tie>-)"
@@ -135,7 +98,7 @@ class AbcSpelling:
         A range centred an octave or more above the folk tunes' (B4) is written an octave
         down (a whistle's D5-B6 reads as D-b), as whistle and piccolo music is.
         """
-        signature = _signature(key_sharps)
+        signature = key_signature(key_sharps)
         alters: dict[str, set[int]] = {}
         for pitch in pitches:
             alters.setdefault(pitch.step, set()).add(pitch.alter)
@@ -150,30 +113,27 @@ class AbcSpelling:
 
     def pitch_text(self, pitch: Pitch) -> str:
         """``C4`` is ``C``, ``C5`` ``c``, ``C6`` ``c'``, ``C3`` ``C,``; accidentals as above."""
-        accidental = _ACCIDENTAL_TEXT[pitch.alter] if pitch.step in self.explicit else ""
-        octave = pitch.octave - self.octaves_down
-        if octave >= 5:
-            return accidental + pitch.step.lower() + "'" * (octave - 5)
-        return accidental + pitch.step + "," * (4 - octave)
+        accidental = ACCIDENTALS[pitch.alter] if pitch.step in self.explicit else ""
+        return abc_note(pitch.step, pitch.octave - self.octaves_down, accidental)
 
     def cell_texts(self, cell: Cell, pitches: Sequence[Pitch]) -> list[str]:
         """Literals of the cell's notes: ``(3`` before a triplet, ``>`` in a dotted pair."""
         texts = [self.pitch_text(pitch) for pitch in pitches]
         if cell.is_triplet:
             return [
-                ("(3" if index == 0 else "") + text + _length_text(length * Fraction(3, 2))
+                ("(3" if index == 0 else "") + text + abc_length(length * Fraction(3, 2))
                 for index, (text, length) in enumerate(zip(texts, cell.durations, strict=True))
             ]
         if cell.durations == _BROKEN and not any(cell.rests):
             return [texts[0] + ">", texts[1]]
         return [
-            ("z" if rest else text) + _length_text(length)
+            ("z" if rest else text) + abc_length(length)
             for text, length, rest in zip(texts, cell.durations, cell.rests, strict=True)
         ]
 
     def rest_text(self, duration: Fraction) -> str:
         """``z2`` is a quarter rest."""
-        return "z" + _length_text(duration)
+        return "z" + abc_length(duration)
 
     def joiner(self, position: Fraction) -> str:
         """A space between beamed groups, nothing inside one."""
@@ -223,7 +183,7 @@ class AbcSpelling:
                         text, triplet_left = "(3" + text, 3
                     triplet_left -= 1
                     length = length * Fraction(3, 2)
-                out.append(text + _length_text(length) + ("-" if event.tie else ""))
+                out.append(text + abc_length(length) + ("-" if event.tie else ""))
             position += event.duration
         return "".join(out)
 
@@ -233,7 +193,7 @@ class AbcSpelling:
         Chord marks such as ``"D"`` are skipped. Raises :class:`GrammarError` with the line
         and column of anything else.
         """
-        reader = _AbcReader(_signature(self.key_sharps), self.octaves_down)
+        reader = _AbcReader(key_signature(self.key_sharps), self.octaves_down)
         line, line_start = 1, 0
         for match in _TOKEN_RE.finditer(text):
             kind = match.lastgroup
