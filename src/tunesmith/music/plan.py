@@ -24,12 +24,13 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tunesmith.errors import ConstraintError
 from tunesmith.music.rhythm import CORPUS, corpus_rhythm, drawn_index
+from tunesmith.requests.presets import style_preset
 
-__all__ = ["Plan", "PlannedBar", "plan_for"]
+__all__ = ["Plan", "PlanRequest", "PlannedBar", "plan_for", "request_plan", "same_meter_style"]
 
 Cadence = Literal["half", "full"]
 GENERIC_PHRASES = "a b c d a b e f"
@@ -187,6 +188,33 @@ def _drawn(
     if written > len(patterns[0]):
         return None
     return random.Random(seed).choice(patterns)[:written]
+
+
+class PlanRequest(Protocol):
+    """What a plan reads of a request (a :class:`~tunesmith.requests.request.ComposeRequest`)."""
+
+    @property
+    def bars(self) -> int: ...  # noqa: D102
+    @property
+    def form(self) -> str | None: ...  # noqa: D102
+    @property
+    def style(self) -> str: ...  # noqa: D102
+    @property
+    def meter(self) -> str: ...  # noqa: D102
+    @property
+    def seed(self) -> int | None: ...  # noqa: D102
+
+
+def same_meter_style(request: PlanRequest) -> dict[str, Any] | None:
+    """The request's style preset where the style's meter is the request's, else None."""
+    style = style_preset(request.style) or {}
+    return style if style.get("meter") == request.meter else None
+
+
+def request_plan(request: PlanRequest) -> Plan:
+    """The plan of a request: its form, else its style's where the meters agree."""
+    style = same_meter_style(request)
+    return plan_for(request.bars, form=request.form, style=style, seed=request.seed)
 
 
 def plan_for(

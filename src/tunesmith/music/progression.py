@@ -26,9 +26,8 @@ from tunesmith.model.header import Key
 from tunesmith.model.score import Pitch
 from tunesmith.music.chords import Chord, key_chords, parse_chord
 from tunesmith.music.harmony import BarHarmony, strong_beats
-from tunesmith.music.plan import Plan, plan_for
+from tunesmith.music.plan import Plan, request_plan
 from tunesmith.music.rhythm import Meter, Rhythm, drawn_index, meter_of
-from tunesmith.requests.presets import style_preset
 from tunesmith.requests.theory import Constraints, MelodyOptions
 from tunesmith.writing.grammar import ChordChoice
 
@@ -71,15 +70,6 @@ def request_key(request: HarmonyRequest) -> Key:
             else "major"
         )
     return Key(constraints.tonic, mode)
-
-
-def _plan(request: HarmonyRequest) -> Plan:
-    """The request's plan, as :meth:`tunesmith.writing.script.Writing.of` makes it."""
-    style = style_preset(request.style) or {}
-    same_meter = style.get("meter") == request.meter
-    return plan_for(
-        request.bars, form=request.form, style=style if same_meter else None, seed=request.seed
-    )
 
 
 def _allowed_text(request: HarmonyRequest) -> str:
@@ -164,7 +154,7 @@ def written_harmony(request: HarmonyRequest, plan: Plan | None = None) -> Writte
     """
     if request.progression is None:
         return None
-    plan = plan or _plan(request)
+    plan = plan or request_plan(request)
     meter = meter_of(request.meter)
     written = len(plan.bars)
     last = _ending_bar(plan, request.bars)

@@ -20,7 +20,7 @@ from tunesmith.decoding.segments import Forced, Free, Segment
 from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.model.score import Bar, Pitch, Tune
 from tunesmith.music.harmony import held_too_long
-from tunesmith.music.plan import Plan, plan_for
+from tunesmith.music.plan import Plan, request_plan
 from tunesmith.music.progression import WrittenHarmony, implied_harmony, written_harmony
 from tunesmith.music.rhythm import (
     CORPUS,
@@ -78,12 +78,7 @@ class Writing:
         meter = meter_of(request.meter)
         same_meter = style.get("meter") == request.meter
         rhythm = style_rhythm(meter, style if same_meter else None)
-        plan = plan_for(
-            request.bars,
-            form=request.form,
-            style=style if same_meter else None,
-            seed=request.seed,
-        )
+        plan = request_plan(request)
         chosen: Spelling
         if spelling == "abc":
             chosen = AbcSpelling.for_pitches(meter, constraints.key_sharps, constraints.pitches)
