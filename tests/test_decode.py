@@ -17,8 +17,9 @@ from tunesmith.decoding.decode import Decoder
 from tunesmith.decoding.narrow import agrees
 from tunesmith.decoding.segments import Forced, Free, SamplerSettings, Script, Segment
 from tunesmith.writing.grammar import grammar_alphabet
+from tunesmith.writing.plan_script import PlanScript
 from tunesmith.writing.prompts import render_tunebook
-from tunesmith.writing.script import PlanScript, Writing
+from tunesmith.writing.script import Writing
 
 pytestmark = pytest.mark.model
 

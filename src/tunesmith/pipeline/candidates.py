@@ -22,8 +22,9 @@ from tunesmith.errors import CompositionError, RequestError
 from tunesmith.music.harmony import chord_tone_share
 from tunesmith.pipeline.composition import Attempt, Candidate, Composition, Report, score_for
 from tunesmith.requests.request import ComposeRequest
+from tunesmith.writing.plan_script import PlanScript
 from tunesmith.writing.prompts import render_tunebook
-from tunesmith.writing.script import PlanScript, Writing
+from tunesmith.writing.script import Writing
 
 __all__ = [
     "attempts",

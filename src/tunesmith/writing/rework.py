@@ -27,7 +27,8 @@ from tunesmith.music.plan import GENERIC_PHRASES, Plan, PlannedBar, plan_for
 from tunesmith.music.rhythm import Cell, Rhythm
 from tunesmith.requests.request import ComposeRequest
 from tunesmith.writing.grammar import BarSpec, bars_gbnf
-from tunesmith.writing.script import PlanScript, Writing
+from tunesmith.writing.plan_script import PlanScript
+from tunesmith.writing.script import Writing
 from tunesmith.writing.spelling import AbcSpelling, Spelling
 
 __all__ = ["Keep", "Rework", "ReworkScript", "first_pitch", "melodic_text", "writing_for"]
@@ -215,7 +216,7 @@ def writing_for(request: ComposeRequest, rework: Rework, spelling: str) -> Writi
 
 
 class ReworkScript(PlanScript):
-    """A :class:`~tunesmith.writing.script.PlanScript` whose locked bars are the user's.
+    """A :class:`~tunesmith.writing.plan_script.PlanScript` whose locked bars are the user's.
 
     The loop starts at the first bar to write (the user's bars before it are in the prompt)
     and stops after the last: nothing after it is decoded.

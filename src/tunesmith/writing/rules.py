@@ -27,7 +27,7 @@ beside them). A bar that breaks a rule is written again by the decoding loop.
   (the corpus: a median of 5 in 16 bars of a jig, 6 of a reel), not a new one a bar.
 - ``part_lift``: a later part opens in a higher register: its opening phrase stays at or
   above the first part's opening mean plus this many semitones (applied by the grammar of
-  its opening bars, see :class:`tunesmith.writing.script.PlanScript`).
+  its opening bars, see :class:`tunesmith.writing.plan_script.PlanScript`).
 - ``first_part_top``: where a tune has more than one part, the first part's opening phrase
   keeps to this share of the allowed pitches, the lowest (at least eight): a tune opens in
   the instrument's home register and later parts climb from there.
