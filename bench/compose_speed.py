@@ -28,7 +28,8 @@ from tunesmith import ComposeRequest, compose
 from tunesmith.backends.local import LocalBackend
 from tunesmith.decoding.segments import SamplerSettings
 from tunesmith.writing.prompts import render_tunebook
-from tunesmith.writing.script import PlanScript, Writing
+from tunesmith.writing.plan_script import PlanScript
+from tunesmith.writing.script import Writing
 
 SEEDS = (1, 2, 3)
 JIG = {"notes": ["A", "B", "C#", "F#", "G"], "style": "jig", "bars": 16}

@@ -29,7 +29,8 @@ from tunesmith.music.harmony import held_too_long, read_marks, strong_beats
 from tunesmith.music.progression import written_harmony
 from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.presets import style_presets
-from tunesmith.writing.script import PlanScript, Writing
+from tunesmith.writing.plan_script import PlanScript
+from tunesmith.writing.script import Writing
 
 # -- strong beats ------------------------------------------------------------------------
 

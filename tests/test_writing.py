@@ -19,7 +19,8 @@ from tunesmith.decoding.segments import Forced, Free
 from tunesmith.model.score import ChordSymbol, Pitch, Tune
 from tunesmith.music.harmony import lane_of, misfits
 from tunesmith.music.rhythm import Cell, corpus_rhythm, drawn_index, meter_of
-from tunesmith.writing.script import PlanScript, Writing
+from tunesmith.writing.plan_script import PlanScript
+from tunesmith.writing.script import Writing
 
 
 def write(writing: Writing, seed: int) -> tuple[str, list[Forced | Free]]:
