@@ -47,7 +47,6 @@ def test_the_package_exports_exactly_the_public_api() -> None:
         "Score",
         "ScoreError",
         "SoundfontError",
-        "Tune",
         "TunesmithError",
         "compose",
         "compose_async",
@@ -69,6 +68,8 @@ def test_the_package_exports_exactly_the_public_api() -> None:
 def test_a_renamed_public_name_says_what_replaces_it() -> None:
     with pytest.raises(AttributeError, match=r"tunesmith.format is gone: use tunesmith.unparse"):
         tunesmith.format  # noqa: B018 - the attribute access is the test
+    with pytest.raises(AttributeError, match=r"tunesmith.Tune is gone: the data model is the Sc"):
+        tunesmith.Tune  # noqa: B018 - the attribute access is the test
 
 
 def test_every_error_is_a_tunesmith_error() -> None:

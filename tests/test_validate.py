@@ -7,8 +7,9 @@ from fractions import Fraction
 import pytest
 
 from tunesmith import ComposeRequest
+from tunesmith.checks.repair import repair
 from tunesmith.checks.validate import validate
-from tunesmith.model.notation import parse_tune
+from tunesmith.model.notation import parse, parse_tune
 from tunesmith.model.score import Bar, Tune
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
@@ -119,3 +120,21 @@ def test_bar_lengths_follow_the_meter(meter: str, bar: str) -> None:
     request = ComposeRequest(notes=["A"], meter=meter, bars=1)
     assert validate(parse_tune(bar), request).ok
     assert not validate(parse_tune(bar + " A4:e"), request).ok
+
+
+def test_a_score_is_judged_by_its_melody_as_played_over_its_own_chords() -> None:
+    request = ComposeRequest(key="G", meter="3/4", bars=6, low="D4", high="G5")
+    score = parse(
+        "meter: 3/4\nkey: G major\n\npart: Flute\nrole: melody\nprogram: 73\n"
+        "|: G4:h B4:q | C5:h. :| D5:h B4:q | G4:h. |\n\nharmony:\n|: G:h. | G:h. :| G:h. | G:h. |\n"
+    )
+    report = validate(score, request)
+    played = score.expanded()
+    assert report == validate(played.melody.tune, request, harmony=played.harmony)
+    violations = [(v.kind, v.bar) for v in report.violations]
+    assert violations == [("chord_tone", 2), ("chord_tone", 4)]  # C5 on G, played twice
+    assert validate(score, request, harmony=()).violations == ()  # chords given win
+    tune, repairs = repair(score, request)
+    assert validate(tune, request, harmony=played.harmony).violations == ()
+    assert len(tune.bars) == 6
+    assert [r.bar for r in repairs] == [2, 4]

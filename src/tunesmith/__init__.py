@@ -45,7 +45,6 @@ from tunesmith.model.score import (
     PitchClass,
     Repeat,
     Score,
-    Tune,
 )
 from tunesmith.pipeline.compose import compose, compose_async, compose_many
 from tunesmith.pipeline.composition import Composition, Report
@@ -85,7 +84,6 @@ __all__ = [
     "Score",
     "ScoreError",
     "SoundfontError",
-    "Tune",
     "TunesmithError",
     "compose",
     "compose_async",
@@ -104,12 +102,16 @@ __all__ = [
 ]
 
 
-_RENAMED = {"format": "unparse(score) (format shadowed the builtin)"}
-"""Public names that changed, and what replaces each (see CHANGELOG.md)."""
+_GONE = {
+    "format": "use tunesmith.unparse(score) (format shadowed the builtin)",
+    "Tune": "the data model is the Score (validate and repair take one); a composition's "
+    "melody as played is composition.tune, a tunesmith.model.score.Tune",
+}
+"""Public names that went, and what serves instead (see CHANGELOG.md)."""
 
 
 def __getattr__(name: str) -> typing.Any:
-    """A renamed public name: an error that says what replaces it."""
-    if name in _RENAMED:
-        raise AttributeError(f"tunesmith.{name} is gone: use tunesmith.{_RENAMED[name]}")
+    """A public name that went: an error that says what serves instead."""
+    if name in _GONE:
+        raise AttributeError(f"tunesmith.{name} is gone: {_GONE[name]}")
     raise AttributeError(f"module 'tunesmith' has no attribute {name!r}")

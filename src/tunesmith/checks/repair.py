@@ -17,9 +17,10 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.checks.validate import played_melody
 from tunesmith.errors import NotationError
 from tunesmith.model.notation import format_event
-from tunesmith.model.score import DURATIONS, Bar, ChordSymbol, Event, Pitch, Tune
+from tunesmith.model.score import DURATIONS, Bar, ChordSymbol, Event, Pitch, Score, Tune
 from tunesmith.music.chords import Chord
 from tunesmith.music.harmony import chord_at, strong_beats
 from tunesmith.music.rhythm import meter_of
@@ -322,11 +323,15 @@ class Repaired(NamedTuple):
     repairs: list[Repair]
 
 
-def repair(tune: Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] = ()) -> Repaired:
-    """Return a tune that satisfies every hard constraint of ``request``, and what was changed.
+def repair(
+    music: Score | Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] | None = None
+) -> Repaired:
+    """Return a melody that satisfies every hard constraint of ``request``, and what changed.
 
-    ``harmony`` is the lane of chords the tune stands on, as for :func:`~tunesmith.validate`.
+    ``music`` is a score (its melody as played is repaired) or a tune; ``harmony`` is the
+    lane of chords it stands on, as for :func:`~tunesmith.validate`.
     """
+    tune, harmony = played_melody(music, harmony)
     repairer = _Repairer(request.constraints)
     if tune.notes:
         tune = repairer.pitches(tune)

@@ -17,13 +17,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from tunesmith.model.score import ChordSymbol, Event, Tune
+from tunesmith.model.score import ChordSymbol, Event, Score, Tune
 from tunesmith.music.harmony import misfits
 from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.request import ComposeRequest
 from tunesmith.requests.theory import Constraints
 
-__all__ = ["ValidationReport", "Violation", "validate"]
+__all__ = ["ValidationReport", "Violation", "played_melody", "validate"]
 
 ViolationKind = Literal[
     "empty", "pitch", "range", "bar_length", "bar_count", "tie", "final", "chord_tone"
@@ -97,14 +97,26 @@ def _chord_tones(
     ]
 
 
-def validate(
-    tune: Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] = ()
-) -> ValidationReport:
-    """Check every hard constraint of ``request`` on ``tune``.
+def played_melody(
+    music: Score | Tune, harmony: Sequence[ChordSymbol] | None
+) -> tuple[Tune, Sequence[ChordSymbol]]:
+    """A score's melody as played and, unless ``harmony`` is given, its chords; a tune as is."""
+    if isinstance(music, Tune):
+        return music, harmony or ()
+    played = music.expanded()
+    return played.melody.tune, played.harmony if harmony is None else harmony
 
-    ``harmony`` is the lane of chords the tune stands on (times as ``tune`` is played): the
-    note sounding on each strong beat must be a tone of the chord sounding there.
+
+def validate(
+    music: Score | Tune, request: ComposeRequest, *, harmony: Sequence[ChordSymbol] | None = None
+) -> ValidationReport:
+    """Check every hard constraint of ``request`` on a score's melody (as played) or a tune.
+
+    ``harmony`` is the lane of chords the melody stands on (times as it is played; a score's
+    own by default): the note sounding on each strong beat must be a tone of the chord
+    sounding there.
     """
+    tune, harmony = played_melody(music, harmony)
     constraints = request.constraints
     allowed = constraints.semitones
     low, high = constraints.low.midi, constraints.high.midi
