@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from tunesmith.backends.base import LoopBackend
 from tunesmith.band.harmonise import finish, heard_harmony
@@ -19,6 +21,7 @@ from tunesmith.checks.repair import repair
 from tunesmith.checks.validate import validate
 from tunesmith.decoding.segments import LaneResult, SamplerSettings
 from tunesmith.errors import CompositionError, RequestError
+from tunesmith.model.score import Tune
 from tunesmith.music.harmony import chord_tone_share
 from tunesmith.pipeline.composition import Attempt, Candidate, Composition, Report, score_for
 from tunesmith.requests.request import ComposeRequest
@@ -27,6 +30,8 @@ from tunesmith.writing.prompts import render_tunebook
 from tunesmith.writing.script import Writing
 
 __all__ = [
+    "Lanes",
+    "Sampling",
     "attempts",
     "candidate",
     "choose",
@@ -34,6 +39,7 @@ __all__ = [
     "drawn_seed",
     "explain_choice",
     "lane_count",
+    "write_lanes",
 ]
 
 
@@ -57,25 +63,15 @@ def compose_in_loop(
     prefix, suffix, examples = render_tunebook(writing)
     forbidden = writing.examples_forbidden([example.tune for example in examples])
     scripts = [PlanScript(writing, forbidden=forbidden) for _ in range(count)]
-    results = backend.write(
-        prefix,
-        suffix,
-        list(scripts),
-        seed=seed,
-        settings=SamplerSettings(temperature=temperature),
-        deadline=time.monotonic() + timeout,
+    lanes = write_lanes(
+        backend,
+        (prefix, suffix),
+        scripts,
+        request,
+        Sampling(seed, temperature, timeout, started),
+        tune_of=lambda _, result: writing.read(result.text),
     )
-    seconds = time.perf_counter() - started
-    tonic = request.constraints.tonic.semitone
-    judged = []
-    for result in (r for r in results if r.finished):  # lanes stopped behind are dropped
-        written = writing.read(result.text)
-        judged.append((judge(written, request.meter, tonic), written, result))
-    judgements = [judgement for judgement, _, _ in judged]
-    best, kept = choose(judgements, [r for _, _, r in judged])
-    _, written, result = judged[best]
-    stopped = sum(1 for r in results if not r.finished)
-    why = explain_choice(judgements, best, kept, stopped=stopped)
+    _, written, _, result = lanes.winner
     tune = writing.played(written)
     lane = heard_harmony(writing, result.text, tune)
     violations = validate(tune, request, harmony=lane).violations
@@ -89,19 +85,13 @@ def compose_in_loop(
         backend=backend.name,
         model=backend.model,
         constrained=True,
-        attempts=attempts([lane for _, _, lane in judged], seconds),
         violations=violations,
         repairs=tuple(repairs),
         seconds=time.perf_counter() - started,
         form=writing.plan.form,
         part_bars=writing.plan.part_bars,
         seed=seed,
-        candidates=tuple(
-            candidate(number, judgement, lane)
-            for number, (judgement, _, lane) in enumerate(judged, 1)
-        ),
-        chosen=best + 1,
-        why=why,
+        **lanes.report_fields(),
         chord_tones=chord_tone_share(tune, lane, writing.rhythm.meter),
     )
     score = score_for(request, repaired, writing.plan.form, writing.plan.part_bars)
@@ -109,6 +99,79 @@ def compose_in_loop(
 
 
 # pragma: no mutate end
+@dataclass(frozen=True)
+class Sampling:
+    """How the lanes are sampled: the seed, the temperature, the seconds they may take, and
+    when the work began (the report's attempts count from there).
+    """  # noqa: D205
+
+    seed: int
+    temperature: float
+    timeout: float
+    started: float
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """The candidates written side by side, as the critic judged them, and the one kept."""
+
+    judged: tuple[tuple[Judgement, Tune, PlanScript, LaneResult], ...]
+    """Each lane that finished: its judgement, its tune, its script and what it wrote."""
+    best: int
+    why: str
+    seconds: float
+
+    @property
+    def winner(self) -> tuple[Judgement, Tune, PlanScript, LaneResult]:
+        """The kept candidate's judgement, tune, script and lane."""
+        return self.judged[self.best]
+
+    def report_fields(self) -> dict[str, Any]:
+        """The report's attempts, candidates, the one chosen and why."""
+        return {
+            "attempts": attempts([lane for *_, lane in self.judged], self.seconds),
+            "candidates": tuple(
+                candidate(number, judgement, lane)
+                for number, (judgement, _, _, lane) in enumerate(self.judged, 1)
+            ),
+            "chosen": self.best + 1,
+            "why": self.why,
+        }
+
+
+def write_lanes(
+    backend: LoopBackend,
+    prompt: tuple[str, str],
+    scripts: Sequence[PlanScript],
+    request: ComposeRequest,
+    sampling: Sampling,
+    *,
+    tune_of: Callable[[PlanScript, LaneResult], Tune],
+) -> Lanes:
+    """Write a candidate a script side by side after ``prompt`` (prefix and suffix); the
+    critic judges each finished one (``tune_of`` reads it) and :func:`choose` keeps one.
+    """  # noqa: D205
+    results = backend.write(
+        *prompt,
+        list(scripts),
+        seed=sampling.seed,
+        settings=SamplerSettings(temperature=sampling.temperature),
+        deadline=time.monotonic() + sampling.timeout,
+    )
+    seconds = time.perf_counter() - sampling.started
+    tonic = request.constraints.tonic.semitone
+    judged = []
+    for script, result in zip(scripts, results, strict=True):
+        if result.finished:  # a lane stopped behind the first to finish is dropped
+            tune = tune_of(script, result)
+            judged.append((judge(tune, request.meter, tonic), tune, script, result))
+    judgements = [judgement for judgement, *_ in judged]
+    best, kept = choose(judgements, [result for *_, result in judged])
+    stopped = sum(1 for result in results if not result.finished)
+    why = explain_choice(judgements, best, kept, stopped=stopped)
+    return Lanes(tuple(judged), best, why, seconds)
+
+
 def lane_count(backend: LoopBackend, candidates: int | None) -> int:
     """How many candidates to write side by side: ``candidates``, or one a lane of the backend.
 

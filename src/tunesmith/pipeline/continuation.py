@@ -23,26 +23,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from tunesmith.backends.base import Backend, LoopBackend
-from tunesmith.checks.critic import judge
 from tunesmith.checks.validate import Violation, validate
-from tunesmith.decoding.segments import SamplerSettings
+from tunesmith.decoding.segments import LaneResult
 from tunesmith.errors import CompositionError, RequestError, RequestTypeError
 from tunesmith.model.score import Bar, Event, Score, Tune, split_duration
-from tunesmith.pipeline.candidates import (
-    attempts,
-    candidate,
-    choose,
-    drawn_seed,
-    explain_choice,
-    lane_count,
-)
+from tunesmith.pipeline.candidates import Sampling, drawn_seed, lane_count, write_lanes
 from tunesmith.pipeline.compose import DEFAULT_TIMEOUT, _backend, _check_settings, _loop_backend
 from tunesmith.pipeline.composition import Composition, ReworkReport
 from tunesmith.pipeline.context import Context, bar_range, context_of, load_score, part_name
 from tunesmith.requests.request import MAX_BARS
+from tunesmith.writing.plan_script import PlanScript
 from tunesmith.writing.prompts import render_tunebook
 from tunesmith.writing.rework import Keep, Rework, ReworkScript, melodic_text, writing_for
 from tunesmith.writing.rules import bar_key
@@ -147,26 +140,16 @@ def _write(
     if rework.kind == "vary":
         forbidden |= {bar_key(rework.bars[index]) for index in rework.written}
     scripts = [ReworkScript(writing, rework, forbidden=forbidden) for _ in range(lanes)]
-    results = backend.write(
-        prefix,
-        suffix,
-        list(scripts),
-        seed=seed,
-        settings=SamplerSettings(temperature=job.temperature),
-        deadline=time.monotonic() + job.timeout,
-    )
-    seconds = time.perf_counter() - started
-    tonic = request.constraints.tonic.semitone
-    outcomes = []
-    for script, result in zip(scripts, results, strict=True):
-        if result.finished:  # a lane stopped behind the first to finish is dropped
-            bars = (*script.bars, *rework.bars[len(script.bars) :])
-            outcomes.append((judge(Tune(bars), request.meter, tonic), bars, script, result))
-    judgements = [outcome[0] for outcome in outcomes]
-    best, kept = choose(judgements, [outcome[3] for outcome in outcomes])
-    _, bars, script, result = outcomes[best]
-    stopped = sum(1 for r in results if not r.finished)
-    found = validate(Tune(bars), request).violations
+
+    def tune_of(script: PlanScript, _: LaneResult) -> Tune:
+        return Tune((*script.bars, *rework.bars[len(script.bars) :]))
+
+    sampling = Sampling(seed, job.temperature, job.timeout, started)
+    written = write_lanes(backend, (prefix, suffix), scripts, request, sampling, tune_of=tune_of)
+    _, tune, winner, result = written.winner
+    script = cast("ReworkScript", winner)  # the lanes' scripts are the ReworkScripts above
+    bars = tune.bars
+    found = validate(tune, request).violations
     ours = tuple(v for v in found if v.bar is not None and _ours(v, rework, bars))
     if ours:  # the grammars guarantee every constraint in the new bars: a tunesmith bug
         raise CompositionError(
@@ -179,19 +162,13 @@ def _write(
         backend=backend.name,
         model=backend.model,
         constrained=True,
-        attempts=attempts([lane for _, _, _, lane in outcomes], seconds),
         violations=(),
         repairs=(),
         seconds=time.perf_counter() - started,
         form=writing.plan.form,
         part_bars=writing.plan.part_bars,
         seed=seed,
-        candidates=tuple(
-            candidate(number, outcome, lane)
-            for number, (outcome, _, _, lane) in enumerate(outcomes, 1)
-        ),
-        chosen=best + 1,
-        why=explain_choice(judgements, best, kept, stopped=stopped),
+        **written.report_fields(),
         operation=operation,
         source=context.source,
         part=part_name(context.score, context.index),
