@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from strategies import tunes
 from tunesmith import ComposeRequest
-from tunesmith.checks.repair import repair, split_duration
+from tunesmith.checks.repair import repair
 from tunesmith.checks.validate import validate
 from tunesmith.errors import NotationError
+from tunesmith.model.durations import split_duration
 from tunesmith.model.notation import parse_tune, unparse
 from tunesmith.model.score import ChordSymbol, Tune
 
@@ -140,9 +141,11 @@ def test_a_note_cut_at_chords_without_a_common_tone_takes_the_tone_nearer_the_no
         assert unparse(tune) == f"{before}:e F#4:q F#4:q. {tone}:q. | A4:h. A4:q. |"
 
 
-def test_split_duration_writes_any_length_as_tied_notation_durations() -> None:
-    assert split_duration(Fraction(11, 4)) == [Fraction(2), Fraction(3, 4)]
-    assert split_duration(Fraction(4, 3)) == [Fraction(4, 3)]
+def test_split_duration_writes_any_length_as_the_fewest_tied_durations_triplets_last() -> None:
+    assert split_duration(Fraction(11, 4)) == (Fraction(2), Fraction(3, 4))  # not 8/3 + 1/12
+    assert split_duration(Fraction(21, 8)) == (Fraction(7, 4), Fraction(7, 8))  # double dots
+    assert split_duration(Fraction(4, 3)) == (Fraction(4, 3),)  # only a triplet reaches it
+    assert split_duration(Fraction(5, 12)) == (Fraction(1, 3), Fraction(1, 12))
 
 
 def test_a_length_no_durations_add_up_to_is_a_notation_error() -> None:

@@ -20,17 +20,14 @@ from pydantic import BaseModel, ConfigDict
 from tunesmith.checks.validate import played_melody
 from tunesmith.errors import NotationError
 from tunesmith.model.notation import format_event
-from tunesmith.model.score import DURATIONS, Bar, ChordSymbol, Event, Pitch, Score, Tune
+from tunesmith.model.score import Bar, ChordSymbol, Event, Pitch, Score, Tune, split_duration
 from tunesmith.music.chords import Chord
 from tunesmith.music.harmony import chord_at, strong_beats
 from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.request import ComposeRequest
 from tunesmith.requests.theory import Constraints
 
-__all__ = ["Repair", "Repaired", "repair", "split_duration"]
-
-_PLAIN_LENGTHS = sorted({v for k, v in DURATIONS.items() if not k.endswith("3")}, reverse=True)
-_ALL_LENGTHS = sorted(set(DURATIONS.values()), reverse=True)
+__all__ = ["Repair", "Repaired", "repair"]
 
 
 class Repair(BaseModel):
@@ -46,26 +43,6 @@ class Repair(BaseModel):
     def __str__(self) -> str:
         place = f"bar {self.bar}" if self.bar is not None else "tune"
         return f"{place}: {self.kind}: {self.before} -> {self.after}"
-
-
-def split_duration(length: Fraction) -> list[Fraction]:
-    """``length`` as a list of notation durations, longest first (to be tied together).
-
-    Raises :class:`NotationError` if no combination of notation durations adds up to
-    ``length``.
-    """
-    for lengths in (_PLAIN_LENGTHS, _ALL_LENGTHS):  # triplets only where nothing else fits
-        pieces: list[Fraction] = []
-        remaining = length
-        for piece in lengths:
-            while piece <= remaining:
-                pieces.append(piece)
-                remaining -= piece
-        if not remaining:
-            return pieces
-    raise NotationError(
-        f"{length} quarter notes cannot be written as notation durations, tied or not"
-    )
 
 
 class _Repairer:
@@ -188,7 +165,7 @@ class _Repairer:
             return Bar(tuple(_held(pitches, split_duration(target), tie_last=False)))
         if events and events[-1].pitches and _split_or_none(events[-1].duration + gap) is not None:
             last = events.pop()
-            lengths = split_duration(last.duration + gap)
+            lengths = split_duration(last.duration + gap, triplets=False)
             events.extend(_held(last.pitches, lengths, tie_last=False))
         else:
             events.extend(Event.rest(piece) for piece in pieces)
@@ -294,14 +271,17 @@ class _Repairer:
         return Tune((bar,) * wanted)
 
 
-def _split_or_none(length: Fraction) -> list[Fraction] | None:
+def _split_or_none(length: Fraction) -> Sequence[Fraction] | None:
+    """Plain and dotted lengths that fill ``length``: repair invents no triplet."""
     try:
-        return split_duration(length)
+        return split_duration(length, triplets=False)
     except NotationError:
         return None
 
 
-def _held(pitches: tuple[Pitch, ...], lengths: list[Fraction], *, tie_last: bool) -> list[Event]:
+def _held(
+    pitches: tuple[Pitch, ...], lengths: Sequence[Fraction], *, tie_last: bool
+) -> list[Event]:
     """``pitches`` sounding for each of ``lengths`` in turn, tied together (rests untied)."""
     return [
         Event(pitches, length, bool(pitches) and (tie_last or i < len(lengths) - 1))

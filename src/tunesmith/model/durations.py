@@ -57,10 +57,14 @@ def duration_code(length: Fraction) -> str:
 
 
 @functools.cache
-def split_duration(length: Fraction) -> tuple[Fraction, ...]:
+def split_duration(length: Fraction, *, triplets: bool = True) -> tuple[Fraction, ...]:
     """``length`` as the fewest durations with codes, longest first: ``5/4 -> (1, 1/4)``.
 
-    Raises :class:`NotationError` for a length that is not a whole number of 1/24 quarter
+    Triplet lengths only where plain and dotted ones cannot reach it (``11/4`` is a half
+    and a dotted quarter, not a whole-note triplet and a 32nd-note triplet), and never
+    with ``triplets=False``.
+
+    Raises :class:`NotationError` for a length that is not a whole number of 1/96 quarter
     notes (no sum of codes reaches it).
     """
     units = length / GRID
@@ -69,21 +73,28 @@ def split_duration(length: Fraction) -> tuple[Fraction, ...]:
             f"a duration of {length} quarter notes cannot be written as tied notes of "
             "tunesmith notation (it is not a whole number of 1/96 quarter notes)"
         )
-    return _split_units(int(units))
+    return _split_units(int(units), triplets=triplets)
+
+
+def _sizes(codes: list[str]) -> tuple[int, ...]:
+    return tuple(sorted({int(DURATIONS[code] / GRID) for code in codes}, reverse=True))
+
+
+_PLAIN_SIZES = _sizes([code for code in DURATIONS if not code.endswith("3")])
+_ALL_SIZES = _sizes(list(DURATIONS))
 
 
 @functools.cache
-def _split_units(units: int) -> tuple[Fraction, ...]:
-    sizes = sorted({int(length / GRID) for length in DURATIONS.values()}, reverse=True)
-    best: list[tuple[int, ...] | None] = [()] + [None] * units  # fewest pieces for each total
-    for total in range(1, units + 1):
-        options = [
-            (size, *rest)
-            for size in sizes
-            if size <= total and (rest := best[total - size]) is not None
-        ]
-        best[total] = min(options, key=len) if options else None
-    pieces = best[units]
-    if pieces is None:
-        raise NotationError(f"{units * GRID} quarter notes cannot be written as tied notes")
-    return tuple(sorted((size * GRID for size in pieces), reverse=True))
+def _split_units(units: int, *, triplets: bool) -> tuple[Fraction, ...]:
+    for sizes in (_PLAIN_SIZES, _ALL_SIZES) if triplets else (_PLAIN_SIZES,):
+        best: list[tuple[int, ...] | None] = [()] + [None] * units  # fewest pieces a total
+        for total in range(1, units + 1):
+            options = [
+                (size, *rest)
+                for size in sizes
+                if size <= total and (rest := best[total - size]) is not None
+            ]
+            best[total] = min(options, key=len) if options else None
+        if (pieces := best[units]) is not None:
+            return tuple(sorted((size * GRID for size in pieces), reverse=True))
+    raise NotationError(f"{units * GRID} quarter notes cannot be written as tied notes")
