@@ -16,8 +16,11 @@ import io
 import math
 import os
 import random
+from collections.abc import Iterable
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import mido
 
@@ -28,11 +31,13 @@ from tunesmith.requests.presets import gm_instruments
 
 __all__ = [
     "DRUM_CHANNEL",
+    "NoteSpan",
     "midi_bytes",
     "mido_key",
     "open_midi",
     "read_midi_notes",
     "sounding_notes",
+    "track_notes",
     "write_midi",
 ]
 
@@ -291,6 +296,48 @@ def open_midi(data: bytes | str | os.PathLike[str]) -> mido.MidiFile:
     raise AssertionError("latin1 decodes every byte")  # pragma: no cover
 
 
+@dataclass(frozen=True)
+class NoteSpan:
+    """A note of a MIDI track: where it starts and ends, in ticks."""
+
+    channel: int
+    key: int
+    start: int
+    end: int
+
+
+def track_notes(track: Iterable[Any], *, graces: bool = True) -> tuple[list[NoteSpan], int, int]:
+    """The notes of one track (or of tracks merged), paired on and off per channel and key.
+
+    An off pairs with the oldest sounding note of its key; a note left sounding ends where
+    the track ends. ``graces=False`` drops a note that begins as an unpaired off of its key
+    ends (music21 writes a grace note so). Returns the notes, the track's length in ticks,
+    and how many notes were dropped.
+    """
+    notes: list[NoteSpan] = []
+    held: dict[tuple[int, int], list[int]] = {}  # (channel, key) -> starts, oldest first
+    unstarted: dict[tuple[int, int], int] = {}  # (channel, key) -> an off with no on, when
+    dropped = ticks = 0
+    for message in track:
+        ticks += message.time
+        if message.type not in {"note_on", "note_off"}:
+            continue
+        sound = (message.channel, message.note)
+        starts = held.setdefault(sound, [])
+        if message.type == "note_on" and message.velocity > 0:
+            if not graces and unstarted.pop(sound, None) == ticks:  # else it sounds on
+                dropped += 1
+                continue
+            starts.append(ticks)
+        elif starts:
+            notes.append(NoteSpan(message.channel, message.note, starts.pop(0), ticks))
+        else:
+            unstarted[sound] = ticks
+    for (channel, key), starts in held.items():
+        notes += [NoteSpan(channel, key, start, ticks) for start in starts]
+    return notes, ticks, dropped
+
+
 def read_midi_notes(data: bytes | str | os.PathLike[str]) -> list[Note]:
     """(key, onset, duration) in quarter notes of every note in a MIDI file, as a DAW sees it.
 
@@ -299,19 +346,6 @@ def read_midi_notes(data: bytes | str | os.PathLike[str]) -> list[Note]:
     """
     midi = open_midi(data)
     per_quarter = Fraction(midi.ticks_per_beat)
-    notes: list[Note] = []
-    sounding: dict[tuple[int, int], list[int]] = {}  # (channel, key) -> start ticks, oldest first
-    now = 0
-    for message in mido.merge_tracks(midi.tracks):
-        now += message.time
-        if message.type not in {"note_on", "note_off"}:
-            continue
-        starts = sounding.setdefault((message.channel, message.note), [])
-        if message.type == "note_on" and message.velocity > 0:
-            starts.append(now)
-        elif starts:
-            start = starts.pop(0)
-            notes.append((message.note, start / per_quarter, (now - start) / per_quarter))
-    for (_, key), starts in sounding.items():
-        notes += [(key, start / per_quarter, (now - start) / per_quarter) for start in starts]
+    spans, _, _ = track_notes(mido.merge_tracks(midi.tracks))
+    notes = [(n.key, n.start / per_quarter, (n.end - n.start) / per_quarter) for n in spans]
     return sorted(notes, key=_note_order)

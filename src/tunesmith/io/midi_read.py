@@ -19,7 +19,7 @@ from typing import Any
 
 from tunesmith.errors import ExportError, ReadError, ScoreError
 from tunesmith.io.limits import MAX_SCORE_BARS, check_extent
-from tunesmith.io.midi import DRUM_CHANNEL, open_midi
+from tunesmith.io.midi import DRUM_CHANNEL, open_midi, track_notes
 from tunesmith.io.timeline import (
     Timed,
     analysed_key,
@@ -90,30 +90,15 @@ def _contents(midi: Any) -> _Contents:
     per_quarter = Fraction(midi.ticks_per_beat)
     for index, track in enumerate(midi.tracks):
         ticks = 0
-        held: dict[tuple[int, int], list[Fraction]] = {}  # (channel, key) -> starts, oldest first
-        unstarted: dict[tuple[int, int], int] = {}  # (channel, key) -> an end with no start, when
         for message in track:
             ticks += message.time
-            now = ticks / per_quarter
-            found.take(index, message, now)
-            if message.type not in {"note_on", "note_off"}:
-                continue
-            sound = (message.channel, message.note)
-            starts = held.setdefault(sound, [])
-            if message.type == "note_on" and message.velocity > 0:
-                if unstarted.pop(sound, None) == ticks:  # else it would sound to the next end
-                    found.graces += 1
-                    continue
-                starts.append(now)
-            elif starts:
-                notes = found.notes.setdefault((index, message.channel), [])
-                notes.append((starts.pop(0), now, message.note))
-            else:
-                unstarted[sound] = ticks
-        for (channel, key), starts in held.items():  # left sounding: ends with its track
-            notes = found.notes.setdefault((index, channel), [])
-            notes += [(start, ticks / per_quarter, key) for start in starts]
-        found.end = max(found.end, ticks / per_quarter)
+            found.take(index, message, ticks / per_quarter)
+        spans, length, dropped = track_notes(track, graces=False)
+        for span in spans:
+            notes = found.notes.setdefault((index, span.channel), [])
+            notes.append((span.start / per_quarter, span.end / per_quarter, span.key))
+        found.graces += dropped
+        found.end = max(found.end, length / per_quarter)
     return found
 
 
