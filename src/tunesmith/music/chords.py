@@ -121,8 +121,8 @@ def _symbol(figure: str) -> Chord:
 
 @functools.cache
 def _numeral(text: str, key: Key) -> Chord:
-    from music21 import key as music21_key  # noqa: PLC0415
-    from music21 import roman  # noqa: PLC0415
+    from music21 import key as music21_key  # noqa: PLC0415 - music21 takes a second to import
+    from music21 import roman  # noqa: PLC0415 - music21 takes a second to import
 
     match = _NUMERAL_RE.match(text)
     scale = key.scale
@@ -150,7 +150,7 @@ def _numeral(text: str, key: Key) -> Chord:
     intervals = tuple(sorted((t.semitone - chord.root.semitone) % 12 for t in chord.tones)[1:])
     suffix = _SUFFIXES.get(intervals)
     if suffix is None:
-        from music21 import harmony  # noqa: PLC0415
+        from music21 import harmony  # noqa: PLC0415 - music21 takes a second to import
 
         suffix = harmony.chordSymbolFigureFromChord(numeral).replace("-", "b")[
             len(_music21_name(chord.root)) :

@@ -63,7 +63,7 @@ def _groups(meter: str) -> tuple[Fraction, ...]:
     """Where the beat groups of an odd meter start: music21's beaming (7/8: 2+2+3), else
     groups of two beats and a last of three.
     """  # noqa: D205
-    from music21 import meter as music21_meter  # noqa: PLC0415
+    from music21 import meter as music21_meter  # noqa: PLC0415 - music21 is slow to import
 
     signature = music21_meter.TimeSignature(meter)
     lengths = [Fraction(part.duration.quarterLength) for part in signature.beamSequence]

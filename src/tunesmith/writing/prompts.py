@@ -61,7 +61,7 @@ class Example:
     @property
     def spelling(self) -> AbcSpelling:
         """How the example is spelled: its own key signature, accidentals written out."""
-        from music21 import key  # noqa: PLC0415 - heavy import
+        from music21 import key  # noqa: PLC0415 - music21 takes a second to import
 
         match = _KEY_RE.match(self.key)
         if match is None:
