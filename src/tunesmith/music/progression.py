@@ -209,6 +209,7 @@ def implied_harmony(
     plan: Plan,
     harmonies: Sequence[Sequence[Sequence[Any]]],
     seed: int | None,
+    cell: Fraction | None = None,
 ) -> WrittenHarmony | None:
     """The chords one real tune's melody implies, in the request's key, bar by bar.
 
@@ -216,9 +217,11 @@ def implied_harmony(
     a bar, the degree counted in the tune's own scale), and ``seed`` draws the same tune as
     :func:`~tunesmith.music.rhythm.drawn_bars` does. Each degree takes the triad on it among
     the key's chords whose tones the request allows; a degree with none keeps the chord
-    before it, and the tune's last chord is the tonic. None where the request's pitches are
-    not a key's seven (notes the user chose, such as a pentatonic set: the strong beats keep
-    to those notes, and no chord of a real tune need fit them).
+    before it, and the tune's last chord is the tonic. With a ``cell`` length, the note
+    sounding at each cell's start takes a tone of its chord, not only each strong beat's.
+    None where the request's pitches are not a key's seven (notes the user chose, such as a
+    pentatonic set: the strong beats keep to those notes, and no chord of a real tune need
+    fit them).
     """
     key = request_key(request)
     scale = [pitch.semitone for pitch in key.scale]
@@ -245,7 +248,8 @@ def implied_harmony(
     last = _ending_bar(plan, request.bars)
     if bars[last][-1][1] != tonic:  # a tune ends home: on its tonic, over its tonic chord
         bars[last] = (*bars[last][:-1], (bars[last][-1][0], tonic))
-    return WrittenHarmony(meter, last, tuple(bars), (), None, None, implied=True)
+    beats = () if cell is None else tuple(cell * n for n in range(int(meter.bar_length / cell)))
+    return WrittenHarmony(meter, last, tuple(bars), (), None, None, implied=True, beats=beats)
 
 
 def _ending_bar(plan: Plan, heard: int) -> int:
@@ -278,11 +282,12 @@ class WrittenHarmony:
     implied: bool = False
     """Chords no one asked for: those a real tune's melody implies (:func:`implied_harmony`),
     which shape the melody's strong beats but are not written above it."""
+    beats: tuple[Fraction, ...] = ()
+    """Where in a bar the note sounding takes a tone of its chord; none: the strong beats."""
 
     def _tones(self, harmony: BarHarmony) -> tuple[tuple[Fraction, frozenset[int]], ...]:
-        return tuple(
-            (beat, _sounding(harmony, beat).semitones) for beat in strong_beats(self.meter)
-        )
+        beats = self.beats or strong_beats(self.meter)
+        return tuple((beat, _sounding(harmony, beat).semitones) for beat in beats)
 
     def choices(
         self,

@@ -87,7 +87,8 @@ class Writing:
             plan = plan.with_pickup()
         harmony = written_harmony(request, plan)
         if harmony is None and measured and style.get("harmony") == CORPUS:
-            harmony = implied_harmony(request, plan, measured["harmony"], request.seed)
+            cell = rhythm.cell_length if style.get("chord_tones") == "cells" else None
+            harmony = implied_harmony(request, plan, measured["harmony"], request.seed, cell)
         if harmony is not None and harmony.bars is not None:
             chords = harmony.bars  # a bar is copied only where it has its source's chords
             plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
