@@ -30,7 +30,7 @@ from tunesmith.errors import ConstraintError
 from tunesmith.music.rhythm import CORPUS, corpus_rhythm, drawn_index
 from tunesmith.requests.presets import style_preset
 
-__all__ = ["Plan", "PlanRequest", "PlannedBar", "plan_for", "request_plan", "same_meter_style"]
+__all__ = ["Plan", "PlanRequest", "PlannedBar", "plan_for", "request_plan"]
 
 Cadence = Literal["half", "full"]
 GENERIC_PHRASES = "a b c d a b e f"
@@ -205,16 +205,20 @@ class PlanRequest(Protocol):
     def seed(self) -> int | None: ...  # noqa: D102
 
 
-def same_meter_style(request: PlanRequest) -> dict[str, Any] | None:
-    """The request's style preset where the style's meter is the request's, else None."""
-    style = style_preset(request.style) or {}
-    return style if style.get("meter") == request.meter else None
-
-
 def request_plan(request: PlanRequest) -> Plan:
-    """The plan of a request: its form, else its style's where the meters agree."""
-    style = same_meter_style(request)
-    return plan_for(request.bars, form=request.form, style=style, seed=request.seed)
+    """The plan of a request: its form, else its style's where the meters agree.
+
+    Made once for a request (a plan is a value): the check of its chords and its writing
+    share it.
+    """
+    return _plan(request.bars, request.form, request.style, request.meter, request.seed)
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(bars: int, form: str | None, style: str, meter: str, seed: int | None) -> Plan:
+    preset = style_preset(style) or {}
+    same_meter = preset if preset.get("meter") == meter else None
+    return plan_for(bars, form=form, style=same_meter, seed=seed)
 
 
 def plan_for(
