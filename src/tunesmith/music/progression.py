@@ -16,7 +16,7 @@ tonic chord, a part's middle ends on the dominant and its end on the tonic, by c
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
@@ -45,7 +45,7 @@ __all__ = [
 AUTO = "auto"
 
 
-class HarmonyRequest(MelodyOptions, Protocol):
+class HarmonyRequest(MelodyOptions, Hashable, Protocol):
     """What harmony reads of a request (a :class:`~tunesmith.requests.request.ComposeRequest`)."""
 
     @property
@@ -147,14 +147,20 @@ def _progression(request: HarmonyRequest) -> tuple[BarHarmony, ...]:
 
 
 def written_harmony(request: HarmonyRequest, plan: Plan | None = None) -> WrittenHarmony | None:
-    """The harmony of the bars ``plan`` writes (None without chords).
+    """The harmony of the bars ``plan`` (default: the request's) writes; None without chords.
+
+    Made once for a request and plan (a value): the request's check and its writing share it.
 
     Raises :class:`ChordError` when the progression is longer than the tune, a part played
     twice would get different chords, or the tune's last chord does not hold its tonic.
     """
     if request.progression is None:
         return None
-    plan = plan or request_plan(request)
+    return _written_harmony(request, plan or request_plan(request))
+
+
+@functools.lru_cache(maxsize=64)
+def _written_harmony(request: HarmonyRequest, plan: Plan) -> WrittenHarmony:
     meter = meter_of(request.meter)
     written = len(plan.bars)
     last = _ending_bar(plan, request.bars)
