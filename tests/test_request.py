@@ -12,6 +12,7 @@ import pydantic
 import pytest
 
 from tunesmith import (
+    ChordError,
     ComposeRequest,
     ConstraintError,
     NoteNameError,
@@ -19,6 +20,7 @@ from tunesmith import (
     RequestTypeError,
 )
 from tunesmith.requests.presets import style_preset, style_presets
+from tunesmith.requests.request_errors import request_error
 
 
 def test_a_pitch_set_request_resolves_to_spelled_pitches_in_range_and_its_tonic() -> None:
@@ -352,3 +354,53 @@ def test_instrument_names_are_pretty_midis_general_midi_table() -> None:
 @pytest.mark.parametrize("tempo", [10, 400])
 def test_a_tempo_at_either_limit_is_accepted(tempo: int) -> None:
     assert ComposeRequest(tempo=tempo).tempo == tempo
+
+
+# -- pydantic's errors as one RequestError, from the mutation survivors of request_errors ---
+
+
+def test_an_error_of_the_whole_request_is_raised_as_it_was_with_its_attributes() -> None:
+    with pytest.raises(ChordError, match=r"^the progression has 5 bars, more than") as caught:
+        ComposeRequest(chords="D G | D A | D | G | A", bars=2)
+    assert (caught.value.chord, caught.value.bar) == ("", 3)
+
+
+def test_an_error_inside_a_list_names_the_item_by_its_path() -> None:
+    with pytest.raises(RequestTypeError) as caught:
+        ComposeRequest.model_validate({"notes": ["A", 5]})
+    assert str(caught.value) == "notes.1: input should be a valid string (received 5)"
+
+
+def test_every_error_is_in_the_one_message_separated_by_semicolons() -> None:
+    with pytest.raises(RequestTypeError) as caught:
+        ComposeRequest.model_validate({"bars": "x", "tempo": "y"})
+    assert str(caught.value) == (
+        "bars: input should be a valid integer (received 'x'); "
+        "tempo: input should be a valid number (received 'y')"
+    )
+
+
+def test_pydantics_error_of_the_whole_request_names_the_request_and_no_value() -> None:
+    with pytest.raises(RequestError) as caught:
+        ComposeRequest.model_validate_json('{"bars": 8')
+    assert (
+        str(caught.value)
+        == "request: invalid JSON: EOF while parsing an object at line 1 column 10"
+    )
+
+
+def test_a_plain_value_error_of_the_whole_request_reads_as_its_message() -> None:
+    class Pair(pydantic.BaseModel):
+        low: int
+        high: int
+
+        @pydantic.model_validator(mode="after")
+        def _ordered(self) -> Pair:
+            if self.low > self.high:
+                raise ValueError("low must not be above high")
+            return self
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Pair(low=2, high=1)
+    error = request_error(caught.value, ["low", "high"])
+    assert (type(error), str(error)) == (RequestError, "low must not be above high")
