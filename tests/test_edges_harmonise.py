@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from test_read import abc_of
+from corpus_tunes import abc_of
 from tunesmith import harmonise, read_score
 from tunesmith.band.arrange import accompany
 from tunesmith.band.harmonise import clashes

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_process import tunesmith as run_tunesmith
 from scripted_server import ScriptedServer, answer
-from test_cli import tunesmith as run_tunesmith
 from tunesmith import ExportError, parse
 from tunesmith.io.write import write_score
 

@@ -359,7 +359,7 @@ def test_extra_body_fields_go_with_every_request() -> None:
 
 
 def test_the_backends_doc_describes_every_grammar_mode() -> None:
-    doc = (Path(__file__).parent.parent / "docs" / "backends.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parents[2] / "docs" / "backends.md").read_text(encoding="utf-8")
     table = doc.split("## Grammar modes", 1)[1].split("\n\n")[2]
     documented = set(re.findall(r'^\| `"([^"]+)"`', table, re.MULTILINE))
     assert documented == set(get_args(GrammarMode))

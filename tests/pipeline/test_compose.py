@@ -20,9 +20,9 @@ import mido
 import pytest
 
 from conftest import JIG_NOTES
+from corpus_tunes import seed_with_pickup
 from grammar_walk import walk
 from midi_checks import assert_midi_keeps_the_request, midi_notes
-from test_writing import seed_with_pickup
 from tunesmith import (
     ComposeRequest,
     Composition,

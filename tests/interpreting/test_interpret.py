@@ -431,7 +431,7 @@ def test_compose_from_words_keeps_every_named_constraint_in_the_midi_file(tmp_pa
 def test_the_examples_in_docs_words_md_run() -> None:
     import re
 
-    text = (Path(__file__).parent.parent / "docs" / "words.md").read_text("utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "words.md").read_text("utf-8")
     examples = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
     assert len(examples) == 2
     for code in examples:

@@ -15,7 +15,7 @@ from tunesmith.model.notation import parse
 from tunesmith.model.score import Pitch
 from tunesmith.writing.script import grammar_for
 
-DOC = (Path(__file__).parent.parent / "docs" / "grammar.md").read_text(encoding="utf-8")
+DOC = (Path(__file__).parents[2] / "docs" / "grammar.md").read_text(encoding="utf-8")
 GRAMMARS = re.findall(r"<!-- grammar: (.+?) -->\n```gbnf\n(.*?)```", DOC, re.DOTALL)
 ERRORS = re.findall(r"^>>> (.+)\n(\w+): (.+)$", DOC, re.MULTILINE)
 NAMESPACE = {

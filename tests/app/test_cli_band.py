@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from band_checks import tracks
-from test_cli import tunesmith
+from cli_process import tunesmith
 from tunesmith import read_score
 
 

@@ -12,7 +12,7 @@ from tunesmith.backends.local import LocalBackend, folk_adapter_path
 from tunesmith.errors import BackendError, RequestError
 from tunesmith.pipeline.compose import backend_from_options
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HELD_OUT_TUNES = 8
 
 

@@ -262,7 +262,7 @@ def test_at_most_concurrency_tunes_are_composed_at_once(tmp_path: Path) -> None:
 def test_the_client_configurations_in_docs_mcp_md_start_the_server() -> None:
     import re
 
-    text = (Path(__file__).parent.parent / "docs" / "mcp.md").read_text("utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "mcp.md").read_text("utf-8")
     configurations = [
         json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.DOTALL)
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import mido
 import pytest
 
+from corpus_tunes import abc_of
 from tunesmith import ReadError, read_score
 from tunesmith.checks.corpus import corpus_tune
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
@@ -36,22 +37,6 @@ def music21_notes(part: object) -> list[tuple[tuple[int, ...], Fraction, Fractio
         for n in part.flatten().notes  # type: ignore[attr-defined]
         if not n.duration.isGrace and "Harmony" not in n.classes
     ]
-
-
-def abc_of(tune_id: str) -> str:
-    """The text of one tune of music21's ABC corpus, by its id (``collection/file.abc#X``)."""
-    import re
-
-    from music21 import corpus
-
-    location, _, number = tune_id.rpartition("#")
-    collection, _, name = location.partition("/")
-    (source,) = [p for p in corpus.getComposer(collection) if p.name == name]
-    text: str = source.read_bytes().decode("latin-1")
-    start = re.search(rf"^X:\s*{number}\b", text, re.MULTILINE)
-    assert start is not None
-    end = re.search(r"^X:", text[start.end() :], re.MULTILINE)
-    return text[start.start() : start.end() + end.start() if end else len(text)]
 
 
 def tunesmith_notes(score: Score, index: int) -> list[tuple[tuple[int, ...], Fraction, Fraction]]:

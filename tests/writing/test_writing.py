@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import pytest
 
+from corpus_tunes import seed_with_pickup
 from grammar_walk import walk
 from tunesmith import ComposeRequest, compose
 from tunesmith.checks.validate import validate
@@ -279,12 +280,6 @@ def test_a_copied_bar_keeps_its_source_and_the_last_chord_is_the_tonic(seed: int
         if bar.source is not None:
             assert harmony.bars[index] == harmony.bars[bar.source]
     assert harmony.bars[harmony.last][-1][1].figure == "G"
-
-
-def seed_with_pickup(style: str, has: bool = True) -> int:
-    """The first seed whose drawn real tune of ``style`` has a pickup (or, ``has=False``, none)."""
-    pickups = (corpus_rhythm(style) or {})["pickups"]
-    return next(s for s in range(100) if bool(pickups[drawn_index(len(pickups), s)]) == has)
 
 
 @pytest.mark.parametrize("style", ["jig", "reel", "hornpipe", "slip jig", "waltz", "march", "air"])

@@ -1,5 +1,5 @@
 """Reading MusicXML and ABC through music21: what each kind of measure, mark and part-list
-entry becomes, from small files written for the purpose (see tests/test_read.py for whole
+entry becomes, from small files written for the purpose (see tests/io/test_read.py for whole
 files from music21's corpus)."""
 
 from __future__ import annotations

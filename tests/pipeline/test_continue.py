@@ -17,10 +17,10 @@ from typing import Any
 import mido
 import pytest
 
+from cli_process import tunesmith
+from corpus_tunes import abc_of
 from grammar_walk import WalkingBackend
 from midi_checks import midi_notes
-from test_cli import tunesmith
-from test_read import abc_of
 from tunesmith import (
     Bar,
     Composition,
@@ -519,7 +519,7 @@ def test_infill_and_vary_take_their_range_as_at_and_say_so_for_the_old_bars(
 def test_the_example_in_docs_continue_md_runs_and_prints_what_it_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = (Path(__file__).parent.parent / "docs" / "continue.md").read_text("utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "continue.md").read_text("utf-8")
     [code] = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
     [shown] = re.findall(r"```\n(continue .*?)```", text, re.DOTALL)
     monkeypatch.chdir(tmp_path)

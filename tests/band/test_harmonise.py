@@ -131,7 +131,7 @@ def test_a_melody_with_no_key_gets_music21s_estimate() -> None:
     assert harmonise(unkeyed, parts=()).score.harmony[0].figure == "D"
 
 
-DOC = Path(__file__).parent.parent / "docs" / "harmony.md"
+DOC = Path(__file__).parents[2] / "docs" / "harmony.md"
 DOC_EXAMPLES = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
 
 
