@@ -86,9 +86,12 @@ ARGS = [arg for arg in sys.argv[1:] if arg != "--by-file"]
 OUT = ROOT / ".cache" / "heldout.json"
 
 
-def features(tune: Tune, meter: str) -> dict[str, float]:
+def features(tune: Tune, meter: str, whole: Tune | None = None) -> dict[str, float]:
     """Features neither the rules nor the critic use (2/2 counted in quarters, as 4/4 is, so
-    a reel's notes on a beat do not depend on which of the two it is written in)."""
+    a reel's notes on a beat do not depend on which of the two it is written in).
+
+    ``tune`` is the first 16 whole bars; the last note is ``whole``'s (the tune's own end,
+    on both sides: a reference's bar 16 is mid-tune where it runs longer)."""
     facts = meter_of("4/4" if meter == "2/2" else meter)
     starts = set(facts.beat_starts())
     notes, onsets = [], []
@@ -104,8 +107,9 @@ def features(tune: Tune, meter: str) -> dict[str, float]:
     classes = Counter(pitch % 12 for pitch in pitches)
     total = sum(classes.values())
     keys = [tuple((e.pitches, e.duration) for e in bar.events) for bar in tune.bars]
+    ending = [e for bar in (whole or tune).bars for e in bar.events if e.pitches][-1]
     return {
-        "last_note": float(notes[-1].duration / facts.bar_length),
+        "last_note": float(ending.duration / facts.bar_length),
         "sixteenths": sum(e.duration <= Fraction(1, 4) for e in notes) / len(notes),
         "distinct_bars": len(set(keys)) / len(keys),
         "on_beat": sum(onset in starts for onset in onsets) / len(onsets),
@@ -205,11 +209,12 @@ def references(
     by_rhythm: Reference = {}
     written = prepare.written_rhythms()
     for record in records + load_unseen() + load_nottingham():
-        tune = first_bars(parse_tune(record["text"]), record["meter"])
+        whole = parse_tune(record["text"])
+        tune = first_bars(whole, record["meter"])
         if tune is None or record["collection"] == "essenFolksong":
             continue
         found = (
-            features(tune, record["meter"]),
+            features(tune, record["meter"], whole),
             copied_share(tune, record["tonic"], index, record["id"]),
         )
         by_meter.setdefault(record["meter"], []).append(found)
@@ -296,7 +301,7 @@ def main() -> str:
         rows = compose_rows(seeds, adapters)
     for row in rows:
         tune = parse_tune(row["text"])
-        row["features"] = features(tune, row["meter"])
+        row["features"] = features(first_bars(tune, row["meter"]) or tune, row["meter"], tune)
         row["copied"] = copied_share(tune, row["tonic"], index, None)
     table, figures = judge(rows, by_meter, by_rhythm)
     lines = [
