@@ -98,6 +98,11 @@ def test_harmonise_returns_a_composition_whose_report_says_what_was_read_and_cho
     assert harmonised.text == "G4:h B4:q | D5:h. | B4:h A4:q | G4:h. |"
 
 
+def test_a_melody_without_notes_is_a_request_error_saying_so() -> None:
+    with pytest.raises(RequestError, match="the melody of the score has no notes: harmonise"):
+        harmonise(parse("meter: 3/4\n\nr:h. | r:h. |\n"))
+
+
 def test_tunesmith_harmonise_writes_the_band_to_midi_and_sheet_music(tmp_path: Path) -> None:
     melody = tmp_path / "melody.mid"
     write_score(ARPEGGIOS, melody)

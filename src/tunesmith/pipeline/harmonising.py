@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tunesmith.band.harmonise import Rhythm, harmonise_score
+from tunesmith.errors import RequestError
 from tunesmith.pipeline.composition import Composition, ReworkReport
 from tunesmith.pipeline.context import context_of, load_score, part_name
 from tunesmith.requests.request import MAX_BARS
@@ -55,6 +56,11 @@ def harmonise(
     """
     started = time.perf_counter()
     score, name = load_score(source)
+    if not score.melody.tune.notes:
+        raise RequestError(
+            f"the melody of {name} has no notes: harmonise puts chords under a melody; "
+            "give a score whose melody has pitches"
+        )
     harmonised = harmonise_score(
         score,
         style=style,
