@@ -27,8 +27,8 @@ import llama_cpp
 from tunesmith import ComposeRequest, compose
 from tunesmith.backends.local import LocalBackend
 from tunesmith.decoding.segments import SamplerSettings
-from tunesmith.writing.prompts import render_tunebook
 from tunesmith.writing.plan_script import PlanScript
+from tunesmith.writing.prompts import render_tunebook
 from tunesmith.writing.script import Writing
 
 SEEDS = (1, 2, 3)

@@ -19,10 +19,12 @@ import harmony
 import heldout
 import mutation
 import quality
+import refusals
 import validate_repair
 
 SECTIONS = [
     ("Validation and repair", validate_repair.main, validate_repair.__doc__),
+    ("Refusing a bad file", refusals.main, refusals.__doc__),
     ("Composing on the embedded model", compose_speed.main, compose_speed.__doc__),
     ("Composing beside other work", concurrency.main, concurrency.__doc__),
     ("How folk-like: tunesmith against the corpus", quality.main, quality.__doc__),

@@ -1,8 +1,9 @@
 """Every edge holds (issue 20): bad files, bad arguments and bad answers give typed errors.
 
-A malformed file is refused within a second or two with a :class:`ReadError` that says what
-is wrong and what to do; an argument of the wrong type or out of range is a
-:class:`RequestError` naming it; an answer no parser can take is retried like any other.
+A malformed file is refused, before the work its size would cost, with a :class:`ReadError`
+that says what is wrong and what to do (how fast: ``bench/refusals.py``); an argument of the
+wrong type or out of range is a :class:`RequestError` naming it; an answer no parser can take
+is retried like any other.
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ KEY = "sk-test-secret-0123456789"
 NESTED = "[" * 50_000 + "]" * 50_000
 """JSON nested far deeper than Python's parser recurses (and short enough for a 2-bar
 answer: the issue's 100,000 deep is refused as longer than max_tokens can hold)."""
-QUICK = 2.0
-"""Seconds within which a bad file is refused (each takes well under half a second)."""
 
 
 def backend(server: ScriptedServer, **options: object) -> OpenAIBackend:
@@ -149,17 +148,13 @@ MALFORMED_FILES: list[tuple[str, Callable[[], bytes], str]] = [
 @pytest.mark.parametrize(
     ("name", "make", "message"), MALFORMED_FILES, ids=[name for name, _, _ in MALFORMED_FILES]
 )
-def test_a_malformed_file_is_a_read_error_within_two_seconds(
+def test_a_malformed_file_is_a_read_error_saying_what_is_wrong(
     tmp_path: Path, name: str, make: Callable[[], bytes], message: str
 ) -> None:
-    import music21  # noqa: F401 - imported before the clock starts, as any reader has it
-
     path = tmp_path / name
     path.write_bytes(make())
-    started = time.perf_counter()
     with pytest.raises(ReadError, match=message) as caught:
         read_score(path)
-    assert time.perf_counter() - started < QUICK
     assert str(caught.value).startswith(f"cannot read {path}: ")
 
 
@@ -243,10 +238,8 @@ def test_rendering_a_midi_file_hours_long_is_refused_before_fluidsynth_plays_it(
         soundfont = find_soundfont()
     except ExportError:
         pytest.skip("no soundfont: apt-get install fluid-soundfont-gm")
-    started = time.perf_counter()
     with pytest.raises(ExportError, match=r"lasts 4,660 minutes; tunesmith renders up to 15"):
         render_audio(one_note(length=0x0FFFFFFF), soundfont=soundfont)
-    assert time.perf_counter() - started < QUICK
 
 
 # -- bad arguments --------------------------------------------------------------------------
