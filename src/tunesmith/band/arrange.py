@@ -33,11 +33,11 @@ from typing import Any
 
 from tunesmith.errors import ConstraintError, RequestError
 from tunesmith.model.header import Key
+from tunesmith.model.meter import Meter, meter_of
 from tunesmith.model.notes import split_duration
 from tunesmith.model.score import DURATIONS, Bar, ChordSymbol, Event, Part, Pitch, Score
 from tunesmith.music.chords import Chord
 from tunesmith.music.harmony import chord_at, strong_beats
-from tunesmith.music.rhythm import Meter, meter_of
 from tunesmith.requests.band import part_program
 from tunesmith.requests.presets import gm_instruments, style_preset
 

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 from tunesmith.band.arrange import accompany
 from tunesmith.errors import RequestError
 from tunesmith.model.header import Key
+from tunesmith.model.meter import Meter, meter_of
 from tunesmith.model.score import ChordSymbol, PitchClass, Score, Tune
 from tunesmith.music.chords import Chord, key_chords
 from tunesmith.music.harmony import BarHarmony, chord_at, lane_of, read_marks, strong_beats
 from tunesmith.music.progression import request_key
-from tunesmith.music.rhythm import Meter, meter_of
 
 if TYPE_CHECKING:
     from tunesmith.requests.request import ComposeRequest

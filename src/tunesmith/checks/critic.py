@@ -29,8 +29,8 @@ from importlib import resources
 from typing import Any
 
 from tunesmith.checks.metrics import COMPARED, TuneMetrics, measure
+from tunesmith.model.meter import meter_of
 from tunesmith.model.score import Tune
-from tunesmith.music.rhythm import meter_of
 from tunesmith.writing.rules import melody
 
 __all__ = ["Judgement", "interval_loglik", "judge", "rhythm_key", "rhythm_loglik"]

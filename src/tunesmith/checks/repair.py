@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict
 
 from tunesmith.checks.validate import played_melody
 from tunesmith.errors import NotationError
+from tunesmith.model.meter import meter_of
 from tunesmith.model.notation import format_event
 from tunesmith.model.score import Bar, ChordSymbol, Event, Pitch, Score, Tune, split_duration
 from tunesmith.music.chords import Chord
 from tunesmith.music.harmony import chord_at, strong_beats
-from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.request import ComposeRequest
 from tunesmith.requests.theory import Constraints
 

@@ -17,9 +17,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from tunesmith.model.meter import meter_of
 from tunesmith.model.score import ChordSymbol, Event, Score, Tune
 from tunesmith.music.harmony import misfits
-from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.request import ComposeRequest
 from tunesmith.requests.theory import Constraints
 

@@ -26,8 +26,8 @@ import mido
 
 from tunesmith.errors import ExportError, RequestError
 from tunesmith.io.files import write_atomically
+from tunesmith.model.general_midi import gm_instruments
 from tunesmith.model.score import Key, Part, Score, Tune
-from tunesmith.requests.presets import gm_instruments
 
 __all__ = [
     "DRUM_CHANNEL",

@@ -31,8 +31,8 @@ from tunesmith.io.timeline import (
     to_bars,
 )
 from tunesmith.model.header import Header, Key, clean_text
+from tunesmith.model.meter import Meter, meter_of
 from tunesmith.model.score import DURATIONS, Drum, Part, Pitch, PitchClass, Score, Source
-from tunesmith.music.rhythm import Meter, meter_of
 
 __all__ = ["open_midi_file", "read_midi"]
 

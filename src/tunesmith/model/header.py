@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from tunesmith.errors import NoteNameError, ScoreError
+from tunesmith.model.meter import meter_of
 from tunesmith.model.notes import DURATIONS, Pitch, PitchClass, duration_code
-from tunesmith.music.rhythm import meter_of
 
 __all__ = ["MODES", "Header", "Key", "clean_text", "meter_beat"]
 
@@ -50,7 +50,7 @@ def check_text(text: str, what: str) -> None:
 def meter_beat(meter: str) -> Fraction:
     """The beat of a meter in quarter notes, as music21 counts it: 3/2 in 6/8, 2 in 2/2.
 
-    One definition for every stage: :func:`tunesmith.music.rhythm.meter_of`.
+    One definition for every stage: :func:`tunesmith.model.meter.meter_of`.
     """
     return meter_of(meter).beat_length
 

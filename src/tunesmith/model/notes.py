@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from tunesmith.errors import NotationError, NoteNameError
 from tunesmith.model.durations import DURATIONS, duration_code, split_duration
-from tunesmith.requests.presets import gm_constants
+from tunesmith.model.general_midi import gm_constants
 
 __all__ = [
     "DURATIONS",

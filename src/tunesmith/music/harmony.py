@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tunesmith.errors import ChordError
+from tunesmith.model.meter import Meter
 from tunesmith.model.score import ChordSymbol, Event, Pitch, Tune
 from tunesmith.music.chords import Chord
-from tunesmith.music.rhythm import Meter
 
 __all__ = [
     "BarHarmony",

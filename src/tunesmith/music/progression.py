@@ -23,11 +23,12 @@ from typing import Any, Protocol
 
 from tunesmith.errors import ChordError
 from tunesmith.model.header import Key
+from tunesmith.model.meter import Meter, meter_of
 from tunesmith.model.score import Pitch
 from tunesmith.music.chords import Chord, key_chords, parse_chord
 from tunesmith.music.harmony import BarHarmony, strong_beats
 from tunesmith.music.plan import Plan, request_plan
-from tunesmith.music.rhythm import Meter, Rhythm, drawn_index, meter_of
+from tunesmith.music.rhythm import Rhythm, drawn_index
 from tunesmith.requests.theory import Constraints, MelodyOptions
 from tunesmith.writing.grammar import ChordChoice
 

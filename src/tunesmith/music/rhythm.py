@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any
 
 from tunesmith.errors import ConstraintError
+from tunesmith.model.meter import Meter, meter_of
 from tunesmith.model.notes import DURATIONS
 
 __all__ = [
@@ -82,61 +83,6 @@ class Cell:
     def is_triplet(self) -> bool:
         """Three notes in the time of two (``e3 e3 e3``)."""
         return len(self.durations) == 3 and all(d.denominator % 3 == 0 for d in self.durations)
-
-
-@dataclass(frozen=True, slots=True)
-class Meter:
-    """A time signature's facts, one definition for every stage (from music21)."""
-
-    numerator: int
-    denominator: int
-    bar_length: Fraction
-    """Quarter notes per bar."""
-    beat_length: Fraction
-    """Quarter notes per beat as music21 counts it: a dotted quarter in 6/8, a half in 2/2."""
-    beats: tuple[Fraction, ...]
-    """The beat lengths in a bar (7/8: 2+2+3 eighths, as music21 groups it)."""
-
-    @property
-    def text(self) -> str:
-        """``"6/8"``."""
-        return f"{self.numerator}/{self.denominator}"
-
-    @property
-    def compound(self) -> bool:
-        """Beats divide in three (6/8, 9/8, 12/8, 6/4)."""
-        return all(beat.numerator % 3 == 0 for beat in self.beats)
-
-    @property
-    def beam_length(self) -> Fraction:
-        """How long a beamed group is in written music: half a bar in 4/4 and 2/2, else a beat."""
-        if self.bar_length == 4 and len(self.beats) in {2, 4}:
-            return Fraction(2)
-        return self.beat_length
-
-    def beat_starts(self) -> tuple[Fraction, ...]:
-        """Where each beat starts, in quarter notes from the bar line."""
-        starts, now = [], Fraction(0)
-        for beat in self.beats:
-            starts.append(now)
-            now += beat
-        return tuple(starts)
-
-
-@functools.cache
-def meter_of(text: str) -> Meter:
-    """The :class:`Meter` of a time signature such as ``"6/8"``, from music21."""
-    from music21 import meter  # noqa: PLC0415 - music21 takes a second to import
-
-    signature = meter.TimeSignature(text)
-    beats = tuple(Fraction(part.duration.quarterLength) for part in signature.beatSequence)
-    return Meter(
-        numerator=signature.numerator,
-        denominator=signature.denominator,
-        bar_length=Fraction(signature.barDuration.quarterLength),
-        beat_length=Fraction(signature.beatDuration.quarterLength),
-        beats=beats,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from typing import Any
 from tunesmith.errors import RequestError, RequestTypeError
 from tunesmith.io.read import read_score
 from tunesmith.model.header import MODES, Header, Key
+from tunesmith.model.meter import meter_of
 from tunesmith.model.score import Bar, Part, Pitch, PitchClass, Score
-from tunesmith.music.rhythm import meter_of
 from tunesmith.pipeline.composition import Composition
 from tunesmith.requests.request import ComposeRequest
 

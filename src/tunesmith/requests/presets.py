@@ -1,6 +1,7 @@
 """Presets as data: the General MIDI instruments, their playable ranges and the styles.
 
-The General MIDI names are pretty_midi's table; the instrument ranges are
+The General MIDI names are pretty_midi's table (:mod:`tunesmith.model.general_midi`); the
+instrument ranges are
 ``styles/instruments.toml``; the styles are TOML files in ``styles/`` (meter, tempo, form,
 phrase plan, rhythm). A new style is a new file; a style that could not be made true to its
 tradition is in :data:`REMOVED_STYLES`, which says why and what to ask for instead.
@@ -8,17 +9,15 @@ tradition is in :data:`REMOVED_STYLES`, which says why and what to ask for inste
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
-import io
 import re
 import tomllib
-import warnings
 from importlib import resources
 from typing import Any
 
 from tunesmith.errors import RequestError, RequestTypeError
+from tunesmith.model.general_midi import gm_constants, gm_instruments
 
 __all__ = [
     "REMOVED_STYLES",
@@ -30,29 +29,6 @@ __all__ = [
     "style_preset",
     "style_presets",
 ]
-
-
-@functools.cache
-def gm_constants() -> Any:
-    """pretty_midi's General MIDI tables (``INSTRUMENT_MAP``, ``DRUM_MAP``), imported quietly.
-
-    Imported on first use, so that ``import tunesmith`` does not load pretty_midi and the
-    native FluidSynth library it brings. pretty_midi imports pyfluidsynth, which prints where
-    it found the library when ``$CI`` is set: that would land in a program's stdout.
-    """
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        # pretty_midi before 0.2.11 imports pkg_resources, which warns when imported
-        warnings.filterwarnings("ignore", "pkg_resources is deprecated")
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        from pretty_midi import constants  # noqa: PLC0415 - loads libfluidsynth; warns and prints
-
-    return constants
-
-
-@functools.cache
-def gm_instruments() -> tuple[str, ...]:
-    """The 128 General MIDI melodic instrument names, from pretty_midi; the index is the program."""
-    return tuple(gm_constants().INSTRUMENT_MAP)
 
 
 _INSTRUMENT_ALIASES = {

@@ -14,8 +14,8 @@ from fractions import Fraction
 from typing import Protocol, Self
 
 from tunesmith.errors import ConstraintError
+from tunesmith.model.meter import meter_of
 from tunesmith.model.score import Pitch, PitchClass
-from tunesmith.music.rhythm import meter_of
 from tunesmith.requests.presets import instrument_ranges, program_number
 
 __all__ = ["Constraints", "MelodyOptions", "is_known_mode", "known_modes"]

@@ -18,9 +18,9 @@ from importlib import resources
 
 from tunesmith.backends.base import Prompt
 from tunesmith.io.abc import key_field
+from tunesmith.model.meter import meter_of
 from tunesmith.model.score import Tune, duration_code
 from tunesmith.music.progression import harmony_rule
-from tunesmith.music.rhythm import meter_of
 from tunesmith.writing.script import Writing
 from tunesmith.writing.spelling import AbcSpelling
 

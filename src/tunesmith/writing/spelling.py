@@ -21,9 +21,10 @@ from typing import Protocol
 
 from tunesmith.errors import GrammarError, NotationError, NoteNameError
 from tunesmith.io.abc import ABC_UNIT, ACCIDENTALS, abc_length, abc_note, key_signature
+from tunesmith.model.meter import Meter
 from tunesmith.model.notation import format_event, parse_tune
 from tunesmith.model.score import Bar, Event, Pitch, duration_code
-from tunesmith.music.rhythm import Cell, Meter
+from tunesmith.music.rhythm import Cell
 
 __all__ = ["AbcSpelling", "NotationSpelling", "Spelling"]
 
