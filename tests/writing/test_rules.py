@@ -13,7 +13,14 @@ from tunesmith.errors import ConstraintError
 from tunesmith.model.notation import parse_tune as parse
 from tunesmith.model.score import Bar
 from tunesmith.requests.request import ComposeRequest
-from tunesmith.writing.rules import Rules, bar_key, broken_rules, melody, refused_bars
+from tunesmith.writing.rules import (
+    Rules,
+    bar_key,
+    broken_rules,
+    melody,
+    refused_bars,
+    run_into_copy,
+)
 from tunesmith.writing.script import Writing
 
 RULES = Rules()
@@ -473,3 +480,12 @@ def test_a_bar_without_notes_breaks_no_rule_of_the_notes_before_it() -> None:
     assert broken_rules(turning, written) == [TURNS]
     assert broken_rules(turning, [*written, *bars("r:w |")]) == []
     assert broken_rules(turning, [*written, Bar(())], complete=False) == []
+
+
+def test_a_bar_the_plan_plays_again_at_once_keeps_the_run_rule_across_the_repeat() -> None:
+    rules = Rules(max_run=3)
+    # E4:h E4:q, then the same again: four E's in a row, one more than max_run
+    assert run_into_copy(rules, bars("D4:h. | E4:h E4:q |")) == ["more than 3 equal notes in a row"]
+    assert run_into_copy(rules, bars("D4:h. | E4:h D4:q |")) == []  # E D E D: no run
+    assert run_into_copy(rules, bars("E4:h. | D4:h E4:q |")) == []  # E, D E D E: runs of one
+    assert broken_rules(rules, bars("D4:h. | E4:h E4:q |")) == []  # the bar alone keeps it

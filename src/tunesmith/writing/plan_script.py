@@ -15,7 +15,7 @@ from tunesmith.errors import ConstraintError, GrammarError
 from tunesmith.model.score import Bar, Pitch
 from tunesmith.music.harmony import held_too_long
 from tunesmith.writing.grammar import bars_gbnf
-from tunesmith.writing.rules import broken_rules
+from tunesmith.writing.rules import broken_rules, run_into_copy
 from tunesmith.writing.script import DIGITS, OCTAVE, PICKUP_LEAP, Writing
 from tunesmith.writing.spelling import AbcSpelling
 
@@ -175,16 +175,20 @@ class PlanScript:
         )
 
     def judge(self, text: str, segment: str) -> int:
-        """How many musical rules the bar just written breaks."""
+        """How many musical rules the bar just written breaks, with its copy where next."""
         bars = [*self.bars, self._bar(segment)]
         rules, cell = self.writing.rules, self.writing.rhythm.cell_length
-        return len(
-            broken_rules(
-                rules,
-                bars,
-                copies=self.copies,
-                forbidden=self.forbidden,
-                cell=cell,
-                free_rhythm=self.cadences,
-            )
+        broken = broken_rules(
+            rules,
+            bars,
+            copies=self.copies,
+            forbidden=self.forbidden,
+            cell=cell,
+            free_rhythm=self.cadences,
         )
+        following = (
+            self.writing.plan.bars[len(bars)] if len(bars) < len(self.writing.plan.bars) else None
+        )
+        if following is not None and following.source == len(bars) - 1:
+            broken += run_into_copy(rules, bars)
+        return len(broken)

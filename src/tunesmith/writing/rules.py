@@ -47,7 +47,7 @@ from typing import Any
 from tunesmith.errors import ConstraintError
 from tunesmith.model.score import Bar
 
-__all__ = ["Rules", "bar_key", "broken_rules", "melody", "refused_bars"]
+__all__ = ["Rules", "bar_key", "broken_rules", "melody", "refused_bars", "run_into_copy"]
 
 MIN_NOTES = 12
 """Share rules apply once the tune has this many notes."""
@@ -355,6 +355,22 @@ def broken_rules(
         context = _Context(pitches, [b - a for a, b in itertools.pairwise(pitches)], first_new)
         broken += [problem for rule in _NOTE_RULES if (problem := rule(rules, context))]
     return broken
+
+
+def run_into_copy(rules: Rules, bars: Sequence[Bar]) -> list[str]:
+    """The run rule on the last of ``bars`` played again at once, as the plan copies it.
+
+    The loop judges a new bar, never a copy; a bar the next bar repeats must not make,
+    with its copy, more equal notes in a row than ``max_run`` (``e4 e2 | e4 e2`` is four).
+    """
+    if not bars:
+        return []
+    notes = melody([*bars, bars[-1]])
+    copy = len(bars)
+    first_new = next((i for i, (_, bar) in enumerate(notes) if bar == copy), len(notes))
+    pitches = [midi for midi, _ in notes]
+    context = _Context(pitches, [b - a for a, b in itertools.pairwise(pitches)], first_new)
+    return [problem] if (problem := _run(rules, context)) else []
 
 
 def refused_bars(
