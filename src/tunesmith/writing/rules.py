@@ -199,6 +199,17 @@ class _Context:
         """Indices of the intervals that end on one of the bar's notes."""
         return range(max(self.first_new - 1, 0), len(self.intervals))
 
+    @classmethod
+    def of(cls, bars: Sequence[Bar]) -> _Context | None:
+        """The melody of ``bars``, the last of them judged; None where it sounds no note."""
+        notes = melody(bars)
+        last = len(bars) - 1
+        first_new = next((i for i, (_, bar) in enumerate(notes) if bar == last), len(notes))
+        if first_new == len(notes):
+            return None
+        pitches = [midi for midi, _ in notes]
+        return cls(pitches, [b - a for a, b in itertools.pairwise(pitches)], first_new)
+
 
 def _run(rules: Rules, melody: _Context) -> str | None:
     run = 1
@@ -348,11 +359,7 @@ def broken_rules(
         broken.append(problem)
     if problem := _new_rhythm(rules, bars, free_rhythm, complete=complete):
         broken.append(problem)
-    notes = melody(bars)
-    first_new = next((i for i, (_, bar) in enumerate(notes) if bar == last), len(notes))
-    if first_new < len(notes):
-        pitches = [midi for midi, _ in notes]
-        context = _Context(pitches, [b - a for a, b in itertools.pairwise(pitches)], first_new)
+    if (context := _Context.of(bars)) is not None:
         broken += [problem for rule in _NOTE_RULES if (problem := rule(rules, context))]
     return broken
 
@@ -363,13 +370,8 @@ def run_into_copy(rules: Rules, bars: Sequence[Bar]) -> list[str]:
     The loop judges a new bar, never a copy; a bar the next bar repeats must not make,
     with its copy, more equal notes in a row than ``max_run`` (``e4 e2 | e4 e2`` is four).
     """
-    if not bars:
+    if not bars or (context := _Context.of([*bars, bars[-1]])) is None:
         return []
-    notes = melody([*bars, bars[-1]])
-    copy = len(bars)
-    first_new = next((i for i, (_, bar) in enumerate(notes) if bar == copy), len(notes))
-    pitches = [midi for midi, _ in notes]
-    context = _Context(pitches, [b - a for a, b in itertools.pairwise(pitches)], first_new)
     return [problem] if (problem := _run(rules, context)) else []
 
 
