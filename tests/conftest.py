@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tunesmith import Composition, compose
+from tunesmith.writing import grammar
 
 JIG_NOTES = ["A", "B", "C#", "F#", "G"]
 
@@ -23,3 +26,13 @@ def jig() -> Composition:
         title="Test Jig",
         seed=7,
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_result_from_before_the_mutant() -> None:
+    """Under mutation testing (``make mutation``: mutmut names the mutant switched on in
+    ``MUTANT_UNDER_TEST``), a grammar cached by an earlier test would be the original's and
+    hide a mutant of the functions that build it; each test starts with that cache empty.
+    """
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        grammar._bars_gbnf.cache_clear()

@@ -15,7 +15,7 @@ from tunesmith.checks.validate import validate
 from tunesmith.errors import NotationError
 from tunesmith.model.durations import split_duration
 from tunesmith.model.notation import parse_tune, unparse
-from tunesmith.model.score import ChordSymbol, Tune
+from tunesmith.model.score import Bar, ChordSymbol, Tune
 
 JIG = ComposeRequest(notes=["A", "B", "C#", "F#", "G"], meter="6/8", bars=2, low="A4", high="A5")
 
@@ -112,6 +112,25 @@ def test_an_underfull_bar_holds_its_last_note_to_the_barline() -> None:
 def test_a_bar_whose_gap_no_duration_fills_holds_its_first_note_untied() -> None:
     # a 32nd-note triplet and a half leave 11/12 of a quarter note: no duration is that long
     assert repaired("A4:t3 B4:h | A4:h. |") == ("A4:h. | A4:h. |", ["pad@1"])
+
+
+def test_a_bar_of_rests_whose_gap_no_duration_fills_becomes_one_rest() -> None:
+    assert repaired("r:t3 r:h | A4:h. |") == ("r:h. | A4:h. |", ["pad@1"])
+
+
+def test_a_bar_ending_on_a_triplet_note_is_padded_with_a_rest() -> None:
+    # the last note and the gap (a third and a half of a quarter) make no plain length
+    assert repaired("A4:q. B4:e3 C#5:e3 A4:e3 | A4:q. A4:q. |") == (
+        "A4:q. B4:e3 C#5:e3 A4:e3 r:e | A4:q. A4:q. |",
+        ["pad@1"],
+    )
+
+
+def test_an_empty_bar_is_filled_with_a_rest() -> None:
+    tune = parse_tune("A4:q. A4:q. | A4:q. A4:q. |")
+    fixed, log = repair(Tune((Bar(()), tune.bars[1])), JIG)
+    assert unparse(fixed) == "r:h. | A4:q. A4:q. |"
+    assert [(change.kind, change.bar) for change in log] == [("pad", 1)]
 
 
 def test_a_note_longer_than_any_duration_is_written_as_tied_pieces() -> None:

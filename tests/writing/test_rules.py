@@ -488,4 +488,8 @@ def test_a_bar_the_plan_plays_again_at_once_keeps_the_run_rule_across_the_repeat
     assert run_into_copy(rules, bars("D4:h. | E4:h E4:q |")) == ["more than 3 equal notes in a row"]
     assert run_into_copy(rules, bars("D4:h. | E4:h D4:q |")) == []  # E D E D: no run
     assert run_into_copy(rules, bars("E4:h. | D4:h E4:q |")) == []  # E, D E D E: runs of one
+    # the copy is of the last bar, however many come before it
+    assert run_into_copy(rules, bars("D4:h. | F4:h. | E4:h E4:q |")) == [
+        "more than 3 equal notes in a row"
+    ]
     assert broken_rules(rules, bars("D4:h. | E4:h E4:q |")) == []  # the bar alone keeps it
