@@ -1,7 +1,8 @@
 """Writes src/tunesmith/data/rhythms.json: the rhythm cells and phrase endings of real dances.
 
 For each dance style, the tunes of O'Neill's and Ryan's whose rhythm (``R:``, the title's
-dance, else the meter's; ``train/prepare.py``) is that style's, and for the air the Essen
+dance, else the meter's; ``train/prepare.py``) is that style's (the march: only tunes named
+as marches, ``NAMED_ONLY``), and for the air the Essen
 folk songs in 3/4 (``SONGS``), minus the families held out from the folk adapter's training
 (so the held-out evaluation stays unseen):
 
@@ -28,6 +29,9 @@ folk songs in 3/4 (``SONGS``), minus the families held out from the folk adapter
 - **pickups**: the same tunes' pickups (the notes before the first bar line), as a pattern
   of duration codes; "" for a tune without one (or with one opening on a rest, or holding a
   note shorter than ``SHORTEST``).
+- **finals**: the same tunes' own last endings (as ``final`` reads them; null where the
+  tune's last bar gives none), so a tune ends as the real tune whose rhythm and pickup it
+  takes ends: the rest that balances its pickup, a whole note without one.
 - **repeats**: which of the same tunes' 16 bars repeats which, note for note (null for a
   tune whose part ends repeat another bar than bar 8).
 - **harmony**: the chords the same tunes' melodies imply in those 16 bars, one a strong
@@ -63,7 +67,7 @@ from corpus_cache import load
 from tunesmith.backends.local import folk_adapter_path
 from tunesmith.band.harmonise import best_fit, harmony_chords
 from tunesmith.model.header import Key
-from tunesmith.model.notation import parse_tune
+from tunesmith.model.notation import parse_tune, unparse
 from tunesmith.model.notes import DURATIONS, PitchClass
 from tunesmith.model.score import Bar, Tune
 from tunesmith.music.rhythm import meter_of
@@ -83,6 +87,14 @@ STYLES = {  # style: meters its tunes are written in, and its cell length
     "waltz": (("3/4",), Fraction(1)),
     "air": (("3/4",), Fraction(1)),
 }
+ONEILLS_MARCHES = range(1801, 1846)
+"""O'Neill's *Music of Ireland* (1903), "Marches and Miscellaneous": tunes 1801-1845 are
+marches (1846-1850 are the outcries and the fox chase); the book's ``R:`` fields name none."""
+NAMED_ONLY = {"march": ("2/4", "4/4", "2/2")}
+"""Styles drawn only from tunes named as their dance (``R:``, the title, O'Neill's section),
+in these meters (a bar of 4/4 or 2/2 read as two of 2/4), not from every tune of the
+style's meter: of O'Neill's 138 unnamed tunes in 2/4, 72 are airs and songs, 50 hornpipes
+in sixteenths (the Boys of Bluehill, the Flowers of Edinburgh), 6 set dances, 10 marches."""
 SONGS = frozenset({"air"})
 """Styles drawn from the Essen folk songs, not O'Neill's and Ryan's dances: a slow air is a
 song's melody (the dance books hold 15 airs in 3/4). The held-out evaluation judges no
@@ -322,7 +334,7 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
     cells: Counter[str] = Counter()
     endings: dict[str, Counter[str]] = {"half": Counter(), "full": Counter(), "final": Counter()}
     tunes = 0
-    skeletons, harmonies, pickups, repeats, judged = [], [], [], [], []
+    skeletons, harmonies, pickups, repeats, finals, judged = [], [], [], [], [], []
     for record in records:
         tune = parse_tune(record["text"])
         bars = list(tune.bars)
@@ -332,11 +344,14 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
         whole = whole_bars(bars, bar_length)  # bar 1 is the first whole bar
         if len(whole) == BARS:
             judged.append(whole)
+        last = ending_of(bars[-1], bar_length, tail)
+        closes = last is not None and _closes(last, cell)
         if (found := skeleton(whole, cell)) is not None:
             skeletons.append(found)
             harmonies.append(harmony_of(whole, record, meters[0]))
             pickups.append(pickup_of(bars, bar_length))
             repeats.append(repeats_of(whole))
+            finals.append(last if closes else None)
         for bar in bars:
             if bar.duration == bar_length:
                 cells.update(cells_of(bar, cell))
@@ -346,10 +361,10 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
                     found = ending_of(whole[number - 1], bar_length, tail)
                     if found is not None:
                         endings[kind][found] += 1
-        last = ending_of(bars[-1], bar_length, tail)
-        if last is not None and _closes(last, cell):
+        if last is not None and closes:
             endings["final"][last] += 1
     total = sum(cells.values())
+    step = max(1, len(skeletons) // MAX_SKELETONS)  # the same tunes in every list
     return {
         "meter": meters[0],
         "tunes": tunes,
@@ -360,12 +375,50 @@ def measure(records: list[dict[str, Any]], style: str) -> dict[str, Any]:
             if count / total >= MIN_CELL_SHARE and "r:" not in pattern
         ],
         "cadences": {kind: _kept(counts) for kind, counts in endings.items()},
-        "bars": skeletons[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
-        "harmony": harmonies[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
-        "pickups": pickups[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
-        "repeats": repeats[:: max(1, len(skeletons) // MAX_SKELETONS)][:MAX_SKELETONS],
+        "bars": skeletons[::step][:MAX_SKELETONS],
+        "harmony": harmonies[::step][:MAX_SKELETONS],
+        "pickups": pickups[::step][:MAX_SKELETONS],
+        "repeats": repeats[::step][:MAX_SKELETONS],
+        "finals": finals[::step][:MAX_SKELETONS],
         "rules": thresholds(judged, cell),
     }
+
+
+def dance_of(record: dict[str, Any], written: dict[str, str]) -> str | None:
+    """The dance a tune is named as: its ``R:`` field or title (``prepare.named_rhythm``), or
+    for O'Neill's, the section of the book it stands in."""
+    number = record["id"].rpartition("#")[2]
+    if (
+        record["collection"] == "oneills1850"
+        and number.isdigit()
+        and int(number) in ONEILLS_MARCHES
+    ):
+        return "march"
+    return prepare.named_rhythm(record, written)
+
+
+def in_meter(record: dict[str, Any], meter: str) -> dict[str, Any]:
+    """The record with its bars split into bars of ``meter`` where they are whole multiples of
+    it (a 4/4 march as 2/4 bars; a short first bar keeps its notes before the bar line);
+    unchanged where a note crosses a new bar line."""
+    if record["meter"] == meter:
+        return record
+    length = meter_of(meter).bar_length
+    tune = parse_tune(record["text"])
+    bars: list[Bar] = []
+    for number, bar in enumerate(tune.bars):
+        pieces: list[list[Any]] = [[]]
+        position = length - bar.duration % length if number == 0 else Fraction(0)
+        for event in bar.events:
+            if position and position % length == 0 and pieces[-1]:
+                pieces.append([])
+            end = position + event.duration
+            if position // length != (end - 1 / Fraction(10**6)) // length:
+                return record  # a note across the new bar line
+            pieces[-1].append(event)
+            position = end
+        bars.extend(Bar(tuple(events)) for events in pieces if events)
+    return {**record, "meter": meter, "text": unparse(Tune(tuple(bars)))}
 
 
 def main() -> None:
@@ -382,6 +435,12 @@ def main() -> None:
     for style, (meters, _) in STYLES.items():
         if style in SONGS:
             mine = [r for r in songs if r["meter"] in meters]
+        elif style in NAMED_ONLY:
+            mine = [
+                in_meter(r, meters[0])
+                for r in seen
+                if dance_of(r, written) == style and r["meter"] in NAMED_ONLY[style]
+            ]
         else:
             mine = [
                 r for r in seen if prepare.rhythm_of(r, written) == style and r["meter"] in meters

@@ -17,7 +17,7 @@ from tunesmith.errors import BackendError, ConstraintError
 from tunesmith.model.notation import parse
 from tunesmith.model.notes import duration_code
 from tunesmith.model.score import Bar, Pitch
-from tunesmith.music.rhythm import corpus_rhythm, meter_of, rhythm_for
+from tunesmith.music.rhythm import Cell, corpus_rhythm, drawn_index, meter_of, rhythm_for
 from tunesmith.writing.grammar import BarSpec, bars_gbnf, gbnf_to_lark, grammar_alphabet
 from tunesmith.writing.script import Writing, grammar_for
 from tunesmith.writing.spelling import AbcSpelling, NotationSpelling
@@ -104,19 +104,64 @@ def test_the_seed_draws_the_rhythm_of_a_real_tunes_bars() -> None:
     assert len(rhythms) >= 5  # not one template for every tune
 
 
+def _ending(cell: Cell | None) -> str:
+    assert cell is not None
+    return " ".join(
+        ("r:" if rest else "") + duration_code(d)
+        for d, rest in zip(cell.durations, cell.rests, strict=True)
+    )
+
+
 def test_the_seed_draws_each_phrase_ending_by_how_often_real_tunes_end_so() -> None:
-    finals = []
+    drawn: Counter[str] = Counter()
     for seed in range(40):
         writing = Writing.of(ComposeRequest(style="reel", key="G", bars=16, seed=seed))
-        finals.append(writing.spec(15).rhythm.cadence[-1])
-    drawn = Counter(
-        " ".join(("r:" if rest else "") + duration_code(d) for d, rest in zip(*c, strict=True))
-        for c in ((cell.durations, cell.rests) for cell in finals if cell)
-    )
+        half = next(i for i, bar in enumerate(writing.plan.bars) if bar.cadence == "half")
+        drawn[_ending(writing.spec(half).rhythm.cadence[-1])] += 1
     measured = corpus_rhythm("reel")
     assert measured is not None
     assert len(drawn) >= 3  # not one ending for every tune
-    assert drawn.most_common(1)[0][0] == measured["cadences"]["final"][0][0]  # "q r:q"
+    assert drawn.most_common(1)[0][0] == measured["cadences"]["half"][0][0]
+
+
+def test_a_tune_ends_as_the_real_tune_whose_rhythm_and_pickup_it_takes() -> None:
+    measured = corpus_rhythm("reel")
+    assert measured is not None
+    checked: Counter[bool | None] = Counter()
+    for seed in range(40):
+        writing = Writing.of(ComposeRequest(style="reel", key="G", bars=16, seed=seed))
+        tune = drawn_index(len(measured["bars"]), seed)
+        final, pickup = measured["finals"][tune], measured["pickups"][tune]
+        assert writing.plan.pickup == bool(pickup)
+        ending = _ending(writing.spec(len(writing.plan.bars) - 1).rhythm.cadence[-1])
+        if final is not None:
+            assert ending == final
+            checked[pickup != ""] += 1
+        else:  # that tune's last bar gives no ending: one of the style's that balances it
+            left = Cell.parse(pickup).length if pickup else 0
+            balancing = {
+                pattern
+                for pattern, _ in measured["cadences"]["final"]
+                if Cell.parse(pattern).closing_rest == left
+            }
+            assert ending in balancing
+            checked[None] += 1
+    assert checked[True]  # tunes with a pickup
+    assert checked[False]  # and without
+    assert checked[None]  # and with no ending of its own
+
+
+def test_a_tune_whose_pickup_no_real_ending_balances_ends_on_its_longest_last_note() -> None:
+    # the marches' last bars leave an eighth, a dotted eighth or a sixteenth: none a quarter
+    endings = set()
+    for seed in range(40):
+        writing = Writing.of(ComposeRequest(style="march", key="G", bars=16, seed=seed))
+        last = writing.spec(len(writing.plan.bars) - 1).rhythm.cadence[-1]
+        assert last is not None
+        endings.add(_ending(last))
+        notes = [d for d, rest in zip(last.durations, last.rests, strict=True) if not rest]
+        assert max(notes) >= Fraction(1, 2), _ending(last)  # never a sixteenth to end on
+    assert len(endings) >= 2
 
 
 def test_a_bar_grammar_starts_within_reach_of_the_note_before_it() -> None:

@@ -80,6 +80,16 @@ class Cell:
         return sum(self.durations, Fraction(0))
 
     @property
+    def closing_rest(self) -> Fraction:
+        """Quarter notes of rest the pattern ends on (an ending's time left for a pickup)."""
+        rest = Fraction(0)
+        for duration, is_rest in zip(reversed(self.durations), reversed(self.rests), strict=True):
+            if not is_rest:
+                break
+            rest += duration
+        return rest
+
+    @property
     def is_triplet(self) -> bool:
         """Three notes in the time of two (``e3 e3 e3``)."""
         return len(self.durations) == 3 and all(d.denominator % 3 == 0 for d in self.durations)
@@ -238,7 +248,9 @@ def corpus_rhythm(style: str) -> dict[str, Any] | None:
 
     ``{"meter", "cell", "cells": [[pattern, share]...], "cadences": {"half" | "full" |
     "final": [[pattern, share]...]}, "bars": [tune: [bar: [slot...]...]...], "harmony":
-    [tune: [bar: [[offset, degree]...]...]...], "rules": {rule: threshold}}``: an ending in
+    [tune: [bar: [[offset, degree]...]...]...], "pickups": [tune: pattern or ""], "finals":
+    [tune: its own last ending or null], "repeats": [...], "rules": {rule: threshold}}``
+    (the lists after ``bars`` hold the same tunes in the same order): an ending in
     duration codes fills the phrase's last beat (half a bar in 4/4 and 2/2, the whole bar in
     3/4); ``rules`` are the thresholds nine in ten of the style's real tunes keep.
     """  # noqa: D205

@@ -92,7 +92,11 @@ class Writing:
         if harmony is not None and harmony.bars is not None:
             chords = harmony.bars  # a bar is copied only where it has its source's chords
             plan = plan.copying_only(lambda index, source: chords[index] == chords[source])
-        slots = _drawn_slots(plan, rhythm, style, measured, request.seed) if measured else ()
+        slots = (
+            _drawn_slots(plan, rhythm, style, measured, request.seed, pickup=pickup)
+            if measured
+            else ()
+        )
         if pickup is not None:
             slots = ((pickup,), *slots[1:])
         return cls(request, plan, rhythm, chosen, rules, style, harmony, slots)
@@ -259,35 +263,64 @@ def grammar_for(request: ComposeRequest, spelling: str = "notation") -> str:
 
 
 def _drawn_slots(
-    plan: Plan, rhythm: Rhythm, style: dict[str, Any], measured: dict[str, Any], seed: int | None
+    plan: Plan,
+    rhythm: Rhythm,
+    style: dict[str, Any],
+    measured: dict[str, Any],
+    seed: int | None,
+    *,
+    pickup: Cell | None,
 ) -> tuple[tuple[Cell | None, ...] | None, ...]:
     """Each written bar's rhythm drawn from real tunes, where the style asks for it.
 
     ``cadences = "corpus"``: a cadence bar ends as real tunes end a phrase in its place:
-    mid-part cadences take the corpus's bar-4 endings, part ends its bar-8 endings, and the
-    bar the tune ends on its last bars' (each drawn by ``seed`` and the bar's index).
+    mid-part cadences take the corpus's bar-4 endings, part ends its bar-8 endings (each
+    drawn by ``seed`` and the bar's index), and the bar the tune ends on the last ending of
+    the real tune whose bar rhythms are drawn (with its pickup, ``bar_rhythms = "corpus"``),
+    else one of the corpus's last bars', those that leave the pickup's time (none without
+    one) where some do.
     ``bar_rhythms = "corpus"``: every other bar has the rhythm of the same bar of one real
     tune, drawn by ``seed``.
     """
     last = plan.played()[-1]
     last = last if (source := plan.bars[last].source) is None else source
     skeleton: tuple[tuple[Cell, ...], ...] = ()
+    finals = _balancing(measured["cadences"]["final"], pickup)
     if style.get("bar_rhythms") == CORPUS and measured.get("bars"):
         skeleton = drawn_bars(rhythm, measured["bars"], seed)
+        count = len(measured["bars"])
+        tune = drawn_index(count, seed)
+        final = measured.get("finals", [None] * count)[tune]
+        if final is not None and bool(measured.get("pickups", [""] * count)[tune]) == bool(pickup):
+            finals = [[final, 1]]  # the drawn tune's own: the rest that balances its pickup
     slots: list[tuple[Cell | None, ...] | None] = []
     first = int(plan.pickup)  # the bars after a pickup are drawn as without one
     for index, bar in enumerate(plan.bars):
         if index < first:
             slots.append(None)  # the pickup's rhythm: Writing.of sets it
         elif bar.cadence is not None and style.get("cadences") == CORPUS:
-            kind = "final" if index == last else bar.cadence
+            endings = finals if index == last else measured["cadences"][bar.cadence]
             drawn = None if seed is None else seed * 1009 + index - first
-            slots.append(drawn_cadence(rhythm, measured["cadences"][kind], drawn))
+            slots.append(drawn_cadence(rhythm, endings, drawn))
         elif bar.cadence is None and skeleton:
             slots.append(skeleton[(index - first) % len(skeleton)])  # written part by part
         else:
             slots.append(None)
     return tuple(slots)
+
+
+def _balancing(endings: list[list[Any]], pickup: Cell | None) -> list[list[Any]]:
+    """The last bars' endings that leave the pickup's time (none without one), where some do.
+
+    Else those whose last note is longest, so a tune does not stop on a short note made for
+    another pickup (``s r:e.`` after a quarter's).
+    """
+    left = Fraction(0) if pickup is None else pickup.length
+    cells = [Cell.parse(pattern) for pattern, _ in endings]
+    if balanced := [e for e, cell in zip(endings, cells, strict=True) if cell.closing_rest == left]:
+        return balanced
+    last = [max(d for d, rest in zip(c.durations, c.rests, strict=True) if not rest) for c in cells]
+    return [e for e, length in zip(endings, last, strict=True) if length == max(last)]
 
 
 def _drawn_pickup(
