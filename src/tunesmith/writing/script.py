@@ -319,8 +319,11 @@ def _balancing(endings: list[list[Any]], pickup: Cell | None) -> list[list[Any]]
     cells = [Cell.parse(pattern) for pattern, _ in endings]
     if balanced := [e for e, cell in zip(endings, cells, strict=True) if cell.closing_rest == left]:
         return balanced
-    last = [max(d for d, rest in zip(c.durations, c.rests, strict=True) if not rest) for c in cells]
-    return [e for e, length in zip(endings, last, strict=True) if length == max(last)]
+    last = [
+        next((d for d, rest in zip(c.durations[::-1], c.rests[::-1], strict=True) if not rest), 0)
+        for c in cells
+    ]
+    return [e for e, length in zip(endings, last, strict=True) if length == max(last, default=0)]
 
 
 def _drawn_pickup(
