@@ -43,6 +43,8 @@ from tunesmith.music.rhythm import meter_of
 from tunesmith.writing.script import Writing
 
 SEMITONES = {"A": 9, "B": 11, "C#": 1, "F#": 6, "G": 7}
+GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
+SMALL: dict[str, Any] = {"notes": JIG_NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
 
 
 @pytest.mark.model
@@ -170,11 +172,7 @@ class Scripted:
 def test_a_wrong_answer_is_repaired_and_the_report_names_each_change() -> None:
     wrong = "Here you go:\nA4:e B4:e D5:e F#5:q. | G5:q. F#5:q. |"
     composition = compose(
-        notes=JIG_NOTES,
-        meter="6/8",
-        bars=2,
-        low="A4",
-        high="A5",
+        **SMALL,
         max_attempts=1,
         backend=Scripted([wrong]),
     )
@@ -203,11 +201,7 @@ def test_strict_mode_refuses_to_repair_and_lists_the_violations() -> None:
     wrong = "A4:e B4:e D5:e F#5:q. | G5:q. A5:q. |"
     with pytest.raises(CompositionError, match=r"strict: .*bar 1, beat 1.667: pitch D5") as caught:
         compose(
-            notes=JIG_NOTES,
-            meter="6/8",
-            bars=2,
-            low="A4",
-            high="A5",
+            **SMALL,
             max_attempts=1,
             strict=True,
             backend=Scripted([wrong]),
@@ -241,11 +235,7 @@ def test_whatever_the_model_writes_compose_returns_a_tune_that_keeps_every_const
     answer: str, kinds: set[str]
 ) -> None:
     composition = compose(
-        notes=JIG_NOTES,
-        meter="6/8",
-        bars=2,
-        low="A4",
-        high="A5",
+        **SMALL,
         max_attempts=1,
         backend=Scripted([answer]),
     )
@@ -291,12 +281,8 @@ def test_a_form_is_written_once_per_part_then_laid_out_with_cadences() -> None:
 
 def test_in_a_notebook_a_composition_shows_its_score_and_an_audio_player() -> None:
     composition = compose(
-        notes=JIG_NOTES,
-        meter="6/8",
-        bars=2,
-        low="A4",
-        high="A5",
-        backend=Scripted(["A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"]),
+        **SMALL,
+        backend=Scripted([GOOD]),
     )
     html = composition._repr_html_()
     assert "<svg" in html
@@ -306,22 +292,14 @@ def test_in_a_notebook_a_composition_shows_its_score_and_an_audio_player() -> No
 
 def test_sheet_music_files_are_chosen_by_suffix(tmp_path: Path) -> None:
     composition = compose(
-        notes=JIG_NOTES,
-        meter="6/8",
-        bars=2,
-        low="A4",
-        high="A5",
-        backend=Scripted(["A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"]),
+        **SMALL,
+        backend=Scripted([GOOD]),
     )
     assert composition.save_score(tmp_path / "t.abc").read_text().startswith("X:1")
     assert b"<score-partwise" in composition.save_score(tmp_path / "t.musicxml").read_bytes()
     assert composition.save_score(tmp_path / "t.mid").read_bytes().startswith(b"MThd")
     with pytest.raises(ExportError, match=r"one of .mid, .midi, .wav, .flac, .ogg, .musicxml"):
         composition.save_score(tmp_path / "t.pdf")
-
-
-GOOD = "A4:e B4:e C#5:e F#5:q. | G5:q. A5:q. |"
-SMALL: dict[str, Any] = {"notes": JIG_NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
 
 
 def test_feedback_names_the_first_problems_and_counts_the_rest() -> None:
