@@ -412,11 +412,10 @@ def in_meter(record: dict[str, Any], meter: str) -> dict[str, Any]:
         for event in bar.events:
             if position and position % length == 0 and pieces[-1]:
                 pieces.append([])
-            end = position + event.duration
-            if position // length != (end - 1 / Fraction(10**6)) // length:
+            if position % length + event.duration > length:
                 return record  # a note across the new bar line
             pieces[-1].append(event)
-            position = end
+            position += event.duration
         bars.extend(Bar(tuple(events)) for events in pieces if events)
     return {**record, "meter": meter, "text": unparse(Tune(tuple(bars)))}
 

@@ -288,10 +288,9 @@ def _drawn_slots(
     finals = _balancing(measured["cadences"]["final"], pickup)
     if style.get("bar_rhythms") == CORPUS and measured.get("bars"):
         skeleton = drawn_bars(rhythm, measured["bars"], seed)
-        count = len(measured["bars"])
-        tune = drawn_index(count, seed)
-        final = measured.get("finals", [None] * count)[tune]
-        if final is not None and bool(measured.get("pickups", [""] * count)[tune]) == bool(pickup):
+        tune = drawn_index(len(measured["bars"]), seed)
+        final = measured["finals"][tune]
+        if final is not None and bool(measured["pickups"][tune]) == bool(pickup):
             finals = [[final, 1]]  # the drawn tune's own: the rest that balances its pickup
     slots: list[tuple[Cell | None, ...] | None] = []
     first = int(plan.pickup)  # the bars after a pickup are drawn as without one
