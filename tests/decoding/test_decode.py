@@ -15,7 +15,7 @@ from tunesmith.backends.base import Prompt
 from tunesmith.backends.local import LocalBackend
 from tunesmith.decoding.decode import Decoder
 from tunesmith.decoding.narrow import agrees
-from tunesmith.decoding.segments import Forced, Free, SamplerSettings, Script, Segment
+from tunesmith.decoding.segments import Forced, Free, OneGrammar, SamplerSettings, Script, Segment
 from tunesmith.writing.grammar import grammar_alphabet
 from tunesmith.writing.plan_script import PlanScript
 from tunesmith.writing.prompts import render_tunebook
@@ -26,23 +26,6 @@ pytestmark = pytest.mark.model
 REQUEST = ComposeRequest(key="D", meter="6/8", bars=2)
 WRITING = Writing.of(REQUEST)
 PREFIX, SUFFIX, _ = render_tunebook(WRITING)
-
-
-class OneGrammar:
-    """A script of one free segment, judged by nobody."""
-
-    def __init__(self, grammar: str) -> None:
-        self.grammar: str | None = grammar
-
-    def next_segment(self, text: str) -> Segment | None:
-        grammar, self.grammar = self.grammar, None
-        return None if grammar is None else Free(grammar, checked=False)
-
-    def allows(self, segment: str) -> bool:
-        return True
-
-    def judge(self, text: str, segment: str) -> int:
-        return 0
 
 
 @pytest.fixture(scope="module")

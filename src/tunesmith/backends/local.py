@@ -32,7 +32,7 @@ from tunesmith.backends.embedded_model import (
 )
 from tunesmith.decoding.decode import Decoder
 from tunesmith.decoding.narrow import MUSIC_ALPHABET, narrow_model
-from tunesmith.decoding.segments import Free, LaneResult, SamplerSettings, Script, Segment
+from tunesmith.decoding.segments import LaneResult, OneGrammar, SamplerSettings, Script
 from tunesmith.errors import BackendError, DependencyError, RequestError
 from tunesmith.writing.grammar import grammar_alphabet
 
@@ -134,23 +134,6 @@ def _adapter_path(adapter: str | Path | None, *, embedded: bool) -> Path | None:
             f"(received {str(adapter)!r}: no such file)"
         )
     return path
-
-
-class _OneGrammar:
-    """A script of one grammar-constrained segment: :meth:`LocalBackend.complete`'s."""
-
-    def __init__(self, grammar: str) -> None:
-        self.grammar: str | None = grammar
-
-    def next_segment(self, text: str) -> Segment | None:
-        grammar, self.grammar = self.grammar, None
-        return None if grammar is None else Free(grammar, checked=False)
-
-    def allows(self, segment: str) -> bool:
-        return True
-
-    def judge(self, text: str, segment: str) -> int:
-        return 0
 
 
 class LocalBackend:
@@ -303,7 +286,7 @@ class LocalBackend:
                 [lane] = decoder.run(
                     document[:cut],
                     document[cut:],
-                    [_OneGrammar(grammar)],
+                    [OneGrammar(grammar)],
                     seed=0 if seed is None else seed,
                     settings=SamplerSettings(temperature=temperature, retries=0),
                 )

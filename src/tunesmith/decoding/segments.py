@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Forced", "Free", "LaneResult", "RunStats", "SamplerSettings", "Script", "Segment"]
+__all__ = [
+    "Forced",
+    "Free",
+    "LaneResult",
+    "OneGrammar",
+    "RunStats",
+    "SamplerSettings",
+    "Script",
+    "Segment",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,26 @@ class Script(Protocol):
     def judge(self, text: str, segment: str) -> int:
         """How many rules ``segment`` (just written, after ``text``) breaks; 0 accepts it."""
         ...
+
+
+class OneGrammar:
+    """A script of one grammar-constrained segment that no rule judges (``complete``'s)."""
+
+    def __init__(self, grammar: str) -> None:
+        self.grammar: str | None = grammar
+
+    def next_segment(self, text: str) -> Segment | None:
+        """The grammar's segment once, then nothing."""
+        grammar, self.grammar = self.grammar, None
+        return None if grammar is None else Free(grammar, checked=False)
+
+    def allows(self, segment: str) -> bool:
+        """Every token the grammar allows."""
+        return True
+
+    def judge(self, text: str, segment: str) -> int:
+        """No rule: every segment is accepted."""
+        return 0
 
 
 @dataclass(frozen=True)
