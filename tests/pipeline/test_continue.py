@@ -37,6 +37,7 @@ from tunesmith import (
 from tunesmith.backends import Completion, Prompt
 from tunesmith.checks.corpus import corpus_tune
 from tunesmith.io.write import write_score
+from tunesmith.model.notation import parse_tune
 from tunesmith.pipeline.composition import ReworkReport
 from tunesmith.requests.theory import MAX_LEAP
 from tunesmith.writing.rules import bar_key
@@ -477,16 +478,10 @@ def test_a_drum_part_cannot_be_continued(tmp_path: Path) -> None:
 
 
 def test_a_score_can_be_given_instead_of_a_file(walker: WalkingBackend) -> None:
-    score = Score.of_tune(read_score_of_text("A4:q B4:q C#5:q D5:q | E5:h D5:h |"))
+    score = Score.of_tune(parse_tune("A4:q B4:q C#5:q D5:q | E5:h D5:h |"))
     continued = continue_score(score, bars=2, backend=walker, seed=1)
     assert continued.score.melody.bars[:2] == score.melody.bars
     assert rework_report(continued).source == "the score"
-
-
-def read_score_of_text(text: str) -> Any:
-    from tunesmith.model.notation import parse_tune
-
-    return parse_tune(text)
 
 
 # -- the command line -----------------------------------------------------------------------
