@@ -24,6 +24,7 @@ from typing import get_args
 import openai
 import pytest
 
+from cli_process import tunesmith
 from midi_checks import assert_midi_keeps_the_request
 from scripted_server import ScriptedServer, Step, answer, completion, drip, status, tool_call
 from tunesmith import (
@@ -473,15 +474,7 @@ def test_a_backend_closes_its_connections_as_a_context_manager() -> None:
 def run_cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tunesmith.app.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+    return tunesmith(*args, cwd=cwd, env=env, timeout=120)
 
 
 SMALL = ["--notes", "A B C# F# G", "--meter", "6/8", "--bars", "2", "--low", "A4", "--high", "A5"]
@@ -520,34 +513,38 @@ def test_the_environment_selects_the_openai_backend_for_the_cli(tmp_path: Path) 
     assert len(server.requests) == 1
 
 
-def test_batch_composes_each_line_and_reports_the_failures(tmp_path: Path) -> None:
-    lines = [
+def batch_lines(count: int, fail: frozenset[int] = frozenset()) -> str:
+    return "".join(
         json.dumps(
-            {
-                "notes": NOTES,
-                "meter": "6/8",
-                "bars": 2,
-                "low": "A4",
-                "high": "A5",
-                "title": "fail" if i == 2 else f"tune {i}",
-            }
+            {"notes": NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
+            | {"title": "fail" if i in fail else f"tune {i}"}
         )
-        for i in range(5)
-    ]
-    (tmp_path / "requests.jsonl").write_text("\n".join(lines) + "\n")
-    (tmp_path / "out").mkdir()
+        + "\n"
+        for i in range(count)
+    )
+
+
+def batch_against_a_server_that_refuses_fail(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``tunesmith batch requests.jsonl --out out`` against a server that answers every
+    request with a tune, and the ones titled "fail" with HTTP 400."""
 
     def step(body: dict[str, object]) -> Step:
         task = str(body["messages"][-1]["content"])  # type: ignore[index]
         return status(400, "refused") if '"fail"' in task else answer(GOOD)
 
     with ScriptedServer(default=step) as server:
-        result = run_cli(
+        return run_cli(
             "batch",
             *("requests.jsonl", "--out", "out", "--concurrency", "2"),
             *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
             cwd=tmp_path,
         )
+
+
+def test_batch_composes_each_line_and_reports_the_failures(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_text(batch_lines(5, fail=frozenset({2})))
+    (tmp_path / "out").mkdir()
+    result = batch_against_a_server_that_refuses_fail(tmp_path)
     assert result.returncode == 2
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "001.mid",
@@ -806,17 +803,6 @@ def test_compose_async_does_not_block_the_event_loop_while_the_grammar_mode_is_f
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.6  # never frozen for the 1 s
 
 
-def batch_lines(count: int, fail: frozenset[int] = frozenset()) -> str:
-    return "".join(
-        json.dumps(
-            {"notes": NOTES, "meter": "6/8", "bars": 2, "low": "A4", "high": "A5"}
-            | {"title": "fail" if i in fail else f"tune {i}"}
-        )
-        + "\n"
-        for i in range(count)
-    )
-
-
 def test_batch_checks_the_out_folder_before_asking_the_model(tmp_path: Path) -> None:
     (tmp_path / "requests.jsonl").write_text(batch_lines(3))
     with ScriptedServer(default=answer(GOOD)) as server:
@@ -838,18 +824,7 @@ def test_batch_writes_every_result_it_can_and_reports_every_failure(tmp_path: Pa
     out = tmp_path / "out"
     out.mkdir()
     (out / "002.mid").mkdir()  # request 2's MIDI file cannot be written
-
-    def step(body: dict[str, object]) -> Step:
-        task = str(body["messages"][-1]["content"])  # type: ignore[index]
-        return status(400, "refused") if '"fail"' in task else answer(GOOD)
-
-    with ScriptedServer(default=step) as server:
-        result = run_cli(
-            "batch",
-            *("requests.jsonl", "--out", "out", "--concurrency", "2"),
-            *("--backend", "openai", "--base-url", server.base_url, "--model", "scripted"),
-            cwd=tmp_path,
-        )
+    result = batch_against_a_server_that_refuses_fail(tmp_path)
     assert result.returncode == 2
     assert sorted(p.name for p in out.iterdir()) == [
         *("001.mid", "001.txt", "002.mid"),  # 002.mid: the folder that was there
