@@ -10,6 +10,7 @@ import mido
 import pytest
 
 from corpus_tunes import abc_of
+from sequencer_files import two_tracks_with_drums
 from tunesmith import ReadError, read_score
 from tunesmith.checks.corpus import corpus_tune
 from tunesmith.io.midi import midi_bytes, read_midi_notes, sounding_notes
@@ -169,29 +170,7 @@ def test_an_abc_file_of_two_tunes_reads_as_its_first_tune_voices_and_all(tmp_pat
 def test_a_two_track_mido_file_with_drums_reads_into_a_melody_and_a_drum_part(
     tmp_path: Path,
 ) -> None:
-    midi = mido.MidiFile(type=1, ticks_per_beat=96)
-    lead = mido.MidiTrack(
-        [
-            mido.MetaMessage("track_name", name="Lead"),
-            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100)),
-            mido.MetaMessage("time_signature", numerator=3, denominator=4),
-            mido.Message("program_change", program=71),
-        ]
-    )
-    for key, length in ((69, 96), (71, 48), (73, 48), (74, 96)):
-        lead += [
-            mido.Message("note_on", note=key, velocity=90, time=0),
-            mido.Message("note_off", note=key, velocity=0, time=length),
-        ]
-    kit = mido.MidiTrack([mido.MetaMessage("track_name", name="Kit")])
-    for key, gap in ((36, 0), (42, 96), (38, 96)):
-        kit += [
-            mido.Message("note_on", channel=9, note=key, velocity=100, time=gap),
-            mido.Message("note_off", channel=9, note=key, velocity=0, time=0),  # zero length
-        ]
-    midi.tracks += [lead, kit]
-    midi.save(tmp_path / "two.mid")
-    score = read_score(tmp_path / "two.mid")
+    score = read_score(two_tracks_with_drums(tmp_path))
     assert (score.header.meter, score.header.tempo) == ("3/4", 100)
     lead_part, kit_part = score.parts
     assert (lead_part.name, lead_part.role, lead_part.program) == ("Lead", "melody", 71)
